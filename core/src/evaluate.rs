@@ -1,0 +1,269 @@
+//! Evaluation: what one context gets for one flag, following PRODUCT.md §2 exactly.
+//!
+//! The hit path borrows everything from the snapshot and the context: no allocation, no
+//! lock, no clock. Only an error allocates, to say what went wrong.
+
+use std::borrow::Cow;
+
+use serde_json::Value;
+
+use crate::bucket::project;
+use crate::compile::{CompiledFlag, CompiledServe, Snapshot};
+use crate::context::Context;
+
+/// Why a value was served — OpenFeature's reason names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Reason {
+    /// The flag has no rules; its default serve is a single variant.
+    Static,
+    /// Rules exist but none matched; the default serve is a single variant.
+    Default,
+    /// A rule matched and serves a single variant.
+    TargetingMatch,
+    /// A rollout chose the variant (in a rule or the default).
+    Split,
+    /// The flag is disabled in this environment.
+    Disabled,
+    /// Evaluation failed; see the error code.
+    Error,
+}
+
+impl Reason {
+    /// OpenFeature's name for the reason.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reason::Static => "STATIC",
+            Reason::Default => "DEFAULT",
+            Reason::TargetingMatch => "TARGETING_MATCH",
+            Reason::Split => "SPLIT",
+            Reason::Disabled => "DISABLED",
+            Reason::Error => "ERROR",
+        }
+    }
+
+    /// Every reason, for pre-registering metrics.
+    pub const ALL: [Reason; 6] = [
+        Reason::Static,
+        Reason::Default,
+        Reason::TargetingMatch,
+        Reason::Split,
+        Reason::Disabled,
+        Reason::Error,
+    ];
+}
+
+/// OpenFeature's error codes, as far as evaluation can produce them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ErrorCode {
+    /// The flag is not configured in this environment.
+    FlagNotFound,
+    /// A rollout was reached but the context has no value for the stickiness attribute.
+    TargetingKeyMissing,
+    /// The context is malformed (e.g. a targeting key that is not a string).
+    InvalidContext,
+}
+
+impl ErrorCode {
+    /// OpenFeature's name for the code.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::FlagNotFound => "FLAG_NOT_FOUND",
+            ErrorCode::TargetingKeyMissing => "TARGETING_KEY_MISSING",
+            ErrorCode::InvalidContext => "INVALID_CONTEXT",
+        }
+    }
+}
+
+/// The outcome of one evaluation, borrowing from the snapshot.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Evaluation<'s> {
+    /// The served value; `None` on error (the caller's default applies).
+    pub value: Option<&'s Value>,
+    /// The served variant's name.
+    pub variant: Option<&'s str>,
+    /// Why.
+    pub reason: Reason,
+    /// What went wrong, when `reason` is [`Reason::Error`].
+    pub error: Option<ErrorCode>,
+    /// Human detail for the error.
+    pub error_details: Option<Cow<'static, str>>,
+    flag_index: Option<u32>,
+    variant_index: Option<u16>,
+}
+
+impl<'s> Evaluation<'s> {
+    fn served(
+        flag: &'s CompiledFlag,
+        flag_index: usize,
+        variant: u16,
+        reason: Reason,
+    ) -> Evaluation<'s> {
+        let (name, value) = flag
+            .variants
+            .get(usize::from(variant))
+            .map_or((None, None), |(name, value)| (Some(&**name), Some(value)));
+        Evaluation {
+            value,
+            variant: name,
+            reason,
+            error: None,
+            error_details: None,
+            flag_index: Some(flag_index as u32),
+            variant_index: Some(variant),
+        }
+    }
+
+    fn failed(
+        flag_index: Option<usize>,
+        code: ErrorCode,
+        details: impl Into<Cow<'static, str>>,
+    ) -> Evaluation<'s> {
+        Evaluation {
+            value: None,
+            variant: None,
+            reason: Reason::Error,
+            error: Some(code),
+            error_details: Some(details.into()),
+            flag_index: flag_index.map(|i| i as u32),
+            variant_index: None,
+        }
+    }
+
+    /// Position of the flag in the snapshot (for per-flag counters), when it exists.
+    pub fn flag_index(&self) -> Option<usize> {
+        self.flag_index.map(|i| i as usize)
+    }
+
+    /// Position of the served variant in the flag's declared variants.
+    pub fn variant_index(&self) -> Option<usize> {
+        self.variant_index.map(usize::from)
+    }
+}
+
+/// Evaluates `flag_key` for `context`.
+#[inline]
+pub fn evaluate<'s>(snapshot: &'s Snapshot, flag_key: &str, context: &Context) -> Evaluation<'s> {
+    match snapshot.flag_index(flag_key) {
+        Some(index) => evaluate_index(snapshot, index, context),
+        None => Evaluation::failed(
+            None,
+            ErrorCode::FlagNotFound,
+            format!(
+                "flag {flag_key:?} is not configured in environment {:?}",
+                snapshot.environment()
+            ),
+        ),
+    }
+}
+
+/// Evaluates every flag of the snapshot for one context, in key order.
+pub fn evaluate_all<'s, 'c>(
+    snapshot: &'s Snapshot,
+    context: &'c Context,
+) -> impl ExactSizeIterator<Item = (&'s str, Evaluation<'s>)> + use<'s, 'c> {
+    snapshot
+        .flags()
+        .iter()
+        .enumerate()
+        .map(move |(index, flag)| (&*flag.key, evaluate_flag(flag, index, context)))
+}
+
+/// Evaluates the flag at `index` (see [`Snapshot::flag_index`]).
+#[inline]
+pub fn evaluate_index<'s>(
+    snapshot: &'s Snapshot,
+    index: usize,
+    context: &Context,
+) -> Evaluation<'s> {
+    match snapshot.flag(index) {
+        Some(flag) => evaluate_flag(flag, index, context),
+        None => Evaluation::failed(None, ErrorCode::FlagNotFound, "no flag at this index"),
+    }
+}
+
+#[inline]
+fn evaluate_flag<'s>(flag: &'s CompiledFlag, index: usize, context: &Context) -> Evaluation<'s> {
+    if let Some(key) = context.targeting_key() {
+        if !(key.is_string() || key.is_null()) {
+            return Evaluation::failed(
+                Some(index),
+                ErrorCode::InvalidContext,
+                "targetingKey must be a string",
+            );
+        }
+    }
+    if !flag.enabled {
+        return Evaluation::served(flag, index, flag.off, Reason::Disabled);
+    }
+    for rule in flag.rules.iter() {
+        let in_segment = rule
+            .segment
+            .as_ref()
+            .is_none_or(|segment| segment.contains(context));
+        if in_segment && rule.conditions.iter().all(|c| c.matches(context)) {
+            return serve(flag, index, &rule.serve, Reason::TargetingMatch, context);
+        }
+    }
+    let fixed = if flag.rules.is_empty() {
+        Reason::Static
+    } else {
+        Reason::Default
+    };
+    serve(flag, index, &flag.default, fixed, context)
+}
+
+#[inline]
+fn serve<'s>(
+    flag: &'s CompiledFlag,
+    index: usize,
+    serve: &CompiledServe,
+    fixed: Reason,
+    context: &Context,
+) -> Evaluation<'s> {
+    let arms = match serve {
+        CompiledServe::Variant(variant) => return Evaluation::served(flag, index, *variant, fixed),
+        CompiledServe::Rollout(arms) => arms,
+    };
+    let attribute = flag
+        .stickiness
+        .as_deref()
+        .unwrap_or(crate::context::TARGETING_KEY);
+    let mut digits = itoa::Buffer::new();
+    let unit: &str = match context.get(attribute) {
+        None | Some(Value::Null) => {
+            return Evaluation::failed(
+                Some(index),
+                ErrorCode::TargetingKeyMissing,
+                if flag.stickiness.is_none() {
+                    Cow::Borrowed(
+                        "this flag rolls out by percentage and the context has no targetingKey",
+                    )
+                } else {
+                    Cow::Owned(format!(
+                        "this flag rolls out by {attribute:?} and the context has none"
+                    ))
+                },
+            );
+        }
+        Some(Value::String(unit)) => unit,
+        Some(Value::Number(n)) if n.is_i64() || n.is_u64() => match (n.as_i64(), n.as_u64()) {
+            (Some(i), _) => digits.format(i),
+            (_, Some(u)) => digits.format(u),
+            _ => "",
+        },
+        Some(_) => {
+            return Evaluation::failed(
+                Some(index),
+                ErrorCode::InvalidContext,
+                format!("the stickiness attribute {attribute:?} must be a string or an integer"),
+            );
+        }
+    };
+    let bucket = project(flag.hasher.hash(unit.as_bytes()));
+    let variant = arms
+        .iter()
+        .find(|(_, end)| bucket < *end)
+        .or(arms.last())
+        .map_or(flag.off, |(v, _)| *v);
+    Evaluation::served(flag, index, variant, Reason::Split)
+}

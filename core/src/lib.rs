@@ -1,0 +1,28 @@
+//! Rollgate's evaluation core.
+//!
+//! Everything that decides *what a user gets* lives here, and nothing else does: the
+//! model of flags and segments, the validation that turns a bad document into precise
+//! errors, the compilation of an environment into an immutable [`Snapshot`], the
+//! evaluation itself and the consistent-hash bucketing.
+//!
+//! The crate is pure: it does no I/O, reads no clock, draws no random numbers and has no
+//! async runtime. Time and observations come in as arguments, so the server and the SDK
+//! run the very same code and get the very same answers.
+
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+
+pub mod bucket;
+pub mod compile;
+pub mod context;
+pub mod evaluate;
+pub mod key;
+pub mod model;
+pub mod validate;
+
+pub use compile::{Compiled, Snapshot, compile};
+pub use context::Context;
+pub use evaluate::{ErrorCode, Evaluation, Reason, evaluate};
+pub use validate::{FieldError, ParseError};

@@ -1,0 +1,176 @@
+//! Flags, their per-environment configuration, rules and serves.
+
+use std::collections::BTreeMap;
+
+use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
+
+use super::Condition;
+
+/// A feature switch with typed variants and one configuration per environment.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Flag {
+    /// The flag's key (may be left out of a request body: the URL names it).
+    #[serde(default)]
+    pub key: String,
+    /// Free text for humans.
+    #[serde(default)]
+    pub description: String,
+    /// Variant name → JSON value; all values share one JSON type.
+    #[serde(deserialize_with = "super::unique::deserialize")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub variants: IndexMap<String, serde_json::Value>,
+    /// Labels for filtering.
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// Environment key → how the flag evaluates there. A missing environment evaluates
+    /// as disabled.
+    #[serde(default, deserialize_with = "super::unique::deserialize")]
+    pub environments: BTreeMap<String, FlagConfig>,
+}
+
+/// How a flag evaluates in one environment.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct FlagConfig {
+    /// When false the flag serves `off_variant` with reason `DISABLED`.
+    #[serde(default)]
+    pub enabled: bool,
+    /// The variant served while disabled; also the release's control variant.
+    pub off_variant: String,
+    /// Ordered rules; the first match serves.
+    #[serde(default)]
+    pub rules: Vec<Rule>,
+    /// What to serve when no rule matches.
+    pub default: Serve,
+    /// Prefix of the hashed input; defaults to the flag key. Flags sharing a salt put a
+    /// user in the same bucket, which keeps a release's features together.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub salt: Option<String>,
+    /// The context attribute that identifies the unit of randomisation; defaults to
+    /// `targetingKey`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stickiness: Option<String>,
+}
+
+/// "Who gets what": a segment and/or conditions (all must match) and a serve.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Rule {
+    /// A segment the context must be in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub segment: Option<String>,
+    /// Conditions the context must all match.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conditions: Vec<Condition>,
+    /// What a matching context gets.
+    pub serve: Serve,
+}
+
+/// Either one variant (`{ "variant": "on" }`) or a weighted rollout
+/// (`{ "rollout": [ { "variant": "on", "weight": 2500 }, … ] }`); exactly one of the two.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Serve {
+    /// A fixed variant.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub variant: Option<String>,
+    /// A weighted split, weights in basis points summing to 10 000.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rollout: Option<Vec<WeightedVariant>>,
+}
+
+impl Serve {
+    /// A serve of one fixed variant.
+    pub fn variant(name: impl Into<String>) -> Serve {
+        Serve {
+            variant: Some(name.into()),
+            rollout: None,
+        }
+    }
+
+    /// A serve of a weighted rollout.
+    pub fn rollout(split: impl IntoIterator<Item = (String, u32)>) -> Serve {
+        Serve {
+            variant: None,
+            rollout: Some(
+                split
+                    .into_iter()
+                    .map(|(variant, weight)| WeightedVariant { variant, weight })
+                    .collect(),
+            ),
+        }
+    }
+}
+
+/// One arm of a rollout.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct WeightedVariant {
+    /// The variant served in this arm.
+    pub variant: String,
+    /// Basis points (percent × 100).
+    pub weight: u32,
+}
+
+/// The JSON type of a flag's variants, as OpenFeature clients ask for them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum VariantType {
+    /// `true` / `false`.
+    Boolean,
+    /// A string.
+    String,
+    /// A number without a fraction or exponent.
+    Integer,
+    /// A number written with a fraction or exponent.
+    Float,
+    /// A JSON object.
+    Object,
+    /// A JSON array.
+    Array,
+}
+
+impl VariantType {
+    /// The type of one JSON value; `None` for `null`, which no variant may be.
+    pub fn of(value: &serde_json::Value) -> Option<VariantType> {
+        use serde_json::Value;
+        Some(match value {
+            Value::Null => return None,
+            Value::Bool(_) => VariantType::Boolean,
+            Value::String(_) => VariantType::String,
+            Value::Number(n) if n.is_f64() => VariantType::Float,
+            Value::Number(_) => VariantType::Integer,
+            Value::Object(_) => VariantType::Object,
+            Value::Array(_) => VariantType::Array,
+        })
+    }
+
+    /// The type's name on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VariantType::Boolean => "boolean",
+            VariantType::String => "string",
+            VariantType::Integer => "integer",
+            VariantType::Float => "float",
+            VariantType::Object => "object",
+            VariantType::Array => "array",
+        }
+    }
+}
+
+impl Flag {
+    /// The type shared by all variants, if they share one.
+    pub fn variant_type(&self) -> Option<VariantType> {
+        let mut types = self.variants.values().map(VariantType::of);
+        let first = types.next()??;
+        types.all(|t| t == Some(first)).then_some(first)
+    }
+}

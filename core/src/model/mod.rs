@@ -1,0 +1,23 @@
+//! The wire model of PRODUCT.md §1 and §6: what an admin writes and what the store keeps.
+//!
+//! These types are plain data with `serde` derives; unknown fields are rejected at parse
+//! time so a typo never silently does nothing. Semantic checks (variants that exist,
+//! weights that sum to 100 %, regexes that compile, …) live in [`crate::validate`].
+
+mod condition;
+mod environment;
+mod flag;
+mod segment;
+mod unique;
+
+pub use condition::{Condition, Operator};
+pub use environment::Environment;
+pub use flag::{Flag, FlagConfig, Rule, Serve, VariantType, WeightedVariant};
+pub use segment::{BUILTIN_SEGMENTS, Segment, SegmentRule, builtin_segment};
+
+/// Weights are basis points: 10 000 is 100 %.
+pub const TOTAL_WEIGHT: u32 = 10_000;
+
+/// The context attribute that identifies the unit of randomisation unless a flag says
+/// otherwise.
+pub const DEFAULT_STICKINESS: &str = "targetingKey";

@@ -1,0 +1,6 @@
+//! The Rollgate server: one binary that stores flags, evaluates them over OFREP, keeps
+//! SDKs in sync, serves the admin API, runs releases and exposes its metrics.
+//!
+//! See ARCHITECTURE.md at the repository root for the map of this crate.
+
+pub mod store;

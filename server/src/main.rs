@@ -1,0 +1,3 @@
+//! The `rollgate` binary.
+
+fn main() {}

@@ -1,0 +1,1 @@
+//! The embedded store (redb): one file in the data directory, fsync on every commit.
