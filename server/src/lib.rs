@@ -3,4 +3,13 @@
 //!
 //! See ARCHITECTURE.md at the repository root for the map of this crate.
 
+pub mod admin;
+pub mod app;
+pub mod auth;
+pub mod clock;
+pub mod config;
+pub mod http;
+pub mod hub;
+pub mod metrics;
+pub mod state;
 pub mod store;

@@ -1,3 +1,100 @@
-//! The `rollgate` binary.
+//! The `rollgate` binary: `rollgate serve` (the default) runs the server; the other
+//! subcommands are the release manager's command-line client.
 
-fn main() {}
+use std::net::TcpListener;
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+use rollgate_server::config::{LogFormat, Overrides, Settings};
+
+/// Feature flags and progressive delivery.
+#[derive(Debug, Parser)]
+#[command(name = "rollgate", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the server (the default).
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, Default, clap::Args)]
+struct ServeArgs {
+    /// Config file (TOML); every setting is documented in config/rollgate.example.toml.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Address to listen on [default: 127.0.0.1:8070].
+    #[arg(long, value_name = "ADDR")]
+    bind: Option<String>,
+    /// Directory of the embedded store [default: ./data].
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// Use the shared Redis store at this URL instead of the embedded one.
+    #[arg(long, value_name = "URL")]
+    redis: Option<String>,
+    /// Seed demo flags and print an admin token and SDK keys (once per store).
+    #[arg(long)]
+    demo: bool,
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command.unwrap_or(Command::Serve(ServeArgs::default())) {
+        Command::Serve(args) => serve(args),
+    }
+}
+
+fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let overrides = Overrides { bind: args.bind, data_dir: args.data_dir, redis_url: args.redis, demo: args.demo };
+    let settings = Settings::load(args.config.as_deref(), std::env::vars(), &overrides)?;
+    init_logging(settings.log.format, &settings.log.level)?;
+    let listener = TcpListener::bind(settings.bind).with_context(|| format!("cannot listen on {}", settings.bind))?;
+    listener.set_nonblocking(true)?;
+    let address = listener.local_addr()?;
+    actix_rt::System::new().block_on(async move {
+        rollgate_server::app::run(settings, listener, shutdown_signal(), |demo| {
+            println!("rollgate listening on http://{address}");
+            if let Some(demo) = demo {
+                println!("demo data loaded; these credentials are shown once:");
+                println!("  admin token:               {}", demo.admin_token);
+                for (environment, key) in &demo.sdk_keys {
+                    println!("  SDK key ({environment:<11}):   {key}");
+                }
+            }
+        })
+        .await
+    })?;
+    Ok(())
+}
+
+/// Resolves on SIGTERM or Ctrl-C.
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let Ok(mut terminate) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) else {
+            let _ = interrupt.await;
+            return;
+        };
+        tokio::select! {
+            _ = interrupt => {}
+            _ = terminate.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = interrupt.await;
+}
+
+fn init_logging(format: LogFormat, level: &str) -> anyhow::Result<()> {
+    let filter = tracing_subscriber::EnvFilter::try_new(level).with_context(|| format!("invalid log.level {level:?}"))?;
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.init(),
+    }
+    Ok(())
+}

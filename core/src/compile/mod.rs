@@ -138,6 +138,11 @@ impl Snapshot {
         self.index.get(key).map(|&i| i as usize)
     }
 
+    /// The key of the flag at `index`.
+    pub fn flag_key(&self, index: usize) -> Option<&str> {
+        self.flags.get(index).map(|f| &*f.key)
+    }
+
     /// Flag keys in evaluation order (sorted).
     pub fn flag_keys(&self) -> impl ExactSizeIterator<Item = &str> {
         self.flags.iter().map(|f| &*f.key)

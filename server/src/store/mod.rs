@@ -23,7 +23,7 @@ use time::OffsetDateTime;
 use tokio::sync::broadcast;
 
 /// What kind of document; each kind is its own key space.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
     /// An environment.
@@ -181,6 +181,9 @@ pub struct Commit {
     pub checks: Vec<Check>,
     /// Whether the writes appear in the audit log (leases and delivery records do not).
     pub audited: bool,
+    /// Commit only if the store's revision is still this one: for writes whose validity
+    /// depends on many documents (deleting a segment that no flag uses).
+    pub expect_revision: Option<u64>,
 }
 
 /// One document as changed by a commit.
@@ -214,7 +217,7 @@ pub struct Change {
 }
 
 /// One audited document change: who, when, what, before → after.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AuditEvent {
     /// The commit's revision.
     pub revision: u64,
@@ -224,14 +227,17 @@ pub struct AuditEvent {
     pub action: String,
     /// When.
     #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub at: OffsetDateTime,
     /// The document's kind.
     pub kind: Kind,
     /// The document's key.
     pub key: String,
     /// The body before (`None` when created).
+    #[schema(value_type = Option<Object>)]
     pub before: Option<serde_json::Value>,
     /// The body after (`None` when deleted).
+    #[schema(value_type = Option<Object>)]
     pub after: Option<serde_json::Value>,
 }
 
@@ -274,6 +280,14 @@ pub enum StoreError {
         expected: Expect,
         /// The version found (`None`: absent).
         found: Option<u64>,
+    },
+    /// `Commit::expect_revision` did not hold: something else was committed first.
+    #[error("the store moved on: expected revision {expected}, found {found}")]
+    Stale {
+        /// The revision the commit expected.
+        expected: u64,
+        /// The current revision.
+        found: u64,
     },
     /// The backend cannot be reached (e.g. Redis down); retry later.
     #[error("store unavailable: {0}")]

@@ -1,0 +1,88 @@
+//! The server's lifecycle: `run(settings, listener, shutdown)` opens the store, seeds
+//! it, loads the snapshots, serves HTTP until `shutdown` resolves, then drains in-flight
+//! requests and stops the background tasks. Nothing here reads the environment.
+
+use std::future::Future;
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use tokio::sync::watch;
+
+use crate::admin::seed::{self, DemoCredentials};
+use crate::auth::TokenIndex;
+use crate::clock::{Clock, SystemClock};
+use crate::config::Settings;
+use crate::hub::Hub;
+use crate::metrics::Metrics;
+use crate::state::App;
+use crate::store::embedded::{EmbeddedOptions, EmbeddedStore};
+use crate::store::{Store, StoreError};
+
+/// Why the server could not start or stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// The store could not be opened or read.
+    #[error("store: {0}")]
+    Store(#[from] StoreError),
+    /// The HTTP server failed.
+    #[error("http: {0}")]
+    Http(#[from] std::io::Error),
+    /// Metrics could not be registered.
+    #[error("metrics: {0}")]
+    Metrics(#[from] prometheus::Error),
+    /// A setting cannot be honoured.
+    #[error("{0}")]
+    Unsupported(String),
+}
+
+/// Opens the store the settings name.
+pub fn open_store(settings: &Settings) -> Result<Arc<dyn Store>, RunError> {
+    if let Some(url) = &settings.redis_url {
+        return Err(RunError::Unsupported(format!(
+            "the Redis store ({url}) is not available in this build; leave redis_url unset to use the embedded store"
+        )));
+    }
+    let options = EmbeddedOptions { change_retention: settings.store.change_retention, ..EmbeddedOptions::default() };
+    Ok(Arc::new(EmbeddedStore::open(&settings.data_dir, options)?))
+}
+
+/// Runs the server on `listener` until `shutdown` resolves. `on_ready` is called once
+/// the server accepts requests, with the demo credentials when the demo was seeded.
+pub async fn run(
+    settings: Settings,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()>,
+    on_ready: impl FnOnce(Option<DemoCredentials>),
+) -> Result<(), RunError> {
+    let store = open_store(&settings)?;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let metrics = Metrics::new()?;
+    let tokens = Arc::new(TokenIndex::default());
+    let hub = Arc::new(Hub::new(Arc::clone(&tokens), metrics.clone()));
+
+    let demo = seed::prepare(store.as_ref(), settings.admin_token.as_ref(), settings.demo, clock.now()).await?;
+    let feed = store.subscribe();
+    hub.load(store.as_ref()).await?;
+
+    let (stop_tasks, tasks_stopped) = watch::channel(false);
+    let follower = {
+        let (hub, store) = (Arc::clone(&hub), Arc::clone(&store));
+        actix_rt::spawn(async move { hub.follow(store.as_ref(), feed, tasks_stopped).await })
+    };
+
+    let workers = match settings.workers {
+        0 => std::thread::available_parallelism().map_or(1, usize::from),
+        n => n,
+    };
+    let shutdown_timeout = settings.shutdown_timeout.as_secs().max(1);
+    let app = Arc::new(App { settings, store, hub, tokens, metrics, clock });
+    let http = crate::http::start(app, listener, workers, shutdown_timeout)?;
+    on_ready(demo);
+    shutdown.await;
+    tracing::info!("shutting down: finishing in-flight requests");
+    let served = http.stop().await;
+    let _ = stop_tasks.send(true);
+    let _ = follower.await;
+    tracing::info!("stopped");
+    served.map_err(RunError::Http)
+}

@@ -1,0 +1,90 @@
+//! Handlers for tokens (issue, list, revoke) and the audit log.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
+
+use super::extract::{json_body, principal};
+use super::problem::{ApiError, Problem};
+use crate::admin::tokens::{IssuedTokenView, NewToken, TokenView};
+use crate::admin::{audit, tokens};
+use crate::state::App;
+use crate::store::AuditEvent;
+
+/// Registers the routes.
+pub fn configure(config: &mut web::ServiceConfig) {
+    config
+        .service(
+            super::resource("/api/v1/tokens")
+                .route(web::get().to(list_tokens))
+                .route(web::post().to(create_token)),
+        )
+        .service(
+            super::resource("/api/v1/tokens/{id}")
+                .route(web::get().to(get_token))
+                .route(web::delete().to(revoke_token)),
+        )
+        .service(super::resource("/api/v1/audit").route(web::get().to(list_audit)));
+}
+
+/// Issue an SDK key or an admin token; the secret is in the response, once.
+#[utoipa::path(post, path = "/api/v1/tokens", tag = "tokens", request_body = NewToken,
+    responses((status = 201, body = IssuedTokenView), (status = "4XX", body = Problem)), security(("admin_token" = [])))]
+pub async fn create_token(app: web::Data<App>, req: HttpRequest, payload: web::Payload) -> Result<HttpResponse, ApiError> {
+    let principal = principal(&app, req.headers())?;
+    let body = json_body(req.headers(), payload, app.settings.limits.max_body_bytes).await?;
+    let issued = tokens::create(&app, &principal, &body).await?;
+    Ok(HttpResponse::build(StatusCode::CREATED).insert_header(("Cache-Control", "no-store")).json(issued))
+}
+
+/// List tokens (never their secrets).
+#[utoipa::path(get, path = "/api/v1/tokens", tag = "tokens",
+    responses((status = 200, body = [TokenView]), (status = "4XX", body = Problem)), security(("admin_token" = [])))]
+pub async fn list_tokens(app: web::Data<App>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let principal = principal(&app, req.headers())?;
+    Ok(HttpResponse::Ok().json(tokens::list(&app, &principal).await?))
+}
+
+/// Read a token (never its secret).
+#[utoipa::path(get, path = "/api/v1/tokens/{id}", tag = "tokens", params(("id" = String, Path)),
+    responses((status = 200, body = TokenView), (status = "4XX", body = Problem)), security(("admin_token" = [])))]
+pub async fn get_token(app: web::Data<App>, req: HttpRequest, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let principal = principal(&app, req.headers())?;
+    Ok(HttpResponse::Ok().json(tokens::get(&app, &principal, &id).await?))
+}
+
+/// Revoke a token at once.
+#[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "tokens", params(("id" = String, Path)),
+    responses((status = 204), (status = "4XX", body = Problem)), security(("admin_token" = [])))]
+pub async fn revoke_token(app: web::Data<App>, req: HttpRequest, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let principal = principal(&app, req.headers())?;
+    tokens::revoke(&app, &principal, &id).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Filters of the audit log.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct AuditParams {
+    /// Only this kind of document (`flag`, `segment`, `environment`, `token`, …).
+    kind: Option<String>,
+    /// Only this document (with `kind`).
+    key: Option<String>,
+    /// Only events before this revision (paging backwards).
+    before: Option<u64>,
+    /// Page size, 1 to 500 (default 100).
+    limit: Option<usize>,
+}
+
+/// Read the audit log, newest first: who changed what, when, before → after.
+#[utoipa::path(get, path = "/api/v1/audit", tag = "audit", params(AuditParams),
+    responses((status = 200, body = [AuditEvent]), (status = "4XX", body = Problem)), security(("admin_token" = [])))]
+pub async fn list_audit(
+    app: web::Data<App>,
+    req: HttpRequest,
+    params: web::Query<AuditParams>,
+) -> Result<HttpResponse, ApiError> {
+    let principal = principal(&app, req.headers())?;
+    let AuditParams { kind, key, before, limit } = params.into_inner();
+    Ok(HttpResponse::Ok().json(audit::list(&app, &principal, kind.as_deref(), key, before, limit).await?))
+}

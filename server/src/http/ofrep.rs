@@ -1,0 +1,304 @@
+//! OFREP, the OpenFeature Remote Evaluation Protocol: single and bulk evaluation for any
+//! OpenFeature SDK, authenticated by an SDK key.
+//!
+//! The hot path reads the environment's published snapshot (an `ArcSwap` load), parses
+//! the context, evaluates and writes the response: no lock, no store call, no `.await`
+//! after the body is read. Error bodies always carry `errorCode` and `errorDetails`,
+//! as strict clients require.
+
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderMap};
+use actix_web::{HttpRequest, HttpResponse, web};
+use bytes::{Bytes, BytesMut};
+use futures_util::StreamExt;
+use rollgate_core::evaluate::evaluate_all;
+use rollgate_core::{Context, ErrorCode, Evaluation, evaluate};
+use serde::ser::{SerializeMap, SerializeStruct};
+use serde::{Serialize, Serializer};
+use serde_json::Value;
+
+use super::rate::RateLimiter;
+use crate::hub::Served;
+use crate::state::App;
+
+/// Registers the routes.
+pub fn configure(config: &mut web::ServiceConfig) {
+    config
+        .service(super::resource("/ofrep/v1/evaluate/flags/{key}").route(web::post().to(evaluate_flag)))
+        .service(super::resource("/ofrep/v1/evaluate/flags").route(web::post().to(evaluate_flags)))
+        .service(super::resource("/ofrep/v1/configuration").route(web::get().to(configuration)));
+}
+
+/// An OFREP error answer.
+struct Failure {
+    status: StatusCode,
+    code: &'static str,
+    details: String,
+    retry_after: Option<u64>,
+}
+
+impl Failure {
+    fn new(status: StatusCode, code: &'static str, details: impl Into<String>) -> Failure {
+        Failure { status, code, details: details.into(), retry_after: None }
+    }
+
+    fn respond(self, key: Option<&str>) -> HttpResponse {
+        let mut response = HttpResponse::build(self.status);
+        if let Some(seconds) = self.retry_after {
+            response.insert_header((header::RETRY_AFTER, seconds.to_string()));
+        }
+        let body = FailureBody { key, code: self.code, details: &self.details };
+        response.content_type("application/json").body(serde_json::to_vec(&body).unwrap_or_default())
+    }
+}
+
+#[derive(Serialize)]
+struct FailureBody<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    key: Option<&'a str>,
+    #[serde(rename = "errorCode")]
+    code: &'a str,
+    #[serde(rename = "errorDetails")]
+    details: &'a str,
+}
+
+/// The environment's snapshot for the SDK key in `headers`.
+fn snapshot_for(app: &App, headers: &HeaderMap, limiter: &RateLimiter) -> Result<Arc<Served>, Failure> {
+    let header = headers.get(header::AUTHORIZATION).map(|v| v.to_str().unwrap_or(""));
+    let principal = app.tokens.authenticate(header).map_err(|e| Failure::new(StatusCode::UNAUTHORIZED, "GENERAL", e.to_string()))?;
+    let Some(environment) = principal.sdk_environment() else {
+        return Err(Failure::new(
+            StatusCode::FORBIDDEN,
+            "GENERAL",
+            "admin tokens cannot evaluate flags; use an SDK key (POST /api/v1/tokens with kind \"sdk\")",
+        ));
+    };
+    if let Err(retry_after) = limiter.check(principal.id()) {
+        let mut failure = Failure::new(StatusCode::TOO_MANY_REQUESTS, "GENERAL", "rate limit reached for this SDK key");
+        failure.retry_after = Some(retry_after);
+        return Err(failure);
+    }
+    app.hub.snapshot(environment).ok_or_else(|| {
+        Failure::new(StatusCode::FORBIDDEN, "GENERAL", format!("environment {environment:?} of this SDK key no longer exists"))
+    })
+}
+
+/// Reads the body (bounded) and parses the evaluation context out of it.
+async fn read_context(mut payload: web::Payload, limit: usize) -> Result<(Context, Bytes), Failure> {
+    let mut body = BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| Failure::new(StatusCode::BAD_REQUEST, "PARSE_ERROR", format!("could not read the body: {e}")))?;
+        if body.len() + chunk.len() > limit {
+            return Err(Failure::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "GENERAL",
+                format!("the evaluation context is larger than {limit} bytes (limits.max_context_bytes)"),
+            ));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    let body = body.freeze();
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok((Context::new(), body));
+    }
+    #[derive(serde::Deserialize)]
+    struct Request {
+        #[serde(default)]
+        context: Value,
+    }
+    let request: Request = serde_json::from_slice(&body)
+        .map_err(|e| Failure::new(StatusCode::BAD_REQUEST, "PARSE_ERROR", format!("the body is not an OFREP request: {e}")))?;
+    match request.context {
+        Value::Object(map) => Ok((Context::from(map), body)),
+        Value::Null => Ok((Context::new(), body)),
+        other => Err(Failure::new(
+            StatusCode::BAD_REQUEST,
+            "INVALID_CONTEXT",
+            format!("`context` must be a JSON object, got {}", json_type(&other)),
+        )),
+    }
+}
+
+fn json_type(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// One evaluation as OFREP writes it.
+struct Evaluated<'a> {
+    key: &'a str,
+    evaluation: &'a Evaluation<'a>,
+}
+
+impl Serialize for Evaluated<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let e = self.evaluation;
+        match (e.error, e.value) {
+            (None, Some(value)) => {
+                let mut s = serializer.serialize_struct("Evaluation", 5)?;
+                s.serialize_field("key", self.key)?;
+                s.serialize_field("value", value)?;
+                s.serialize_field("variant", e.variant.unwrap_or_default())?;
+                s.serialize_field("reason", e.reason.as_str())?;
+                s.serialize_field("metadata", &EmptyObject)?;
+                s.end()
+            }
+            (code, _) => {
+                let mut s = serializer.serialize_struct("Failure", 3)?;
+                s.serialize_field("key", self.key)?;
+                s.serialize_field("errorCode", code.map_or("GENERAL", ErrorCode::as_str))?;
+                s.serialize_field("errorDetails", e.error_details.as_deref().unwrap_or("evaluation failed"))?;
+                s.end()
+            }
+        }
+    }
+}
+
+struct EmptyObject;
+
+impl Serialize for EmptyObject {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_map(Some(0))?.end()
+    }
+}
+
+fn error_status(code: ErrorCode) -> StatusCode {
+    match code {
+        ErrorCode::FlagNotFound => StatusCode::NOT_FOUND,
+        ErrorCode::TargetingKeyMissing | ErrorCode::InvalidContext => StatusCode::BAD_REQUEST,
+    }
+}
+
+fn json(status: StatusCode, body: Vec<u8>) -> HttpResponse {
+    HttpResponse::build(status).content_type("application/json").body(body)
+}
+
+/// OFREP single-flag evaluation.
+#[utoipa::path(post, path = "/ofrep/v1/evaluate/flags/{key}", tag = "ofrep", params(("key" = String, Path)),
+    request_body(content = Object, description = "`{ \"context\": { \"targetingKey\": \"user-1\", … } }`"),
+    responses((status = 200, description = "key, value, variant, reason, metadata"),
+              (status = 400, description = "errorCode PARSE_ERROR, TARGETING_KEY_MISSING or INVALID_CONTEXT"),
+              (status = 404, description = "errorCode FLAG_NOT_FOUND"), (status = 401), (status = 403), (status = 429)),
+    security(("sdk_key" = [])))]
+pub async fn evaluate_flag(
+    app: web::Data<App>,
+    limiter: web::Data<RateLimiter>,
+    req: HttpRequest,
+    key: web::Path<String>,
+    payload: web::Payload,
+) -> HttpResponse {
+    let served = match snapshot_for(&app, req.headers(), &limiter) {
+        Ok(served) => served,
+        Err(failure) => return failure.respond(Some(&key)),
+    };
+    let context = match read_context(payload, app.settings.limits.max_context_bytes).await {
+        Ok((context, _)) => context,
+        Err(failure) => return failure.respond(Some(&key)),
+    };
+    let evaluation = evaluate(&served.snapshot, &key, &context);
+    served.count(&evaluation);
+    let status = evaluation.error.map_or(StatusCode::OK, error_status);
+    match serde_json::to_vec(&Evaluated { key: &key, evaluation: &evaluation }) {
+        Ok(body) => json(status, body),
+        Err(e) => Failure::new(StatusCode::INTERNAL_SERVER_ERROR, "GENERAL", e.to_string()).respond(Some(&key)),
+    }
+}
+
+struct Bulk<'a> {
+    served: &'a Served,
+    context: &'a Context,
+}
+
+impl Serialize for Bulk<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        struct Flags<'a>(&'a Bulk<'a>);
+        impl Serialize for Flags<'_> {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                use serde::ser::SerializeSeq;
+                let evaluations = evaluate_all(&self.0.served.snapshot, self.0.context);
+                let mut seq = serializer.serialize_seq(Some(evaluations.len()))?;
+                for (key, evaluation) in evaluations {
+                    self.0.served.count(&evaluation);
+                    seq.serialize_element(&Evaluated { key, evaluation: &evaluation })?;
+                }
+                seq.end()
+            }
+        }
+        let mut s = serializer.serialize_struct("Bulk", 1)?;
+        s.serialize_field("flags", &Flags(self))?;
+        s.end()
+    }
+}
+
+/// The bulk ETag: the snapshot's revision and a hash of the request body (the context).
+fn bulk_etag(revision: u64, body: &[u8]) -> String {
+    let mut hasher = rustc_hash::FxHasher::default();
+    body.hash(&mut hasher);
+    format!("\"{revision}-{:016x}\"", hasher.finish())
+}
+
+fn none_match(headers: &HeaderMap, etag: &str) -> bool {
+    headers.get_all(header::IF_NONE_MATCH).filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(',')).any(|candidate| {
+        let candidate = candidate.trim();
+        candidate == "*" || candidate.trim_start_matches("W/") == etag
+    })
+}
+
+/// OFREP bulk evaluation: every flag of the SDK key's environment for one context.
+#[utoipa::path(post, path = "/ofrep/v1/evaluate/flags", tag = "ofrep",
+    params(("If-None-Match" = Option<String>, Header)),
+    request_body(content = Object, description = "`{ \"context\": { … } }`"),
+    responses((status = 200, description = "`{ \"flags\": [ … ] }` with an ETag"), (status = 304),
+              (status = 400, description = "errorCode PARSE_ERROR or INVALID_CONTEXT"), (status = 401), (status = 403), (status = 429)),
+    security(("sdk_key" = [])))]
+pub async fn evaluate_flags(
+    app: web::Data<App>,
+    limiter: web::Data<RateLimiter>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> HttpResponse {
+    let served = match snapshot_for(&app, req.headers(), &limiter) {
+        Ok(served) => served,
+        Err(failure) => return failure.respond(None),
+    };
+    let (context, body) = match read_context(payload, app.settings.limits.max_context_bytes).await {
+        Ok(parsed) => parsed,
+        Err(failure) => return failure.respond(None),
+    };
+    if context.targeting_key().is_some_and(|k| !(k.is_string() || k.is_null())) {
+        return Failure::new(StatusCode::BAD_REQUEST, "INVALID_CONTEXT", "targetingKey must be a string").respond(None);
+    }
+    let etag = bulk_etag(served.snapshot.revision(), &body);
+    if none_match(req.headers(), &etag) {
+        return HttpResponse::NotModified().insert_header((header::ETAG, etag)).finish();
+    }
+    match serde_json::to_vec(&Bulk { served: &served, context: &context }) {
+        Ok(body) => HttpResponse::Ok().insert_header((header::ETAG, etag)).content_type("application/json").body(body),
+        Err(e) => Failure::new(StatusCode::INTERNAL_SERVER_ERROR, "GENERAL", e.to_string()).respond(None),
+    }
+}
+
+/// OFREP provider configuration: what this server supports.
+#[utoipa::path(get, path = "/ofrep/v1/configuration", tag = "ofrep",
+    responses((status = 200, description = "name and capabilities")), security(("sdk_key" = [])))]
+pub async fn configuration(app: web::Data<App>, limiter: web::Data<RateLimiter>, req: HttpRequest) -> HttpResponse {
+    if let Err(failure) = snapshot_for(&app, req.headers(), &limiter) {
+        return failure.respond(None);
+    }
+    HttpResponse::Ok().json(serde_json::json!({
+        "name": "rollgate",
+        "capabilities": {
+            "cacheInvalidation": { "polling": { "enabled": true, "minPollingIntervalMs": 1000 } },
+            "flagEvaluation": { "supportedTypes": ["boolean", "string", "int", "float", "object"] }
+        }
+    }))
+}

@@ -1,0 +1,140 @@
+//! The documents evaluation and validation need, held in memory and kept current from
+//! the change feed.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use rollgate_core::model::{Environment, Flag, Segment};
+use rollgate_core::{Compiled, compile, validate};
+use serde::de::DeserializeOwned;
+
+use crate::auth::TokenRecord;
+use crate::store::{Change, ChangeEntry, Kind, Store, StoreError};
+
+/// A document with its store version.
+#[derive(Debug)]
+pub struct Versioned<T> {
+    /// The store version (`If-Match` carries it).
+    pub version: u64,
+    /// The document.
+    pub doc: Arc<T>,
+}
+
+impl<T> Clone for Versioned<T> {
+    fn clone(&self) -> Versioned<T> {
+        Versioned { version: self.version, doc: Arc::clone(&self.doc) }
+    }
+}
+
+/// Environments, flags, segments and tokens at one revision.
+#[derive(Clone, Debug, Default)]
+pub struct Catalog {
+    /// The revision these documents reflect.
+    pub revision: u64,
+    /// Environments by key.
+    pub environments: BTreeMap<String, Versioned<Environment>>,
+    /// Flags by key.
+    pub flags: BTreeMap<String, Versioned<Flag>>,
+    /// Segments by key.
+    pub segments: BTreeMap<String, Versioned<Segment>>,
+    /// Token records by id.
+    pub tokens: BTreeMap<String, Versioned<TokenRecord>>,
+}
+
+impl Catalog {
+    /// Reads every document the catalog holds; `revision` is what the store reported
+    /// just before.
+    pub async fn read(store: &dyn Store, revision: u64) -> Result<Catalog, StoreError> {
+        Ok(Catalog {
+            revision,
+            environments: read_kind(store, Kind::Environment).await?,
+            flags: read_kind(store, Kind::Flag).await?,
+            segments: read_kind(store, Kind::Segment).await?,
+            tokens: read_kind(store, Kind::Token).await?,
+        })
+    }
+
+    /// Applies one change.
+    pub fn apply(&mut self, change: &Change) {
+        for entry in &change.entries {
+            match entry.kind {
+                Kind::Environment => apply_entry(&mut self.environments, entry),
+                Kind::Flag => apply_entry(&mut self.flags, entry),
+                Kind::Segment => apply_entry(&mut self.segments, entry),
+                Kind::Token => apply_entry(&mut self.tokens, entry),
+                _ => {}
+            }
+        }
+        self.revision = self.revision.max(change.revision);
+    }
+
+    /// Environments whose snapshot `change` alters (call before applying it).
+    pub fn affected_environments(&self, change: &Change) -> BTreeSet<String> {
+        let mut affected = BTreeSet::new();
+        for entry in &change.entries {
+            match entry.kind {
+                Kind::Environment => {
+                    affected.insert(entry.key.clone());
+                }
+                Kind::Flag => {
+                    if let Some(old) = self.flags.get(&entry.key) {
+                        affected.extend(old.doc.environments.keys().cloned());
+                    }
+                    if let Some(new) = entry.body.as_deref().and_then(|b| serde_json::from_slice::<Flag>(b).ok()) {
+                        affected.extend(new.environments.into_keys());
+                    }
+                }
+                Kind::Segment => affected.extend(self.environments.keys().cloned()),
+                _ => {}
+            }
+        }
+        affected
+    }
+
+    /// Compiles `environment`'s snapshot.
+    pub fn compile(&self, environment: &str) -> Compiled {
+        compile(
+            environment,
+            self.revision,
+            self.flags.values().map(|f| f.doc.as_ref()),
+            self.segments.values().map(|s| s.doc.as_ref()),
+        )
+    }
+
+    /// The keys validation checks references against.
+    pub fn references(&self) -> validate::Catalog {
+        validate::Catalog {
+            environments: self.environments.keys().cloned().collect(),
+            segments: self.segments.keys().cloned().collect(),
+        }
+    }
+}
+
+async fn read_kind<T: DeserializeOwned>(store: &dyn Store, kind: Kind) -> Result<BTreeMap<String, Versioned<T>>, StoreError> {
+    let mut out = BTreeMap::new();
+    for document in store.list(kind).await? {
+        match serde_json::from_slice::<T>(&document.body) {
+            Ok(doc) => {
+                out.insert(document.key, Versioned { version: document.version, doc: Arc::new(doc) });
+            }
+            Err(error) => tracing::error!(%kind, key = document.key, %error, "stored document does not parse; skipped"),
+        }
+    }
+    Ok(out)
+}
+
+fn apply_entry<T: DeserializeOwned>(map: &mut BTreeMap<String, Versioned<T>>, entry: &ChangeEntry) {
+    match entry.body.as_deref() {
+        None => {
+            map.remove(&entry.key);
+        }
+        Some(body) => match serde_json::from_slice::<T>(body) {
+            Ok(doc) => {
+                map.insert(entry.key.clone(), Versioned { version: entry.version, doc: Arc::new(doc) });
+            }
+            Err(error) => {
+                tracing::error!(kind = %entry.kind, key = entry.key, %error, "changed document does not parse; skipped");
+            }
+        },
+    }
+}

@@ -1,0 +1,32 @@
+//! The state every request handler and background task shares.
+
+use std::sync::Arc;
+
+use crate::auth::TokenIndex;
+use crate::clock::Clock;
+use crate::config::Settings;
+use crate::hub::Hub;
+use crate::metrics::Metrics;
+use crate::store::Store;
+
+/// Shared server state, built once by [`crate::app::run`].
+pub struct App {
+    /// The settings the server runs with.
+    pub settings: Settings,
+    /// Where documents live.
+    pub store: Arc<dyn Store>,
+    /// Compiled snapshots and the in-memory catalog.
+    pub hub: Arc<Hub>,
+    /// Token records for authentication.
+    pub tokens: Arc<TokenIndex>,
+    /// Prometheus metrics.
+    pub metrics: Metrics,
+    /// Now.
+    pub clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for App {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("App").field("bind", &self.settings.bind).finish_non_exhaustive()
+    }
+}
