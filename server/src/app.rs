@@ -42,7 +42,10 @@ pub fn open_store(settings: &Settings) -> Result<Arc<dyn Store>, RunError> {
             "the Redis store ({url}) is not available in this build; leave redis_url unset to use the embedded store"
         )));
     }
-    let options = EmbeddedOptions { change_retention: settings.store.change_retention, ..EmbeddedOptions::default() };
+    let options = EmbeddedOptions {
+        retention: settings.store.change_retention,
+        ..EmbeddedOptions::default()
+    };
     Ok(Arc::new(EmbeddedStore::open(&settings.data_dir, options)?))
 }
 
@@ -60,7 +63,13 @@ pub async fn run(
     let tokens = Arc::new(TokenIndex::default());
     let hub = Arc::new(Hub::new(Arc::clone(&tokens), metrics.clone()));
 
-    let demo = seed::prepare(store.as_ref(), settings.admin_token.as_ref(), settings.demo, clock.now()).await?;
+    let demo = seed::prepare(
+        store.as_ref(),
+        settings.admin_token.as_ref(),
+        settings.demo,
+        clock.now(),
+    )
+    .await?;
     let feed = store.subscribe();
     hub.load(store.as_ref()).await?;
 
@@ -75,7 +84,14 @@ pub async fn run(
         n => n,
     };
     let shutdown_timeout = settings.shutdown_timeout.as_secs().max(1);
-    let app = Arc::new(App { settings, store, hub, tokens, metrics, clock });
+    let app = Arc::new(App {
+        settings,
+        store,
+        hub,
+        tokens,
+        metrics,
+        clock,
+    });
     let http = crate::http::start(app, listener, workers, shutdown_timeout)?;
     on_ready(demo);
     shutdown.await;

@@ -76,7 +76,10 @@ pub struct LogSettings {
 
 impl Default for LogSettings {
     fn default() -> LogSettings {
-        LogSettings { format: LogFormat::Text, level: "info".to_owned() }
+        LogSettings {
+            format: LogFormat::Text,
+            level: "info".to_owned(),
+        }
     }
 }
 
@@ -104,7 +107,11 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Limits {
-        Limits { max_body_bytes: 1 << 20, max_context_bytes: 64 << 10, ofrep_requests_per_second: 0 }
+        Limits {
+            max_body_bytes: 1 << 20,
+            max_context_bytes: 64 << 10,
+            ofrep_requests_per_second: 0,
+        }
     }
 }
 
@@ -118,7 +125,9 @@ pub struct StoreSettings {
 
 impl Default for StoreSettings {
     fn default() -> StoreSettings {
-        StoreSettings { change_retention: 100_000 }
+        StoreSettings {
+            change_retention: 100_000,
+        }
     }
 }
 
@@ -185,11 +194,17 @@ impl Settings {
     ) -> Result<Settings, ConfigError> {
         let mut builder = config::Config::builder();
         if let Some(file) = file {
-            builder = builder.add_source(config::File::from(file).format(config::FileFormat::Toml).required(true));
+            builder = builder.add_source(
+                config::File::from(file)
+                    .format(config::FileFormat::Toml)
+                    .required(true),
+            );
         }
         let vars: config::Map<String, String> = vars
             .into_iter()
-            .filter(|(name, _)| name.starts_with("ROLLGATE_") && !CLIENT_VARIABLES.contains(&name.as_str()))
+            .filter(|(name, _)| {
+                name.starts_with("ROLLGATE_") && !CLIENT_VARIABLES.contains(&name.as_str())
+            })
             .collect();
         builder = builder.add_source(
             config::Environment::with_prefix("ROLLGATE")
@@ -218,16 +233,28 @@ impl Settings {
     fn check(&self) -> Result<(), ConfigError> {
         let range = |field, message: String| Err(ConfigError::Range { field, message });
         if self.workers > 1024 {
-            return range("workers", format!("must be at most 1024, got {}", self.workers));
+            return range(
+                "workers",
+                format!("must be at most 1024, got {}", self.workers),
+            );
         }
         if !(1024..=(64 << 20)).contains(&self.limits.max_body_bytes) {
-            return range("limits.max_body_bytes", "must be between 1 KiB and 64 MiB".to_owned());
+            return range(
+                "limits.max_body_bytes",
+                "must be between 1 KiB and 64 MiB".to_owned(),
+            );
         }
         if !(256..=(16 << 20)).contains(&self.limits.max_context_bytes) {
-            return range("limits.max_context_bytes", "must be between 256 bytes and 16 MiB".to_owned());
+            return range(
+                "limits.max_context_bytes",
+                "must be between 256 bytes and 16 MiB".to_owned(),
+            );
         }
         if self.store.change_retention < 100 {
-            return range("store.change_retention", "must keep at least 100 changes".to_owned());
+            return range(
+                "store.change_retention",
+                "must keep at least 100 changes".to_owned(),
+            );
         }
         if let Some(token) = &self.admin_token {
             if token.expose().len() < 16 {
@@ -240,8 +267,9 @@ impl Settings {
 
 fn duration<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Duration, D::Error> {
     let text = String::deserialize(deserializer)?;
-    humantime::parse_duration(&text)
-        .map_err(|e| serde::de::Error::custom(format!("{text:?} is not a duration such as \"30s\": {e}")))
+    humantime::parse_duration(&text).map_err(|e| {
+        serde::de::Error::custom(format!("{text:?} is not a duration such as \"30s\": {e}"))
+    })
 }
 
 #[cfg(test)]
@@ -251,7 +279,10 @@ mod tests {
     use super::*;
 
     fn vars(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
     }
 
     #[test]
@@ -267,8 +298,14 @@ mod tests {
         let file = dir.path().join("rollgate.toml");
         std::fs::write(&file, "bind = \"127.0.0.1:9000\"\ndata_dir = \"/from/file\"\n[limits]\nmax_body_bytes = 4096\n")
             .unwrap();
-        let env = vars(&[("ROLLGATE_DATA_DIR", "/from/env"), ("ROLLGATE_LIMITS__MAX_BODY_BYTES", "8192")]);
-        let overrides = Overrides { bind: Some("127.0.0.1:9100".into()), ..Overrides::default() };
+        let env = vars(&[
+            ("ROLLGATE_DATA_DIR", "/from/env"),
+            ("ROLLGATE_LIMITS__MAX_BODY_BYTES", "8192"),
+        ]);
+        let overrides = Overrides {
+            bind: Some("127.0.0.1:9100".into()),
+            ..Overrides::default()
+        };
         let settings = Settings::load(Some(&file), env, &overrides).unwrap();
         assert_eq!(settings.bind.port(), 9100);
         assert_eq!(settings.data_dir, PathBuf::from("/from/env"));
@@ -277,15 +314,32 @@ mod tests {
 
     #[test]
     fn unknown_keys_and_bad_values_are_named() {
-        let error = Settings::load(None, vars(&[("ROLLGATE_BIDN", "x")]), &Overrides::default()).unwrap_err();
-        assert!(error.to_string().contains("bidn"), "{error}");
-        let error = Settings::load(None, vars(&[("ROLLGATE_BIND", "nowhere")]), &Overrides::default()).unwrap_err();
-        assert!(error.to_string().contains("bind"), "{error}");
-        let error =
-            Settings::load(None, vars(&[("ROLLGATE_LIMITS__MAX_BODY_BYTES", "10")]), &Overrides::default()).unwrap_err();
-        assert!(error.to_string().contains("limits.max_body_bytes"), "{error}");
-        let error = Settings::load(None, vars(&[("ROLLGATE_SHUTDOWN_TIMEOUT", "soon")]), &Overrides::default())
+        let error = Settings::load(None, vars(&[("ROLLGATE_BIDN", "x")]), &Overrides::default())
             .unwrap_err();
+        assert!(error.to_string().contains("bidn"), "{error}");
+        let error = Settings::load(
+            None,
+            vars(&[("ROLLGATE_BIND", "nowhere")]),
+            &Overrides::default(),
+        )
+        .unwrap_err();
+        assert!(error.to_string().contains("bind"), "{error}");
+        let error = Settings::load(
+            None,
+            vars(&[("ROLLGATE_LIMITS__MAX_BODY_BYTES", "10")]),
+            &Overrides::default(),
+        )
+        .unwrap_err();
+        assert!(
+            error.to_string().contains("limits.max_body_bytes"),
+            "{error}"
+        );
+        let error = Settings::load(
+            None,
+            vars(&[("ROLLGATE_SHUTDOWN_TIMEOUT", "soon")]),
+            &Overrides::default(),
+        )
+        .unwrap_err();
         assert!(error.to_string().contains("duration"), "{error}");
     }
 
@@ -309,11 +363,28 @@ mod tests {
         assert_eq!(settings.bind.to_string(), "127.0.0.1:8070");
         let text = std::fs::read_to_string(&example).unwrap();
         for key in [
-            "bind", "data_dir", "redis_url", "admin_token", "prometheus_url", "demo", "workers",
-            "shutdown_timeout", "[log]", "format", "level", "[limits]", "max_body_bytes", "max_context_bytes",
-            "ofrep_requests_per_second", "[store]", "change_retention",
+            "bind",
+            "data_dir",
+            "redis_url",
+            "admin_token",
+            "prometheus_url",
+            "demo",
+            "workers",
+            "shutdown_timeout",
+            "[log]",
+            "format",
+            "level",
+            "[limits]",
+            "max_body_bytes",
+            "max_context_bytes",
+            "ofrep_requests_per_second",
+            "[store]",
+            "change_retention",
         ] {
-            assert!(text.contains(key), "config/rollgate.example.toml does not mention {key}");
+            assert!(
+                text.contains(key),
+                "config/rollgate.example.toml does not mention {key}"
+            );
         }
     }
 }

@@ -2,7 +2,8 @@
 //! default), rendered at `GET /metrics`.
 
 use prometheus::{
-    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder,
+    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry,
+    TextEncoder,
 };
 
 /// Every metric family the server exports.
@@ -28,28 +29,49 @@ impl Metrics {
     pub fn new() -> Result<Metrics, prometheus::Error> {
         let registry = Registry::new();
         let evaluations = IntCounterVec::new(
-            Opts::new("rollgate_evaluations_total", "Flag evaluations served, by flag, variant and reason."),
+            Opts::new(
+                "rollgate_evaluations_total",
+                "Flag evaluations served, by flag, variant and reason.",
+            ),
             &["environment", "flag", "variant", "reason"],
         )?;
         let evaluation_errors = IntCounterVec::new(
-            Opts::new("rollgate_evaluation_errors_total", "Flag evaluations that failed, by OpenFeature error code."),
+            Opts::new(
+                "rollgate_evaluation_errors_total",
+                "Flag evaluations that failed, by OpenFeature error code.",
+            ),
             &["environment", "code"],
         )?;
         let http_requests = IntCounterVec::new(
-            Opts::new("rollgate_http_requests_total", "HTTP requests answered, by route, method and status."),
+            Opts::new(
+                "rollgate_http_requests_total",
+                "HTTP requests answered, by route, method and status.",
+            ),
             &["route", "method", "status"],
         )?;
         let http_duration = HistogramVec::new(
-            HistogramOpts::new("rollgate_http_request_duration_seconds", "HTTP request latency, by route.").buckets(
-                vec![0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0],
-            ),
+            HistogramOpts::new(
+                "rollgate_http_request_duration_seconds",
+                "HTTP request latency, by route.",
+            )
+            .buckets(vec![
+                0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05,
+                0.1, 0.25, 1.0,
+            ]),
             &["route"],
         )?;
-        let store_revision =
-            IntGauge::new("rollgate_store_revision", "Store revision that the served snapshots reflect.")?;
+        let store_revision = IntGauge::new(
+            "rollgate_store_revision",
+            "Store revision that the served snapshots reflect.",
+        )?;
         let snapshot_compile = Histogram::with_opts(
-            HistogramOpts::new("rollgate_snapshot_compile_seconds", "Time to compile one environment's snapshot.")
-                .buckets(vec![0.000_1, 0.000_5, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0]),
+            HistogramOpts::new(
+                "rollgate_snapshot_compile_seconds",
+                "Time to compile one environment's snapshot.",
+            )
+            .buckets(vec![
+                0.000_1, 0.000_5, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0,
+            ]),
         )?;
         registry.register(Box::new(evaluations.clone()))?;
         registry.register(Box::new(evaluation_errors.clone()))?;

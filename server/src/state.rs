@@ -27,6 +27,8 @@ pub struct App {
 
 impl std::fmt::Debug for App {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("App").field("bind", &self.settings.bind).finish_non_exhaustive()
+        f.debug_struct("App")
+            .field("bind", &self.settings.bind)
+            .finish_non_exhaustive()
     }
 }

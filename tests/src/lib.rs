@@ -5,7 +5,11 @@
 //! `$ROLLGATE_BIN`). The harness refuses a binary older than the sources, so a test
 //! never passes against stale code.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, reason = "test harness: failing loudly is the point")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test harness: failing loudly is the point"
+)]
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -24,19 +28,35 @@ const START_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The workspace root.
 pub fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 /// The `rollgate` binary under test, checked to be newer than the sources.
 pub fn binary() -> PathBuf {
-    let path = std::env::var_os("ROLLGATE_BIN").map(PathBuf::from).unwrap_or_else(|| {
-        let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| workspace().join("target"));
-        target.join("debug").join("rollgate")
-    });
+    let path = std::env::var_os("ROLLGATE_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            let target = std::env::var_os("CARGO_TARGET_DIR")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| workspace().join("target"));
+            target.join("debug").join("rollgate")
+        });
     let built = std::fs::metadata(&path)
         .and_then(|m| m.modified())
-        .unwrap_or_else(|_| panic!("{} is missing: run scripts/test, or `cargo build -p rollgate-server` first", path.display()));
-    let newest = ["core/src", "server/src"].iter().map(|dir| newest_file(&workspace().join(dir))).max().unwrap();
+        .unwrap_or_else(|_| {
+            panic!(
+                "{} is missing: run scripts/test, or `cargo build -p rollgate-server` first",
+                path.display()
+            )
+        });
+    let newest = ["core/src", "server/src"]
+        .iter()
+        .map(|dir| newest_file(&workspace().join(dir)))
+        .max()
+        .unwrap();
     assert!(
         built >= newest,
         "{} is older than the sources: run `cargo build -p rollgate-server` (scripts/test does)",
@@ -49,7 +69,11 @@ fn newest_file(dir: &Path) -> SystemTime {
     let mut newest = SystemTime::UNIX_EPOCH;
     for entry in std::fs::read_dir(dir).unwrap().flatten() {
         let path = entry.path();
-        let time = if path.is_dir() { newest_file(&path) } else { entry.metadata().unwrap().modified().unwrap() };
+        let time = if path.is_dir() {
+            newest_file(&path)
+        } else {
+            entry.metadata().unwrap().modified().unwrap()
+        };
         newest = newest.max(time);
     }
     newest
@@ -151,8 +175,17 @@ impl Server {
                 let _ = banner_tx.send(line);
             }
         });
-        let http = reqwest::Client::builder().pool_max_idle_per_host(8).build().unwrap();
-        let mut server = Server { child, url, banner, data, http };
+        let http = reqwest::Client::builder()
+            .pool_max_idle_per_host(8)
+            .build()
+            .unwrap();
+        let mut server = Server {
+            child,
+            url,
+            banner,
+            data,
+            http,
+        };
         server.wait_ready().await;
         while let Ok(line) = banner_rx.try_recv() {
             server.banner.push(line);
@@ -187,7 +220,10 @@ impl Server {
     /// Sends SIGTERM and waits for a graceful exit; returns the exit status.
     pub async fn terminate(mut self) -> std::process::ExitStatus {
         send_signal(self.child.id().unwrap(), nix::sys::signal::Signal::SIGTERM);
-        tokio::time::timeout(Duration::from_secs(60), self.child.wait()).await.expect("graceful exit").unwrap()
+        tokio::time::timeout(Duration::from_secs(60), self.child.wait())
+            .await
+            .expect("graceful exit")
+            .unwrap()
     }
 
     /// Sends SIGTERM without waiting.
@@ -197,7 +233,10 @@ impl Server {
 
     /// Waits for the process to exit.
     pub async fn wait(&mut self) -> std::process::ExitStatus {
-        tokio::time::timeout(Duration::from_secs(60), self.child.wait()).await.expect("exit in time").unwrap()
+        tokio::time::timeout(Duration::from_secs(60), self.child.wait())
+            .await
+            .expect("exit in time")
+            .unwrap()
     }
 
     fn keep_data(self) -> PathBuf {
@@ -214,7 +253,12 @@ impl Server {
     }
 
     /// An HTTP request to the server with a bearer token (or none).
-    pub fn request(&self, method: Method, path: &str, token: Option<&str>) -> reqwest::RequestBuilder {
+    pub fn request(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+    ) -> reqwest::RequestBuilder {
         let mut request = self.http.request(method, format!("{}{}", self.url, path));
         if let Some(token) = token {
             request = request.bearer_auth(token);
@@ -228,8 +272,16 @@ impl Server {
         let status = response.status();
         let headers = response.headers().clone();
         let text = response.text().await.unwrap();
-        let body = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
-        Reply { status, headers, body }
+        let body = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
+        Reply {
+            status,
+            headers,
+            body,
+        }
     }
 
     /// `method path` as the bootstrap admin, with an optional JSON body.
@@ -256,26 +308,41 @@ impl Server {
 
     /// An admin token with `role`.
     pub async fn admin_token(&self, role: &str) -> String {
-        self.issue_token(serde_json::json!({ "kind": "admin", "name": format!("e2e-{role}"), "role": role })).await
+        self.issue_token(
+            serde_json::json!({ "kind": "admin", "name": format!("e2e-{role}"), "role": role }),
+        )
+        .await
     }
 
     /// OFREP single evaluation.
     pub async fn evaluate(&self, sdk_key: &str, flag: &str, context: Value) -> Reply {
         let request = self
-            .request(Method::POST, &format!("/ofrep/v1/evaluate/flags/{flag}"), Some(sdk_key))
+            .request(
+                Method::POST,
+                &format!("/ofrep/v1/evaluate/flags/{flag}"),
+                Some(sdk_key),
+            )
             .json(&serde_json::json!({ "context": context }));
         self.call(request).await
     }
 
     /// The `/metrics` text.
     pub async fn metrics(&self) -> String {
-        self.http.get(format!("{}/metrics", self.url)).send().await.unwrap().text().await.unwrap()
+        self.http
+            .get(format!("{}/metrics", self.url))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
     }
 }
 
 fn send_signal(pid: u32, signal: nix::sys::signal::Signal) {
     let pid = nix::unistd::Pid::from_raw(i32::try_from(pid).unwrap());
-    nix::sys::signal::kill(pid, signal).unwrap_or_else(|e| panic!("kill({pid}, {signal}) failed: {e}"));
+    nix::sys::signal::kill(pid, signal)
+        .unwrap_or_else(|e| panic!("kill({pid}, {signal}) failed: {e}"));
 }
 
 /// A response: status, headers, JSON body.

@@ -24,15 +24,32 @@ pub async fn list(
         None => None,
         Some(name) => Some(Kind::parse(name).ok_or_else(|| {
             let known: Vec<&str> = Kind::ALL.iter().map(|k| k.as_str()).collect();
-            ServiceError::Invalid(vec![FieldError::new("kind", format!("unknown kind {name:?}; one of {known:?}"))])
+            ServiceError::Invalid(vec![FieldError::new(
+                "kind",
+                format!("unknown kind {name:?}; one of {known:?}"),
+            )])
         })?),
     };
     if key.is_some() && kind.is_none() {
-        return Err(ServiceError::Invalid(vec![FieldError::new("key", "filtering by key needs a kind too")]));
+        return Err(ServiceError::Invalid(vec![FieldError::new(
+            "key",
+            "filtering by key needs a kind too",
+        )]));
     }
     let limit = limit.unwrap_or(100);
     if limit == 0 || limit > MAX_PAGE {
-        return Err(ServiceError::Invalid(vec![FieldError::new("limit", format!("must be between 1 and {MAX_PAGE}"))]));
+        return Err(ServiceError::Invalid(vec![FieldError::new(
+            "limit",
+            format!("must be between 1 and {MAX_PAGE}"),
+        )]));
     }
-    app.store.audit(AuditQuery { kind, key, before_revision, limit }).await.map_err(ServiceError::Store)
+    app.store
+        .audit(AuditQuery {
+            kind,
+            key,
+            before_revision,
+            limit,
+        })
+        .await
+        .map_err(ServiceError::Store)
 }

@@ -5,21 +5,28 @@ use rollgate_core::model::Environment;
 use rollgate_core::validate::validate_environment;
 
 use super::{
-    IfMatch, ServiceError, WithVersion, check_path_key, commit, commit_at_revision, delete_expectation, expect_for,
-    parse_document, read, read_all, to_body,
+    IfMatch, ServiceError, WithVersion, check_path_key, commit, commit_at_revision,
+    delete_expectation, expect_for, parse_document, read, read_all, to_body,
 };
 use crate::auth::{Principal, Role, require_role};
 use crate::state::App;
 use crate::store::{Commit, Expect, Kind, Write};
 
 /// All environments.
-pub async fn list(app: &App, principal: &Principal) -> Result<Vec<WithVersion<Environment>>, ServiceError> {
+pub async fn list(
+    app: &App,
+    principal: &Principal,
+) -> Result<Vec<WithVersion<Environment>>, ServiceError> {
     require_role(principal, Role::Viewer)?;
     read_all(app, Kind::Environment).await
 }
 
 /// One environment.
-pub async fn get(app: &App, principal: &Principal, key: &str) -> Result<WithVersion<Environment>, ServiceError> {
+pub async fn get(
+    app: &App,
+    principal: &Principal,
+    key: &str,
+) -> Result<WithVersion<Environment>, ServiceError> {
     require_role(principal, Role::Viewer)?;
     read(app, Kind::Environment, key).await
 }
@@ -47,7 +54,12 @@ pub async fn put(
             actor: principal.actor(),
             action: "environment.put".to_owned(),
             at: app.clock.now(),
-            writes: vec![Write::put(Kind::Environment, key, expect, to_body(&environment)?)],
+            writes: vec![Write::put(
+                Kind::Environment,
+                key,
+                expect,
+                to_body(&environment)?,
+            )],
             checks: Vec::new(),
             audited: true,
             expect_revision: None,
@@ -55,22 +67,42 @@ pub async fn put(
     )
     .await?;
     let version = change.entries.first().map_or(1, |e| e.version);
-    Ok((WithVersion { doc: environment, version }, expect == Expect::Absent))
+    Ok((
+        WithVersion {
+            doc: environment,
+            version,
+        },
+        expect == Expect::Absent,
+    ))
 }
 
 /// Deletes an environment nothing uses (If-Match required).
-pub async fn delete(app: &App, principal: &Principal, key: &str, if_match: Option<IfMatch>) -> Result<(), ServiceError> {
+pub async fn delete(
+    app: &App,
+    principal: &Principal,
+    key: &str,
+    if_match: Option<IfMatch>,
+) -> Result<(), ServiceError> {
     require_role(principal, Role::Admin)?;
     commit_at_revision(app, |catalog| {
         let Some(existing) = catalog.environments.get(key) else {
-            return Err(ServiceError::NotFound { kind: Kind::Environment, key: key.to_owned() });
+            return Err(ServiceError::NotFound {
+                kind: Kind::Environment,
+                key: key.to_owned(),
+            });
         };
         let expect = delete_expectation(if_match, Kind::Environment, key, existing.version)?;
-        let flags: Vec<&str> =
-            catalog.flags.values().filter(|f| f.doc.environments.contains_key(key)).map(|f| f.doc.key.as_str()).collect();
+        let flags: Vec<&str> = catalog
+            .flags
+            .values()
+            .filter(|f| f.doc.environments.contains_key(key))
+            .map(|f| f.doc.key.as_str())
+            .collect();
         if !flags.is_empty() {
             return Err(ServiceError::Conflict {
-                detail: format!("environment `{key}` is configured on flags {flags:?}; remove it there first"),
+                detail: format!(
+                    "environment `{key}` is configured on flags {flags:?}; remove it there first"
+                ),
                 field: Some("key".to_owned()),
             });
         }

@@ -4,20 +4,28 @@ use rollgate_core::model::{Flag, FlagConfig};
 use rollgate_core::validate::validate_flag;
 
 use super::{
-    IfMatch, ServiceError, WithVersion, check_path_key, commit, expect_for, parse_document, read, read_all, to_body,
+    IfMatch, ServiceError, WithVersion, check_path_key, commit, expect_for, parse_document, read,
+    read_all, to_body,
 };
 use crate::auth::{Principal, Role, require_role};
 use crate::state::App;
 use crate::store::{Check, Commit, Expect, Kind, Write};
 
 /// All flags, by key.
-pub async fn list(app: &App, principal: &Principal) -> Result<Vec<WithVersion<Flag>>, ServiceError> {
+pub async fn list(
+    app: &App,
+    principal: &Principal,
+) -> Result<Vec<WithVersion<Flag>>, ServiceError> {
     require_role(principal, Role::Viewer)?;
     read_all(app, Kind::Flag).await
 }
 
 /// One flag.
-pub async fn get(app: &App, principal: &Principal, key: &str) -> Result<WithVersion<Flag>, ServiceError> {
+pub async fn get(
+    app: &App,
+    principal: &Principal,
+    key: &str,
+) -> Result<WithVersion<Flag>, ServiceError> {
     require_role(principal, Role::Viewer)?;
     read(app, Kind::Flag, key).await
 }
@@ -54,7 +62,9 @@ pub async fn put_environment(
     let expect = expect_for(if_match, Some(current.version), Kind::Flag, key)?;
     let mut flag = current.doc;
     flag.environments.insert(environment.to_owned(), config);
-    Ok(write(app, principal, flag, expect, "flag.configure").await?.0)
+    Ok(write(app, principal, flag, expect, "flag.configure")
+        .await?
+        .0)
 }
 
 /// Removes one environment's configuration of a flag (it then evaluates as not found
@@ -71,13 +81,23 @@ pub async fn delete_environment(
     let expect = expect_for(if_match, Some(current.version), Kind::Flag, key)?;
     let mut flag = current.doc;
     if flag.environments.remove(environment).is_none() {
-        return Err(ServiceError::NotFound { kind: Kind::Environment, key: format!("{key}/{environment}") });
+        return Err(ServiceError::NotFound {
+            kind: Kind::Environment,
+            key: format!("{key}/{environment}"),
+        });
     }
-    Ok(write(app, principal, flag, expect, "flag.unconfigure").await?.0)
+    Ok(write(app, principal, flag, expect, "flag.unconfigure")
+        .await?
+        .0)
 }
 
 /// Deletes a flag (If-Match required).
-pub async fn delete(app: &App, principal: &Principal, key: &str, if_match: Option<IfMatch>) -> Result<(), ServiceError> {
+pub async fn delete(
+    app: &App,
+    principal: &Principal,
+    key: &str,
+    if_match: Option<IfMatch>,
+) -> Result<(), ServiceError> {
     require_role(principal, Role::Editor)?;
     let existing = app.hub.catalog().flags.get(key).map(|f| f.version);
     let expect = match if_match {
@@ -85,8 +105,15 @@ pub async fn delete(app: &App, principal: &Principal, key: &str, if_match: Optio
         Some(IfMatch::Any) => Expect::Present,
         None => {
             return Err(match existing {
-                Some(current) => ServiceError::PreconditionRequired { kind: Kind::Flag, key: key.to_owned(), current },
-                None => ServiceError::NotFound { kind: Kind::Flag, key: key.to_owned() },
+                Some(current) => ServiceError::PreconditionRequired {
+                    kind: Kind::Flag,
+                    key: key.to_owned(),
+                    current,
+                },
+                None => ServiceError::NotFound {
+                    kind: Kind::Flag,
+                    key: key.to_owned(),
+                },
             });
         }
     };
@@ -123,23 +150,41 @@ pub async fn write(
     let mut checks: Vec<Check> = flag
         .environments
         .keys()
-        .map(|env| Check { kind: Kind::Environment, key: env.clone(), expect: Expect::Present })
+        .map(|env| Check {
+            kind: Kind::Environment,
+            key: env.clone(),
+            expect: Expect::Present,
+        })
         .collect();
     let mut segments: Vec<&str> = flag
         .environments
         .values()
-        .flat_map(|config| config.rules.iter().filter_map(|rule| rule.segment.as_deref()))
+        .flat_map(|config| {
+            config
+                .rules
+                .iter()
+                .filter_map(|rule| rule.segment.as_deref())
+        })
         .collect();
     segments.sort_unstable();
     segments.dedup();
-    checks.extend(segments.into_iter().map(|s| Check { kind: Kind::Segment, key: s.to_owned(), expect: Expect::Present }));
+    checks.extend(segments.into_iter().map(|s| Check {
+        kind: Kind::Segment,
+        key: s.to_owned(),
+        expect: Expect::Present,
+    }));
     let change = commit(
         app,
         Commit {
             actor: principal.actor(),
             action: action.to_owned(),
             at: app.clock.now(),
-            writes: vec![Write::put(Kind::Flag, flag.key.clone(), expect, to_body(&flag)?)],
+            writes: vec![Write::put(
+                Kind::Flag,
+                flag.key.clone(),
+                expect,
+                to_body(&flag)?,
+            )],
             checks,
             audited: true,
             expect_revision: None,
@@ -154,9 +199,12 @@ pub async fn write(
 /// A check on a referenced document failed: it was deleted while this write ran.
 fn reference_vanished(error: ServiceError, flag: &str) -> ServiceError {
     match error {
-        ServiceError::NotFound { kind, key } if kind != Kind::Flag || key != flag => ServiceError::Invalid(vec![
-            rollgate_core::FieldError::new("environments", format!("{kind} {key:?} no longer exists")),
-        ]),
+        ServiceError::NotFound { kind, key } if kind != Kind::Flag || key != flag => {
+            ServiceError::Invalid(vec![rollgate_core::FieldError::new(
+                "environments",
+                format!("{kind} {key:?} no longer exists"),
+            )])
+        }
         other => other,
     }
 }

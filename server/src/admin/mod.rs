@@ -50,7 +50,9 @@ pub enum ServiceError {
         key: String,
     },
     /// The document exists and the write did not say which version it replaces.
-    #[error("{kind} {key:?} exists (version {current}); send If-Match with the version you are replacing")]
+    #[error(
+        "{kind} {key:?} exists (version {current}); send If-Match with the version you are replacing"
+    )]
     PreconditionRequired {
         /// Its kind.
         kind: Kind,
@@ -122,11 +124,17 @@ pub fn check_path_key(field: &str, key: &str) -> Result<(), ServiceError> {
 pub fn parse_document<T: DeserializeOwned>(body: &[u8], key: &str) -> Result<T, ServiceError> {
     let mut value: serde_json::Value = rollgate_core::validate::parse(body)?;
     let Some(object) = value.as_object_mut() else {
-        return Err(ServiceError::Invalid(vec![FieldError::new("", "the body must be a JSON object")]));
+        return Err(ServiceError::Invalid(vec![FieldError::new(
+            "",
+            "the body must be a JSON object",
+        )]));
     };
     if let Some(version) = object.remove("version") {
         if !version.is_u64() {
-            return Err(ServiceError::Invalid(vec![FieldError::new("version", "must be a non-negative integer")]));
+            return Err(ServiceError::Invalid(vec![FieldError::new(
+                "version",
+                "must be a non-negative integer",
+            )]));
         }
     }
     match object.get("key") {
@@ -137,20 +145,32 @@ pub fn parse_document<T: DeserializeOwned>(body: &[u8], key: &str) -> Result<T, 
         Some(other) => {
             return Err(ServiceError::Invalid(vec![FieldError::new(
                 "key",
-                format!("the body names {other} but the URL names {key:?}; leave `key` out or make them agree"),
+                format!(
+                    "the body names {other} but the URL names {key:?}; leave `key` out or make them agree"
+                ),
             )]));
         }
     }
-    let text = serde_json::to_vec(&value).map_err(|e| ServiceError::Malformed(FieldError::new("", e.to_string())))?;
+    let text = serde_json::to_vec(&value)
+        .map_err(|e| ServiceError::Malformed(FieldError::new("", e.to_string())))?;
     Ok(rollgate_core::validate::parse(&text)?)
 }
 
 /// The expectation for replacing `(kind, key)` given the caller's If-Match and what the
 /// served catalog last saw.
-pub fn expect_for(if_match: Option<IfMatch>, exists: Option<u64>, kind: Kind, key: &str) -> Result<Expect, ServiceError> {
+pub fn expect_for(
+    if_match: Option<IfMatch>,
+    exists: Option<u64>,
+    kind: Kind,
+    key: &str,
+) -> Result<Expect, ServiceError> {
     match (if_match, exists) {
         (None, None) => Ok(Expect::Absent),
-        (None, Some(current)) => Err(ServiceError::PreconditionRequired { kind, key: key.to_owned(), current }),
+        (None, Some(current)) => Err(ServiceError::PreconditionRequired {
+            kind,
+            key: key.to_owned(),
+            current,
+        }),
         (Some(IfMatch::Any), _) => Ok(Expect::Present),
         (Some(IfMatch::Version(v)), _) => Ok(Expect::Version(v)),
     }
@@ -159,9 +179,19 @@ pub fn expect_for(if_match: Option<IfMatch>, exists: Option<u64>, kind: Kind, ke
 /// Commits, maps conflicts on the written document to 412/428, and waits until the
 /// change is served.
 pub async fn commit(app: &App, commit: Commit) -> Result<Arc<Change>, ServiceError> {
-    let change = app.store.commit(commit).await.map_err(conflict_to_precondition)?;
-    if tokio::time::timeout(SERVE_WAIT, app.hub.wait_for(change.revision)).await.is_err() {
-        tracing::warn!(revision = change.revision, "change committed but not yet served after 5 s");
+    let change = app
+        .store
+        .commit(commit)
+        .await
+        .map_err(conflict_to_precondition)?;
+    if tokio::time::timeout(SERVE_WAIT, app.hub.wait_for(change.revision))
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            revision = change.revision,
+            "change committed but not yet served after 5 s"
+        );
     }
     Ok(change)
 }
@@ -169,15 +199,29 @@ pub async fn commit(app: &App, commit: Commit) -> Result<Arc<Change>, ServiceErr
 /// Maps a store conflict to the HTTP precondition semantics.
 pub fn conflict_to_precondition(error: StoreError) -> ServiceError {
     match error {
-        StoreError::Conflict { kind, key, expected: Expect::Absent, found: Some(current) } => {
-            ServiceError::PreconditionRequired { kind, key, current }
-        }
-        StoreError::Conflict { kind, key, expected: Expect::Version(expected), found } => {
-            ServiceError::PreconditionFailed { kind, key, expected, current: found }
-        }
-        StoreError::Conflict { kind, key, expected: Expect::Present, found: None } => {
-            ServiceError::NotFound { kind, key }
-        }
+        StoreError::Conflict {
+            kind,
+            key,
+            expected: Expect::Absent,
+            found: Some(current),
+        } => ServiceError::PreconditionRequired { kind, key, current },
+        StoreError::Conflict {
+            kind,
+            key,
+            expected: Expect::Version(expected),
+            found,
+        } => ServiceError::PreconditionFailed {
+            kind,
+            key,
+            expected,
+            current: found,
+        },
+        StoreError::Conflict {
+            kind,
+            key,
+            expected: Expect::Present,
+            found: None,
+        } => ServiceError::NotFound { kind, key },
         other => ServiceError::Store(other),
     }
 }
@@ -205,15 +249,27 @@ where
             Err(other) => return Err(conflict_to_precondition(other)),
         }
     }
-    Err(ServiceError::Conflict { detail: "the store kept changing during this write; try again".to_owned(), field: None })
+    Err(ServiceError::Conflict {
+        detail: "the store kept changing during this write; try again".to_owned(),
+        field: None,
+    })
 }
 
 /// The expectation for deleting a document: If-Match is required.
-pub fn delete_expectation(if_match: Option<IfMatch>, kind: Kind, key: &str, current: u64) -> Result<Expect, ServiceError> {
+pub fn delete_expectation(
+    if_match: Option<IfMatch>,
+    kind: Kind,
+    key: &str,
+    current: u64,
+) -> Result<Expect, ServiceError> {
     match if_match {
         Some(IfMatch::Version(v)) => Ok(Expect::Version(v)),
         Some(IfMatch::Any) => Ok(Expect::Present),
-        None => Err(ServiceError::PreconditionRequired { kind, key: key.to_owned(), current }),
+        None => Err(ServiceError::PreconditionRequired {
+            kind,
+            key: key.to_owned(),
+            current,
+        }),
     }
 }
 
@@ -223,25 +279,43 @@ pub fn to_body<T: Serialize>(doc: &T) -> Result<Vec<u8>, ServiceError> {
 }
 
 /// Reads one stored document into `T` with its version.
-pub async fn read<T: DeserializeOwned>(app: &App, kind: Kind, key: &str) -> Result<WithVersion<T>, ServiceError> {
+pub async fn read<T: DeserializeOwned>(
+    app: &App,
+    kind: Kind,
+    key: &str,
+) -> Result<WithVersion<T>, ServiceError> {
     let document = app
         .store
         .get(kind, key)
         .await
         .map_err(ServiceError::Store)?
-        .ok_or_else(|| ServiceError::NotFound { kind, key: key.to_owned() })?;
-    let doc = serde_json::from_slice(&document.body).map_err(|e| ServiceError::Store(StoreError::Backend(Box::new(e))))?;
-    Ok(WithVersion { doc, version: document.version })
+        .ok_or_else(|| ServiceError::NotFound {
+            kind,
+            key: key.to_owned(),
+        })?;
+    let doc = serde_json::from_slice(&document.body)
+        .map_err(|e| ServiceError::Store(StoreError::Backend(Box::new(e))))?;
+    Ok(WithVersion {
+        doc,
+        version: document.version,
+    })
 }
 
 /// Reads every stored document of a kind.
-pub async fn read_all<T: DeserializeOwned>(app: &App, kind: Kind) -> Result<Vec<WithVersion<T>>, ServiceError> {
+pub async fn read_all<T: DeserializeOwned>(
+    app: &App,
+    kind: Kind,
+) -> Result<Vec<WithVersion<T>>, ServiceError> {
     let documents = app.store.list(kind).await.map_err(ServiceError::Store)?;
     documents
         .into_iter()
         .map(|d| {
-            let doc = serde_json::from_slice(&d.body).map_err(|e| ServiceError::Store(StoreError::Backend(Box::new(e))))?;
-            Ok(WithVersion { doc, version: d.version })
+            let doc = serde_json::from_slice(&d.body)
+                .map_err(|e| ServiceError::Store(StoreError::Backend(Box::new(e))))?;
+            Ok(WithVersion {
+                doc,
+                version: d.version,
+            })
         })
         .collect()
 }

@@ -47,15 +47,27 @@ pub async fn prepare(
     if store.revision().await? == 0 {
         let mut writes = Vec::new();
         for environment in Environment::defaults() {
-            writes.push(Write::put(Kind::Environment, environment.key.clone(), Expect::Absent, body(&environment)?));
+            writes.push(Write::put(
+                Kind::Environment,
+                environment.key.clone(),
+                Expect::Absent,
+                body(&environment)?,
+            ));
         }
         for key in BUILTIN_SEGMENTS {
             if let Some(segment) = builtin_segment(key) {
-                writes.push(Write::put(Kind::Segment, key, Expect::Absent, body(&segment)?));
+                writes.push(Write::put(
+                    Kind::Segment,
+                    key,
+                    Expect::Absent,
+                    body(&segment)?,
+                ));
             }
         }
         store.commit(seed_commit("store.seed", now, writes)).await?;
-        tracing::info!("new store seeded with environments development, production and segments alpha, beta, general");
+        tracing::info!(
+            "new store seeded with environments development, production and segments alpha, beta, general"
+        );
     }
     if let Some(secret) = admin_token {
         if store.list(Kind::Token).await?.is_empty() {
@@ -70,7 +82,9 @@ pub async fn prepare(
                 created_at: now,
             };
             let write = Write::put(Kind::Token, BOOTSTRAP_ID, Expect::Absent, body(&record)?);
-            store.commit(seed_commit("token.bootstrap", now, vec![write])).await?;
+            store
+                .commit(seed_commit("token.bootstrap", now, vec![write]))
+                .await?;
             tracing::info!("ROLLGATE_ADMIN_TOKEN installed as the first admin token");
         }
     }
@@ -84,23 +98,60 @@ async fn seed_demo(store: &dyn Store, now: OffsetDateTime) -> Result<DemoCredent
     let mut writes = Vec::new();
     for flag in demo_flags() {
         if store.get(Kind::Flag, &flag.key).await?.is_none() {
-            writes.push(Write::put(Kind::Flag, flag.key.clone(), Expect::Absent, body(&flag)?));
+            writes.push(Write::put(
+                Kind::Flag,
+                flag.key.clone(),
+                Expect::Absent,
+                body(&flag)?,
+            ));
         }
     }
-    let admin = issue(TokenKind::Admin, "demo admin".into(), Some(Role::Admin), None, SEED_ACTOR.into(), now);
-    writes.push(Write::put(Kind::Token, admin.record.id.clone(), Expect::Absent, body(&admin.record)?));
+    let admin = issue(
+        TokenKind::Admin,
+        "demo admin".into(),
+        Some(Role::Admin),
+        None,
+        SEED_ACTOR.into(),
+        now,
+    );
+    writes.push(Write::put(
+        Kind::Token,
+        admin.record.id.clone(),
+        Expect::Absent,
+        body(&admin.record)?,
+    ));
     let mut sdk_keys = Vec::new();
     for environment in ["production", "development"] {
         if store.get(Kind::Environment, environment).await?.is_none() {
             continue;
         }
-        let key = issue(TokenKind::Sdk, format!("demo sdk ({environment})"), None, Some(environment.into()), SEED_ACTOR.into(), now);
-        writes.push(Write::put(Kind::Token, key.record.id.clone(), Expect::Absent, body(&key.record)?));
+        let key = issue(
+            TokenKind::Sdk,
+            format!("demo sdk ({environment})"),
+            None,
+            Some(environment.into()),
+            SEED_ACTOR.into(),
+            now,
+        );
+        writes.push(Write::put(
+            Kind::Token,
+            key.record.id.clone(),
+            Expect::Absent,
+            body(&key.record)?,
+        ));
         sdk_keys.push((environment.to_owned(), key.token));
     }
-    writes.push(Write::put(Kind::Meta, "demo", Expect::Absent, body(&json!({ "seeded_at": now.unix_timestamp() }))?));
+    writes.push(Write::put(
+        Kind::Meta,
+        "demo",
+        Expect::Absent,
+        body(&json!({ "seeded_at": now.unix_timestamp() }))?,
+    ));
     store.commit(seed_commit("demo.seed", now, writes)).await?;
-    Ok(DemoCredentials { admin_token: admin.token, sdk_keys })
+    Ok(DemoCredentials {
+        admin_token: admin.token,
+        sdk_keys,
+    })
 }
 
 /// The demo flags: realistic examples of each variant type and targeting style.
@@ -181,7 +232,10 @@ pub fn demo_flags() -> Vec<Flag> {
             }
         }),
     ];
-    documents.into_iter().filter_map(|doc| serde_json::from_value(doc).ok()).collect()
+    documents
+        .into_iter()
+        .filter_map(|doc| serde_json::from_value(doc).ok())
+        .collect()
 }
 
 #[cfg(test)]
@@ -197,7 +251,12 @@ mod tests {
             segments: BUILTIN_SEGMENTS.map(String::from).into(),
         };
         for flag in &flags {
-            assert_eq!(rollgate_core::validate::validate_flag(flag, &catalog), vec![], "{}", flag.key);
+            assert_eq!(
+                rollgate_core::validate::validate_flag(flag, &catalog),
+                vec![],
+                "{}",
+                flag.key
+            );
         }
     }
 }

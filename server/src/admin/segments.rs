@@ -5,21 +5,28 @@ use rollgate_core::model::{BUILTIN_SEGMENTS, Segment};
 use rollgate_core::validate::validate_segment;
 
 use super::{
-    IfMatch, ServiceError, WithVersion, check_path_key, commit, commit_at_revision, delete_expectation, expect_for,
-    parse_document, read, read_all, to_body,
+    IfMatch, ServiceError, WithVersion, check_path_key, commit, commit_at_revision,
+    delete_expectation, expect_for, parse_document, read, read_all, to_body,
 };
 use crate::auth::{Principal, Role, require_role};
 use crate::state::App;
 use crate::store::{Commit, Expect, Kind, Write};
 
 /// All segments.
-pub async fn list(app: &App, principal: &Principal) -> Result<Vec<WithVersion<Segment>>, ServiceError> {
+pub async fn list(
+    app: &App,
+    principal: &Principal,
+) -> Result<Vec<WithVersion<Segment>>, ServiceError> {
     require_role(principal, Role::Viewer)?;
     read_all(app, Kind::Segment).await
 }
 
 /// One segment.
-pub async fn get(app: &App, principal: &Principal, key: &str) -> Result<WithVersion<Segment>, ServiceError> {
+pub async fn get(
+    app: &App,
+    principal: &Principal,
+    key: &str,
+) -> Result<WithVersion<Segment>, ServiceError> {
     require_role(principal, Role::Viewer)?;
     read(app, Kind::Segment, key).await
 }
@@ -61,32 +68,55 @@ pub async fn put(
     )
     .await?;
     let version = change.entries.first().map_or(1, |e| e.version);
-    Ok((WithVersion { doc: segment, version }, expect == Expect::Absent))
+    Ok((
+        WithVersion {
+            doc: segment,
+            version,
+        },
+        expect == Expect::Absent,
+    ))
 }
 
 /// Deletes a segment no flag uses (If-Match required).
-pub async fn delete(app: &App, principal: &Principal, key: &str, if_match: Option<IfMatch>) -> Result<(), ServiceError> {
+pub async fn delete(
+    app: &App,
+    principal: &Principal,
+    key: &str,
+    if_match: Option<IfMatch>,
+) -> Result<(), ServiceError> {
     require_role(principal, Role::Editor)?;
     if BUILTIN_SEGMENTS.contains(&key) {
         return Err(ServiceError::Conflict {
-            detail: format!("the built-in segment `{key}` is an audience ring and cannot be deleted"),
+            detail: format!(
+                "the built-in segment `{key}` is an audience ring and cannot be deleted"
+            ),
             field: Some("key".to_owned()),
         });
     }
     commit_at_revision(app, |catalog| {
         let Some(existing) = catalog.segments.get(key) else {
-            return Err(ServiceError::NotFound { kind: Kind::Segment, key: key.to_owned() });
+            return Err(ServiceError::NotFound {
+                kind: Kind::Segment,
+                key: key.to_owned(),
+            });
         };
         let expect = delete_expectation(if_match, Kind::Segment, key, existing.version)?;
         let users: Vec<&str> = catalog
             .flags
             .values()
-            .filter(|f| f.doc.environments.values().any(|c| c.rules.iter().any(|r| r.segment.as_deref() == Some(key))))
+            .filter(|f| {
+                f.doc
+                    .environments
+                    .values()
+                    .any(|c| c.rules.iter().any(|r| r.segment.as_deref() == Some(key)))
+            })
             .map(|f| f.doc.key.as_str())
             .collect();
         if !users.is_empty() {
             return Err(ServiceError::Conflict {
-                detail: format!("segment `{key}` is used by flags {users:?}; remove it from their rules first"),
+                detail: format!(
+                    "segment `{key}` is used by flags {users:?}; remove it from their rules first"
+                ),
                 field: Some("key".to_owned()),
             });
         }

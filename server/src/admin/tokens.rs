@@ -74,7 +74,11 @@ pub struct IssuedTokenView {
 }
 
 /// Issues a token.
-pub async fn create(app: &App, principal: &Principal, body: &[u8]) -> Result<IssuedTokenView, ServiceError> {
+pub async fn create(
+    app: &App,
+    principal: &Principal,
+    body: &[u8],
+) -> Result<IssuedTokenView, ServiceError> {
     require_role(principal, Role::Admin)?;
     let request: NewToken = rollgate_core::validate::parse(body)?;
     let mut errors = Vec::new();
@@ -85,32 +89,58 @@ pub async fn create(app: &App, principal: &Principal, body: &[u8]) -> Result<Iss
     match request.kind {
         TokenKind::Sdk => {
             if request.role.is_some() {
-                errors.push(FieldError::new("role", "SDK keys have no role; they only evaluate"));
+                errors.push(FieldError::new(
+                    "role",
+                    "SDK keys have no role; they only evaluate",
+                ));
             }
             match &request.environment {
-                None => errors.push(FieldError::new("environment", "an SDK key needs the environment it evaluates")),
+                None => errors.push(FieldError::new(
+                    "environment",
+                    "an SDK key needs the environment it evaluates",
+                )),
                 Some(env) if !catalog.environments.contains_key(env) => {
-                    errors.push(FieldError::new("environment", format!("unknown environment {env:?}")));
+                    errors.push(FieldError::new(
+                        "environment",
+                        format!("unknown environment {env:?}"),
+                    ));
                 }
                 Some(_) => {}
             }
         }
         TokenKind::Admin => {
             if request.role.is_none() {
-                errors.push(FieldError::new("role", "an admin token needs a role: viewer, editor, release_manager or admin"));
+                errors.push(FieldError::new(
+                    "role",
+                    "an admin token needs a role: viewer, editor, release_manager or admin",
+                ));
             }
             if request.environment.is_some() {
-                errors.push(FieldError::new("environment", "admin tokens are not bound to an environment"));
+                errors.push(FieldError::new(
+                    "environment",
+                    "admin tokens are not bound to an environment",
+                ));
             }
         }
     }
     if !errors.is_empty() {
         return Err(ServiceError::Invalid(errors));
     }
-    let issued = issue(request.kind, request.name, request.role, request.environment.clone(), principal.actor(), app.clock.now());
+    let issued = issue(
+        request.kind,
+        request.name,
+        request.role,
+        request.environment.clone(),
+        principal.actor(),
+        app.clock.now(),
+    );
     let mut checks = Vec::new();
     if let Some(env) = request.environment {
-        checks.push(crate::store::Check { kind: Kind::Environment, key: env, expect: Expect::Present });
+        checks.push(crate::store::Check {
+            kind: Kind::Environment,
+            key: env,
+            expect: Expect::Present,
+        });
     }
     commit(
         app,
@@ -118,26 +148,40 @@ pub async fn create(app: &App, principal: &Principal, body: &[u8]) -> Result<Iss
             actor: principal.actor(),
             action: "token.create".to_owned(),
             at: app.clock.now(),
-            writes: vec![Write::put(Kind::Token, issued.record.id.clone(), Expect::Absent, to_body(&issued.record)?)],
+            writes: vec![Write::put(
+                Kind::Token,
+                issued.record.id.clone(),
+                Expect::Absent,
+                to_body(&issued.record)?,
+            )],
             checks,
             audited: true,
             expect_revision: None,
         },
     )
     .await?;
-    Ok(IssuedTokenView { view: TokenView::from(&issued.record), token: issued.token })
+    Ok(IssuedTokenView {
+        view: TokenView::from(&issued.record),
+        token: issued.token,
+    })
 }
 
 /// All tokens, without secrets.
 pub async fn list(app: &App, principal: &Principal) -> Result<Vec<TokenView>, ServiceError> {
     require_role(principal, Role::Admin)?;
-    Ok(read_all::<TokenRecord>(app, Kind::Token).await?.iter().map(|t| TokenView::from(&t.doc)).collect())
+    Ok(read_all::<TokenRecord>(app, Kind::Token)
+        .await?
+        .iter()
+        .map(|t| TokenView::from(&t.doc))
+        .collect())
 }
 
 /// One token, without its secret.
 pub async fn get(app: &App, principal: &Principal, id: &str) -> Result<TokenView, ServiceError> {
     require_role(principal, Role::Admin)?;
-    Ok(TokenView::from(&read::<TokenRecord>(app, Kind::Token, id).await?.doc))
+    Ok(TokenView::from(
+        &read::<TokenRecord>(app, Kind::Token, id).await?.doc,
+    ))
 }
 
 /// Revokes a token at once.

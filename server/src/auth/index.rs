@@ -23,7 +23,10 @@ pub struct TokenIndex {
 impl TokenIndex {
     /// Replaces the whole index.
     pub fn replace(&self, records: impl IntoIterator<Item = TokenRecord>) {
-        let map = records.into_iter().map(|r| (r.id.clone(), Arc::new(r))).collect();
+        let map = records
+            .into_iter()
+            .map(|r| (r.id.clone(), Arc::new(r)))
+            .collect();
         self.records.store(Arc::new(map));
     }
 
@@ -57,16 +60,22 @@ impl TokenIndex {
 
     /// Resolves the value of an `Authorization` header.
     pub fn authenticate(&self, header: Option<&str>) -> Result<Principal, AuthError> {
-        let header = header.ok_or(AuthError::Unauthenticated("missing Authorization header; send `Authorization: Bearer <token>`"))?;
+        let header = header.ok_or(AuthError::Unauthenticated(
+            "missing Authorization header; send `Authorization: Bearer <token>`",
+        ))?;
         let token = header
             .strip_prefix("Bearer ")
             .or_else(|| header.strip_prefix("bearer "))
             .map(str::trim)
             .filter(|t| !t.is_empty())
-            .ok_or(AuthError::Unauthenticated("the Authorization header must be `Bearer <token>`"))?;
+            .ok_or(AuthError::Unauthenticated(
+                "the Authorization header must be `Bearer <token>`",
+            ))?;
         let records = self.records.load();
         let record = match parse_token(token) {
-            Some((kind, id, secret)) => records.get(id).filter(|r| r.kind == kind && r.verify(secret)),
+            Some((kind, id, secret)) => records
+                .get(id)
+                .filter(|r| r.kind == kind && r.verify(secret)),
             None => records.get(BOOTSTRAP_ID).filter(|r| r.verify(token)),
         };
         let record = record.ok_or(AuthError::Unauthenticated("unknown or revoked token"))?;
@@ -75,7 +84,9 @@ impl TokenIndex {
 
     /// True when `secret` is the stored bootstrap token.
     pub fn is_bootstrap(&self, secret: &Secret) -> bool {
-        self.records.load().get(BOOTSTRAP_ID).is_some_and(|r| r.verify(secret.expose()))
+        self.records
+            .load()
+            .get(BOOTSTRAP_ID)
+            .is_some_and(|r| r.verify(secret.expose()))
     }
 }
-

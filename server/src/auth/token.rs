@@ -7,7 +7,19 @@ use subtle::ConstantTimeEq;
 use time::OffsetDateTime;
 
 /// What an admin token may do; each role includes the ones below it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// Read everything.
@@ -78,7 +90,9 @@ pub struct TokenRecord {
 impl TokenRecord {
     /// Does `secret` belong to this record? Constant time in the digest comparison.
     pub fn verify(&self, secret: &str) -> bool {
-        let Ok(expected) = hex::decode(&self.secret_sha256) else { return false };
+        let Ok(expected) = hex::decode(&self.secret_sha256) else {
+            return false;
+        };
         let actual = Sha256::digest(secret.as_bytes());
         expected.len() == actual.len() && bool::from(actual.as_slice().ct_eq(&expected))
     }
@@ -99,7 +113,9 @@ const SECRET_LEN: usize = 32;
 
 fn random_text(len: usize) -> String {
     let mut rng = rand::rng();
-    (0..len).map(|_| char::from(ALPHABET[rng.random_range(0..ALPHABET.len())])).collect()
+    (0..len)
+        .map(|_| char::from(ALPHABET[rng.random_range(0..ALPHABET.len())]))
+        .collect()
 }
 
 /// Hex SHA-256 of a secret.
@@ -137,7 +153,10 @@ pub fn parse_token(token: &str) -> Option<(TokenKind, &str, &str)> {
     let (kind, rest) = if let Some(rest) = token.strip_prefix(TokenKind::Sdk.prefix()) {
         (TokenKind::Sdk, rest)
     } else {
-        (TokenKind::Admin, token.strip_prefix(TokenKind::Admin.prefix())?)
+        (
+            TokenKind::Admin,
+            token.strip_prefix(TokenKind::Admin.prefix())?,
+        )
     };
     let (id, secret) = rest.split_once('_')?;
     (id.len() == ID_LEN && !secret.is_empty()).then_some((kind, id, secret))
@@ -151,7 +170,14 @@ mod tests {
 
     #[test]
     fn issued_tokens_parse_back_and_verify() {
-        let issued = issue(TokenKind::Sdk, "svc".into(), None, Some("production".into()), "t".into(), OffsetDateTime::UNIX_EPOCH);
+        let issued = issue(
+            TokenKind::Sdk,
+            "svc".into(),
+            None,
+            Some("production".into()),
+            "t".into(),
+            OffsetDateTime::UNIX_EPOCH,
+        );
         let (kind, id, secret) = parse_token(&issued.token).unwrap();
         assert_eq!(kind, TokenKind::Sdk);
         assert_eq!(id, issued.record.id);
@@ -162,8 +188,22 @@ mod tests {
 
     #[test]
     fn tokens_are_random() {
-        let a = issue(TokenKind::Admin, "a".into(), Some(Role::Admin), None, "t".into(), OffsetDateTime::UNIX_EPOCH);
-        let b = issue(TokenKind::Admin, "a".into(), Some(Role::Admin), None, "t".into(), OffsetDateTime::UNIX_EPOCH);
+        let a = issue(
+            TokenKind::Admin,
+            "a".into(),
+            Some(Role::Admin),
+            None,
+            "t".into(),
+            OffsetDateTime::UNIX_EPOCH,
+        );
+        let b = issue(
+            TokenKind::Admin,
+            "a".into(),
+            Some(Role::Admin),
+            None,
+            "t".into(),
+            OffsetDateTime::UNIX_EPOCH,
+        );
         assert_ne!(a.token, b.token);
         assert_ne!(a.record.id, b.record.id);
     }
@@ -177,6 +217,10 @@ mod tests {
 
     #[test]
     fn roles_are_ordered_by_power() {
-        assert!(Role::Viewer < Role::Editor && Role::Editor < Role::ReleaseManager && Role::ReleaseManager < Role::Admin);
+        assert!(
+            Role::Viewer < Role::Editor
+                && Role::Editor < Role::ReleaseManager
+                && Role::ReleaseManager < Role::Admin
+        );
     }
 }

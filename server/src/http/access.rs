@@ -30,11 +30,17 @@ pub fn configure(config: &mut web::ServiceConfig) {
 /// Issue an SDK key or an admin token; the secret is in the response, once.
 #[utoipa::path(post, path = "/api/v1/tokens", tag = "tokens", request_body = NewToken,
     responses((status = 201, body = IssuedTokenView), (status = "4XX", body = Problem)), security(("admin_token" = [])))]
-pub async fn create_token(app: web::Data<App>, req: HttpRequest, payload: web::Payload) -> Result<HttpResponse, ApiError> {
+pub async fn create_token(
+    app: web::Data<App>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
     let principal = principal(&app, req.headers())?;
     let body = json_body(req.headers(), payload, app.settings.limits.max_body_bytes).await?;
     let issued = tokens::create(&app, &principal, &body).await?;
-    Ok(HttpResponse::build(StatusCode::CREATED).insert_header(("Cache-Control", "no-store")).json(issued))
+    Ok(HttpResponse::build(StatusCode::CREATED)
+        .insert_header(("Cache-Control", "no-store"))
+        .json(issued))
 }
 
 /// List tokens (never their secrets).
@@ -48,7 +54,11 @@ pub async fn list_tokens(app: web::Data<App>, req: HttpRequest) -> Result<HttpRe
 /// Read a token (never its secret).
 #[utoipa::path(get, path = "/api/v1/tokens/{id}", tag = "tokens", params(("id" = String, Path)),
     responses((status = 200, body = TokenView), (status = "4XX", body = Problem)), security(("admin_token" = [])))]
-pub async fn get_token(app: web::Data<App>, req: HttpRequest, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn get_token(
+    app: web::Data<App>,
+    req: HttpRequest,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     let principal = principal(&app, req.headers())?;
     Ok(HttpResponse::Ok().json(tokens::get(&app, &principal, &id).await?))
 }
@@ -56,7 +66,11 @@ pub async fn get_token(app: web::Data<App>, req: HttpRequest, id: web::Path<Stri
 /// Revoke a token at once.
 #[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "tokens", params(("id" = String, Path)),
     responses((status = 204), (status = "4XX", body = Problem)), security(("admin_token" = [])))]
-pub async fn revoke_token(app: web::Data<App>, req: HttpRequest, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn revoke_token(
+    app: web::Data<App>,
+    req: HttpRequest,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     let principal = principal(&app, req.headers())?;
     tokens::revoke(&app, &principal, &id).await?;
     Ok(HttpResponse::NoContent().finish())
@@ -85,6 +99,12 @@ pub async fn list_audit(
     params: web::Query<AuditParams>,
 ) -> Result<HttpResponse, ApiError> {
     let principal = principal(&app, req.headers())?;
-    let AuditParams { kind, key, before, limit } = params.into_inner();
-    Ok(HttpResponse::Ok().json(audit::list(&app, &principal, kind.as_deref(), key, before, limit).await?))
+    let AuditParams {
+        kind,
+        key,
+        before,
+        limit,
+    } = params.into_inner();
+    Ok(HttpResponse::Ok()
+        .json(audit::list(&app, &principal, kind.as_deref(), key, before, limit).await?))
 }

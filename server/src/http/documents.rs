@@ -46,11 +46,20 @@ pub fn configure(config: &mut web::ServiceConfig) {
 
 /// A document response with its version as `ETag`.
 fn document<T: Serialize>(status: StatusCode, doc: &WithVersion<T>) -> HttpResponse {
-    HttpResponse::build(status).insert_header(("ETag", etag(doc.version))).json(doc)
+    HttpResponse::build(status)
+        .insert_header(("ETag", etag(doc.version)))
+        .json(doc)
 }
 
 fn written<T: Serialize>((doc, created): (WithVersion<T>, bool)) -> HttpResponse {
-    document(if created { StatusCode::CREATED } else { StatusCode::OK }, &doc)
+    document(
+        if created {
+            StatusCode::CREATED
+        } else {
+            StatusCode::OK
+        },
+        &doc,
+    )
 }
 
 /// List flags.
@@ -66,9 +75,16 @@ pub async fn list_flags(app: web::Data<App>, req: HttpRequest) -> Result<HttpRes
 #[utoipa::path(get, path = "/api/v1/flags/{key}", tag = "flags", params(("key" = String, Path)),
     responses((status = 200, body = WithVersion<Flag>, headers(("ETag" = String))), (status = "4XX", body = Problem)),
     security(("admin_token" = [])))]
-pub async fn get_flag(app: web::Data<App>, req: HttpRequest, key: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn get_flag(
+    app: web::Data<App>,
+    req: HttpRequest,
+    key: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     let principal = principal(&app, req.headers())?;
-    Ok(document(StatusCode::OK, &flags::get(&app, &principal, &key).await?))
+    Ok(document(
+        StatusCode::OK,
+        &flags::get(&app, &principal, &key).await?,
+    ))
 }
 
 /// Create a flag (no If-Match) or replace it (If-Match with its version).
@@ -86,14 +102,20 @@ pub async fn put_flag(
     let principal = principal(&app, req.headers())?;
     let if_match = if_match(req.headers())?;
     let body = json_body(req.headers(), payload, app.settings.limits.max_body_bytes).await?;
-    Ok(written(flags::put(&app, &principal, &key, &body, if_match).await?))
+    Ok(written(
+        flags::put(&app, &principal, &key, &body, if_match).await?,
+    ))
 }
 
 /// Delete a flag (If-Match required).
 #[utoipa::path(delete, path = "/api/v1/flags/{key}", tag = "flags",
     params(("key" = String, Path), ("If-Match" = String, Header)),
     responses((status = 204), (status = "4XX", body = Problem)), security(("admin_token" = [])))]
-pub async fn delete_flag(app: web::Data<App>, req: HttpRequest, key: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn delete_flag(
+    app: web::Data<App>,
+    req: HttpRequest,
+    key: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     let principal = principal(&app, req.headers())?;
     flags::delete(&app, &principal, &key, if_match(req.headers())?).await?;
     Ok(HttpResponse::NoContent().finish())
@@ -118,7 +140,9 @@ pub async fn get_flag_environment(
             key: format!("{key}/{environment}"),
         })
     })?;
-    Ok(HttpResponse::Ok().insert_header(("ETag", etag(flag.version))).json(config))
+    Ok(HttpResponse::Ok()
+        .insert_header(("ETag", etag(flag.version)))
+        .json(config))
 }
 
 /// Replace one environment's configuration of a flag (If-Match: the flag's version).
@@ -136,7 +160,8 @@ pub async fn put_flag_environment(
     let if_match = if_match(req.headers())?;
     let body = json_body(req.headers(), payload, app.settings.limits.max_body_bytes).await?;
     let (key, environment) = path.into_inner();
-    let flag = flags::put_environment(&app, &principal, &key, &environment, &body, if_match).await?;
+    let flag =
+        flags::put_environment(&app, &principal, &key, &environment, &body, if_match).await?;
     Ok(document(StatusCode::OK, &flag))
 }
 
@@ -151,14 +176,24 @@ pub async fn delete_flag_environment(
 ) -> Result<HttpResponse, ApiError> {
     let principal = principal(&app, req.headers())?;
     let (key, environment) = path.into_inner();
-    let flag = flags::delete_environment(&app, &principal, &key, &environment, if_match(req.headers())?).await?;
+    let flag = flags::delete_environment(
+        &app,
+        &principal,
+        &key,
+        &environment,
+        if_match(req.headers())?,
+    )
+    .await?;
     Ok(document(StatusCode::OK, &flag))
 }
 
 /// List segments.
 #[utoipa::path(get, path = "/api/v1/segments", tag = "segments",
     responses((status = 200, body = [WithVersion<Segment>]), (status = "4XX", body = Problem)), security(("admin_token" = [])))]
-pub async fn list_segments(app: web::Data<App>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+pub async fn list_segments(
+    app: web::Data<App>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
     let principal = principal(&app, req.headers())?;
     Ok(HttpResponse::Ok().json(segments::list(&app, &principal).await?))
 }
@@ -166,9 +201,16 @@ pub async fn list_segments(app: web::Data<App>, req: HttpRequest) -> Result<Http
 /// Read a segment.
 #[utoipa::path(get, path = "/api/v1/segments/{key}", tag = "segments", params(("key" = String, Path)),
     responses((status = 200, body = WithVersion<Segment>), (status = "4XX", body = Problem)), security(("admin_token" = [])))]
-pub async fn get_segment(app: web::Data<App>, req: HttpRequest, key: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn get_segment(
+    app: web::Data<App>,
+    req: HttpRequest,
+    key: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     let principal = principal(&app, req.headers())?;
-    Ok(document(StatusCode::OK, &segments::get(&app, &principal, &key).await?))
+    Ok(document(
+        StatusCode::OK,
+        &segments::get(&app, &principal, &key).await?,
+    ))
 }
 
 /// Create or replace a segment (`general` cannot be changed).
@@ -185,14 +227,20 @@ pub async fn put_segment(
     let principal = principal(&app, req.headers())?;
     let if_match = if_match(req.headers())?;
     let body = json_body(req.headers(), payload, app.settings.limits.max_body_bytes).await?;
-    Ok(written(segments::put(&app, &principal, &key, &body, if_match).await?))
+    Ok(written(
+        segments::put(&app, &principal, &key, &body, if_match).await?,
+    ))
 }
 
 /// Delete a segment no flag uses (If-Match required; built-in rings cannot be deleted).
 #[utoipa::path(delete, path = "/api/v1/segments/{key}", tag = "segments",
     params(("key" = String, Path), ("If-Match" = String, Header)),
     responses((status = 204), (status = "4XX", body = Problem)), security(("admin_token" = [])))]
-pub async fn delete_segment(app: web::Data<App>, req: HttpRequest, key: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn delete_segment(
+    app: web::Data<App>,
+    req: HttpRequest,
+    key: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     let principal = principal(&app, req.headers())?;
     segments::delete(&app, &principal, &key, if_match(req.headers())?).await?;
     Ok(HttpResponse::NoContent().finish())
@@ -201,7 +249,10 @@ pub async fn delete_segment(app: web::Data<App>, req: HttpRequest, key: web::Pat
 /// List environments.
 #[utoipa::path(get, path = "/api/v1/environments", tag = "environments",
     responses((status = 200, body = [WithVersion<Environment>]), (status = "4XX", body = Problem)), security(("admin_token" = [])))]
-pub async fn list_environments(app: web::Data<App>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+pub async fn list_environments(
+    app: web::Data<App>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
     let principal = principal(&app, req.headers())?;
     Ok(HttpResponse::Ok().json(environments::list(&app, &principal).await?))
 }
@@ -215,7 +266,10 @@ pub async fn get_environment(
     key: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let principal = principal(&app, req.headers())?;
-    Ok(document(StatusCode::OK, &environments::get(&app, &principal, &key).await?))
+    Ok(document(
+        StatusCode::OK,
+        &environments::get(&app, &principal, &key).await?,
+    ))
 }
 
 /// Create or replace an environment (admin).
@@ -232,7 +286,9 @@ pub async fn put_environment(
     let principal = principal(&app, req.headers())?;
     let if_match = if_match(req.headers())?;
     let body = json_body(req.headers(), payload, app.settings.limits.max_body_bytes).await?;
-    Ok(written(environments::put(&app, &principal, &key, &body, if_match).await?))
+    Ok(written(
+        environments::put(&app, &principal, &key, &body, if_match).await?,
+    ))
 }
 
 /// Delete an unused environment (admin; If-Match required).

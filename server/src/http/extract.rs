@@ -14,13 +14,17 @@ use crate::state::App;
 
 /// The caller behind the `Authorization` header.
 pub fn principal(app: &App, headers: &HeaderMap) -> Result<Principal, ApiError> {
-    let header = headers.get(header::AUTHORIZATION).map(|v| v.to_str().unwrap_or(""));
+    let header = headers
+        .get(header::AUTHORIZATION)
+        .map(|v| v.to_str().unwrap_or(""));
     Ok(app.tokens.authenticate(header)?)
 }
 
 /// `If-Match: "3"`, `If-Match: 3`, `If-Match: W/"3"` or `If-Match: *`.
 pub fn if_match(headers: &HeaderMap) -> Result<Option<IfMatch>, ApiError> {
-    let Some(value) = headers.get(header::IF_MATCH) else { return Ok(None) };
+    let Some(value) = headers.get(header::IF_MATCH) else {
+        return Ok(None);
+    };
     let text = value.to_str().unwrap_or("").trim();
     if text == "*" {
         return Ok(Some(IfMatch::Any));
@@ -42,7 +46,11 @@ pub fn etag(version: u64) -> String {
 }
 
 /// Reads a JSON request body of at most `limit` bytes.
-pub async fn json_body(headers: &HeaderMap, mut payload: web::Payload, limit: usize) -> Result<Bytes, ApiError> {
+pub async fn json_body(
+    headers: &HeaderMap,
+    mut payload: web::Payload,
+    limit: usize,
+) -> Result<Bytes, ApiError> {
     if let Some(kind) = headers.get(header::CONTENT_TYPE) {
         let kind = kind.to_str().unwrap_or("").to_ascii_lowercase();
         let essence = kind.split(';').next().unwrap_or("").trim();
@@ -50,7 +58,9 @@ pub async fn json_body(headers: &HeaderMap, mut payload: web::Payload, limit: us
             return Err(ApiError::request(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "unsupported-media-type",
-                format!("request bodies are JSON; send Content-Type: application/json, not {essence:?}"),
+                format!(
+                    "request bodies are JSON; send Content-Type: application/json, not {essence:?}"
+                ),
                 Some("Content-Type"),
             ));
         }
@@ -59,7 +69,9 @@ pub async fn json_body(headers: &HeaderMap, mut payload: web::Payload, limit: us
         ApiError::request(
             StatusCode::PAYLOAD_TOO_LARGE,
             "payload-too-large",
-            format!("the request body is larger than the limit of {limit} bytes (limits.max_body_bytes)"),
+            format!(
+                "the request body is larger than the limit of {limit} bytes (limits.max_body_bytes)"
+            ),
             None,
         )
     };
@@ -73,7 +85,12 @@ pub async fn json_body(headers: &HeaderMap, mut payload: web::Payload, limit: us
     let mut body = BytesMut::with_capacity(declared.unwrap_or(1024).min(limit));
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(|e| {
-            ApiError::request(StatusCode::BAD_REQUEST, "bad-body", format!("could not read the request body: {e}"), None)
+            ApiError::request(
+                StatusCode::BAD_REQUEST,
+                "bad-body",
+                format!("could not read the request body: {e}"),
+                None,
+            )
         })?;
         if body.len() + chunk.len() > limit {
             return Err(too_large());

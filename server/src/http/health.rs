@@ -28,7 +28,8 @@ pub async fn readyz(app: web::Data<App>) -> HttpResponse {
             "store_revision": store_revision,
             "served_revision": app.hub.revision(),
         })),
-        Err(error) => HttpResponse::ServiceUnavailable().json(json!({ "status": "unavailable", "detail": error.to_string() })),
+        Err(error) => HttpResponse::ServiceUnavailable()
+            .json(json!({ "status": "unavailable", "detail": error.to_string() })),
     }
 }
 
@@ -36,7 +37,9 @@ pub async fn readyz(app: web::Data<App>) -> HttpResponse {
 #[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200, content_type = "text/plain")))]
 pub async fn metrics(app: web::Data<App>) -> HttpResponse {
     match app.metrics.render() {
-        Ok(body) => HttpResponse::Ok().content_type("text/plain; version=0.0.4; charset=utf-8").body(body),
+        Ok(body) => HttpResponse::Ok()
+            .content_type("text/plain; version=0.0.4; charset=utf-8")
+            .body(body),
         Err(error) => HttpResponse::InternalServerError().body(error.to_string()),
     }
 }

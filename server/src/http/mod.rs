@@ -15,7 +15,7 @@ use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Instant;
 
-use actix_web::dev::{Service, ServerHandle};
+use actix_web::dev::{ServerHandle, Service};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 
@@ -39,20 +39,38 @@ impl HttpService {
 }
 
 /// Starts serving `app` on `listener`.
-pub fn start(app: Arc<App>, listener: TcpListener, workers: usize, shutdown_timeout: u64) -> std::io::Result<HttpService> {
+pub fn start(
+    app: Arc<App>,
+    listener: TcpListener,
+    workers: usize,
+    shutdown_timeout: u64,
+) -> std::io::Result<HttpService> {
     let data = web::Data::from(app);
-    let limiter = web::Data::new(RateLimiter::new(data.settings.limits.ofrep_requests_per_second));
+    let limiter = web::Data::new(RateLimiter::new(
+        data.settings.limits.ofrep_requests_per_second,
+    ));
     let server = actix_web::HttpServer::new(move || {
         let metrics = data.metrics.clone();
         actix_web::App::new()
             .app_data(data.clone())
             .app_data(limiter.clone())
             .app_data(web::QueryConfig::default().error_handler(|error, _| {
-                ApiError::request(StatusCode::BAD_REQUEST, "bad-query", format!("invalid query parameters: {error}"), None)
-                    .into()
+                ApiError::request(
+                    StatusCode::BAD_REQUEST,
+                    "bad-query",
+                    format!("invalid query parameters: {error}"),
+                    None,
+                )
+                .into()
             }))
             .app_data(web::PathConfig::default().error_handler(|error, _| {
-                ApiError::request(StatusCode::BAD_REQUEST, "bad-path", format!("invalid path: {error}"), None).into()
+                ApiError::request(
+                    StatusCode::BAD_REQUEST,
+                    "bad-path",
+                    format!("invalid path: {error}"),
+                    None,
+                )
+                .into()
             }))
             .wrap_fn(move |request, service| {
                 let started = Instant::now();
@@ -61,10 +79,19 @@ pub fn start(app: Arc<App>, listener: TcpListener, workers: usize, shutdown_time
                 let response = service.call(request);
                 async move {
                     let response = response.await?;
-                    let route = response.request().match_pattern().unwrap_or_else(|| "unmatched".to_owned());
+                    let route = response
+                        .request()
+                        .match_pattern()
+                        .unwrap_or_else(|| "unmatched".to_owned());
                     let status = response.status();
-                    metrics.http_requests.with_label_values(&[&route, method.as_str(), status.as_str()]).inc();
-                    metrics.http_duration.with_label_values(&[&route]).observe(started.elapsed().as_secs_f64());
+                    metrics
+                        .http_requests
+                        .with_label_values(&[&route, method.as_str(), status.as_str()])
+                        .inc();
+                    metrics
+                        .http_duration
+                        .with_label_values(&[&route])
+                        .observe(started.elapsed().as_secs_f64());
                     Ok(response)
                 }
             })
@@ -81,7 +108,10 @@ pub fn start(app: Arc<App>, listener: TcpListener, workers: usize, shutdown_time
     .listen(listener)?
     .run();
     let handle = server.handle();
-    Ok(HttpService { handle, task: actix_rt::spawn(server) })
+    Ok(HttpService {
+        handle,
+        task: actix_rt::spawn(server),
+    })
 }
 
 /// A resource whose unsupported methods answer `405` with a problem document.
@@ -90,14 +120,23 @@ pub(crate) fn resource(path: &str) -> actix_web::Resource {
 }
 
 async fn not_found(request: HttpRequest) -> Result<HttpResponse, ApiError> {
-    Err(ApiError::request(StatusCode::NOT_FOUND, "not-found", format!("no route for {}", request.path()), None))
+    Err(ApiError::request(
+        StatusCode::NOT_FOUND,
+        "not-found",
+        format!("no route for {}", request.path()),
+        None,
+    ))
 }
 
 async fn method_not_allowed(request: HttpRequest) -> Result<HttpResponse, ApiError> {
     Err(ApiError::request(
         StatusCode::METHOD_NOT_ALLOWED,
         "method-not-allowed",
-        format!("{} is not supported on {}", request.method(), request.path()),
+        format!(
+            "{} is not supported on {}",
+            request.method(),
+            request.path()
+        ),
         None,
     ))
 }

@@ -27,7 +27,9 @@ use crate::state::App;
 /// Registers the routes.
 pub fn configure(config: &mut web::ServiceConfig) {
     config
-        .service(super::resource("/ofrep/v1/evaluate/flags/{key}").route(web::post().to(evaluate_flag)))
+        .service(
+            super::resource("/ofrep/v1/evaluate/flags/{key}").route(web::post().to(evaluate_flag)),
+        )
         .service(super::resource("/ofrep/v1/evaluate/flags").route(web::post().to(evaluate_flags)))
         .service(super::resource("/ofrep/v1/configuration").route(web::get().to(configuration)));
 }
@@ -42,7 +44,12 @@ struct Failure {
 
 impl Failure {
     fn new(status: StatusCode, code: &'static str, details: impl Into<String>) -> Failure {
-        Failure { status, code, details: details.into(), retry_after: None }
+        Failure {
+            status,
+            code,
+            details: details.into(),
+            retry_after: None,
+        }
     }
 
     fn respond(self, key: Option<&str>) -> HttpResponse {
@@ -50,8 +57,14 @@ impl Failure {
         if let Some(seconds) = self.retry_after {
             response.insert_header((header::RETRY_AFTER, seconds.to_string()));
         }
-        let body = FailureBody { key, code: self.code, details: &self.details };
-        response.content_type("application/json").body(serde_json::to_vec(&body).unwrap_or_default())
+        let body = FailureBody {
+            key,
+            code: self.code,
+            details: &self.details,
+        };
+        response
+            .content_type("application/json")
+            .body(serde_json::to_vec(&body).unwrap_or_default())
     }
 }
 
@@ -66,9 +79,18 @@ struct FailureBody<'a> {
 }
 
 /// The environment's snapshot for the SDK key in `headers`.
-fn snapshot_for(app: &App, headers: &HeaderMap, limiter: &RateLimiter) -> Result<Arc<Served>, Failure> {
-    let header = headers.get(header::AUTHORIZATION).map(|v| v.to_str().unwrap_or(""));
-    let principal = app.tokens.authenticate(header).map_err(|e| Failure::new(StatusCode::UNAUTHORIZED, "GENERAL", e.to_string()))?;
+fn snapshot_for(
+    app: &App,
+    headers: &HeaderMap,
+    limiter: &RateLimiter,
+) -> Result<Arc<Served>, Failure> {
+    let header = headers
+        .get(header::AUTHORIZATION)
+        .map(|v| v.to_str().unwrap_or(""));
+    let principal = app
+        .tokens
+        .authenticate(header)
+        .map_err(|e| Failure::new(StatusCode::UNAUTHORIZED, "GENERAL", e.to_string()))?;
     let Some(environment) = principal.sdk_environment() else {
         return Err(Failure::new(
             StatusCode::FORBIDDEN,
@@ -77,25 +99,44 @@ fn snapshot_for(app: &App, headers: &HeaderMap, limiter: &RateLimiter) -> Result
         ));
     };
     if let Err(retry_after) = limiter.check(principal.id()) {
-        let mut failure = Failure::new(StatusCode::TOO_MANY_REQUESTS, "GENERAL", "rate limit reached for this SDK key");
+        let mut failure = Failure::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "GENERAL",
+            "rate limit reached for this SDK key",
+        );
         failure.retry_after = Some(retry_after);
         return Err(failure);
     }
     app.hub.snapshot(environment).ok_or_else(|| {
-        Failure::new(StatusCode::FORBIDDEN, "GENERAL", format!("environment {environment:?} of this SDK key no longer exists"))
+        Failure::new(
+            StatusCode::FORBIDDEN,
+            "GENERAL",
+            format!("environment {environment:?} of this SDK key no longer exists"),
+        )
     })
 }
 
 /// Reads the body (bounded) and parses the evaluation context out of it.
-async fn read_context(mut payload: web::Payload, limit: usize) -> Result<(Context, Bytes), Failure> {
+async fn read_context(
+    mut payload: web::Payload,
+    limit: usize,
+) -> Result<(Context, Bytes), Failure> {
     let mut body = BytesMut::new();
     while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| Failure::new(StatusCode::BAD_REQUEST, "PARSE_ERROR", format!("could not read the body: {e}")))?;
+        let chunk = chunk.map_err(|e| {
+            Failure::new(
+                StatusCode::BAD_REQUEST,
+                "PARSE_ERROR",
+                format!("could not read the body: {e}"),
+            )
+        })?;
         if body.len() + chunk.len() > limit {
             return Err(Failure::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "GENERAL",
-                format!("the evaluation context is larger than {limit} bytes (limits.max_context_bytes)"),
+                format!(
+                    "the evaluation context is larger than {limit} bytes (limits.max_context_bytes)"
+                ),
             ));
         }
         body.extend_from_slice(&chunk);
@@ -109,8 +150,13 @@ async fn read_context(mut payload: web::Payload, limit: usize) -> Result<(Contex
         #[serde(default)]
         context: Value,
     }
-    let request: Request = serde_json::from_slice(&body)
-        .map_err(|e| Failure::new(StatusCode::BAD_REQUEST, "PARSE_ERROR", format!("the body is not an OFREP request: {e}")))?;
+    let request: Request = serde_json::from_slice(&body).map_err(|e| {
+        Failure::new(
+            StatusCode::BAD_REQUEST,
+            "PARSE_ERROR",
+            format!("the body is not an OFREP request: {e}"),
+        )
+    })?;
     match request.context {
         Value::Object(map) => Ok((Context::from(map), body)),
         Value::Null => Ok((Context::new(), body)),
@@ -156,7 +202,10 @@ impl Serialize for Evaluated<'_> {
                 let mut s = serializer.serialize_struct("Failure", 3)?;
                 s.serialize_field("key", self.key)?;
                 s.serialize_field("errorCode", code.map_or("GENERAL", ErrorCode::as_str))?;
-                s.serialize_field("errorDetails", e.error_details.as_deref().unwrap_or("evaluation failed"))?;
+                s.serialize_field(
+                    "errorDetails",
+                    e.error_details.as_deref().unwrap_or("evaluation failed"),
+                )?;
                 s.end()
             }
         }
@@ -179,7 +228,9 @@ fn error_status(code: ErrorCode) -> StatusCode {
 }
 
 fn json(status: StatusCode, body: Vec<u8>) -> HttpResponse {
-    HttpResponse::build(status).content_type("application/json").body(body)
+    HttpResponse::build(status)
+        .content_type("application/json")
+        .body(body)
 }
 
 /// OFREP single-flag evaluation.
@@ -207,9 +258,13 @@ pub async fn evaluate_flag(
     let evaluation = evaluate(&served.snapshot, &key, &context);
     served.count(&evaluation);
     let status = evaluation.error.map_or(StatusCode::OK, error_status);
-    match serde_json::to_vec(&Evaluated { key: &key, evaluation: &evaluation }) {
+    match serde_json::to_vec(&Evaluated {
+        key: &key,
+        evaluation: &evaluation,
+    }) {
         Ok(body) => json(status, body),
-        Err(e) => Failure::new(StatusCode::INTERNAL_SERVER_ERROR, "GENERAL", e.to_string()).respond(Some(&key)),
+        Err(e) => Failure::new(StatusCode::INTERNAL_SERVER_ERROR, "GENERAL", e.to_string())
+            .respond(Some(&key)),
     }
 }
 
@@ -228,7 +283,10 @@ impl Serialize for Bulk<'_> {
                 let mut seq = serializer.serialize_seq(Some(evaluations.len()))?;
                 for (key, evaluation) in evaluations {
                     self.0.served.count(&evaluation);
-                    seq.serialize_element(&Evaluated { key, evaluation: &evaluation })?;
+                    seq.serialize_element(&Evaluated {
+                        key,
+                        evaluation: &evaluation,
+                    })?;
                 }
                 seq.end()
             }
@@ -247,10 +305,14 @@ fn bulk_etag(revision: u64, body: &[u8]) -> String {
 }
 
 fn none_match(headers: &HeaderMap, etag: &str) -> bool {
-    headers.get_all(header::IF_NONE_MATCH).filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(',')).any(|candidate| {
-        let candidate = candidate.trim();
-        candidate == "*" || candidate.trim_start_matches("W/") == etag
-    })
+    headers
+        .get_all(header::IF_NONE_MATCH)
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|candidate| {
+            let candidate = candidate.trim();
+            candidate == "*" || candidate.trim_start_matches("W/") == etag
+        })
 }
 
 /// OFREP bulk evaluation: every flag of the SDK key's environment for one context.
@@ -274,23 +336,45 @@ pub async fn evaluate_flags(
         Ok(parsed) => parsed,
         Err(failure) => return failure.respond(None),
     };
-    if context.targeting_key().is_some_and(|k| !(k.is_string() || k.is_null())) {
-        return Failure::new(StatusCode::BAD_REQUEST, "INVALID_CONTEXT", "targetingKey must be a string").respond(None);
+    if context
+        .targeting_key()
+        .is_some_and(|k| !(k.is_string() || k.is_null()))
+    {
+        return Failure::new(
+            StatusCode::BAD_REQUEST,
+            "INVALID_CONTEXT",
+            "targetingKey must be a string",
+        )
+        .respond(None);
     }
     let etag = bulk_etag(served.snapshot.revision(), &body);
     if none_match(req.headers(), &etag) {
-        return HttpResponse::NotModified().insert_header((header::ETAG, etag)).finish();
+        return HttpResponse::NotModified()
+            .insert_header((header::ETAG, etag))
+            .finish();
     }
-    match serde_json::to_vec(&Bulk { served: &served, context: &context }) {
-        Ok(body) => HttpResponse::Ok().insert_header((header::ETAG, etag)).content_type("application/json").body(body),
-        Err(e) => Failure::new(StatusCode::INTERNAL_SERVER_ERROR, "GENERAL", e.to_string()).respond(None),
+    match serde_json::to_vec(&Bulk {
+        served: &served,
+        context: &context,
+    }) {
+        Ok(body) => HttpResponse::Ok()
+            .insert_header((header::ETAG, etag))
+            .content_type("application/json")
+            .body(body),
+        Err(e) => {
+            Failure::new(StatusCode::INTERNAL_SERVER_ERROR, "GENERAL", e.to_string()).respond(None)
+        }
     }
 }
 
 /// OFREP provider configuration: what this server supports.
 #[utoipa::path(get, path = "/ofrep/v1/configuration", tag = "ofrep",
     responses((status = 200, description = "name and capabilities")), security(("sdk_key" = [])))]
-pub async fn configuration(app: web::Data<App>, limiter: web::Data<RateLimiter>, req: HttpRequest) -> HttpResponse {
+pub async fn configuration(
+    app: web::Data<App>,
+    limiter: web::Data<RateLimiter>,
+    req: HttpRequest,
+) -> HttpResponse {
     if let Err(failure) = snapshot_for(&app, req.headers(), &limiter) {
         return failure.respond(None);
     }

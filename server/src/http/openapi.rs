@@ -39,10 +39,21 @@ impl Modify for Security {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
         let bearer = |description: &str| {
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).description(Some(description)).build())
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(description))
+                    .build(),
+            )
         };
-        components.add_security_scheme("admin_token", bearer("An admin token (rg_adm_…) with a role"));
-        components.add_security_scheme("sdk_key", bearer("An SDK key (rg_sdk_…) bound to one environment"));
+        components.add_security_scheme(
+            "admin_token",
+            bearer("An admin token (rg_adm_…) with a role"),
+        );
+        components.add_security_scheme(
+            "sdk_key",
+            bearer("An SDK key (rg_sdk_…) bound to one environment"),
+        );
     }
 }
 

@@ -43,8 +43,18 @@ impl From<AuthError> for ApiError {
 
 impl ApiError {
     /// A request-level problem.
-    pub fn request(status: StatusCode, slug: &'static str, detail: impl Into<String>, field: Option<&str>) -> ApiError {
-        ApiError::Request { status, slug, detail: detail.into(), field: field.map(str::to_owned) }
+    pub fn request(
+        status: StatusCode,
+        slug: &'static str,
+        detail: impl Into<String>,
+        field: Option<&str>,
+    ) -> ApiError {
+        ApiError::Request {
+            status,
+            slug,
+            detail: detail.into(),
+            field: field.map(str::to_owned),
+        }
     }
 }
 
@@ -82,33 +92,58 @@ pub struct ProblemField {
 
 impl From<&FieldError> for ProblemField {
     fn from(error: &FieldError) -> ProblemField {
-        ProblemField { field: error.field.clone(), message: error.message.clone() }
+        ProblemField {
+            field: error.field.clone(),
+            message: error.message.clone(),
+        }
     }
 }
 
 impl ApiError {
     fn parts(&self) -> (StatusCode, &'static str, &'static str) {
         match self {
-            ApiError::Request { status, slug, .. } => (*status, slug, status.canonical_reason().unwrap_or("Error")),
+            ApiError::Request { status, slug, .. } => {
+                (*status, slug, status.canonical_reason().unwrap_or("Error"))
+            }
             ApiError::Service(error) => match error {
-                ServiceError::Auth(AuthError::Unauthenticated(_)) => {
-                    (StatusCode::UNAUTHORIZED, "unauthenticated", "Authentication required")
+                ServiceError::Auth(AuthError::Unauthenticated(_)) => (
+                    StatusCode::UNAUTHORIZED,
+                    "unauthenticated",
+                    "Authentication required",
+                ),
+                ServiceError::Auth(AuthError::Forbidden(_)) => {
+                    (StatusCode::FORBIDDEN, "forbidden", "Not allowed")
                 }
-                ServiceError::Auth(AuthError::Forbidden(_)) => (StatusCode::FORBIDDEN, "forbidden", "Not allowed"),
-                ServiceError::Malformed(_) => (StatusCode::BAD_REQUEST, "malformed-json", "Malformed JSON"),
-                ServiceError::Invalid(_) => (StatusCode::UNPROCESSABLE_ENTITY, "validation", "Invalid document"),
+                ServiceError::Malformed(_) => {
+                    (StatusCode::BAD_REQUEST, "malformed-json", "Malformed JSON")
+                }
+                ServiceError::Invalid(_) => (
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "validation",
+                    "Invalid document",
+                ),
                 ServiceError::NotFound { .. } => (StatusCode::NOT_FOUND, "not-found", "Not found"),
-                ServiceError::PreconditionRequired { .. } => {
-                    (StatusCode::PRECONDITION_REQUIRED, "precondition-required", "If-Match required")
-                }
-                ServiceError::PreconditionFailed { .. } => {
-                    (StatusCode::PRECONDITION_FAILED, "precondition-failed", "Version mismatch")
-                }
+                ServiceError::PreconditionRequired { .. } => (
+                    StatusCode::PRECONDITION_REQUIRED,
+                    "precondition-required",
+                    "If-Match required",
+                ),
+                ServiceError::PreconditionFailed { .. } => (
+                    StatusCode::PRECONDITION_FAILED,
+                    "precondition-failed",
+                    "Version mismatch",
+                ),
                 ServiceError::Conflict { .. } => (StatusCode::CONFLICT, "conflict", "Conflict"),
-                ServiceError::Store(StoreError::Unavailable(_)) => {
-                    (StatusCode::SERVICE_UNAVAILABLE, "store-unavailable", "Store unavailable")
-                }
-                ServiceError::Store(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal error"),
+                ServiceError::Store(StoreError::Unavailable(_)) => (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "store-unavailable",
+                    "Store unavailable",
+                ),
+                ServiceError::Store(_) => (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "Internal error",
+                ),
             },
         }
     }
@@ -133,10 +168,16 @@ impl ApiError {
             }
             ApiError::Service(ServiceError::Invalid(errors)) => {
                 problem.field = errors.first().map(|e| e.field.clone());
-                problem.detail = errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ");
+                problem.detail = errors
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("; ");
                 problem.errors = errors.iter().map(ProblemField::from).collect();
             }
-            ApiError::Service(ServiceError::Conflict { field, .. }) => problem.field = field.clone(),
+            ApiError::Service(ServiceError::Conflict { field, .. }) => {
+                problem.field = field.clone()
+            }
             ApiError::Service(ServiceError::PreconditionRequired { current, .. }) => {
                 problem.field = Some("If-Match".to_owned());
                 problem.current_version = Some(*current);
@@ -145,11 +186,14 @@ impl ApiError {
                 problem.field = Some("If-Match".to_owned());
                 problem.current_version = *current;
             }
-            ApiError::Service(ServiceError::Auth(_)) => problem.field = Some("Authorization".to_owned()),
+            ApiError::Service(ServiceError::Auth(_)) => {
+                problem.field = Some("Authorization".to_owned())
+            }
             ApiError::Service(ServiceError::Store(error)) => {
                 if status == StatusCode::INTERNAL_SERVER_ERROR {
                     tracing::error!(%error, "store failure");
-                    problem.detail = "the server failed to complete the request; it has been logged".to_owned();
+                    problem.detail =
+                        "the server failed to complete the request; it has been logged".to_owned();
                 }
             }
             ApiError::Service(ServiceError::NotFound { .. }) => {}

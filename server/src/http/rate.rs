@@ -17,7 +17,11 @@ pub struct RateLimiter {
 impl RateLimiter {
     /// A limiter; `per_second == 0` lets everything through without locking.
     pub fn new(per_second: u32) -> RateLimiter {
-        RateLimiter { per_second, started: Instant::now(), windows: Mutex::new(HashMap::new()) }
+        RateLimiter {
+            per_second,
+            started: Instant::now(),
+            windows: Mutex::new(HashMap::new()),
+        }
     }
 
     /// `Ok` when `key` may make a request now, else the seconds to wait.
@@ -30,7 +34,10 @@ impl RateLimiter {
 
     /// [`RateLimiter::check`] in the window of second `second`.
     fn check_at(&self, key: &str, second: u64) -> Result<(), u64> {
-        let mut windows = self.windows.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut windows = self
+            .windows
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if windows.len() > 100_000 {
             windows.retain(|_, (window, _)| *window == second);
         }
@@ -57,7 +64,10 @@ mod tests {
         assert!(limiter.check_at("a", 7).is_ok());
         assert_eq!(limiter.check_at("a", 7), Err(1));
         assert!(limiter.check_at("b", 7).is_ok());
-        assert!(limiter.check_at("a", 8).is_ok(), "a new second opens a new window");
+        assert!(
+            limiter.check_at("a", 8).is_ok(),
+            "a new second opens a new window"
+        );
     }
 
     #[test]

@@ -22,7 +22,10 @@ pub struct Versioned<T> {
 
 impl<T> Clone for Versioned<T> {
     fn clone(&self) -> Versioned<T> {
-        Versioned { version: self.version, doc: Arc::clone(&self.doc) }
+        Versioned {
+            version: self.version,
+            doc: Arc::clone(&self.doc),
+        }
     }
 }
 
@@ -80,7 +83,11 @@ impl Catalog {
                     if let Some(old) = self.flags.get(&entry.key) {
                         affected.extend(old.doc.environments.keys().cloned());
                     }
-                    if let Some(new) = entry.body.as_deref().and_then(|b| serde_json::from_slice::<Flag>(b).ok()) {
+                    if let Some(new) = entry
+                        .body
+                        .as_deref()
+                        .and_then(|b| serde_json::from_slice::<Flag>(b).ok())
+                    {
                         affected.extend(new.environments.into_keys());
                     }
                 }
@@ -110,14 +117,25 @@ impl Catalog {
     }
 }
 
-async fn read_kind<T: DeserializeOwned>(store: &dyn Store, kind: Kind) -> Result<BTreeMap<String, Versioned<T>>, StoreError> {
+async fn read_kind<T: DeserializeOwned>(
+    store: &dyn Store,
+    kind: Kind,
+) -> Result<BTreeMap<String, Versioned<T>>, StoreError> {
     let mut out = BTreeMap::new();
     for document in store.list(kind).await? {
         match serde_json::from_slice::<T>(&document.body) {
             Ok(doc) => {
-                out.insert(document.key, Versioned { version: document.version, doc: Arc::new(doc) });
+                out.insert(
+                    document.key,
+                    Versioned {
+                        version: document.version,
+                        doc: Arc::new(doc),
+                    },
+                );
             }
-            Err(error) => tracing::error!(%kind, key = document.key, %error, "stored document does not parse; skipped"),
+            Err(error) => {
+                tracing::error!(%kind, key = document.key, %error, "stored document does not parse; skipped")
+            }
         }
     }
     Ok(out)
@@ -130,7 +148,13 @@ fn apply_entry<T: DeserializeOwned>(map: &mut BTreeMap<String, Versioned<T>>, en
         }
         Some(body) => match serde_json::from_slice::<T>(body) {
             Ok(doc) => {
-                map.insert(entry.key.clone(), Versioned { version: entry.version, doc: Arc::new(doc) });
+                map.insert(
+                    entry.key.clone(),
+                    Versioned {
+                        version: entry.version,
+                        doc: Arc::new(doc),
+                    },
+                );
             }
             Err(error) => {
                 tracing::error!(kind = %entry.kind, key = entry.key, %error, "changed document does not parse; skipped");

@@ -49,7 +49,9 @@ pub struct Hub {
 
 impl std::fmt::Debug for Hub {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Hub").field("revision", &*self.applied.borrow()).finish_non_exhaustive()
+        f.debug_struct("Hub")
+            .field("revision", &*self.applied.borrow())
+            .finish_non_exhaustive()
     }
 }
 
@@ -101,7 +103,10 @@ impl Hub {
         // Documents listed above may already include commits after `revision`; replaying
         // those changes in order brings everything to one consistent revision.
         loop {
-            match store.changes_since(catalog.revision, CATCH_UP_BATCH).await? {
+            match store
+                .changes_since(catalog.revision, CATCH_UP_BATCH)
+                .await?
+            {
                 ChangesSince::Changes(changes) if changes.is_empty() => break,
                 ChangesSince::Changes(changes) => {
                     for change in &changes {
@@ -114,11 +119,16 @@ impl Hub {
                 }
             }
         }
-        self.tokens.replace(catalog.tokens.values().map(|t| t.doc.as_ref().clone()));
+        self.tokens
+            .replace(catalog.tokens.values().map(|t| t.doc.as_ref().clone()));
         let environments: Vec<String> = catalog.environments.keys().cloned().collect();
         let revision = catalog.revision;
         self.publish(catalog, environments.iter().cloned().collect(), None);
-        tracing::info!(revision, environments = environments.len(), "snapshots loaded");
+        tracing::info!(
+            revision,
+            environments = environments.len(),
+            "snapshots loaded"
+        );
         Ok(())
     }
 
@@ -145,7 +155,10 @@ impl Hub {
                     self.apply_batch(&batch);
                 }
                 Err(broadcast::error::RecvError::Lagged(missed)) => {
-                    tracing::warn!(missed, "hub fell behind the change feed; catching up from the store");
+                    tracing::warn!(
+                        missed,
+                        "hub fell behind the change feed; catching up from the store"
+                    );
                     if let Err(error) = self.catch_up(store).await {
                         tracing::error!(%error, "hub could not catch up; reloading everything");
                         if let Err(error) = self.load(store).await {
@@ -194,7 +207,12 @@ impl Hub {
         }
     }
 
-    fn publish(&self, catalog: Catalog, environments: BTreeSet<String>, change: Option<Arc<Change>>) {
+    fn publish(
+        &self,
+        catalog: Catalog,
+        environments: BTreeSet<String>,
+        change: Option<Arc<Change>>,
+    ) {
         let revision = catalog.revision;
         let mut served = FxHashMap::clone(&self.served.load());
         served.retain(|env, _| catalog.environments.contains_key(env));
@@ -208,11 +226,16 @@ impl Hub {
             for warning in &compiled.warnings {
                 tracing::warn!(environment, %warning, "left out of the snapshot");
             }
-            served.insert(environment.clone(), Arc::new(Served::new(compiled.snapshot, &self.metrics)));
+            served.insert(
+                environment.clone(),
+                Arc::new(Served::new(compiled.snapshot, &self.metrics)),
+            );
         }
         self.catalog.store(Arc::new(catalog));
         self.served.store(Arc::new(served));
-        self.metrics.store_revision.set(i64::try_from(revision).unwrap_or(i64::MAX));
+        self.metrics
+            .store_revision
+            .set(i64::try_from(revision).unwrap_or(i64::MAX));
         self.applied.send_replace(revision);
         let _ = self.published.send(Arc::new(Published {
             revision,

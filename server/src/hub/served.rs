@@ -10,10 +10,19 @@ use rollgate_core::{ErrorCode, Evaluation, Reason, Snapshot};
 use crate::metrics::Metrics;
 
 /// Reasons that serve a variant, in slot order.
-const SERVING_REASONS: [Reason; 5] =
-    [Reason::Static, Reason::Default, Reason::TargetingMatch, Reason::Split, Reason::Disabled];
+const SERVING_REASONS: [Reason; 5] = [
+    Reason::Static,
+    Reason::Default,
+    Reason::TargetingMatch,
+    Reason::Split,
+    Reason::Disabled,
+];
 /// Error codes, in slot order.
-const ERRORS: [ErrorCode; 3] = [ErrorCode::FlagNotFound, ErrorCode::TargetingKeyMissing, ErrorCode::InvalidContext];
+const ERRORS: [ErrorCode; 3] = [
+    ErrorCode::FlagNotFound,
+    ErrorCode::TargetingKeyMissing,
+    ErrorCode::InvalidContext,
+];
 
 /// One environment's snapshot with its counters.
 #[derive(Debug)]
@@ -58,20 +67,30 @@ impl Served {
             let slot = ERRORS.iter().position(|c| *c == code).unwrap_or(0);
             self.errors[slot]
                 .get_or_init(|| {
-                    self.metrics.evaluation_errors.with_label_values(&[self.snapshot.environment(), code.as_str()])
+                    self.metrics
+                        .evaluation_errors
+                        .with_label_values(&[self.snapshot.environment(), code.as_str()])
                 })
                 .inc_by(n);
             return;
         }
-        let (Some(flag), Some(variant), Some(name)) =
-            (evaluation.flag_index(), evaluation.variant_index(), evaluation.variant)
-        else {
+        let (Some(flag), Some(variant), Some(name)) = (
+            evaluation.flag_index(),
+            evaluation.variant_index(),
+            evaluation.variant,
+        ) else {
             return;
         };
-        let Some(reason) = SERVING_REASONS.iter().position(|r| *r == evaluation.reason) else { return };
-        let Some(offset) = self.offsets.get(flag) else { return };
+        let Some(reason) = SERVING_REASONS.iter().position(|r| *r == evaluation.reason) else {
+            return;
+        };
+        let Some(offset) = self.offsets.get(flag) else {
+            return;
+        };
         let slot = *offset as usize + variant * SERVING_REASONS.len() + reason;
-        let Some(cell) = self.slots.get(slot) else { return };
+        let Some(cell) = self.slots.get(slot) else {
+            return;
+        };
         cell.get_or_init(|| {
             let key = self.snapshot.flag_key(flag).unwrap_or_default();
             self.metrics.evaluations.with_label_values(&[

@@ -13,6 +13,7 @@
 //! Backends are tested by one contract suite (`server/tests/store_contract/`).
 
 pub mod embedded;
+mod rules;
 
 use std::fmt;
 use std::sync::Arc;
@@ -23,7 +24,19 @@ use time::OffsetDateTime;
 use tokio::sync::broadcast;
 
 /// What kind of document; each kind is its own key space.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
     /// An environment.
@@ -167,6 +180,19 @@ pub struct Check {
 }
 
 /// A set of writes applied atomically, or not at all.
+///
+/// The rules every backend follows:
+/// - a commit has at least one write ([`StoreError::EmptyCommit`] otherwise) and every
+///   body is JSON ([`StoreError::InvalidBody`] otherwise); whitespace around a body is
+///   not kept;
+/// - the checks are evaluated first, against the state before the commit; then the
+///   writes, in order, each against the state left by the ones before it (so two writes
+///   to one document in a commit apply one after the other, and each gives an entry);
+/// - the first expectation that fails aborts the commit with [`StoreError::Conflict`]
+///   and nothing is written;
+/// - deleting a document that is absent (allowed by [`Expect::Any`] or
+///   [`Expect::Absent`]) changes nothing and gives no entry and no audit event; the
+///   commit still takes a revision and publishes its change, even with no entries.
 #[derive(Clone, Debug)]
 pub struct Commit {
     /// Who: the token name or `system:<component>`.
@@ -250,9 +276,13 @@ pub struct AuditQuery {
     pub key: Option<String>,
     /// Only events with a revision below this one (for paging backwards).
     pub before_revision: Option<u64>,
-    /// At most this many.
+    /// At most this many; 0, or anything above [`AUDIT_LIMIT_MAX`], means
+    /// [`AUDIT_LIMIT_MAX`].
     pub limit: usize,
 }
+
+/// The most audit events one [`Store::audit`] call returns.
+pub const AUDIT_LIMIT_MAX: usize = 1000;
 
 /// The answer to [`Store::changes_since`].
 #[derive(Clone, Debug)]
@@ -289,6 +319,20 @@ pub enum StoreError {
         /// The current revision.
         found: u64,
     },
+    /// The commit has no writes; nothing was written and no revision was taken.
+    #[error("a commit needs at least one write")]
+    EmptyCommit,
+    /// A body is not JSON; nothing was written.
+    #[error("{kind} {key:?}: the body is not JSON")]
+    InvalidBody {
+        /// The document's kind.
+        kind: Kind,
+        /// The document's key.
+        key: String,
+        /// Why it does not parse.
+        #[source]
+        source: serde_json::Error,
+    },
     /// The backend cannot be reached (e.g. Redis down); retry later.
     #[error("store unavailable: {0}")]
     Unavailable(String),
@@ -307,16 +351,18 @@ pub trait Store: Send + Sync + 'static {
     async fn list(&self, kind: Kind) -> Result<Vec<Document>, StoreError>;
 
     /// Applies a commit atomically and durably: when this returns `Ok`, the change
-    /// survives a crash. Returns the change as published on the feed.
+    /// survives a crash. Returns the change as published on the feed. See [`Commit`]
+    /// for the rules.
     async fn commit(&self, commit: Commit) -> Result<Arc<Change>, StoreError>;
 
     /// The revision of the last commit (0 for an empty store).
     async fn revision(&self) -> Result<u64, StoreError>;
 
-    /// Changes with a revision greater than `after`, oldest first, at most `limit`.
+    /// Changes with a revision greater than `after`, oldest first, at most `limit`;
+    /// [`ChangesSince::TooOld`] when the change right after `after` was already pruned.
     async fn changes_since(&self, after: u64, limit: usize) -> Result<ChangesSince, StoreError>;
 
-    /// Audit events, newest first.
+    /// Audit events, newest first (within one commit, its last write first).
     async fn audit(&self, query: AuditQuery) -> Result<Vec<AuditEvent>, StoreError>;
 
     /// The live change feed: every change committed after the call, in revision order.
