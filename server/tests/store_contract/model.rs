@@ -30,7 +30,6 @@ struct Step {
     /// `None` as the body deletes.
     writes: Vec<(Kind, u8, Expect, Option<u8>)>,
     audited: bool,
-    expect_revision: None,
 }
 
 #[derive(Debug, PartialEq)]
