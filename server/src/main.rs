@@ -66,9 +66,9 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
             println!("rollgate listening on http://{address}");
             if let Some(demo) = demo {
                 println!("demo data loaded; these credentials are shown once:");
-                println!("  admin token:               {}", demo.admin_token);
+                println!("  {:<26} {}", "admin token:", demo.admin_token);
                 for (environment, key) in &demo.sdk_keys {
-                    println!("  SDK key ({environment:<11}):   {key}");
+                    println!("  {:<26} {key}", format!("SDK key ({environment}):"));
                 }
             }
         })

@@ -73,7 +73,7 @@ pub async fn prepare(
         if store.list(Kind::Token).await?.is_empty() {
             let record = TokenRecord {
                 id: BOOTSTRAP_ID.to_owned(),
-                name: "bootstrap admin (ROLLGATE_ADMIN_TOKEN)".to_owned(),
+                name: "ROLLGATE_ADMIN_TOKEN".to_owned(),
                 kind: TokenKind::Admin,
                 role: Some(Role::Admin),
                 environment: None,
