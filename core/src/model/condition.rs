@@ -54,7 +54,8 @@ pub enum Operator {
     Gt,
     /// Numerically greater than or equal.
     Gte,
-    /// Semantic-version equality.
+    /// Semantic-version equality by precedence (build metadata ignored); the attribute
+    /// may carry a leading `v`.
     SemverEq,
     /// Semantic version lower than.
     SemverLt,
