@@ -20,6 +20,8 @@ const SCANNED_ATTRIBUTES: usize = 16;
 pub struct Context {
     /// Sorted by name; names are unique.
     attributes: Vec<(String, Value)>,
+    /// Where `targetingKey` is in `attributes`: every evaluation reads it.
+    targeting_key: Option<usize>,
 }
 
 impl Context {
@@ -46,7 +48,10 @@ impl Context {
         let value = value.into();
         match self.position(&attribute) {
             Ok(at) => self.attributes[at].1 = value,
-            Err(at) => self.attributes.insert(at, (attribute, value)),
+            Err(at) => {
+                self.attributes.insert(at, (attribute, value));
+                self.targeting_key = self.position(TARGETING_KEY).ok();
+            }
         }
     }
 
@@ -66,7 +71,8 @@ impl Context {
     /// The raw `targetingKey` value, if present (it may be of the wrong type).
     #[inline]
     pub fn targeting_key(&self) -> Option<&Value> {
-        self.get(TARGETING_KEY)
+        let at = self.targeting_key?;
+        self.attributes.get(at).map(|(_, value)| value)
     }
 
     /// The attributes, sorted by name.
@@ -100,7 +106,12 @@ impl From<Map<String, Value>> for Context {
         if !attributes.is_sorted_by(|a, b| a.0 < b.0) {
             attributes.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         }
-        Context { attributes }
+        let mut context = Context {
+            attributes,
+            targeting_key: None,
+        };
+        context.targeting_key = context.position(TARGETING_KEY).ok();
+        context
     }
 }
 
@@ -150,6 +161,12 @@ mod tests {
         assert_eq!(names, ["a", "b", "targetingKey"]);
         assert_eq!(context.get("b"), Some(&json!(3)));
         assert_eq!(context.targeting_key(), Some(&json!("u")));
+        let later = Context::new()
+            .set("z", 1)
+            .set(TARGETING_KEY, "k")
+            .set("a", 2);
+        assert_eq!(later.targeting_key(), Some(&json!("k")));
+        assert_eq!(Context::new().set("a", 1).targeting_key(), None);
     }
 
     #[test]
