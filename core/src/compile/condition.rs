@@ -5,6 +5,7 @@ use regex::{Regex, RegexBuilder};
 use rustc_hash::{FxHashMap, FxHashSet};
 use serde_json::Value;
 
+use super::number::Number;
 use crate::context::Context;
 use crate::model::{Condition, Operator};
 use crate::validate::{FieldError, Path};
@@ -32,7 +33,7 @@ enum Test {
     EndsWith(Box<[Box<str>]>),
     Contains(Box<[Box<str>]>),
     Matches(Box<[Regex]>),
-    Number(Ordering, Box<[f64]>),
+    Number(Ordering, Box<[Number]>),
     Semver(Ordering, Box<[semver::Version]>),
     Time(Ordering, Box<[i128]>),
     Exists,
@@ -80,7 +81,7 @@ impl Ordering {
 #[derive(Clone, Debug, Default)]
 struct ValueSet {
     strings: StrSet,
-    numbers: Box<[f64]>,
+    numbers: Box<[Number]>,
     booleans: [bool; 2],
 }
 
@@ -89,7 +90,11 @@ impl ValueSet {
     fn contains(&self, value: &Value) -> bool {
         match value {
             Value::String(s) => self.strings.contains(s),
-            Value::Number(n) => n.as_f64().is_some_and(|n| self.numbers.contains(&n)),
+            Value::Number(n) => Number::of(n).is_some_and(|n| {
+                self.numbers
+                    .iter()
+                    .any(|operand| n.compare(*operand).is_eq())
+            }),
             Value::Bool(b) => self.booleans[usize::from(*b)],
             _ => false,
         }
@@ -162,8 +167,11 @@ impl Test {
             Test::Matches(regexes) => {
                 as_str(value).is_some_and(|s| regexes.iter().any(|r| r.is_match(s)))
             }
-            Test::Number(ordering, operands) => as_number(value)
-                .is_some_and(|n| operands.iter().any(|operand| ordering.holds(&n, operand))),
+            Test::Number(ordering, operands) => as_number(value).is_some_and(|n| {
+                operands
+                    .iter()
+                    .any(|operand| ordering.accepts(n.compare(*operand)))
+            }),
             // Precedence, as SemVer 2.0 §11 defines it: build metadata does not count
             // (the `semver` crate's own `Ord` would order `1.0.0+a` after `1.0.0`).
             Test::Semver(ordering, operands) => as_semver(value).is_some_and(|version| {
@@ -183,10 +191,10 @@ fn as_str(value: &Value) -> Option<&str> {
 }
 
 /// Numbers, and strings that spell one (contexts from string-only clients).
-fn as_number(value: &Value) -> Option<f64> {
+fn as_number(value: &Value) -> Option<Number> {
     match value {
-        Value::Number(n) => n.as_f64(),
-        Value::String(s) => s.trim().parse::<f64>().ok().filter(|n| n.is_finite()),
+        Value::Number(n) => Number::of(n),
+        Value::String(s) => Number::parse(s),
         _ => None,
     }
 }
@@ -201,10 +209,7 @@ fn as_semver(value: &Value) -> Option<semver::Version> {
 fn as_time(value: &Value) -> Option<i128> {
     match value {
         Value::String(s) => parse_rfc3339(s),
-        Value::Number(n) => {
-            let seconds = n.as_f64()?;
-            seconds.is_finite().then_some((seconds * 1e9) as i128)
-        }
+        Value::Number(n) => Number::of(n).map(Number::seconds_to_nanos),
         _ => None,
     }
 }
@@ -288,7 +293,7 @@ fn operands(
             each("strings, numbers or booleans", &mut |value| {
                 match value {
                     Value::String(s) => strings.push(s.as_str().into()),
-                    Value::Number(n) => numbers.push(n.as_f64()?),
+                    Value::Number(n) => numbers.push(Number::of(n)?),
                     Value::Bool(b) => booleans[usize::from(*b)] = true,
                     _ => return None,
                 }
@@ -336,7 +341,7 @@ fn operands(
         | Operator::Gte => {
             let mut numbers = Vec::new();
             each("numbers", &mut |value| {
-                numbers.push(value.as_f64()?);
+                numbers.push(Number::of(value.as_number()?)?);
                 Some(())
             });
             let ordering = match op {

@@ -6,6 +6,7 @@
 //! and reported as a warning, so one bad flag cannot take the others down.
 
 mod condition;
+mod number;
 
 use std::sync::Arc;
 

@@ -42,7 +42,8 @@ pub enum Operator {
     Contains,
     /// The string attribute matches one of the regular expressions.
     Matches,
-    /// Numeric equality.
+    /// Numeric equality. Numbers compare by value, integers exactly to all 64 bits;
+    /// strings that spell a number count as that number.
     Eq,
     /// Numeric inequality.
     Ne,
