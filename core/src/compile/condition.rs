@@ -51,18 +51,6 @@ enum Ordering {
 }
 
 impl Ordering {
-    #[inline]
-    fn holds<T: PartialOrd>(self, attribute: &T, operand: &T) -> bool {
-        match self {
-            Ordering::Eq => attribute == operand,
-            Ordering::Ne => attribute != operand,
-            Ordering::Lt => attribute < operand,
-            Ordering::Lte => attribute <= operand,
-            Ordering::Gt => attribute > operand,
-            Ordering::Gte => attribute >= operand,
-        }
-    }
-
     /// Does an attribute that compares with the operand as `outcome` satisfy the test?
     #[inline]
     fn accepts(self, outcome: std::cmp::Ordering) -> bool {
@@ -179,8 +167,11 @@ impl Test {
                     .iter()
                     .any(|operand| ordering.accepts(version.cmp_precedence(operand)))
             }),
-            Test::Time(ordering, operands) => as_time(value)
-                .is_some_and(|t| operands.iter().any(|operand| ordering.holds(&t, operand))),
+            Test::Time(ordering, operands) => as_time(value).is_some_and(|t| {
+                operands
+                    .iter()
+                    .any(|operand| ordering.accepts(t.cmp(operand)))
+            }),
             Test::NotIn(_) | Test::Exists => false,
         }
     }
