@@ -218,16 +218,16 @@ fn evaluate_flag<'s>(
     if !flag.enabled {
         return Evaluation::served(flag, index, flag.off, Reason::Disabled);
     }
-    let subject = Subject {
-        context,
-        targeting_key,
-    };
     for rule in flag.rules.iter() {
         let in_segment = rule
             .segment
             .as_ref()
             .is_none_or(|segment| segment.contains(context, targeting_key));
         if in_segment && rule.conditions.iter().all(|c| c.matches(context)) {
+            let subject = Subject {
+                context,
+                targeting_key,
+            };
             return serve(flag, index, &rule.serve, Reason::TargetingMatch, subject);
         }
     }
@@ -235,6 +235,10 @@ fn evaluate_flag<'s>(
         Reason::Static
     } else {
         Reason::Default
+    };
+    let subject = Subject {
+        context,
+        targeting_key,
     };
     serve(flag, index, &flag.default, fixed, subject)
 }
