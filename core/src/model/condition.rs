@@ -42,7 +42,8 @@ pub enum Operator {
     Contains,
     /// The string attribute matches one of the regular expressions.
     Matches,
-    /// Numeric equality.
+    /// Numeric equality. Numbers compare by value, integers exactly to all 64 bits;
+    /// strings that spell a number count as that number.
     Eq,
     /// Numeric inequality.
     Ne,
@@ -54,7 +55,8 @@ pub enum Operator {
     Gt,
     /// Numerically greater than or equal.
     Gte,
-    /// Semantic-version equality.
+    /// Semantic-version equality by precedence (build metadata ignored); the attribute
+    /// may carry a leading `v`.
     SemverEq,
     /// Semantic version lower than.
     SemverLt,

@@ -52,6 +52,71 @@ impl fmt::Display for FieldError {
     }
 }
 
+/// Where a field is in a document, kept as borrowed steps and spelled out
+/// (`environments.production.rules[0].serve`) only when an error must name it: a
+/// snapshot compiles thousands of fields without a fault, and should not format a path
+/// for each.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Path<'a> {
+    parent: Option<&'a Path<'a>>,
+    step: Step<'a>,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Step<'a> {
+    Name(&'a str),
+    Index(usize),
+}
+
+impl<'a> Path<'a> {
+    /// A path that starts as `prefix` (`""` for the document itself).
+    pub(crate) fn root(prefix: &'a str) -> Path<'a> {
+        Path {
+            parent: None,
+            step: Step::Name(prefix),
+        }
+    }
+
+    /// The member `name` of this field.
+    pub(crate) fn field(&'a self, name: &'a str) -> Path<'a> {
+        Path {
+            parent: Some(self),
+            step: Step::Name(name),
+        }
+    }
+
+    /// The element `index` of this list.
+    pub(crate) fn index(&'a self, index: usize) -> Path<'a> {
+        Path {
+            parent: Some(self),
+            step: Step::Index(index),
+        }
+    }
+
+    /// A problem at this path.
+    pub(crate) fn error(&self, message: impl Into<String>) -> FieldError {
+        FieldError::new(self.to_string(), message)
+    }
+
+    fn is_empty(&self) -> bool {
+        self.parent.is_none() && matches!(self.step, Step::Name(""))
+    }
+}
+
+impl fmt::Display for Path<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let parent = self.parent.filter(|parent| !parent.is_empty());
+        if let Some(parent) = parent {
+            parent.fmt(f)?;
+        }
+        match self.step {
+            Step::Name(name) if parent.is_some() => write!(f, ".{name}"),
+            Step::Name(name) => f.write_str(name),
+            Step::Index(index) => write!(f, "[{index}]"),
+        }
+    }
+}
+
 /// Why a document could not be read.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ParseError {
@@ -195,6 +260,23 @@ pub(crate) fn unique_field<'a>(
 mod tests {
     use super::*;
     use crate::model::Flag;
+
+    #[test]
+    fn paths_are_spelled_with_dots_and_brackets() {
+        let root = Path::root("");
+        let environments = root.field("environments");
+        let production = environments.field("production");
+        let rules = production.field("rules");
+        let rule = rules.index(0);
+        assert_eq!(
+            rule.field("serve").to_string(),
+            "environments.production.rules[0].serve"
+        );
+        let prefixed = Path::root("default");
+        let rollout = prefixed.field("rollout");
+        assert_eq!(rollout.index(2).to_string(), "default.rollout[2]");
+        assert_eq!(root.to_string(), "");
+    }
 
     #[test]
     fn syntax_errors_are_told_apart_from_shape_errors() {
