@@ -31,7 +31,39 @@ pub fn configure(config: &mut web::ServiceConfig) {
             resource("/ofrep/v1/evaluate/flags/{key}", "POST").route(web::post().to(evaluate_flag)),
         )
         .service(resource("/ofrep/v1/evaluate/flags", "POST").route(web::post().to(evaluate_flags)))
-        .service(resource("/ofrep/v1/configuration", "GET").route(web::get().to(configuration)));
+        .service(resource("/ofrep/v1/configuration", "GET").route(web::get().to(configuration)))
+        .service(web::resource("/ofrep/{tail:.*}").to(unknown_path));
+}
+
+/// Any other path under `/ofrep/`, answered in OFREP's error shape: a flag key with a `/`
+/// in it (which no flag has) is `FLAG_NOT_FOUND` for an authenticated caller, anything
+/// else a plain `404`.
+async fn unknown_path(
+    app: web::Data<App>,
+    limiter: web::Data<RateLimiter>,
+    req: HttpRequest,
+) -> HttpResponse {
+    let tail = req.match_info().get("tail").unwrap_or_default();
+    let Some(key) = tail.strip_prefix("v1/evaluate/flags/") else {
+        return Failure::new(
+            StatusCode::NOT_FOUND,
+            "GENERAL",
+            format!(
+                "no OFREP endpoint at {}; evaluate with POST /ofrep/v1/evaluate/flags/{{key}} or POST /ofrep/v1/evaluate/flags",
+                req.path()
+            ),
+        )
+        .respond(None);
+    };
+    if let Err(failure) = snapshot_for(&app, req.headers(), &limiter) {
+        return failure.respond(Some(key));
+    }
+    Failure::new(
+        StatusCode::NOT_FOUND,
+        "FLAG_NOT_FOUND",
+        format!("flag {key:?} does not exist: flag keys never contain \"/\" and are not empty"),
+    )
+    .respond(Some(key))
 }
 
 /// An OFREP resource whose other methods answer `405` in OFREP's error shape (clients
