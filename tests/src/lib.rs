@@ -13,6 +13,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use reqwest::{Method, StatusCode};
@@ -88,6 +89,8 @@ pub struct Options {
     pub env: Vec<(String, String)>,
     /// Leave out `ROLLGATE_ADMIN_TOKEN`.
     pub no_admin_token: bool,
+    /// Collect stderr (the logs) instead of passing it through; see [`Server::stderr`].
+    pub capture_stderr: bool,
 }
 
 /// A running `rollgate serve`.
@@ -97,8 +100,27 @@ pub struct Server {
     pub url: String,
     /// Lines the server printed on stdout before it was ready (demo credentials …).
     pub banner: Vec<String>,
+    /// Every stdout line after the address, as it arrives.
+    stdout: Lines,
+    /// Every stderr line, when [`Options::capture_stderr`] is set.
+    stderr: Option<Lines>,
     data: DataDir,
     http: reqwest::Client,
+}
+
+/// Output lines collected by a background task.
+type Lines = Arc<Mutex<Vec<String>>>;
+
+fn collect_lines(stream: impl tokio::io::AsyncRead + Unpin + Send + 'static) -> Lines {
+    let lines = Lines::default();
+    let sink = Arc::clone(&lines);
+    tokio::spawn(async move {
+        let mut reader = BufReader::new(stream).lines();
+        while let Ok(Some(line)) = reader.next_line().await {
+            sink.lock().unwrap().push(line);
+        }
+    });
+    lines
 }
 
 enum DataDir {
@@ -144,7 +166,11 @@ impl Server {
             .env("ROLLGATE_LOG__LEVEL", "warn")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(if options.capture_stderr {
+                Stdio::piped()
+            } else {
+                Stdio::inherit()
+            })
             .kill_on_drop(true);
         if !options.no_admin_token {
             command.env("ROLLGATE_ADMIN_TOKEN", ADMIN_TOKEN);
@@ -153,6 +179,7 @@ impl Server {
             command.env(name, value);
         }
         let mut child = command.spawn().expect("start rollgate");
+        let stderr = child.stderr.take().map(collect_lines);
         let stdout = child.stdout.take().unwrap();
         let mut lines = BufReader::new(stdout).lines();
         let mut banner = Vec::new();
@@ -169,9 +196,12 @@ impl Server {
         .expect("rollgate did not start in time");
         // Keep draining stdout (demo credentials follow the address) so the child never
         // blocks on a full pipe.
+        let stdout = Lines::default();
         let (banner_tx, mut banner_rx) = tokio::sync::mpsc::unbounded_channel();
+        let sink = Arc::clone(&stdout);
         tokio::spawn(async move {
             while let Ok(Some(line)) = lines.next_line().await {
+                sink.lock().unwrap().push(line.clone());
                 let _ = banner_tx.send(line);
             }
         });
@@ -183,6 +213,8 @@ impl Server {
             child,
             url,
             banner,
+            stdout,
+            stderr,
             data,
             http,
         };
@@ -204,6 +236,21 @@ impl Server {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
         panic!("server at {} never became ready", self.url);
+    }
+
+    /// Every stdout line printed after the address so far.
+    pub fn stdout(&self) -> Vec<String> {
+        self.stdout.lock().unwrap().clone()
+    }
+
+    /// Every stderr line so far; panics unless the server was started with
+    /// [`Options::capture_stderr`].
+    pub fn stderr(&self) -> Vec<String> {
+        let lines = self
+            .stderr
+            .as_ref()
+            .expect("start the server with Options { capture_stderr: true, .. }");
+        lines.lock().unwrap().clone()
     }
 
     /// The data directory.
@@ -362,3 +409,7 @@ impl Reply {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 }
+
+pub mod exposition;
+pub mod ofrep;
+pub mod tools;
