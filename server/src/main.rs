@@ -41,10 +41,15 @@ struct ServeArgs {
     demo: bool,
 }
 
-fn main() -> anyhow::Result<()> {
+fn main() {
     let cli = Cli::parse();
-    match cli.command.unwrap_or(Command::Serve(ServeArgs::default())) {
+    let result = match cli.command.unwrap_or(Command::Serve(ServeArgs::default())) {
         Command::Serve(args) => serve(args),
+    };
+    if let Err(error) = result {
+        // The chain of causes, without a backtrace: these are the operator's errors.
+        eprintln!("rollgate: {error:#}");
+        std::process::exit(2);
     }
 }
 
