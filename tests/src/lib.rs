@@ -11,6 +11,10 @@
     reason = "test harness: failing loudly is the point"
 )]
 
+pub mod admin;
+pub mod examples;
+pub mod openapi;
+
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, SystemTime};
