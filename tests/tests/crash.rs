@@ -191,6 +191,10 @@ async fn every_acknowledged_write_survives_sigkill() {
 
         // The store opens cleanly (the harness waits for /readyz 200) …
         let server = Server::start_in(dir.path(), Options::default()).await;
+        let ready = server
+            .call(server.request(reqwest::Method::GET, "/readyz", None))
+            .await;
+        assert_eq!(ready.status, StatusCode::OK, "{context}: {}", ready.body);
         let stored = stored_flags(&server).await;
         // … with every acknowledged flag, whole …
         for index in &outcome.acknowledged {
