@@ -1,6 +1,10 @@
 //! Graceful shutdown: SIGTERM stops new connections at once, lets a request already in
 //! flight finish (its body still arriving), and the process exits 0 with the write
 //! durable.
+//!
+//! The request in flight is written by hand on one TCP connection, after a first
+//! request on that same connection has been answered: so the server has certainly
+//! accepted the connection before the signal, whatever the scheduling.
 
 #![allow(
     clippy::unwrap_used,
@@ -10,28 +14,41 @@
 
 use std::time::{Duration, Instant};
 
-use reqwest::{Method, StatusCode};
 use rollgate_e2e::examples::boolean_flag;
 use rollgate_e2e::{ADMIN_TOKEN, Options, Server};
-use tokio::sync::{mpsc, oneshot};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpStream;
 
-/// How long the server gets to react to SIGTERM.
+/// How long the server gets to react to SIGTERM or to answer.
 const DEADLINE: Duration = Duration::from_secs(30);
 
-type Chunk = Result<Vec<u8>, std::io::Error>;
-
-/// A request body fed from `chunks`; `started` fires when the client takes the first.
-fn streamed_body(mut chunks: mpsc::Receiver<Chunk>, started: oneshot::Sender<()>) -> reqwest::Body {
-    let mut started = Some(started);
-    reqwest::Body::wrap_stream(futures_util::stream::poll_fn(move |cx| {
-        let next = chunks.poll_recv(cx);
-        if next.is_ready() {
-            if let Some(started) = started.take() {
-                let _ = started.send(());
+/// Reads one HTTP/1.1 response: its status and body (which has a `Content-Length`).
+async fn read_response(connection: &mut BufReader<TcpStream>) -> (u16, String) {
+    let mut line = String::new();
+    connection.read_line(&mut line).await.unwrap();
+    let status: u16 = line
+        .split_whitespace()
+        .nth(1)
+        .unwrap_or_else(|| panic!("no status line: {line:?}"))
+        .parse()
+        .unwrap();
+    let mut length = 0;
+    loop {
+        line.clear();
+        connection.read_line(&mut line).await.unwrap();
+        let header = line.trim_end();
+        if header.is_empty() {
+            break;
+        }
+        if let Some((name, value)) = header.split_once(':') {
+            if name.eq_ignore_ascii_case("content-length") {
+                length = value.trim().parse().unwrap();
             }
         }
-        next
-    }))
+    }
+    let mut body = vec![0; length];
+    connection.read_exact(&mut body).await.unwrap();
+    (status, String::from_utf8(body).unwrap())
 }
 
 #[tokio::test]
@@ -40,44 +57,37 @@ async fn sigterm_finishes_the_request_in_flight_and_refuses_new_connections() {
     let mut server = Server::start_in(dir.path(), Options::default()).await;
     let address = server.url.trim_start_matches("http://").to_owned();
 
-    // One pooled connection, accepted and served before the signal.
-    let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(1)
-        .http1_only()
-        .build()
-        .unwrap();
-    let health = client
-        .get(format!("{}/healthz", server.url))
-        .send()
+    let mut connection = BufReader::new(TcpStream::connect(&address).await.unwrap());
+    connection
+        .get_mut()
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: rollgate\r\n\r\n")
         .await
         .unwrap();
-    assert_eq!(health.status(), StatusCode::OK);
-    health.bytes().await.unwrap();
+    let (status, _) = tokio::time::timeout(DEADLINE, read_response(&mut connection))
+        .await
+        .unwrap();
+    assert_eq!(status, 200);
 
+    // Headers and half the body, then the signal, then the rest.
     let body = serde_json::to_vec(&boolean_flag("written during shutdown")).unwrap();
     let (half, rest) = body.split_at(body.len() / 2);
-    let (chunks, receiver) = mpsc::channel::<Chunk>(4);
-    let (started, first_polled) = oneshot::channel();
-    chunks.send(Ok(half.to_vec())).await.unwrap();
-    let request = client
-        .request(
-            Method::PUT,
-            format!("{}/api/v1/flags/in-flight", server.url),
-        )
-        .bearer_auth(ADMIN_TOKEN)
-        .header("Content-Type", "application/json")
-        .body(streamed_body(receiver, started));
-    let in_flight = tokio::spawn(request.send());
-    tokio::time::timeout(DEADLINE, first_polled)
-        .await
-        .expect("the body is being sent")
-        .unwrap();
+    let head = format!(
+        "PUT /api/v1/flags/in-flight HTTP/1.1\r\nHost: rollgate\r\nAuthorization: Bearer {ADMIN_TOKEN}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    let stream = connection.get_mut();
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.write_all(half).await.unwrap();
+    stream.flush().await.unwrap();
 
     server.signal_terminate();
     let deadline = Instant::now() + DEADLINE;
     loop {
-        match tokio::net::TcpStream::connect(&address).await {
+        match TcpStream::connect(&address).await {
             Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => break,
+            // A handshake racing with the listener's close is reset: not served either.
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => {}
             Err(e) => panic!("unexpected connect error {e}"),
             Ok(probe) => drop(probe),
         }
@@ -88,17 +98,14 @@ async fn sigterm_finishes_the_request_in_flight_and_refuses_new_connections() {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
 
-    chunks.send(Ok(rest.to_vec())).await.unwrap();
-    drop(chunks);
-    let response = tokio::time::timeout(DEADLINE, in_flight)
+    connection.get_mut().write_all(rest).await.unwrap();
+    let (status, answer) = tokio::time::timeout(DEADLINE, read_response(&mut connection))
         .await
-        .expect("the request in flight is answered")
-        .unwrap()
-        .expect("the request in flight completes");
-    assert_eq!(response.status(), StatusCode::CREATED);
-    let created: serde_json::Value = response.json().await.unwrap();
+        .expect("the request in flight is answered");
+    assert_eq!(status, 201, "{answer}");
+    let created: serde_json::Value = serde_json::from_str(&answer).unwrap();
     assert_eq!(created["key"], "in-flight");
-    drop(client);
+    drop(connection);
 
     let status = server.wait().await;
     assert_eq!(status.code(), Some(0), "{status}");
