@@ -37,6 +37,7 @@ impl Checked<'_> {
             api.assert_valid(&format!("the request of {name}"), &schema, body);
             request = request.json(body);
         }
+        // The built-in `beta` exists on every store: replace whatever version it has.
         if method == Method::PUT && path.ends_with("/beta") {
             request = request.header("If-Match", "*");
         }
