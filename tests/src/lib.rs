@@ -11,6 +11,10 @@
     reason = "test harness: failing loudly is the point"
 )]
 
+pub mod admin;
+pub mod examples;
+pub mod openapi;
+
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
@@ -205,10 +209,7 @@ impl Server {
                 let _ = banner_tx.send(line);
             }
         });
-        let http = reqwest::Client::builder()
-            .pool_max_idle_per_host(8)
-            .build()
-            .unwrap();
+        let http = client();
         let mut server = Server {
             child,
             url,
@@ -265,12 +266,23 @@ impl Server {
     }
 
     /// Sends SIGTERM and waits for a graceful exit; returns the exit status.
-    pub async fn terminate(mut self) -> std::process::ExitStatus {
-        send_signal(self.child.id().unwrap(), nix::sys::signal::Signal::SIGTERM);
-        tokio::time::timeout(Duration::from_secs(60), self.child.wait())
+    pub async fn terminate(self) -> std::process::ExitStatus {
+        let Server {
+            mut child,
+            http,
+            data,
+            ..
+        } = self;
+        // Our idle keep-alive connections would hold the graceful shutdown until they
+        // time out; close them first.
+        drop(http);
+        send_signal(child.id().unwrap(), nix::sys::signal::Signal::SIGTERM);
+        let status = tokio::time::timeout(Duration::from_secs(60), child.wait())
             .await
             .expect("graceful exit")
-            .unwrap()
+            .unwrap();
+        drop(data);
+        status
     }
 
     /// Sends SIGTERM without waiting.
@@ -280,6 +292,9 @@ impl Server {
 
     /// Waits for the process to exit.
     pub async fn wait(&mut self) -> std::process::ExitStatus {
+        // Our idle keep-alive connections would hold a graceful shutdown until they
+        // time out; a fresh client drops them.
+        self.http = client();
         tokio::time::timeout(Duration::from_secs(60), self.child.wait())
             .await
             .expect("exit in time")
@@ -384,6 +399,14 @@ impl Server {
             .await
             .unwrap()
     }
+}
+
+/// The HTTP client of a [`Server`].
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .pool_max_idle_per_host(8)
+        .build()
+        .unwrap()
 }
 
 fn send_signal(pid: u32, signal: nix::sys::signal::Signal) {

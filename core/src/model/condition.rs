@@ -18,7 +18,6 @@ pub struct Condition {
     pub op: Operator,
     /// The operands.
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(value_type = Vec<Object>))]
     pub values: Vec<serde_json::Value>,
     /// Inverts the outcome.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]

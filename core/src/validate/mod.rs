@@ -155,12 +155,22 @@ impl std::error::Error for ParseError {}
 pub fn parse<T: DeserializeOwned>(json: &[u8]) -> Result<T, ParseError> {
     let mut deserializer = serde_json::Deserializer::from_slice(json);
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
-        let field = match error.path().to_string() {
-            root if root == "." => String::new(),
+        // `.` is the document itself; `?` a place serde could not name (before the
+        // first field).
+        let mut field = match error.path().to_string() {
+            root if root == "." || root == "?" => String::new(),
             path => path,
         };
         let inner = error.into_inner();
         let message = strip_position(&inner);
+        // serde reports a missing or repeated field at its parent; name the field.
+        if let Some(name) = named_field(&message) {
+            field = if field.is_empty() {
+                name.to_owned()
+            } else {
+                format!("{field}.{name}")
+            };
+        }
         if inner.is_data() {
             ParseError::Invalid(vec![FieldError::new(field, message)])
         } else {
@@ -171,6 +181,14 @@ pub fn parse<T: DeserializeOwned>(json: &[u8]) -> Result<T, ParseError> {
         ParseError::Syntax(FieldError::new("", format!("malformed JSON: {error}")))
     })?;
     Ok(value)
+}
+
+/// The field a "missing field `x`" or "duplicate field `x`" message is about.
+fn named_field(message: &str) -> Option<&str> {
+    let rest = message
+        .strip_prefix("missing field `")
+        .or_else(|| message.strip_prefix("duplicate field `"))?;
+    rest.split_once('`').map(|(name, _)| name)
 }
 
 /// serde_json appends " at line L column C" to data errors; the field path says more.
@@ -309,6 +327,20 @@ mod tests {
             "{}",
             errors[0].message
         );
+    }
+
+    #[test]
+    fn missing_fields_are_named_and_an_unplaced_error_names_none() {
+        let doc =
+            br#"{"variants": {"on": true}, "environments": {"production": {"off_variant": "on"}}}"#;
+        let Err(ParseError::Invalid(errors)) = parse::<Flag>(doc) else {
+            panic!("a configuration without a default must be refused")
+        };
+        assert_eq!(errors[0].field, "environments.production.default");
+        let Err(ParseError::Syntax(error)) = parse::<Flag>(b"{") else {
+            panic!("a truncated document is a syntax error")
+        };
+        assert_eq!(error.field, "");
     }
 
     #[test]
