@@ -269,10 +269,10 @@ impl Settings {
                 "must keep at least 100 changes".to_owned(),
             );
         }
-        if let Some(token) = &self.admin_token {
-            if token.expose().len() < 16 {
-                return range("admin_token", "must be at least 16 characters".to_owned());
-            }
+        if let Some(token) = &self.admin_token
+            && token.expose().len() < 16
+        {
+            return range("admin_token", "must be at least 16 characters".to_owned());
         }
         Ok(())
     }

@@ -228,10 +228,10 @@ impl Server {
 
     async fn wait_ready(&self) {
         for _ in 0..600 {
-            if let Ok(response) = self.http.get(format!("{}/readyz", self.url)).send().await {
-                if response.status() == StatusCode::OK {
-                    return;
-                }
+            if let Ok(response) = self.http.get(format!("{}/readyz", self.url)).send().await
+                && response.status() == StatusCode::OK
+            {
+                return;
             }
             tokio::task::yield_now().await;
             tokio::time::sleep(Duration::from_millis(10)).await;

@@ -53,7 +53,7 @@ fn flag(round: usize, index: usize) -> (String, Value) {
         "variants": { "control": index, "treatment": index + 1_000_000 },
         "tags": [format!("round-{round}")],
         "environments": { "production": {
-            "enabled": index % 2 == 0, "off_variant": "control",
+            "enabled": index.is_multiple_of(2), "off_variant": "control",
             "default": { "rollout": [ { "variant": "control", "weight": 5000 },
                                       { "variant": "treatment", "weight": 5000 } ] } } }
     });

@@ -102,13 +102,13 @@ fn check_config(
     if count_field(errors, &format!("{field}.rules"), &config.rules, MAX_RULES) {
         for (index, rule) in config.rules.iter().enumerate() {
             let rule_field = format!("{field}.rules[{index}]");
-            if let Some(segment) = &rule.segment {
-                if !catalog.segments.contains(segment) {
-                    errors.push(FieldError::new(
-                        format!("{rule_field}.segment"),
-                        format!("unknown segment {segment:?}"),
-                    ));
-                }
+            if let Some(segment) = &rule.segment
+                && !catalog.segments.contains(segment)
+            {
+                errors.push(FieldError::new(
+                    format!("{rule_field}.segment"),
+                    format!("unknown segment {segment:?}"),
+                ));
             }
             if count_field(
                 errors,
@@ -132,21 +132,21 @@ fn check_config(
         }
     }
     check_serve(errors, path.field("default"), flag, &config.default);
-    if let Some(salt) = &config.salt {
-        if salt.is_empty() || salt.len() > 256 {
-            errors.push(FieldError::new(
-                format!("{field}.salt"),
-                "must be 1 to 256 bytes (leave it out to use the flag key)",
-            ));
-        }
+    if let Some(salt) = &config.salt
+        && (salt.is_empty() || salt.len() > 256)
+    {
+        errors.push(FieldError::new(
+            format!("{field}.salt"),
+            "must be 1 to 256 bytes (leave it out to use the flag key)",
+        ));
     }
-    if let Some(stickiness) = &config.stickiness {
-        if stickiness.is_empty() || stickiness.len() > 256 {
-            errors.push(FieldError::new(
-                format!("{field}.stickiness"),
-                "must name a context attribute of 1 to 256 bytes (leave it out for targetingKey)",
-            ));
-        }
+    if let Some(stickiness) = &config.stickiness
+        && (stickiness.is_empty() || stickiness.len() > 256)
+    {
+        errors.push(FieldError::new(
+            format!("{field}.stickiness"),
+            "must name a context attribute of 1 to 256 bytes (leave it out for targetingKey)",
+        ));
     }
 }
 
