@@ -189,8 +189,8 @@ fn faults_in_the_json_text_are_named_by_their_path() {
     let cases = [
         (r#"{ "key": "f", "variants": { "on": true, "off": false, "on": false } }"#.to_owned(), "variants", "duplicate key \"on\""),
         (format!(r#"{{ "key": "f", "variants": {{ "on": true, "off": false }}, "environments": {{ "production": {{ {off} }}, "production": {{ {off} }} }} }}"#), "environments", "duplicate key \"production\""),
-        (r#"{ "key": "f", "variants": { "on": true }, "environments": { "production": { "default": { "variant": "on" } } } }"#.to_owned(), "environments.production", "missing field `off_variant`"),
-        (r#"{ "key": "f" }"#.to_owned(), "", "missing field `variants`"),
+        (r#"{ "key": "f", "variants": { "on": true }, "environments": { "production": { "default": { "variant": "on" } } } }"#.to_owned(), "environments.production.off_variant", "missing field `off_variant`"),
+        (r#"{ "key": "f" }"#.to_owned(), "variants", "missing field `variants`"),
     ];
     for (document, field, fragment) in cases {
         assert_reported(&flag_errors(&document), field, fragment, &document);
