@@ -22,6 +22,7 @@
     )
 )]
 
+pub mod analysis;
 pub mod bucket;
 pub mod compile;
 pub mod context;
