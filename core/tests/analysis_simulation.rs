@@ -76,37 +76,35 @@ fn a_healthy_canary_is_rolled_back_in_under_five_percent_of_runs() {
     );
 }
 
+/// Runs `RUNS` canaries with `factor` times the base error rate; every one must be
+/// caught. Returns (median, p90, max) of the detection interval.
+fn detection_intervals(seed: u64, factor: f64) -> (usize, usize, usize) {
+    let mut caught: Vec<usize> = detections(seed, factor)
+        .into_iter()
+        .map(|d| d.unwrap_or_else(|| panic!("a {factor}x canary completed")))
+        .collect();
+    caught.sort_unstable();
+    let summary = (
+        percentile(&caught, 0.5),
+        percentile(&caught, 0.9),
+        caught[caught.len() - 1],
+    );
+    eprintln!(
+        "{factor}x error rate: caught at interval median {}, p90 {}, max {}",
+        summary.0, summary.1, summary.2
+    );
+    summary
+}
+
 #[test]
 fn twice_the_error_rate_is_caught_in_every_run_typically_within_twenty_intervals() {
-    let caught: Vec<usize> = detections(11, 2.0)
-        .into_iter()
-        .map(|d| d.expect("a 2x canary completed"))
-        .collect();
-    let mut sorted = caught.clone();
-    sorted.sort_unstable();
-    let (median, p90, max) = (
-        percentile(&sorted, 0.5),
-        percentile(&sorted, 0.9),
-        sorted[sorted.len() - 1],
-    );
-    eprintln!("2x error rate: caught at interval median {median}, p90 {p90}, max {max}");
+    let (median, _, _) = detection_intervals(11, 2.0);
     assert!(median <= 20, "median detection at interval {median}");
 }
 
 #[test]
 fn five_times_the_error_rate_is_caught_within_five_intervals() {
-    let caught: Vec<usize> = detections(13, 5.0)
-        .into_iter()
-        .map(|d| d.expect("a 5x canary completed"))
-        .collect();
-    let mut sorted = caught.clone();
-    sorted.sort_unstable();
-    let (median, p90, max) = (
-        percentile(&sorted, 0.5),
-        percentile(&sorted, 0.9),
-        sorted[sorted.len() - 1],
-    );
-    eprintln!("5x error rate: caught at interval median {median}, p90 {p90}, max {max}");
+    let (median, _, _) = detection_intervals(13, 5.0);
     assert!(median <= 5, "median detection at interval {median}");
 }
 
