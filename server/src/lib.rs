@@ -8,6 +8,7 @@ pub mod app;
 pub mod auth;
 pub mod clock;
 pub mod config;
+pub mod controller;
 pub mod http;
 pub mod hub;
 pub mod metrics;
