@@ -87,6 +87,9 @@ pub struct Evaluation<'s> {
     pub error: Option<ErrorCode>,
     /// Human detail for the error.
     pub error_details: Option<Cow<'static, str>>,
+    /// For a shadow serve (a dark launch): the variant the caller would have had; the
+    /// served `variant` is then the flag's `off_variant`.
+    pub shadow_variant: Option<&'s str>,
     flag_index: Option<u32>,
     variant_index: Option<u16>,
 }
@@ -108,6 +111,7 @@ impl<'s> Evaluation<'s> {
             reason,
             error: None,
             error_details: None,
+            shadow_variant: None,
             flag_index: Some(flag_index as u32),
             variant_index: Some(variant),
         }
@@ -124,6 +128,7 @@ impl<'s> Evaluation<'s> {
             reason: Reason::Error,
             error: Some(code),
             error_details: Some(details.into()),
+            shadow_variant: None,
             flag_index: flag_index.map(|i| i as u32),
             variant_index: None,
         }
@@ -201,7 +206,8 @@ fn evaluate_flag<'s>(flag: &'s CompiledFlag, index: usize, context: &Context) ->
             .as_ref()
             .is_none_or(|segment| segment.contains(context));
         if in_segment && rule.conditions.iter().all(|c| c.matches(context)) {
-            return serve(flag, index, &rule.serve, Reason::TargetingMatch, context);
+            let served = serve(flag, index, &rule.serve, Reason::TargetingMatch, context);
+            return shadowed(flag, rule.shadow, served);
         }
     }
     let fixed = if flag.rules.is_empty() {
@@ -209,7 +215,25 @@ fn evaluate_flag<'s>(flag: &'s CompiledFlag, index: usize, context: &Context) ->
     } else {
         Reason::Default
     };
-    serve(flag, index, &flag.default, fixed, context)
+    let served = serve(flag, index, &flag.default, fixed, context);
+    shadowed(flag, flag.default_shadow, served)
+}
+
+/// A shadow serve keeps its choice as the shadow variant and serves the flag's
+/// `off_variant` instead (same reason). Borrowed names only: nothing allocates.
+#[inline]
+fn shadowed<'s>(
+    flag: &'s CompiledFlag,
+    shadow: bool,
+    evaluation: Evaluation<'s>,
+) -> Evaluation<'s> {
+    if !shadow || evaluation.error.is_some() {
+        return evaluation;
+    }
+    let index = evaluation.flag_index.map_or(0, |i| i as usize);
+    let mut control = Evaluation::served(flag, index, flag.off, evaluation.reason);
+    control.shadow_variant = evaluation.variant;
+    control
 }
 
 #[inline]
