@@ -97,6 +97,7 @@ pub fn parse<T: DeserializeOwned>(json: &[u8]) -> Result<T, ParseError> {
         let inner = error.into_inner();
         let message = strip_position(&inner);
         if inner.is_data() {
+            let field = with_missing_field(field, &message);
             ParseError::Invalid(vec![FieldError::new(field, message)])
         } else {
             ParseError::Syntax(FieldError::new(field, format!("malformed JSON: {inner}")))
@@ -106,6 +107,21 @@ pub fn parse<T: DeserializeOwned>(json: &[u8]) -> Result<T, ParseError> {
         ParseError::Syntax(FieldError::new("", format!("malformed JSON: {error}")))
     })?;
     Ok(value)
+}
+
+/// serde reports a missing field at the object that lacks it; name the field itself.
+fn with_missing_field(path: String, message: &str) -> String {
+    let Some(name) = message
+        .strip_prefix("missing field `")
+        .and_then(|rest| rest.strip_suffix('`'))
+    else {
+        return path;
+    };
+    if path.is_empty() {
+        name.to_owned()
+    } else {
+        format!("{path}.{name}")
+    }
 }
 
 /// serde_json appends " at line L column C" to data errors; the field path says more.
@@ -227,6 +243,19 @@ mod tests {
             "{}",
             errors[0].message
         );
+    }
+
+    #[test]
+    fn a_missing_field_is_named_with_its_path() {
+        let Err(ParseError::Invalid(errors)) = parse::<Flag>(br#"{"key": "x"}"#) else {
+            panic!("variants are required")
+        };
+        assert_eq!(errors[0].field, "variants");
+        let doc = br#"{"variants": {"on": true}, "environments": {"production": {"default": {"variant": "on"}}}}"#;
+        let Err(ParseError::Invalid(errors)) = parse::<Flag>(doc) else {
+            panic!("off_variant is required")
+        };
+        assert_eq!(errors[0].field, "environments.production.off_variant");
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! The test-only clock endpoint: with `testing.manual_clock_start` set, an admin moves
 //! the server's time and the answer comes once the scheduler has done everything due
 //! at the new time — so tests of scheduled behaviour never sleep. Without the setting
-//! the endpoint answers 404.
+//! the endpoint answers 409: the route exists, the server is not in that mode.
 
 use std::time::Duration;
 
@@ -59,15 +59,15 @@ fn manual(app: &App, req: &HttpRequest) -> Result<std::sync::Arc<ManualClock>, A
     require_role(&principal, Role::Admin)?;
     app.manual_clock.clone().ok_or_else(|| {
         ApiError::request(
-            StatusCode::NOT_FOUND,
-            "not-found",
+            StatusCode::CONFLICT,
+            "conflict",
             "the manual clock is off (it is for tests: set testing.manual_clock_start)",
             None,
         )
     })
 }
 
-/// Test-only: the manual clock's time (404 unless `testing.manual_clock_start` is set).
+/// Test-only: the manual clock's time (409 unless `testing.manual_clock_start` is set).
 #[utoipa::path(get, path = "/api/v1/testing/clock", tag = "testing",
     responses((status = 200, body = ClockNow), (status = "4XX", body = Problem)),
     security(("admin_token" = [])))]
@@ -79,7 +79,7 @@ pub async fn get_clock(app: web::Data<App>, req: HttpRequest) -> Result<HttpResp
 }
 
 /// Test-only: move the manual clock, then wait until the scheduler has acted at the new
-/// time (404 unless `testing.manual_clock_start` is set).
+/// time (409 unless `testing.manual_clock_start` is set).
 #[utoipa::path(post, path = "/api/v1/testing/clock", tag = "testing", request_body = ClockMove,
     responses((status = 200, body = ClockNow), (status = "4XX", body = Problem)),
     security(("admin_token" = [])))]

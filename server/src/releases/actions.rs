@@ -136,6 +136,7 @@ pub async fn run(
             }
         }
         Action::Approve => {
+            step(current, Step::Approve { approved: false })?;
             if actor.id == current.author.id {
                 return Err(ServiceError::Auth(AuthError::Forbidden(
                     "four eyes: the author of a release cannot approve it; another release manager must"
