@@ -740,3 +740,40 @@ async fn webhook_and_clock_endpoints_name_the_bad_field() {
         "manual clock off by default",
     );
 }
+
+#[tokio::test]
+async fn every_release_and_webhook_endpoint_is_in_the_openapi_document() {
+    let server = Server::start().await;
+    let document = server
+        .admin(Method::GET, "/api/v1/openapi.json", None)
+        .await;
+    assert_eq!(
+        document.body["openapi"].as_str().unwrap().get(..3),
+        Some("3.1")
+    );
+    let expected = [
+        ("/api/v1/releases", vec!["get", "post"]),
+        ("/api/v1/releases/{id}", vec!["get", "put"]),
+        ("/api/v1/releases/{id}/{action}", vec!["post"]),
+        ("/api/v1/releases/{id}/percent", vec!["post"]),
+        ("/api/v1/releases/{id}/checklist/{index}", vec!["post"]),
+        ("/api/v1/releases/{id}/incidents", vec!["post"]),
+        ("/api/v1/webhooks", vec!["get", "post"]),
+        ("/api/v1/webhooks/{id}", vec!["get", "put", "delete"]),
+        ("/api/v1/webhooks/{id}/deliveries", vec!["get"]),
+        ("/api/v1/testing/clock", vec!["get", "post"]),
+    ];
+    for (path, methods) in expected {
+        for method in methods {
+            let operation = &document.body["paths"][path][method];
+            assert!(operation.is_object(), "{method} {path} is not documented");
+            assert_eq!(
+                operation["security"][0]["admin_token"],
+                json!([]),
+                "{method} {path} needs an admin token"
+            );
+        }
+    }
+    let release = &document.body["components"]["schemas"]["Release"];
+    assert!(release.to_string().contains("current_stage"), "{release}");
+}

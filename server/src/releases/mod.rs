@@ -354,6 +354,10 @@ fn conflict(detail: String, field: &str) -> ServiceError {
     }
 }
 
+/// How long a release action waits for its flag changes to be served before answering
+/// (the change is durable either way).
+const SERVE_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Writes `next` (created when `stored` is `None`) with `flags`, plus the webhook
 /// deliveries of the events `next` adds to the timeline, in one commit; then waits
 /// until the change is served and wakes the background tasks.
@@ -390,7 +394,16 @@ pub(crate) async fn save(
         })
         .await
         .map_err(|error| commit_error(error, &next, if_match))?;
-    app.hub.wait_for(change.revision).await;
+    if tokio::time::timeout(SERVE_WAIT, app.hub.wait_for(change.revision))
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            revision = change.revision,
+            release = next.id,
+            "release change committed but not yet served after 5 s"
+        );
+    }
     app.wake.changed();
     let version = change
         .entries
