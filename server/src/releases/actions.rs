@@ -552,3 +552,60 @@ async fn check_ready(app: &App, release: &Release) -> Result<(), ServiceError> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "tests")]
+
+    use super::*;
+
+    fn release(stage: usize, percent: f64) -> Release {
+        serde_json::from_value(json!({
+            "id": "rel-1", "salt": "rel-1", "name": "n", "release_version": "1.0.0",
+            "environment": "production", "flags": [ { "key": "f", "variant": "on" } ],
+            "stages": [
+                { "audience": "beta", "percent": 20 },
+                { "audience": "beta", "percent": 100 },
+                { "audience": "general", "percent": 5 },
+                { "audience": "general", "percent": 50 },
+                { "audience": "general", "percent": 100 }
+            ],
+            "state": "running", "author": { "id": "a", "name": "a" },
+            "current_stage": stage, "current_percent": percent,
+            "created_at": "2030-01-01T00:00:00Z"
+        }))
+        .unwrap()
+    }
+
+    fn next(stage: usize, percent: f64) -> Option<(usize, f64)> {
+        following(&release(stage, percent))
+            .unwrap()
+            .map(|p| (p.stage, p.percent.as_f64()))
+    }
+
+    #[test]
+    fn promoting_never_lowers_the_percentage_within_an_audience() {
+        assert_eq!(next(0, 20.0), Some((1, 100.0)));
+        assert_eq!(next(2, 5.0), Some((3, 50.0)));
+        assert_eq!(
+            next(2, 70.0),
+            Some((3, 70.0)),
+            "set by hand above the next stage"
+        );
+        assert_eq!(next(3, 50.0), Some((4, 100.0)));
+        assert_eq!(next(4, 100.0), None, "after the last stage: complete");
+    }
+
+    #[test]
+    fn a_new_audience_starts_at_its_own_percentage() {
+        assert_eq!(next(1, 100.0), Some((2, 5.0)));
+    }
+
+    #[test]
+    fn actions_read_back_by_name() {
+        for action in Action::ALL {
+            assert_eq!(Action::parse(action.as_str()), Some(action));
+        }
+        assert_eq!(Action::parse("launch"), None);
+    }
+}
