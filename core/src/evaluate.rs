@@ -7,7 +7,6 @@ use std::borrow::Cow;
 
 use serde_json::Value;
 
-use crate::bucket::project;
 use crate::compile::{CompiledFlag, CompiledServe, Snapshot};
 use crate::context::Context;
 
@@ -166,11 +165,17 @@ pub fn evaluate_all<'s, 'c>(
     snapshot: &'s Snapshot,
     context: &'c Context,
 ) -> impl ExactSizeIterator<Item = (&'s str, Evaluation<'s>)> + use<'s, 'c> {
+    let targeting_key = targeting_key(context);
     snapshot
         .flags()
         .iter()
         .enumerate()
-        .map(move |(index, flag)| (&*flag.key, evaluate_flag(flag, index, context)))
+        .map(move |(index, flag)| {
+            (
+                &*flag.key,
+                evaluate_flag(flag, index, context, targeting_key),
+            )
+        })
 }
 
 /// Evaluates the flag at `index` (see [`Snapshot::flag_index`]).
@@ -181,22 +186,40 @@ pub fn evaluate_index<'s>(
     context: &Context,
 ) -> Evaluation<'s> {
     match snapshot.flag(index) {
-        Some(flag) => evaluate_flag(flag, index, context),
+        Some(flag) => evaluate_flag(flag, index, context, targeting_key(context)),
         None => Evaluation::failed(None, ErrorCode::FlagNotFound, "no flag at this index"),
     }
 }
 
+/// The context's `targetingKey` was there but not a string.
+#[derive(Clone, Copy, Debug)]
+struct NotAString;
+
+/// The targeting key, read once per context: every rule and rollout of every flag
+/// evaluated for the context uses it. Absent and `null` are both no key.
 #[inline]
-fn evaluate_flag<'s>(flag: &'s CompiledFlag, index: usize, context: &Context) -> Evaluation<'s> {
-    if let Some(key) = context.targeting_key() {
-        if !(key.is_string() || key.is_null()) {
-            return Evaluation::failed(
-                Some(index),
-                ErrorCode::InvalidContext,
-                "targetingKey must be a string",
-            );
-        }
+fn targeting_key(context: &Context) -> Result<Option<&str>, NotAString> {
+    match context.targeting_key() {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(key)) => Ok(Some(key)),
+        Some(_) => Err(NotAString),
     }
+}
+
+#[inline]
+fn evaluate_flag<'s>(
+    flag: &'s CompiledFlag,
+    index: usize,
+    context: &Context,
+    targeting_key: Result<Option<&str>, NotAString>,
+) -> Evaluation<'s> {
+    let Ok(targeting_key) = targeting_key else {
+        return Evaluation::failed(
+            Some(index),
+            ErrorCode::InvalidContext,
+            "targetingKey must be a string",
+        );
+    };
     if !flag.enabled {
         return Evaluation::served(flag, index, flag.off, Reason::Disabled);
     }
@@ -204,9 +227,13 @@ fn evaluate_flag<'s>(flag: &'s CompiledFlag, index: usize, context: &Context) ->
         let in_segment = rule
             .segment
             .as_ref()
-            .is_none_or(|segment| segment.contains(context));
+            .is_none_or(|segment| segment.contains(context, targeting_key));
         if in_segment && rule.conditions.iter().all(|c| c.matches(context)) {
-            let served = serve(flag, index, &rule.serve, Reason::TargetingMatch, context);
+            let subject = Subject {
+                context,
+                targeting_key,
+            };
+            let served = serve(flag, index, &rule.serve, Reason::TargetingMatch, subject);
             return shadowed(flag, rule.shadow, served);
         }
     }
@@ -215,7 +242,11 @@ fn evaluate_flag<'s>(flag: &'s CompiledFlag, index: usize, context: &Context) ->
     } else {
         Reason::Default
     };
-    let served = serve(flag, index, &flag.default, fixed, context);
+    let subject = Subject {
+        context,
+        targeting_key,
+    };
+    let served = serve(flag, index, &flag.default, fixed, subject);
     shadowed(flag, flag.default_shadow, served)
 }
 
@@ -236,54 +267,61 @@ fn shadowed<'s>(
     control
 }
 
+/// The context being evaluated, with its targeting key already read.
+#[derive(Clone, Copy)]
+struct Subject<'c> {
+    context: &'c Context,
+    targeting_key: Option<&'c str>,
+}
+
 #[inline]
 fn serve<'s>(
     flag: &'s CompiledFlag,
     index: usize,
     serve: &CompiledServe,
     fixed: Reason,
-    context: &Context,
+    subject: Subject<'_>,
 ) -> Evaluation<'s> {
     let arms = match serve {
         CompiledServe::Variant(variant) => return Evaluation::served(flag, index, *variant, fixed),
         CompiledServe::Rollout(arms) => arms,
     };
-    let attribute = flag
-        .stickiness
-        .as_deref()
-        .unwrap_or(crate::context::TARGETING_KEY);
     let mut digits = itoa::Buffer::new();
-    let unit: &str = match context.get(attribute) {
-        None | Some(Value::Null) => {
+    let unit: &str = match (&flag.stickiness, subject.targeting_key) {
+        (None, Some(key)) => key,
+        (None, None) => {
             return Evaluation::failed(
                 Some(index),
                 ErrorCode::TargetingKeyMissing,
-                if flag.stickiness.is_none() {
-                    Cow::Borrowed(
-                        "this flag rolls out by percentage and the context has no targetingKey",
-                    )
-                } else {
-                    Cow::Owned(format!(
-                        "this flag rolls out by {attribute:?} and the context has none"
-                    ))
-                },
+                "this flag rolls out by percentage and the context has no targetingKey",
             );
         }
-        Some(Value::String(unit)) => unit,
-        Some(Value::Number(n)) if n.is_i64() || n.is_u64() => match (n.as_i64(), n.as_u64()) {
-            (Some(i), _) => digits.format(i),
-            (_, Some(u)) => digits.format(u),
-            _ => "",
+        (Some(attribute), _) => match subject.context.get(attribute) {
+            None | Some(Value::Null) => {
+                return Evaluation::failed(
+                    Some(index),
+                    ErrorCode::TargetingKeyMissing,
+                    format!("this flag rolls out by {attribute:?} and the context has none"),
+                );
+            }
+            Some(Value::String(unit)) => unit,
+            Some(Value::Number(n)) if n.is_i64() || n.is_u64() => match (n.as_i64(), n.as_u64()) {
+                (Some(i), _) => digits.format(i),
+                (_, Some(u)) => digits.format(u),
+                _ => "",
+            },
+            Some(_) => {
+                return Evaluation::failed(
+                    Some(index),
+                    ErrorCode::InvalidContext,
+                    format!(
+                        "the stickiness attribute {attribute:?} must be a string or an integer"
+                    ),
+                );
+            }
         },
-        Some(_) => {
-            return Evaluation::failed(
-                Some(index),
-                ErrorCode::InvalidContext,
-                format!("the stickiness attribute {attribute:?} must be a string or an integer"),
-            );
-        }
     };
-    let bucket = project(flag.hasher.hash(unit.as_bytes()));
+    let bucket = flag.hasher.bucket(unit);
     let variant = arms
         .iter()
         .find(|(_, end)| bucket < *end)

@@ -13,6 +13,14 @@
     not(test),
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
+#![cfg_attr(
+    test,
+    allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        reason = "unit tests fail loudly on a broken fixture"
+    )
+)]
 
 pub mod bucket;
 pub mod compile;

@@ -218,6 +218,16 @@ pub enum ConfigError {
     /// A layer could not be read or did not fit the settings' shape.
     #[error("invalid configuration: {0}")]
     Load(#[from] config::ConfigError),
+    /// A layer did not fit, for a key that an environment variable can also set.
+    #[error(
+        "invalid configuration: {message} (environment variable {variable}, or the config file)"
+    )]
+    Named {
+        /// What config reported.
+        message: String,
+        /// The variable that sets the key.
+        variable: String,
+    },
     /// A value is out of its range.
     #[error("invalid configuration: {field}: {message}")]
     Range {
@@ -269,7 +279,10 @@ impl Settings {
         if overrides.demo {
             builder = builder.set_override("demo", true)?;
         }
-        let settings: Settings = builder.build()?.try_deserialize()?;
+        let settings: Settings = builder
+            .build()?
+            .try_deserialize()
+            .map_err(name_the_variable)?;
         settings.check()?;
         Ok(settings)
     }
@@ -320,10 +333,10 @@ impl Settings {
         if self.webhooks.timeout.is_zero() {
             return range("webhooks.timeout", "must be above zero".to_owned());
         }
-        if let Some(token) = &self.admin_token {
-            if token.expose().len() < 16 {
-                return range("admin_token", "must be at least 16 characters".to_owned());
-            }
+        if let Some(token) = &self.admin_token
+            && token.expose().len() < 16
+        {
+            return range("admin_token", "must be at least 16 characters".to_owned());
         }
         Ok(())
     }
@@ -343,6 +356,32 @@ fn optional_time<'de, D: Deserializer<'de>>(
         )
     })
     .transpose()
+}
+
+/// Settings errors name keys (`limits.max_body_bytes`); add the environment variable that
+/// sets the key, since that is often where it came from.
+fn name_the_variable(error: config::ConfigError) -> ConfigError {
+    let text = error.to_string();
+    let key = text
+        .split('`')
+        .nth(1)
+        .filter(|_| text.starts_with("unknown field"))
+        .map(str::to_owned)
+        .or_else(|| {
+            text.rsplit_once(" for key `")
+                .and_then(|(_, rest)| rest.split('`').next())
+                .map(str::to_owned)
+        });
+    match key {
+        Some(key) if !key.is_empty() => {
+            let variable = format!("ROLLGATE_{}", key.replace('.', "__").to_ascii_uppercase());
+            ConfigError::Named {
+                message: text,
+                variable,
+            }
+        }
+        _ => ConfigError::Load(error),
+    }
 }
 
 fn duration<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Duration, D::Error> {

@@ -45,19 +45,24 @@ struct ServeArgs {
     demo: bool,
 }
 
-fn main() -> anyhow::Result<()> {
+fn main() {
     let cli = Cli::parse();
-    match cli.command.unwrap_or(Command::Serve(ServeArgs::default())) {
+    let result = match cli.command.unwrap_or(Command::Serve(ServeArgs::default())) {
         Command::Serve(args) => serve(args),
         Command::Release(args) => client(rollgate_server::cli::release(args)),
         Command::Flag(args) => client(rollgate_server::cli::flag(args)),
+    };
+    if let Err(error) = result {
+        // The chain of causes, without a backtrace: these are the operator's errors.
+        eprintln!("rollgate: {error:#}");
+        std::process::exit(2);
     }
 }
 
 /// Ends a client command: errors go to stderr with exit status 1 (2 for usage).
 fn client(result: Result<(), rollgate_server::cli::CliError>) -> anyhow::Result<()> {
     if let Err(error) = result {
-        eprintln!("error: {error}");
+        eprintln!("rollgate: {error}");
         let status = match error {
             rollgate_server::cli::CliError::Usage(_) => 2,
             _ => 1,

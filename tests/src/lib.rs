@@ -11,8 +11,13 @@
     reason = "test harness: failing loudly is the point"
 )]
 
+pub mod admin;
+pub mod examples;
+pub mod openapi;
+
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use reqwest::{Method, StatusCode};
@@ -88,6 +93,8 @@ pub struct Options {
     pub env: Vec<(String, String)>,
     /// Leave out `ROLLGATE_ADMIN_TOKEN`.
     pub no_admin_token: bool,
+    /// Collect stderr (the logs) instead of passing it through; see [`Server::stderr`].
+    pub capture_stderr: bool,
 }
 
 /// A running `rollgate serve`.
@@ -97,8 +104,27 @@ pub struct Server {
     pub url: String,
     /// Lines the server printed on stdout before it was ready (demo credentials …).
     pub banner: Vec<String>,
+    /// Every stdout line after the address, as it arrives.
+    stdout: Lines,
+    /// Every stderr line, when [`Options::capture_stderr`] is set.
+    stderr: Option<Lines>,
     data: DataDir,
     http: reqwest::Client,
+}
+
+/// Output lines collected by a background task.
+type Lines = Arc<Mutex<Vec<String>>>;
+
+fn collect_lines(stream: impl tokio::io::AsyncRead + Unpin + Send + 'static) -> Lines {
+    let lines = Lines::default();
+    let sink = Arc::clone(&lines);
+    tokio::spawn(async move {
+        let mut reader = BufReader::new(stream).lines();
+        while let Ok(Some(line)) = reader.next_line().await {
+            sink.lock().unwrap().push(line);
+        }
+    });
+    lines
 }
 
 enum DataDir {
@@ -144,7 +170,11 @@ impl Server {
             .env("ROLLGATE_LOG__LEVEL", "warn")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(if options.capture_stderr {
+                Stdio::piped()
+            } else {
+                Stdio::inherit()
+            })
             .kill_on_drop(true);
         if !options.no_admin_token {
             command.env("ROLLGATE_ADMIN_TOKEN", ADMIN_TOKEN);
@@ -153,6 +183,7 @@ impl Server {
             command.env(name, value);
         }
         let mut child = command.spawn().expect("start rollgate");
+        let stderr = child.stderr.take().map(collect_lines);
         let stdout = child.stdout.take().unwrap();
         let mut lines = BufReader::new(stdout).lines();
         let mut banner = Vec::new();
@@ -169,20 +200,22 @@ impl Server {
         .expect("rollgate did not start in time");
         // Keep draining stdout (demo credentials follow the address) so the child never
         // blocks on a full pipe.
+        let stdout = Lines::default();
         let (banner_tx, mut banner_rx) = tokio::sync::mpsc::unbounded_channel();
+        let sink = Arc::clone(&stdout);
         tokio::spawn(async move {
             while let Ok(Some(line)) = lines.next_line().await {
+                sink.lock().unwrap().push(line.clone());
                 let _ = banner_tx.send(line);
             }
         });
-        let http = reqwest::Client::builder()
-            .pool_max_idle_per_host(8)
-            .build()
-            .unwrap();
+        let http = client();
         let mut server = Server {
             child,
             url,
             banner,
+            stdout,
+            stderr,
             data,
             http,
         };
@@ -195,15 +228,30 @@ impl Server {
 
     async fn wait_ready(&self) {
         for _ in 0..600 {
-            if let Ok(response) = self.http.get(format!("{}/readyz", self.url)).send().await {
-                if response.status() == StatusCode::OK {
-                    return;
-                }
+            if let Ok(response) = self.http.get(format!("{}/readyz", self.url)).send().await
+                && response.status() == StatusCode::OK
+            {
+                return;
             }
             tokio::task::yield_now().await;
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
         panic!("server at {} never became ready", self.url);
+    }
+
+    /// Every stdout line printed after the address so far.
+    pub fn stdout(&self) -> Vec<String> {
+        self.stdout.lock().unwrap().clone()
+    }
+
+    /// Every stderr line so far; panics unless the server was started with
+    /// [`Options::capture_stderr`].
+    pub fn stderr(&self) -> Vec<String> {
+        let lines = self
+            .stderr
+            .as_ref()
+            .expect("start the server with Options { capture_stderr: true, .. }");
+        lines.lock().unwrap().clone()
     }
 
     /// The data directory.
@@ -218,12 +266,23 @@ impl Server {
     }
 
     /// Sends SIGTERM and waits for a graceful exit; returns the exit status.
-    pub async fn terminate(mut self) -> std::process::ExitStatus {
-        send_signal(self.child.id().unwrap(), nix::sys::signal::Signal::SIGTERM);
-        tokio::time::timeout(Duration::from_secs(60), self.child.wait())
+    pub async fn terminate(self) -> std::process::ExitStatus {
+        let Server {
+            mut child,
+            http,
+            data,
+            ..
+        } = self;
+        // Our idle keep-alive connections would hold the graceful shutdown until they
+        // time out; close them first.
+        drop(http);
+        send_signal(child.id().unwrap(), nix::sys::signal::Signal::SIGTERM);
+        let status = tokio::time::timeout(Duration::from_secs(60), child.wait())
             .await
             .expect("graceful exit")
-            .unwrap()
+            .unwrap();
+        drop(data);
+        status
     }
 
     /// Sends SIGTERM without waiting.
@@ -233,6 +292,9 @@ impl Server {
 
     /// Waits for the process to exit.
     pub async fn wait(&mut self) -> std::process::ExitStatus {
+        // Our idle keep-alive connections would hold a graceful shutdown until they
+        // time out; a fresh client drops them.
+        self.http = client();
         tokio::time::timeout(Duration::from_secs(60), self.child.wait())
             .await
             .expect("exit in time")
@@ -339,6 +401,14 @@ impl Server {
     }
 }
 
+/// The HTTP client of a [`Server`].
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .pool_max_idle_per_host(8)
+        .build()
+        .unwrap()
+}
+
 fn send_signal(pid: u32, signal: nix::sys::signal::Signal) {
     let pid = nix::unistd::Pid::from_raw(i32::try_from(pid).unwrap());
     nix::sys::signal::kill(pid, signal)
@@ -362,3 +432,7 @@ impl Reply {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 }
+
+pub mod exposition;
+pub mod ofrep;
+pub mod tools;

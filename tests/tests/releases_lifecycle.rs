@@ -10,7 +10,7 @@
 
 mod releases_support;
 
-use releases_support::{Desk, Seen, User, canary, observe, population, share};
+use releases_support::{Desk, Seen, User, canary, observe, population, share, stratified};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -29,17 +29,30 @@ impl Exposure {
         }
     }
 
-    /// Asserts the rings' exposure over the observed prefix of `users` and that nobody
-    /// exposed before lost the feature; `tolerance` is in percentage points.
+    /// Asserts the rings' exposure over the observed prefix of `users` — the general
+    /// share within ±0.5 pp of `general` % and, user by user, exposure exactly when the
+    /// user's bucket is below the promised weight — and that nobody exposed before
+    /// lost the feature.
     fn check(
         &mut self,
         step: &str,
         users: &[User],
         seen: &[Seen],
         (alpha, beta, general): (f64, f64, f64),
-        tolerance: f64,
     ) {
+        let tolerance = 0.5;
         let observed = &users[..seen.len()];
+        let weight = (general * 100.0).round() as u16;
+        for (user, now) in observed.iter().zip(seen) {
+            if let (None, Some(bucket)) = (user.ring, user.bucket) {
+                assert_eq!(
+                    now.exposed,
+                    bucket < weight,
+                    "{step}: {} (bucket {bucket}) against weight {weight}",
+                    user.key
+                );
+            }
+        }
         assert_eq!(share(observed, seen, Some("alpha")), alpha, "{step}: alpha");
         assert_eq!(share(observed, seen, Some("beta")), beta, "{step}: beta");
         let measured = share(observed, seen, None);
@@ -114,14 +127,15 @@ async fn a_canary_goes_from_approval_through_every_ring_to_completion() {
         .await;
     assert_eq!(ticked["state"], "approved", "ticking keeps the approvals");
 
-    // 100 000 general users where the share is 50 % (σ = 0.16 pp, so ±0.5 pp holds
-    // with more than 3σ to spare), 40 000 at 1 % and 10 %, 5 000 where it must be 0 or
-    // 100 % exactly.
-    let users = population(0x5eed_1234, 1_000, 1_000, 100_000);
-    let prefix = |general: usize| &users[..2_000 + general];
+    // General users stratified by bucket under the release's salt: one round of 10 000
+    // (one user per bucket) where the share must be 0 or 100 %, two rounds (20 000)
+    // at 1, 10 and 50 %. Shares are then exact and each user is checked one by one.
+    let salt = desk.release(&id).await["salt"].as_str().unwrap().to_owned();
+    let users = stratified(0x5eed_1234, &salt, 2, 1_000, 1_000);
+    let rounds = |n: usize| &users[..2_000 + n * 10_000];
     let mut exposure = Exposure::new(&users);
-    let seen = observe(&desk.server, &desk.sdk, prefix(5_000), &FLAGS, false).await;
-    exposure.check("before the start", &users, &seen, (0.0, 0.0, 0.0), 0.0);
+    let seen = observe(&desk.server, &desk.sdk, rounds(1), &FLAGS, false).await;
+    exposure.check("before the start", &users, &seen, (0.0, 0.0, 0.0));
 
     let started = desk
         .must(&desk.manager, &id, "start", json!({ "comment": "go" }))
@@ -129,20 +143,20 @@ async fn a_canary_goes_from_approval_through_every_ring_to_completion() {
     assert_eq!(started["state"], "running");
     assert_eq!(started["current_stage"], 0);
     let stages = [
-        ("alpha", (100.0, 0.0, 0.0), 5_000),
-        ("beta", (100.0, 100.0, 0.0), 5_000),
-        ("general 1 %", (100.0, 100.0, 1.0), 40_000),
-        ("general 10 %", (100.0, 100.0, 10.0), 40_000),
-        ("general 50 %", (100.0, 100.0, 50.0), 100_000),
-        ("general 100 %", (100.0, 100.0, 100.0), 5_000),
+        ("alpha", (100.0, 0.0, 0.0), 1),
+        ("beta", (100.0, 100.0, 0.0), 1),
+        ("general 1 %", (100.0, 100.0, 1.0), 2),
+        ("general 10 %", (100.0, 100.0, 10.0), 2),
+        ("general 50 %", (100.0, 100.0, 50.0), 2),
+        ("general 100 %", (100.0, 100.0, 100.0), 1),
     ];
-    for (stage, (step, promised, general)) in stages.into_iter().enumerate() {
+    for (stage, (step, promised, observed)) in stages.into_iter().enumerate() {
         if stage > 0 {
             let promoted = desk.must(&desk.manager, &id, "promote", json!({})).await;
             assert_eq!(promoted["current_stage"], stage, "{step}");
         }
-        let seen = observe(&desk.server, &desk.sdk, prefix(general), &FLAGS, false).await;
-        exposure.check(step, &users, &seen, promised, 0.5);
+        let seen = observe(&desk.server, &desk.sdk, rounds(observed), &FLAGS, false).await;
+        exposure.check(step, &users, &seen, promised);
     }
 
     let done = desk.must(&desk.manager, &id, "promote", json!({})).await;
@@ -210,12 +224,11 @@ async fn a_release_is_paused_resumed_and_rolled_back_to_control_in_one_write() {
     for _ in 0..3 {
         desk.must(&desk.manager, &id, "promote", json!({})).await;
     }
-    // 10 000 general users: ±2.5 pp is more than 5σ at 25 %; the exact ±0.5 pp
-    // promise is the canary test's.
-    let users = population(0xfeed_0042, 300, 300, 10_000);
+    let salt = desk.release(&id).await["salt"].as_str().unwrap().to_owned();
+    let users = stratified(0xfeed_0042, &salt, 1, 300, 300);
     let mut exposure = Exposure::new(&users);
     let at_ten = observe(&desk.server, &desk.sdk, &users, &FLAGS, false).await;
-    exposure.check("general 10 %", &users, &at_ten, (100.0, 100.0, 10.0), 2.5);
+    exposure.check("general 10 %", &users, &at_ten, (100.0, 100.0, 10.0));
 
     let paused = desk
         .must(
@@ -245,7 +258,6 @@ async fn a_release_is_paused_resumed_and_rolled_back_to_control_in_one_write() {
         &users,
         &at_25,
         (100.0, 100.0, 25.0),
-        2.5,
     );
 
     let no_reason = desk.act(&desk.manager, &id, "rollback", json!({})).await;

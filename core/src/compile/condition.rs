@@ -2,12 +2,13 @@
 //! string sets hashed) so that matching does no parsing of the rule and no allocation.
 
 use regex::{Regex, RegexBuilder};
-use rustc_hash::FxHashSet;
+use rustc_hash::{FxHashMap, FxHashSet};
 use serde_json::Value;
 
+use super::number::Number;
 use crate::context::Context;
 use crate::model::{Condition, Operator};
-use crate::validate::FieldError;
+use crate::validate::{FieldError, Path};
 
 /// Longest regular expression accepted, in bytes.
 pub const MAX_REGEX_BYTES: usize = 1024;
@@ -32,7 +33,7 @@ enum Test {
     EndsWith(Box<[Box<str>]>),
     Contains(Box<[Box<str>]>),
     Matches(Box<[Regex]>),
-    Number(Ordering, Box<[f64]>),
+    Number(Ordering, Box<[Number]>),
     Semver(Ordering, Box<[semver::Version]>),
     Time(Ordering, Box<[i128]>),
     Exists,
@@ -50,15 +51,16 @@ enum Ordering {
 }
 
 impl Ordering {
+    /// Does an attribute that compares with the operand as `outcome` satisfy the test?
     #[inline]
-    fn holds<T: PartialOrd>(self, attribute: &T, operand: &T) -> bool {
+    fn accepts(self, outcome: std::cmp::Ordering) -> bool {
         match self {
-            Ordering::Eq => attribute == operand,
-            Ordering::Ne => attribute != operand,
-            Ordering::Lt => attribute < operand,
-            Ordering::Lte => attribute <= operand,
-            Ordering::Gt => attribute > operand,
-            Ordering::Gte => attribute >= operand,
+            Ordering::Eq => outcome.is_eq(),
+            Ordering::Ne => outcome.is_ne(),
+            Ordering::Lt => outcome.is_lt(),
+            Ordering::Lte => outcome.is_le(),
+            Ordering::Gt => outcome.is_gt(),
+            Ordering::Gte => outcome.is_ge(),
         }
     }
 }
@@ -67,7 +69,7 @@ impl Ordering {
 #[derive(Clone, Debug, Default)]
 struct ValueSet {
     strings: StrSet,
-    numbers: Box<[f64]>,
+    numbers: Box<[Number]>,
     booleans: [bool; 2],
 }
 
@@ -76,15 +78,20 @@ impl ValueSet {
     fn contains(&self, value: &Value) -> bool {
         match value {
             Value::String(s) => self.strings.contains(s),
-            Value::Number(n) => n.as_f64().is_some_and(|n| self.numbers.contains(&n)),
+            Value::Number(n) => Number::of(n).is_some_and(|n| {
+                self.numbers
+                    .iter()
+                    .any(|operand| n.compare(*operand).is_eq())
+            }),
             Value::Bool(b) => self.booleans[usize::from(*b)],
             _ => false,
         }
     }
 }
 
+/// A set of strings: scanned when short, hashed when long.
 #[derive(Clone, Debug)]
-enum StrSet {
+pub(crate) enum StrSet {
     Scan(Box<[Box<str>]>),
     Hashed(FxHashSet<Box<str>>),
 }
@@ -96,7 +103,7 @@ impl Default for StrSet {
 }
 
 impl StrSet {
-    fn new(strings: Vec<Box<str>>) -> StrSet {
+    pub(crate) fn new(strings: Vec<Box<str>>) -> StrSet {
         if strings.len() > HASHED_SET_THRESHOLD {
             StrSet::Hashed(strings.into_iter().collect())
         } else {
@@ -105,7 +112,7 @@ impl StrSet {
     }
 
     #[inline]
-    fn contains(&self, s: &str) -> bool {
+    pub(crate) fn contains(&self, s: &str) -> bool {
         match self {
             StrSet::Scan(strings) => strings.iter().any(|x| &**x == s),
             StrSet::Hashed(set) => set.contains(s),
@@ -148,15 +155,23 @@ impl Test {
             Test::Matches(regexes) => {
                 as_str(value).is_some_and(|s| regexes.iter().any(|r| r.is_match(s)))
             }
-            Test::Number(ordering, operands) => as_number(value)
-                .is_some_and(|n| operands.iter().any(|operand| ordering.holds(&n, operand))),
+            Test::Number(ordering, operands) => as_number(value).is_some_and(|n| {
+                operands
+                    .iter()
+                    .any(|operand| ordering.accepts(n.compare(*operand)))
+            }),
+            // Precedence, as SemVer 2.0 §11 defines it: build metadata does not count
+            // (the `semver` crate's own `Ord` would order `1.0.0+a` after `1.0.0`).
             Test::Semver(ordering, operands) => as_semver(value).is_some_and(|version| {
                 operands
                     .iter()
-                    .any(|operand| ordering.holds(&version, operand))
+                    .any(|operand| ordering.accepts(version.cmp_precedence(operand)))
             }),
-            Test::Time(ordering, operands) => as_time(value)
-                .is_some_and(|t| operands.iter().any(|operand| ordering.holds(&t, operand))),
+            Test::Time(ordering, operands) => as_time(value).is_some_and(|t| {
+                operands
+                    .iter()
+                    .any(|operand| ordering.accepts(t.cmp(operand)))
+            }),
             Test::NotIn(_) | Test::Exists => false,
         }
     }
@@ -167,10 +182,10 @@ fn as_str(value: &Value) -> Option<&str> {
 }
 
 /// Numbers, and strings that spell one (contexts from string-only clients).
-fn as_number(value: &Value) -> Option<f64> {
+fn as_number(value: &Value) -> Option<Number> {
     match value {
-        Value::Number(n) => n.as_f64(),
-        Value::String(s) => s.trim().parse::<f64>().ok().filter(|n| n.is_finite()),
+        Value::Number(n) => Number::of(n),
+        Value::String(s) => Number::parse(s),
         _ => None,
     }
 }
@@ -185,10 +200,7 @@ fn as_semver(value: &Value) -> Option<semver::Version> {
 fn as_time(value: &Value) -> Option<i128> {
     match value {
         Value::String(s) => parse_rfc3339(s),
-        Value::Number(n) => {
-            let seconds = n.as_f64()?;
-            seconds.is_finite().then(|| (seconds * 1e9) as i128)
-        }
+        Value::Number(n) => Number::of(n).map(Number::seconds_to_nanos),
         _ => None,
     }
 }
@@ -201,38 +213,44 @@ fn parse_rfc3339(text: &str) -> Option<i128> {
 
 /// Compiles one condition, or reports every problem with it under `field`.
 pub fn compile_condition(field: &str, condition: &Condition) -> Result<Matcher, Vec<FieldError>> {
+    compile_condition_at(Path::root(field), condition, &mut Regexes::default())
+}
+
+/// Regular expressions already built while compiling one snapshot, by pattern: building
+/// one costs tens of microseconds, and flags and segments often repeat a pattern.
+#[derive(Debug, Default)]
+pub(crate) struct Regexes(FxHashMap<Box<str>, Regex>);
+
+/// [`compile_condition`] at `path`, sharing built regexes through `regexes`.
+pub(crate) fn compile_condition_at(
+    path: Path<'_>,
+    condition: &Condition,
+    regexes: &mut Regexes,
+) -> Result<Matcher, Vec<FieldError>> {
     let mut errors = Vec::new();
     if condition.attribute.is_empty() || condition.attribute.len() > 256 {
-        errors.push(FieldError::new(
-            format!("{field}.attribute"),
-            "must name a context attribute of 1 to 256 bytes",
-        ));
+        errors.push(
+            path.field("attribute")
+                .error("must name a context attribute of 1 to 256 bytes"),
+        );
     }
     let op = condition.op;
     let values = &condition.values;
-    let values_field = format!("{field}.values");
+    let values_path = path.field("values");
     if op == Operator::Exists {
         if !values.is_empty() {
-            errors.push(FieldError::new(
-                values_field.clone(),
-                "`exists` takes no values",
-            ));
+            errors.push(values_path.error("`exists` takes no values"));
         }
     } else if values.is_empty() {
-        errors.push(FieldError::new(
-            values_field.clone(),
-            format!("`{}` needs at least one value", op.as_str()),
-        ));
+        errors.push(values_path.error(format!("`{}` needs at least one value", op.as_str())));
     } else if values.len() > MAX_VALUES {
-        errors.push(FieldError::new(
-            values_field.clone(),
-            format!("at most {MAX_VALUES} values, got {}", values.len()),
-        ));
+        errors
+            .push(values_path.error(format!("at most {MAX_VALUES} values, got {}", values.len())));
     }
     if !errors.is_empty() {
         return Err(errors);
     }
-    let test = operands(&values_field, op, values, &mut errors);
+    let test = operands(values_path, op, values, &mut errors, regexes);
     if !errors.is_empty() {
         return Err(errors);
     }
@@ -243,14 +261,20 @@ pub fn compile_condition(field: &str, condition: &Condition) -> Result<Matcher, 
     })
 }
 
-fn operands(field: &str, op: Operator, values: &[Value], errors: &mut Vec<FieldError>) -> Test {
+fn operands(
+    path: Path<'_>,
+    op: Operator,
+    values: &[Value],
+    errors: &mut Vec<FieldError>,
+    regexes: &mut Regexes,
+) -> Test {
     let mut each = |expect: &str, parse: &mut dyn FnMut(&Value) -> Option<()>| {
         for (index, value) in values.iter().enumerate() {
             if parse(value).is_none() {
-                errors.push(FieldError::new(
-                    format!("{field}[{index}]"),
-                    format!("`{}` needs {expect}, got {value}", op.as_str()),
-                ));
+                errors.push(
+                    path.index(index)
+                        .error(format!("`{}` needs {expect}, got {value}", op.as_str())),
+                );
             }
         }
     };
@@ -260,7 +284,7 @@ fn operands(field: &str, op: Operator, values: &[Value], errors: &mut Vec<FieldE
             each("strings, numbers or booleans", &mut |value| {
                 match value {
                     Value::String(s) => strings.push(s.as_str().into()),
-                    Value::Number(n) => numbers.push(n.as_f64()?),
+                    Value::Number(n) => numbers.push(Number::of(n)?),
                     Value::Bool(b) => booleans[usize::from(*b)] = true,
                     _ => return None,
                 }
@@ -291,16 +315,14 @@ fn operands(field: &str, op: Operator, values: &[Value], errors: &mut Vec<FieldE
             }
         }
         Operator::Matches => {
-            let mut regexes = Vec::new();
+            let mut built = Vec::with_capacity(values.len());
             for (index, value) in values.iter().enumerate() {
-                match compile_regex(value) {
-                    Ok(regex) => regexes.push(regex),
-                    Err(message) => {
-                        errors.push(FieldError::new(format!("{field}[{index}]"), message))
-                    }
+                match regexes.build(value) {
+                    Ok(regex) => built.push(regex),
+                    Err(message) => errors.push(path.index(index).error(message)),
                 }
             }
-            Test::Matches(regexes.into())
+            Test::Matches(built.into())
         }
         Operator::Eq
         | Operator::Ne
@@ -310,7 +332,7 @@ fn operands(field: &str, op: Operator, values: &[Value], errors: &mut Vec<FieldE
         | Operator::Gte => {
             let mut numbers = Vec::new();
             each("numbers", &mut |value| {
-                numbers.push(value.as_f64()?);
+                numbers.push(Number::of(value.as_number()?)?);
                 Some(())
             });
             let ordering = match op {
@@ -356,20 +378,27 @@ fn operands(field: &str, op: Operator, values: &[Value], errors: &mut Vec<FieldE
     }
 }
 
-fn compile_regex(value: &Value) -> Result<Regex, String> {
-    let Some(pattern) = value.as_str() else {
-        return Err(format!(
-            "`matches` needs regular expressions as strings, got {value}"
-        ));
-    };
-    if pattern.len() > MAX_REGEX_BYTES {
-        return Err(format!(
-            "regular expression longer than {MAX_REGEX_BYTES} bytes"
-        ));
+impl Regexes {
+    fn build(&mut self, value: &Value) -> Result<Regex, String> {
+        let Some(pattern) = value.as_str() else {
+            return Err(format!(
+                "`matches` needs regular expressions as strings, got {value}"
+            ));
+        };
+        if let Some(regex) = self.0.get(pattern) {
+            return Ok(regex.clone());
+        }
+        if pattern.len() > MAX_REGEX_BYTES {
+            return Err(format!(
+                "regular expression longer than {MAX_REGEX_BYTES} bytes"
+            ));
+        }
+        let regex = RegexBuilder::new(pattern)
+            .size_limit(1 << 20)
+            .dfa_size_limit(1 << 20)
+            .build()
+            .map_err(|error| format!("bad regular expression: {error}"))?;
+        self.0.insert(pattern.into(), regex.clone());
+        Ok(regex)
     }
-    RegexBuilder::new(pattern)
-        .size_limit(1 << 20)
-        .dfa_size_limit(1 << 20)
-        .build()
-        .map_err(|error| format!("bad regular expression: {error}"))
 }

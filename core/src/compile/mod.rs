@@ -6,6 +6,7 @@
 //! and reported as a warning, so one bad flag cannot take the others down.
 
 mod condition;
+mod number;
 
 use std::sync::Arc;
 
@@ -13,11 +14,13 @@ use rustc_hash::FxHashMap;
 use serde_json::Value;
 
 pub use condition::{MAX_REGEX_BYTES, MAX_VALUES, Matcher, compile_condition};
+use condition::{Regexes, StrSet, compile_condition_at};
 
 use crate::bucket::SaltedHasher;
 use crate::context::{Context, TARGETING_KEY};
 use crate::model::{DEFAULT_STICKINESS, Flag, FlagConfig, Segment, Serve, VariantType};
-use crate::validate::{FieldError, flag::check_serve};
+use crate::validate::flag::{MAX_VARIANTS, check_serve};
+use crate::validate::{FieldError, Path};
 
 /// The compiled state of one environment at one store revision.
 #[derive(Debug)]
@@ -72,36 +75,26 @@ pub(crate) enum CompiledServe {
 
 #[derive(Debug)]
 pub(crate) struct CompiledSegment {
-    include: Box<[Box<str>]>,
-    include_set: Option<rustc_hash::FxHashSet<Box<str>>>,
-    exclude: Box<[Box<str>]>,
-    exclude_set: Option<rustc_hash::FxHashSet<Box<str>>>,
+    include: StrSet,
+    exclude: StrSet,
     rules: Box<[Box<[Matcher]>]>,
 }
 
 impl CompiledSegment {
-    /// Is the context in the segment?
+    /// Is the context, whose targeting key the caller has already read, in the segment?
     #[inline]
-    pub(crate) fn contains(&self, context: &Context) -> bool {
-        if let Some(key) = context.targeting_key().and_then(Value::as_str) {
-            if listed(&self.exclude, self.exclude_set.as_ref(), key) {
+    pub(crate) fn contains(&self, context: &Context, targeting_key: Option<&str>) -> bool {
+        if let Some(key) = targeting_key {
+            if self.exclude.contains(key) {
                 return false;
             }
-            if listed(&self.include, self.include_set.as_ref(), key) {
+            if self.include.contains(key) {
                 return true;
             }
         }
         self.rules
             .iter()
             .any(|rule| rule.iter().all(|c| c.matches(context)))
-    }
-}
-
-#[inline]
-fn listed(keys: &[Box<str>], set: Option<&rustc_hash::FxHashSet<Box<str>>>, key: &str) -> bool {
-    match set {
-        Some(set) => set.contains(key),
-        None => keys.iter().any(|k| &**k == key),
     }
 }
 
@@ -182,9 +175,10 @@ pub fn compile<'a>(
     segments: impl IntoIterator<Item = &'a Segment>,
 ) -> Compiled {
     let mut warnings = Vec::new();
+    let mut regexes = Regexes::default();
     let segments: FxHashMap<&str, Arc<CompiledSegment>> = segments
         .into_iter()
-        .filter_map(|segment| match compile_segment(segment) {
+        .filter_map(|segment| match compile_segment(segment, &mut regexes) {
             Ok(compiled) => Some((segment.key.as_str(), Arc::new(compiled))),
             Err(errors) => {
                 warnings.extend(
@@ -200,7 +194,7 @@ pub fn compile<'a>(
         .into_iter()
         .filter_map(|flag| {
             let config = flag.environments.get(environment)?;
-            match compile_flag(flag, config, &segments) {
+            match compile_flag(flag, config, &segments, &mut regexes) {
                 Ok(compiled) => Some(compiled),
                 Err(errors) => {
                     warnings.extend(
@@ -243,13 +237,20 @@ fn prefixed(prefix: &str, error: FieldError) -> FieldError {
     }
 }
 
-fn compile_segment(segment: &Segment) -> Result<CompiledSegment, Vec<FieldError>> {
+fn compile_segment(
+    segment: &Segment,
+    regexes: &mut Regexes,
+) -> Result<CompiledSegment, Vec<FieldError>> {
     let mut errors = Vec::new();
+    let root = Path::root("");
+    let rules_path = root.field("rules");
     let mut rules = Vec::with_capacity(segment.rules.len());
     for (r, rule) in segment.rules.iter().enumerate() {
+        let rule_path = rules_path.index(r);
+        let conditions_path = rule_path.field("conditions");
         let mut matchers = Vec::with_capacity(rule.conditions.len());
         for (c, condition) in rule.conditions.iter().enumerate() {
-            match compile_condition(&format!("rules[{r}].conditions[{c}]"), condition) {
+            match compile_condition_at(conditions_path.index(c), condition, regexes) {
                 Ok(matcher) => matchers.push(matcher),
                 Err(e) => errors.extend(e),
             }
@@ -259,18 +260,10 @@ fn compile_segment(segment: &Segment) -> Result<CompiledSegment, Vec<FieldError>
     if !errors.is_empty() {
         return Err(errors);
     }
-    let keys = |list: &[String]| -> (Box<[Box<str>]>, Option<rustc_hash::FxHashSet<Box<str>>>) {
-        let boxed: Box<[Box<str>]> = list.iter().map(|k| k.as_str().into()).collect();
-        let set = (boxed.len() > 8).then(|| boxed.iter().cloned().collect());
-        (boxed, set)
-    };
-    let (include, include_set) = keys(&segment.include);
-    let (exclude, exclude_set) = keys(&segment.exclude);
+    let keys = |list: &[String]| StrSet::new(list.iter().map(|k| k.as_str().into()).collect());
     Ok(CompiledSegment {
-        include,
-        include_set,
-        exclude,
-        exclude_set,
+        include: keys(&segment.include),
+        exclude: keys(&segment.exclude),
         rules: rules.into(),
     })
 }
@@ -279,62 +272,73 @@ fn compile_flag(
     flag: &Flag,
     config: &FlagConfig,
     segments: &FxHashMap<&str, Arc<CompiledSegment>>,
+    regexes: &mut Regexes,
 ) -> Result<CompiledFlag, Vec<FieldError>> {
+    let root = Path::root("");
+    // Variants are addressed by `u16` from here on; validation allows far fewer.
+    if flag.variants.len() > MAX_VARIANTS {
+        return Err(vec![root.field("variants").error(format!(
+            "must have at most {MAX_VARIANTS} variants, got {}",
+            flag.variants.len()
+        ))]);
+    }
     let mut errors = Vec::new();
     let variant_index = |name: &str| flag.variants.get_index_of(name).map(|i| i as u16);
-    let serve =
-        |field: &str, serve: &Serve, errors: &mut Vec<FieldError>| -> Option<CompiledServe> {
-            let before = errors.len();
-            check_serve(errors, field, flag, serve);
-            if errors.len() > before {
-                return None;
+    let serve = |path: Path<'_>, serve: &Serve, errors: &mut Vec<FieldError>| {
+        let before = errors.len();
+        check_serve(errors, path, flag, serve);
+        if errors.len() > before {
+            return None;
+        }
+        match (&serve.variant, &serve.rollout) {
+            (Some(variant), _) => variant_index(variant).map(CompiledServe::Variant),
+            (_, Some(rollout)) => {
+                let mut end = 0u16;
+                let arms = rollout
+                    .iter()
+                    .filter_map(|arm| {
+                        end = end.saturating_add(arm.weight as u16);
+                        Some((variant_index(&arm.variant)?, end))
+                    })
+                    .collect();
+                Some(CompiledServe::Rollout(arms))
             }
-            match (&serve.variant, &serve.rollout) {
-                (Some(variant), _) => variant_index(variant).map(CompiledServe::Variant),
-                (_, Some(rollout)) => {
-                    let mut end = 0u16;
-                    let arms = rollout
-                        .iter()
-                        .filter_map(|arm| {
-                            end = end.saturating_add(arm.weight as u16);
-                            Some((variant_index(&arm.variant)?, end))
-                        })
-                        .collect();
-                    Some(CompiledServe::Rollout(arms))
-                }
-                _ => None,
-            }
-        };
-    let Some(off) = variant_index(&config.off_variant) else {
-        return Err(vec![FieldError::new(
-            "off_variant",
-            format!("unknown variant {:?}", config.off_variant),
-        )]);
+            _ => None,
+        }
     };
+    let Some(off) = variant_index(&config.off_variant) else {
+        return Err(vec![
+            root.field("off_variant")
+                .error(format!("unknown variant {:?}", config.off_variant)),
+        ]);
+    };
+    let rules_path = root.field("rules");
     let mut rules = Vec::with_capacity(config.rules.len());
     for (r, rule) in config.rules.iter().enumerate() {
-        let field = format!("rules[{r}]");
+        let rule_path = rules_path.index(r);
         let segment = match &rule.segment {
             None => None,
             Some(key) => match segments.get(key.as_str()) {
                 Some(segment) => Some(Arc::clone(segment)),
                 None => {
-                    errors.push(FieldError::new(
-                        format!("{field}.segment"),
-                        format!("unknown segment {key:?}"),
-                    ));
+                    errors.push(
+                        rule_path
+                            .field("segment")
+                            .error(format!("unknown segment {key:?}")),
+                    );
                     continue;
                 }
             },
         };
+        let conditions_path = rule_path.field("conditions");
         let mut conditions = Vec::with_capacity(rule.conditions.len());
         for (c, condition) in rule.conditions.iter().enumerate() {
-            match compile_condition(&format!("{field}.conditions[{c}]"), condition) {
+            match compile_condition_at(conditions_path.index(c), condition, regexes) {
                 Ok(matcher) => conditions.push(matcher),
                 Err(e) => errors.extend(e),
             }
         }
-        if let Some(serve) = serve(&format!("{field}.serve"), &rule.serve, &mut errors) {
+        if let Some(serve) = serve(rule_path.field("serve"), &rule.serve, &mut errors) {
             rules.push(CompiledRule {
                 segment,
                 conditions: conditions.into(),
@@ -343,7 +347,7 @@ fn compile_flag(
             });
         }
     }
-    let default = serve("default", &config.default, &mut errors);
+    let default = serve(root.field("default"), &config.default, &mut errors);
     let (Some(default), true) = (default, errors.is_empty()) else {
         return Err(errors);
     };

@@ -18,7 +18,6 @@ pub struct Condition {
     pub op: Operator,
     /// The operands.
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(value_type = Vec<Object>))]
     pub values: Vec<serde_json::Value>,
     /// Inverts the outcome.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -42,7 +41,8 @@ pub enum Operator {
     Contains,
     /// The string attribute matches one of the regular expressions.
     Matches,
-    /// Numeric equality.
+    /// Numeric equality. Numbers compare by value, integers exactly to all 64 bits;
+    /// strings that spell a number count as that number.
     Eq,
     /// Numeric inequality.
     Ne,
@@ -54,7 +54,8 @@ pub enum Operator {
     Gt,
     /// Numerically greater than or equal.
     Gte,
-    /// Semantic-version equality.
+    /// Semantic-version equality by precedence (build metadata ignored); the attribute
+    /// may carry a leading `v`.
     SemverEq,
     /// Semantic version lower than.
     SemverLt,

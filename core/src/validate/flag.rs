@@ -1,9 +1,7 @@
 //! Validation of flag documents.
 
-use std::collections::BTreeSet;
-
 use super::{
-    Catalog, FieldError, MAX_DESCRIPTION, count_field, key_field, text_field, unique_field,
+    Catalog, FieldError, MAX_DESCRIPTION, Path, count_field, key_field, text_field, unique_field,
     validate_condition,
 };
 use crate::model::{Flag, FlagConfig, Serve, TOTAL_WEIGHT, VariantType};
@@ -99,22 +97,18 @@ fn check_config(
     config: &FlagConfig,
     catalog: &Catalog,
 ) {
-    check_variant_name(
-        errors,
-        &format!("{field}.off_variant"),
-        flag,
-        &config.off_variant,
-    );
+    let path = Path::root(field);
+    check_variant_name(errors, path.field("off_variant"), flag, &config.off_variant);
     if count_field(errors, &format!("{field}.rules"), &config.rules, MAX_RULES) {
         for (index, rule) in config.rules.iter().enumerate() {
             let rule_field = format!("{field}.rules[{index}]");
-            if let Some(segment) = &rule.segment {
-                if !catalog.segments.contains(segment) {
-                    errors.push(FieldError::new(
-                        format!("{rule_field}.segment"),
-                        format!("unknown segment {segment:?}"),
-                    ));
-                }
+            if let Some(segment) = &rule.segment
+                && !catalog.segments.contains(segment)
+            {
+                errors.push(FieldError::new(
+                    format!("{rule_field}.segment"),
+                    format!("unknown segment {segment:?}"),
+                ));
             }
             if count_field(
                 errors,
@@ -129,91 +123,100 @@ fn check_config(
                     ));
                 }
             }
-            check_serve(errors, &format!("{rule_field}.serve"), flag, &rule.serve);
+            check_serve(
+                errors,
+                Path::root(&rule_field).field("serve"),
+                flag,
+                &rule.serve,
+            );
         }
     }
-    check_serve(errors, &format!("{field}.default"), flag, &config.default);
-    if let Some(salt) = &config.salt {
-        if salt.is_empty() || salt.len() > 256 {
-            errors.push(FieldError::new(
-                format!("{field}.salt"),
-                "must be 1 to 256 bytes (leave it out to use the flag key)",
-            ));
-        }
+    check_serve(errors, path.field("default"), flag, &config.default);
+    if let Some(salt) = &config.salt
+        && (salt.is_empty() || salt.len() > 256)
+    {
+        errors.push(FieldError::new(
+            format!("{field}.salt"),
+            "must be 1 to 256 bytes (leave it out to use the flag key)",
+        ));
     }
-    if let Some(stickiness) = &config.stickiness {
-        if stickiness.is_empty() || stickiness.len() > 256 {
-            errors.push(FieldError::new(
-                format!("{field}.stickiness"),
-                "must name a context attribute of 1 to 256 bytes (leave it out for targetingKey)",
-            ));
-        }
+    if let Some(stickiness) = &config.stickiness
+        && (stickiness.is_empty() || stickiness.len() > 256)
+    {
+        errors.push(FieldError::new(
+            format!("{field}.stickiness"),
+            "must name a context attribute of 1 to 256 bytes (leave it out for targetingKey)",
+        ));
     }
 }
 
 /// Checks one serve: exactly one of `variant` and `rollout`, known variants, weights
-/// that sum to 10 000 basis points.
-pub(crate) fn check_serve(errors: &mut Vec<FieldError>, field: &str, flag: &Flag, serve: &Serve) {
+/// that sum to 10 000 basis points. Nothing is formatted unless something is wrong.
+pub(crate) fn check_serve(
+    errors: &mut Vec<FieldError>,
+    path: Path<'_>,
+    flag: &Flag,
+    serve: &Serve,
+) {
     match (&serve.variant, &serve.rollout) {
-        (Some(variant), None) => {
-            check_variant_name(errors, &format!("{field}.variant"), flag, variant)
-        }
+        (Some(variant), None) => check_variant_name(errors, path.field("variant"), flag, variant),
         (None, Some(rollout)) => {
-            let field = format!("{field}.rollout");
+            let path = path.field("rollout");
             if rollout.is_empty() {
-                errors.push(FieldError::new(
-                    field,
-                    "a rollout needs at least one variant",
-                ));
+                errors.push(path.error("a rollout needs at least one variant"));
                 return;
             }
-            let mut seen = BTreeSet::new();
+            // More arms than a flag may have variants means repeats or unknown names;
+            // stopping here also bounds the duplicate check below.
+            if rollout.len() > MAX_VARIANTS {
+                errors.push(path.error(format!(
+                    "must have at most {MAX_VARIANTS} arms, got {}",
+                    rollout.len()
+                )));
+                return;
+            }
             let mut total: u64 = 0;
             for (index, arm) in rollout.iter().enumerate() {
-                let arm_field = format!("{field}[{index}]");
-                check_variant_name(errors, &format!("{arm_field}.variant"), flag, &arm.variant);
-                if !seen.insert(arm.variant.as_str()) {
-                    errors.push(FieldError::new(
-                        format!("{arm_field}.variant"),
-                        format!("duplicate variant {:?} in rollout", arm.variant),
-                    ));
+                let arm_path = path.index(index);
+                check_variant_name(errors, arm_path.field("variant"), flag, &arm.variant);
+                if rollout[..index]
+                    .iter()
+                    .any(|earlier| earlier.variant == arm.variant)
+                {
+                    errors.push(
+                        arm_path
+                            .field("variant")
+                            .error(format!("duplicate variant {:?} in rollout", arm.variant)),
+                    );
                 }
                 if arm.weight > TOTAL_WEIGHT {
-                    errors.push(FieldError::new(
-                        format!("{arm_field}.weight"),
-                        format!(
-                            "must be between 0 and {TOTAL_WEIGHT} basis points, got {}",
-                            arm.weight
-                        ),
-                    ));
+                    errors.push(arm_path.field("weight").error(format!(
+                        "must be between 0 and {TOTAL_WEIGHT} basis points, got {}",
+                        arm.weight
+                    )));
                 }
                 total += u64::from(arm.weight);
             }
             if total != u64::from(TOTAL_WEIGHT) {
-                errors.push(FieldError::new(
-                    field,
-                    format!(
-                        "weights must sum to {TOTAL_WEIGHT} basis points (100 %), got {total} ({}.{:02} %)",
-                        total / 100,
-                        total % 100
-                    ),
-                ));
+                errors.push(path.error(format!(
+                    "weights must sum to {TOTAL_WEIGHT} basis points (100 %), got {total} ({}.{:02} %)",
+                    total / 100,
+                    total % 100
+                )));
             }
         }
-        (Some(_), Some(_)) => errors.push(FieldError::new(
-            field,
-            "give either `variant` or `rollout`, not both",
-        )),
-        (None, None) => errors.push(FieldError::new(field, "give one of `variant` or `rollout`")),
+        (Some(_), Some(_)) => {
+            errors.push(path.error("give either `variant` or `rollout`, not both"))
+        }
+        (None, None) => errors.push(path.error("give one of `variant` or `rollout`")),
     }
 }
 
-fn check_variant_name(errors: &mut Vec<FieldError>, field: &str, flag: &Flag, variant: &str) {
+fn check_variant_name(errors: &mut Vec<FieldError>, path: Path<'_>, flag: &Flag, variant: &str) {
     if !flag.variants.contains_key(variant) {
         let known: Vec<&str> = flag.variants.keys().map(String::as_str).collect();
-        errors.push(FieldError::new(
-            field,
-            format!("unknown variant {variant:?}; the flag's variants are {known:?}"),
-        ));
+        errors.push(path.error(format!(
+            "unknown variant {variant:?}; the flag's variants are {known:?}"
+        )));
     }
 }

@@ -52,6 +52,71 @@ impl fmt::Display for FieldError {
     }
 }
 
+/// Where a field is in a document, kept as borrowed steps and spelled out
+/// (`environments.production.rules[0].serve`) only when an error must name it: a
+/// snapshot compiles thousands of fields without a fault, and should not format a path
+/// for each.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Path<'a> {
+    parent: Option<&'a Path<'a>>,
+    step: Step<'a>,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Step<'a> {
+    Name(&'a str),
+    Index(usize),
+}
+
+impl<'a> Path<'a> {
+    /// A path that starts as `prefix` (`""` for the document itself).
+    pub(crate) fn root(prefix: &'a str) -> Path<'a> {
+        Path {
+            parent: None,
+            step: Step::Name(prefix),
+        }
+    }
+
+    /// The member `name` of this field.
+    pub(crate) fn field(&'a self, name: &'a str) -> Path<'a> {
+        Path {
+            parent: Some(self),
+            step: Step::Name(name),
+        }
+    }
+
+    /// The element `index` of this list.
+    pub(crate) fn index(&'a self, index: usize) -> Path<'a> {
+        Path {
+            parent: Some(self),
+            step: Step::Index(index),
+        }
+    }
+
+    /// A problem at this path.
+    pub(crate) fn error(&self, message: impl Into<String>) -> FieldError {
+        FieldError::new(self.to_string(), message)
+    }
+
+    fn is_empty(&self) -> bool {
+        self.parent.is_none() && matches!(self.step, Step::Name(""))
+    }
+}
+
+impl fmt::Display for Path<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let parent = self.parent.filter(|parent| !parent.is_empty());
+        if let Some(parent) = parent {
+            parent.fmt(f)?;
+        }
+        match self.step {
+            Step::Name(name) if parent.is_some() => write!(f, ".{name}"),
+            Step::Name(name) => f.write_str(name),
+            Step::Index(index) => write!(f, "[{index}]"),
+        }
+    }
+}
+
 /// Why a document could not be read.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ParseError {
@@ -90,14 +155,23 @@ impl std::error::Error for ParseError {}
 pub fn parse<T: DeserializeOwned>(json: &[u8]) -> Result<T, ParseError> {
     let mut deserializer = serde_json::Deserializer::from_slice(json);
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
-        let field = match error.path().to_string() {
-            root if root == "." => String::new(),
+        // `.` is the document itself; `?` a place serde could not name (before the
+        // first field).
+        let mut field = match error.path().to_string() {
+            root if root == "." || root == "?" => String::new(),
             path => path,
         };
         let inner = error.into_inner();
         let message = strip_position(&inner);
+        // serde reports a missing or repeated field at its parent; name the field.
+        if let Some(name) = named_field(&message) {
+            field = if field.is_empty() {
+                name.to_owned()
+            } else {
+                format!("{field}.{name}")
+            };
+        }
         if inner.is_data() {
-            let field = with_missing_field(field, &message);
             ParseError::Invalid(vec![FieldError::new(field, message)])
         } else {
             ParseError::Syntax(FieldError::new(field, format!("malformed JSON: {inner}")))
@@ -109,19 +183,12 @@ pub fn parse<T: DeserializeOwned>(json: &[u8]) -> Result<T, ParseError> {
     Ok(value)
 }
 
-/// serde reports a missing field at the object that lacks it; name the field itself.
-fn with_missing_field(path: String, message: &str) -> String {
-    let Some(name) = message
+/// The field a "missing field `x`" or "duplicate field `x`" message is about.
+fn named_field(message: &str) -> Option<&str> {
+    let rest = message
         .strip_prefix("missing field `")
-        .and_then(|rest| rest.strip_suffix('`'))
-    else {
-        return path;
-    };
-    if path.is_empty() {
-        name.to_owned()
-    } else {
-        format!("{path}.{name}")
-    }
+        .or_else(|| message.strip_prefix("duplicate field `"))?;
+    rest.split_once('`').map(|(name, _)| name)
 }
 
 /// serde_json appends " at line L column C" to data errors; the field path says more.
@@ -213,6 +280,23 @@ mod tests {
     use crate::model::Flag;
 
     #[test]
+    fn paths_are_spelled_with_dots_and_brackets() {
+        let root = Path::root("");
+        let environments = root.field("environments");
+        let production = environments.field("production");
+        let rules = production.field("rules");
+        let rule = rules.index(0);
+        assert_eq!(
+            rule.field("serve").to_string(),
+            "environments.production.rules[0].serve"
+        );
+        let prefixed = Path::root("default");
+        let rollout = prefixed.field("rollout");
+        assert_eq!(rollout.index(2).to_string(), "default.rollout[2]");
+        assert_eq!(root.to_string(), "");
+    }
+
+    #[test]
     fn syntax_errors_are_told_apart_from_shape_errors() {
         assert!(matches!(
             parse::<Flag>(b"{\"variants\": "),
@@ -246,16 +330,17 @@ mod tests {
     }
 
     #[test]
-    fn a_missing_field_is_named_with_its_path() {
-        let Err(ParseError::Invalid(errors)) = parse::<Flag>(br#"{"key": "x"}"#) else {
-            panic!("variants are required")
-        };
-        assert_eq!(errors[0].field, "variants");
-        let doc = br#"{"variants": {"on": true}, "environments": {"production": {"default": {"variant": "on"}}}}"#;
+    fn missing_fields_are_named_and_an_unplaced_error_names_none() {
+        let doc =
+            br#"{"variants": {"on": true}, "environments": {"production": {"off_variant": "on"}}}"#;
         let Err(ParseError::Invalid(errors)) = parse::<Flag>(doc) else {
-            panic!("off_variant is required")
+            panic!("a configuration without a default must be refused")
         };
-        assert_eq!(errors[0].field, "environments.production.off_variant");
+        assert_eq!(errors[0].field, "environments.production.default");
+        let Err(ParseError::Syntax(error)) = parse::<Flag>(b"{") else {
+            panic!("a truncated document is a syntax error")
+        };
+        assert_eq!(error.field, "");
     }
 
     #[test]

@@ -43,13 +43,64 @@ pub async fn list(
             format!("must be between 1 and {MAX_PAGE}"),
         )]));
     }
-    app.store
+    let query = AuditQuery {
+        kind,
+        key,
+        before_revision,
+        limit,
+    };
+    let mut page = whole_revisions(app, query).await?;
+    for event in &mut page {
+        redact(event);
+    }
+    Ok(page)
+}
+
+/// Reads a page that never splits a revision. Clients page with `before` = the last
+/// revision they saw, so a page ending inside a commit of several changes would hide
+/// the rest of that commit: such a revision is left whole for the next page, or, when
+/// it is the only one on the page, returned whole even if that exceeds `limit`.
+async fn whole_revisions(app: &App, query: AuditQuery) -> Result<Vec<AuditEvent>, ServiceError> {
+    let limit = query.limit;
+    let mut page = app
+        .store
+        .audit(query.clone())
+        .await
+        .map_err(ServiceError::Store)?;
+    let (Some(first), Some(last)) = (page.first(), page.last()) else {
+        return Ok(page);
+    };
+    let (first, last) = (first.revision, last.revision);
+    if page.len() < limit {
+        return Ok(page);
+    }
+    if first != last {
+        page.retain(|e| e.revision != last);
+        return Ok(page);
+    }
+    let whole = app
+        .store
         .audit(AuditQuery {
-            kind,
-            key,
-            before_revision,
-            limit,
+            before_revision: Some(last.saturating_add(1)),
+            limit: 0,
+            ..query
         })
         .await
-        .map_err(ServiceError::Store)
+        .map_err(ServiceError::Store)?;
+    Ok(whole
+        .into_iter()
+        .take_while(|e| e.revision == last)
+        .collect())
+}
+
+/// Token records carry the digest of their secret; the audit log never shows it.
+fn redact(event: &mut AuditEvent) {
+    if event.kind != Kind::Token {
+        return;
+    }
+    for body in [&mut event.before, &mut event.after].into_iter().flatten() {
+        if let Some(fields) = body.as_object_mut() {
+            fields.remove("secret_sha256");
+        }
+    }
 }

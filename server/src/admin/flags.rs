@@ -2,6 +2,7 @@
 
 use rollgate_core::model::{Flag, FlagConfig};
 use rollgate_core::validate::validate_flag;
+use rollgate_core::{FieldError, ParseError};
 
 use super::{
     IfMatch, ServiceError, WithVersion, check_path_key, commit, expect_for, parse_document, read,
@@ -57,7 +58,8 @@ pub async fn put_environment(
     if_match: Option<IfMatch>,
 ) -> Result<WithVersion<Flag>, ServiceError> {
     require_role(principal, Role::Editor)?;
-    let config: FlagConfig = rollgate_core::validate::parse(body)?;
+    let config: FlagConfig = rollgate_core::validate::parse(body)
+        .map_err(|error| within_environment(environment, error))?;
     let current = read::<Flag>(app, Kind::Flag, key).await?;
     let expect = expect_for(if_match, Some(current.version), Kind::Flag, key)?;
     let mut flag = current.doc;
@@ -65,6 +67,26 @@ pub async fn put_environment(
     Ok(write(app, principal, flag, expect, "flag.configure")
         .await?
         .0)
+}
+
+/// Names the fields of a configuration body by their path in the flag
+/// (`environments.{environment}.…`), as the validation of the whole flag does.
+fn within_environment(environment: &str, error: ParseError) -> ServiceError {
+    let place = |error: FieldError| {
+        let field = match error.field.as_str() {
+            "" => format!("environments.{environment}"),
+            field => format!("environments.{environment}.{field}"),
+        };
+        FieldError { field, ..error }
+    };
+    match error {
+        // A syntax error that serde could not place stays unplaced.
+        ParseError::Syntax(error) if error.field.is_empty() => ServiceError::Malformed(error),
+        ParseError::Syntax(error) => ServiceError::Malformed(place(error)),
+        ParseError::Invalid(errors) => {
+            ServiceError::Invalid(errors.into_iter().map(place).collect())
+        }
+    }
 }
 
 /// Removes one environment's configuration of a flag (it then evaluates as not found

@@ -69,24 +69,24 @@ pub async fn prepare(
             "new store seeded with environments development, production and segments alpha, beta, general"
         );
     }
-    if let Some(secret) = admin_token {
-        if store.list(Kind::Token).await?.is_empty() {
-            let record = TokenRecord {
-                id: BOOTSTRAP_ID.to_owned(),
-                name: "ROLLGATE_ADMIN_TOKEN".to_owned(),
-                kind: TokenKind::Admin,
-                role: Some(Role::Admin),
-                environment: None,
-                secret_sha256: hash_secret(secret.expose()),
-                created_by: SEED_ACTOR.to_owned(),
-                created_at: now,
-            };
-            let write = Write::put(Kind::Token, BOOTSTRAP_ID, Expect::Absent, body(&record)?);
-            store
-                .commit(seed_commit("token.bootstrap", now, vec![write]))
-                .await?;
-            tracing::info!("ROLLGATE_ADMIN_TOKEN installed as the first admin token");
-        }
+    if let Some(secret) = admin_token
+        && store.list(Kind::Token).await?.is_empty()
+    {
+        let record = TokenRecord {
+            id: BOOTSTRAP_ID.to_owned(),
+            name: "ROLLGATE_ADMIN_TOKEN".to_owned(),
+            kind: TokenKind::Admin,
+            role: Some(Role::Admin),
+            environment: None,
+            secret_sha256: hash_secret(secret.expose()),
+            created_by: SEED_ACTOR.to_owned(),
+            created_at: now,
+        };
+        let write = Write::put(Kind::Token, BOOTSTRAP_ID, Expect::Absent, body(&record)?);
+        store
+            .commit(seed_commit("token.bootstrap", now, vec![write]))
+            .await?;
+        tracing::info!("ROLLGATE_ADMIN_TOKEN installed as the first admin token");
     }
     if demo && store.get(Kind::Meta, "demo").await?.is_none() {
         return seed_demo(store, now).await.map(Some);

@@ -76,7 +76,7 @@ pub async fn revoke_token(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// Filters of the audit log.
+/// Filters of the audit log. The numbers are read as text so that a bad one is named.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct AuditParams {
@@ -84,27 +84,53 @@ pub struct AuditParams {
     kind: Option<String>,
     /// Only this document (with `kind`).
     key: Option<String>,
-    /// Only events before this revision (paging backwards).
-    before: Option<u64>,
+    /// Only events before this revision (paging backwards: the last revision of the
+    /// previous page). A page never splits a revision.
+    #[param(value_type = Option<u64>)]
+    before: Option<String>,
     /// Page size, 1 to 500 (default 100).
-    limit: Option<usize>,
+    #[param(value_type = Option<usize>)]
+    limit: Option<String>,
+}
+
+/// A number from the query string, or a 400 naming the parameter.
+fn number<T: std::str::FromStr>(name: &str, text: Option<String>) -> Result<Option<T>, ApiError> {
+    text.map(|text| {
+        text.parse().map_err(|_| {
+            ApiError::request(
+                StatusCode::BAD_REQUEST,
+                "bad-query",
+                format!("query parameter `{name}` must be a non-negative integer, got {text:?}"),
+                Some(name),
+            )
+        })
+    })
+    .transpose()
 }
 
 /// Read the audit log, newest first: who changed what, when, before → after.
 #[utoipa::path(get, path = "/api/v1/audit", tag = "audit", params(AuditParams),
     responses((status = 200, body = [AuditEvent]), (status = "4XX", body = Problem)), security(("admin_token" = [])))]
-pub async fn list_audit(
-    app: web::Data<App>,
-    req: HttpRequest,
-    params: web::Query<AuditParams>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn list_audit(app: web::Data<App>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let principal = principal(&app, req.headers())?;
+    // Parsed after authentication, so an anonymous caller learns nothing but 401.
     let AuditParams {
         kind,
         key,
         before,
         limit,
-    } = params.into_inner();
+    } = web::Query::<AuditParams>::from_query(req.query_string())
+        .map_err(|error| {
+            ApiError::request(
+                StatusCode::BAD_REQUEST,
+                "bad-query",
+                format!("invalid query parameters: {error}"),
+                None,
+            )
+        })?
+        .into_inner();
+    let before = number("before", before)?;
+    let limit = number("limit", limit)?;
     Ok(HttpResponse::Ok()
         .json(audit::list(&app, &principal, kind.as_deref(), key, before, limit).await?))
 }

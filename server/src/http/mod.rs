@@ -16,7 +16,7 @@ mod webhooks;
 
 use std::net::TcpListener;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use actix_web::dev::{ServerHandle, Service};
 use actix_web::http::StatusCode;
@@ -30,14 +30,26 @@ use crate::state::App;
 pub struct HttpService {
     handle: ServerHandle,
     task: actix_rt::task::JoinHandle<std::io::Result<()>>,
+    /// Cloned into every worker's app: the workers are gone when only this one is left.
+    workers_alive: Arc<()>,
 }
+
+/// How long [`HttpService::stop`] waits for the worker threads to let go of the app.
+const WORKERS_RELEASE: Duration = Duration::from_secs(5);
 
 impl HttpService {
     /// Stops accepting connections, lets in-flight requests finish (up to the
-    /// shutdown timeout), and waits for the server to end.
+    /// shutdown timeout), and waits for the server to end and its worker threads to
+    /// drop their handles on the app, so that the store can then close cleanly.
     pub async fn stop(self) -> std::io::Result<()> {
         self.handle.stop(true).await;
-        self.task.await.map_err(std::io::Error::other)?
+        let served = self.task.await.map_err(std::io::Error::other)?;
+        // A worker acknowledges the stop before its thread drops its app.
+        let deadline = Instant::now() + WORKERS_RELEASE;
+        while Arc::strong_count(&self.workers_alive) > 1 && Instant::now() < deadline {
+            actix_rt::time::sleep(Duration::from_millis(5)).await;
+        }
+        served
     }
 }
 
@@ -52,10 +64,13 @@ pub fn start(
     let limiter = web::Data::new(RateLimiter::new(
         data.settings.limits.ofrep_requests_per_second,
     ));
+    let workers_alive = Arc::new(());
+    let alive = Arc::clone(&workers_alive);
     let server = actix_web::HttpServer::new(move || {
         let metrics = data.metrics.clone();
         actix_web::App::new()
             .app_data(data.clone())
+            .app_data(Arc::clone(&alive))
             .app_data(limiter.clone())
             .app_data(web::QueryConfig::default().error_handler(|error, _| {
                 ApiError::request(
@@ -117,6 +132,7 @@ pub fn start(
     Ok(HttpService {
         handle,
         task: actix_rt::spawn(server),
+        workers_alive,
     })
 }
 

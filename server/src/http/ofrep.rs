@@ -28,10 +28,63 @@ use crate::state::App;
 pub fn configure(config: &mut web::ServiceConfig) {
     config
         .service(
-            super::resource("/ofrep/v1/evaluate/flags/{key}").route(web::post().to(evaluate_flag)),
+            resource("/ofrep/v1/evaluate/flags/{key}", "POST").route(web::post().to(evaluate_flag)),
         )
-        .service(super::resource("/ofrep/v1/evaluate/flags").route(web::post().to(evaluate_flags)))
-        .service(super::resource("/ofrep/v1/configuration").route(web::get().to(configuration)));
+        .service(resource("/ofrep/v1/evaluate/flags", "POST").route(web::post().to(evaluate_flags)))
+        .service(resource("/ofrep/v1/configuration", "GET").route(web::get().to(configuration)))
+        .service(web::resource("/ofrep/{tail:.*}").to(unknown_path));
+}
+
+/// Any other path under `/ofrep/`, answered in OFREP's error shape: a flag key with a `/`
+/// in it (which no flag has) is `FLAG_NOT_FOUND` for an authenticated caller, anything
+/// else a plain `404`.
+async fn unknown_path(
+    app: web::Data<App>,
+    limiter: web::Data<RateLimiter>,
+    req: HttpRequest,
+) -> HttpResponse {
+    let tail = req.match_info().get("tail").unwrap_or_default();
+    let Some(key) = tail.strip_prefix("v1/evaluate/flags/") else {
+        return Failure::new(
+            StatusCode::NOT_FOUND,
+            "GENERAL",
+            format!(
+                "no OFREP endpoint at {}; evaluate with POST /ofrep/v1/evaluate/flags/{{key}} or POST /ofrep/v1/evaluate/flags",
+                req.path()
+            ),
+        )
+        .respond(None);
+    };
+    if let Err(failure) = snapshot_for(&app, req.headers(), &limiter) {
+        return failure.respond(Some(key));
+    }
+    Failure::new(
+        StatusCode::NOT_FOUND,
+        "FLAG_NOT_FOUND",
+        format!("flag {key:?} does not exist: flag keys never contain \"/\" and are not empty"),
+    )
+    .respond(Some(key))
+}
+
+/// An OFREP resource whose other methods answer `405` in OFREP's error shape (clients
+/// read `errorCode` and `errorDetails` from every error), with `Allow`.
+fn resource(path: &str, allowed: &'static str) -> actix_web::Resource {
+    web::resource(path).default_service(web::to(move |req: HttpRequest| async move {
+        let mut response = Failure::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "GENERAL",
+            format!(
+                "{} is not supported on {}; use {allowed}",
+                req.method(),
+                req.path()
+            ),
+        )
+        .respond(None);
+        response
+            .headers_mut()
+            .insert(header::ALLOW, header::HeaderValue::from_static(allowed));
+        response
+    }))
 }
 
 /// An OFREP error answer.
@@ -116,6 +169,20 @@ fn snapshot_for(
     })
 }
 
+/// How much more of an oversized body is read (and dropped) before the `413` goes out:
+/// a client still sending would otherwise see its connection reset instead of the answer.
+const DRAIN_BYTES: usize = 1 << 20;
+
+/// Reads and drops up to `budget` more bytes of the body.
+async fn drain(mut payload: web::Payload, mut budget: usize) {
+    while budget > 0 {
+        match payload.next().await {
+            Some(Ok(chunk)) => budget = budget.saturating_sub(chunk.len()),
+            _ => return,
+        }
+    }
+}
+
 /// Reads the body (bounded) and parses the evaluation context out of it.
 async fn read_context(
     mut payload: web::Payload,
@@ -131,6 +198,7 @@ async fn read_context(
             )
         })?;
         if body.len() + chunk.len() > limit {
+            drain(payload, DRAIN_BYTES).await;
             return Err(Failure::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "GENERAL",

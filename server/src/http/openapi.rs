@@ -2,6 +2,8 @@
 //! and the model's schemas, served at `/api/v1/openapi.json`.
 
 use actix_web::{HttpResponse, web};
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, Schema, SchemaFormat, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -25,7 +27,7 @@ use super::{access, documents, health, ofrep, releases, testing, webhooks};
         webhooks::delete_webhook, webhooks::list_deliveries,
         testing::get_clock, testing::move_clock,
     ),
-    modifiers(&Security),
+    modifiers(&Security, &Versioned),
     tags(
         (name = "flags", description = "Flags and their per-environment configuration"),
         (name = "segments", description = "Audiences, including the alpha, beta and general rings"),
@@ -62,6 +64,48 @@ impl Modify for Security {
             "sdk_key",
             bearer("An SDK key (rg_sdk_…) bound to one environment"),
         );
+    }
+}
+
+/// The versioned documents (`WithVersion<T>`) as they really are on the wire.
+///
+/// `WithVersion<T>` is `T` flattened plus `version`; utoipa renders that as an `allOf`
+/// that no response can satisfy, because `T` refuses unknown fields and so refuses
+/// `version`. Instead, each document gets `version` as an optional read-only property
+/// (a request may carry it and it is ignored: `If-Match` carries the version of a
+/// write), and `WithVersion_T` is the same object with `version` required.
+struct Versioned;
+
+impl Modify for Versioned {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let Some(components) = openapi.components.as_mut() else {
+            return;
+        };
+        for name in ["Flag", "Segment", "Environment"] {
+            let Some(RefOr::T(Schema::Object(document))) = components.schemas.get_mut(name) else {
+                continue;
+            };
+            let version = ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+                .minimum(Some(0))
+                .read_only(Some(true))
+                .description(Some(
+                    "The stored version, also sent as `ETag`; ignored in requests, where `If-Match` carries it.",
+                ));
+            document
+                .properties
+                .insert("version".to_owned(), version.into());
+            let mut returned = document.clone();
+            returned.required.push("version".to_owned());
+            returned.description = Some(format!(
+                "A {} as returned, with its version.",
+                name.to_lowercase()
+            ));
+            components
+                .schemas
+                .insert(format!("WithVersion_{name}"), returned.into());
+        }
     }
 }
 

@@ -167,7 +167,10 @@ impl ApiError {
                 problem.detail = error.to_string();
             }
             ApiError::Service(ServiceError::Invalid(errors)) => {
-                problem.field = errors.first().map(|e| e.field.clone());
+                problem.field = errors
+                    .first()
+                    .map(|e| e.field.clone())
+                    .filter(|f| !f.is_empty());
                 problem.detail = errors
                     .iter()
                     .map(ToString::to_string)

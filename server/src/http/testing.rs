@@ -1,7 +1,8 @@
 //! The test-only clock endpoint: with `testing.manual_clock_start` set, an admin moves
 //! the server's time and the answer comes once the scheduler has done everything due
-//! at the new time — so tests of scheduled behaviour never sleep. Without the setting
-//! the endpoint answers 409: the route exists, the server is not in that mode.
+//! at the new time — so tests of scheduled behaviour never sleep. Without the setting,
+//! moving the clock answers 409 (the route exists, the server is not in that mode);
+//! reading it always tells the time and whether it is manual.
 
 use std::time::Duration;
 
@@ -45,13 +46,15 @@ pub struct ClockMove {
     set: Option<OffsetDateTime>,
 }
 
-/// The manual clock's time.
+/// The server's time.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ClockNow {
     /// Now, as the server sees it.
     #[serde(with = "time::serde::rfc3339")]
     #[schema(value_type = String, format = DateTime)]
     now: OffsetDateTime,
+    /// Whether this is the manual clock (`testing.manual_clock_start`).
+    manual: bool,
 }
 
 fn manual(app: &App, req: &HttpRequest) -> Result<std::sync::Arc<ManualClock>, ApiError> {
@@ -67,14 +70,16 @@ fn manual(app: &App, req: &HttpRequest) -> Result<std::sync::Arc<ManualClock>, A
     })
 }
 
-/// Test-only: the manual clock's time (409 unless `testing.manual_clock_start` is set).
+/// The server's time, and whether it is the test-only manual clock.
 #[utoipa::path(get, path = "/api/v1/testing/clock", tag = "testing",
     responses((status = 200, body = ClockNow), (status = "4XX", body = Problem)),
     security(("admin_token" = [])))]
 pub async fn get_clock(app: web::Data<App>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    manual(&app, &req)?;
+    let principal = principal(&app, req.headers())?;
+    require_role(&principal, Role::Admin)?;
     Ok(HttpResponse::Ok().json(ClockNow {
         now: app.clock.now(),
+        manual: app.manual_clock.is_some(),
     }))
 }
 
@@ -110,5 +115,5 @@ pub async fn move_clock(
     {
         tracing::warn!("the scheduler did not catch up with the manual clock in time");
     }
-    Ok(HttpResponse::Ok().json(ClockNow { now }))
+    Ok(HttpResponse::Ok().json(ClockNow { now, manual: true }))
 }

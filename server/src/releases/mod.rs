@@ -162,13 +162,13 @@ pub async fn replace(
     };
     check_if_match(&stored, Some(if_match))?;
     let mut fields: serde_json::Map<String, serde_json::Value> = parse(body)?;
-    if let Some(sent) = fields.get("id").and_then(|v| v.as_str()) {
-        if sent != id {
-            return Err(ServiceError::Invalid(vec![FieldError::new(
-                "id",
-                format!("the body names {sent:?} but the URL names {id:?}"),
-            )]));
-        }
+    if let Some(sent) = fields.get("id").and_then(|v| v.as_str())
+        && sent != id
+    {
+        return Err(ServiceError::Invalid(vec![FieldError::new(
+            "id",
+            format!("the body names {sent:?} but the URL names {id:?}"),
+        )]));
     }
     for name in READ_ONLY {
         fields.remove(name);

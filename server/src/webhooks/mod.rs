@@ -269,13 +269,13 @@ fn check(request: &SubscriptionRequest) -> Result<Vec<EventKind>, ServiceError> 
             }
         }
     }
-    if let Some(secret) = &request.secret {
-        if !(16..=256).contains(&secret.len()) {
-            errors.push(FieldError::new(
-                "secret",
-                "must be 16 to 256 bytes (leave it out to have one generated)",
-            ));
-        }
+    if let Some(secret) = &request.secret
+        && !(16..=256).contains(&secret.len())
+    {
+        errors.push(FieldError::new(
+            "secret",
+            "must be 16 to 256 bytes (leave it out to have one generated)",
+        ));
     }
     if request.description.len() > rollgate_core::validate::MAX_DESCRIPTION {
         errors.push(FieldError::new("description", "is too long"));

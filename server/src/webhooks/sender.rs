@@ -39,7 +39,13 @@ pub async fn run(app: Arc<App>, mut shutdown: watch::Receiver<bool>) {
     };
     let mut backoff: HashMap<String, Instant> = HashMap::new();
     loop {
-        let next = match pass(&app, &client, &mut backoff).await {
+        // A pass is dropped mid-way on shutdown: a delivery sent but not yet recorded is
+        // sent again after the restart (at least once; receivers dedupe on its id).
+        let outcome = tokio::select! {
+            outcome = pass(&app, &client, &mut backoff) => outcome,
+            _ = shutdown.changed() => return,
+        };
+        let next = match outcome {
             Ok(next) => next,
             Err(error) => {
                 tracing::warn!(%error, "webhook sender pass failed; retrying");

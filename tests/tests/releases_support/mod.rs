@@ -207,18 +207,76 @@ pub struct User {
     pub key: String,
     /// `alpha`, `beta`, or none (general).
     pub ring: Option<&'static str>,
+    /// The user's bucket under the release's salt (PRODUCT.md §2), when known.
+    pub bucket: Option<u16>,
 }
 
-/// `alpha` + `beta` + `general` users with random keys (a seeded generator, so a
-/// failure can be replayed; the release's salt is random anyway).
-pub fn population(seed: u64, alpha: usize, beta: usize, general: usize) -> Vec<User> {
+/// A seeded xorshift generator of random-looking keys (a failure can be replayed).
+fn keys(seed: u64) -> impl FnMut() -> String {
     let mut state = seed | 1;
-    let mut next = move || {
+    move || {
         state ^= state << 13;
         state ^= state >> 7;
         state ^= state << 17;
-        state
-    };
+        format!("user-{state:016x}")
+    }
+}
+
+/// `alpha` and `beta` users, then general users with random keys stratified by their
+/// bucket under `salt`: `per_bucket` rounds, each with exactly one user in every one
+/// of the 10 000 buckets. Any prefix of whole rounds therefore holds exactly `w` users
+/// per 10 000 below weight `w`: the share a stage promises is then exact, and every
+/// user's exposure can be checked one by one — no sampling error, no flaky tolerance.
+pub fn stratified(
+    seed: u64,
+    salt: &str,
+    per_bucket: usize,
+    alpha: usize,
+    beta: usize,
+) -> Vec<User> {
+    let mut next = keys(seed);
+    let hasher = rollgate_core::bucket::SaltedHasher::new(salt);
+    let mut users = Vec::with_capacity(alpha + beta + per_bucket * 10_000);
+    for (count, ring) in [(alpha, "alpha"), (beta, "beta")] {
+        for _ in 0..count {
+            let key = next();
+            let bucket = Some(hasher.bucket(&key));
+            users.push(User {
+                key,
+                ring: Some(ring),
+                bucket,
+            });
+        }
+    }
+    let mut rounds: Vec<Vec<Option<String>>> = vec![vec![None; 10_000]; per_bucket];
+    let mut missing = per_bucket * 10_000;
+    while missing > 0 {
+        let key = next();
+        let bucket = usize::from(hasher.bucket(&key));
+        if let Some(slot) = rounds
+            .iter_mut()
+            .map(|r| &mut r[bucket])
+            .find(|s| s.is_none())
+        {
+            *slot = Some(key);
+            missing -= 1;
+        }
+    }
+    for round in rounds {
+        for (bucket, key) in round.into_iter().enumerate() {
+            users.push(User {
+                key: key.unwrap(),
+                ring: None,
+                bucket: Some(bucket as u16),
+            });
+        }
+    }
+    users
+}
+
+/// `alpha` + `beta` + `general` users with random keys (buckets unknown).
+pub fn population(seed: u64, alpha: usize, beta: usize, general: usize) -> Vec<User> {
+    let mut next = keys(seed);
     let mut users = Vec::with_capacity(alpha + beta + general);
     for (count, ring) in [
         (alpha, Some("alpha")),
@@ -227,8 +285,9 @@ pub fn population(seed: u64, alpha: usize, beta: usize, general: usize) -> Vec<U
     ] {
         for _ in 0..count {
             users.push(User {
-                key: format!("user-{:016x}", next()),
+                key: next(),
                 ring,
+                bucket: None,
             });
         }
     }

@@ -34,16 +34,16 @@ pub(super) fn check(errors: &mut Vec<FieldError>, analysis: &Analysis) {
             "must be at least 1",
         ));
     }
-    if let Some(longest) = analysis.max_stage_duration {
-        if longest < analysis.interval {
-            errors.push(FieldError::new(
-                "analysis.max_stage_duration",
-                format!(
-                    "{longest} is shorter than the interval {}; a stage needs at least one analysis",
-                    analysis.interval
-                ),
-            ));
-        }
+    if let Some(longest) = analysis.max_stage_duration
+        && longest < analysis.interval
+    {
+        errors.push(FieldError::new(
+            "analysis.max_stage_duration",
+            format!(
+                "{longest} is shorter than the interval {}; a stage needs at least one analysis",
+                analysis.interval
+            ),
+        ));
     }
     if !count_field(errors, "analysis.checks", &analysis.checks, MAX_CHECKS) {
         return;
@@ -117,13 +117,13 @@ fn check_bounds(errors: &mut Vec<FieldError>, field: &str, check: &AnalysisCheck
             ));
         }
     }
-    if let (Some(min), Some(max)) = (check.min, check.max) {
-        if min > max {
-            errors.push(FieldError::new(
-                format!("{field}.min"),
-                format!("{min} is above max {max}"),
-            ));
-        }
+    if let (Some(min), Some(max)) = (check.min, check.max)
+        && min > max
+    {
+        errors.push(FieldError::new(
+            format!("{field}.min"),
+            format!("{min} is above max {max}"),
+        ));
     }
     if !(1..=100).contains(&check.consecutive_breaches) {
         errors.push(FieldError::new(
@@ -131,13 +131,13 @@ fn check_bounds(errors: &mut Vec<FieldError>, field: &str, check: &AnalysisCheck
             "must be between 1 and 100",
         ));
     }
-    if let Some(increase) = check.max_relative_increase {
-        if !(increase.is_finite() && increase > 0.0) {
-            errors.push(FieldError::new(
-                format!("{field}.max_relative_increase"),
-                format!("must be above 0 (0.25 tolerates 25 % worse), got {increase}"),
-            ));
-        }
+    if let Some(increase) = check.max_relative_increase
+        && !(increase.is_finite() && increase > 0.0)
+    {
+        errors.push(FieldError::new(
+            format!("{field}.max_relative_increase"),
+            format!("must be above 0 (0.25 tolerates 25 % worse), got {increase}"),
+        ));
     }
 }
 
@@ -173,13 +173,13 @@ pub(super) fn check_kpis(errors: &mut Vec<FieldError>, kpis: &[Kpi]) {
                 ));
             }
         }
-        if let (Some(min), Some(max)) = (target.min, target.max) {
-            if min > max {
-                errors.push(FieldError::new(
-                    format!("{field}.target.min"),
-                    format!("{min} is above max {max}"),
-                ));
-            }
+        if let (Some(min), Some(max)) = (target.min, target.max)
+            && min > max
+        {
+            errors.push(FieldError::new(
+                format!("{field}.target.min"),
+                format!("{min} is above max {max}"),
+            ));
         }
     }
 }
