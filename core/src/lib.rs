@@ -29,6 +29,7 @@ pub mod context;
 pub mod evaluate;
 pub mod key;
 pub mod model;
+pub mod release;
 pub mod validate;
 
 pub use compile::{Compiled, Snapshot, compile};

@@ -10,13 +10,14 @@ use tokio::sync::watch;
 
 use crate::admin::seed::{self, DemoCredentials};
 use crate::auth::TokenIndex;
-use crate::clock::{Clock, SystemClock};
+use crate::clock::{Clock, ManualClock, SystemClock};
 use crate::config::Settings;
 use crate::hub::Hub;
 use crate::metrics::Metrics;
 use crate::state::App;
 use crate::store::embedded::{EmbeddedOptions, EmbeddedStore};
 use crate::store::{Store, StoreError};
+use crate::wake::Wake;
 
 /// Why the server could not start or stopped with an error.
 #[derive(Debug, thiserror::Error)]
@@ -58,7 +59,14 @@ pub async fn run(
     on_ready: impl FnOnce(Option<DemoCredentials>),
 ) -> Result<(), RunError> {
     let store = open_store(&settings)?;
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let manual_clock = settings.testing.manual_clock_start.map(|start| {
+        tracing::warn!(%start, "testing.manual_clock_start is set: time only moves through POST /api/v1/testing/clock");
+        Arc::new(ManualClock::new(start))
+    });
+    let clock: Arc<dyn Clock> = match &manual_clock {
+        Some(manual) => Arc::clone(manual) as Arc<dyn Clock>,
+        None => Arc::new(SystemClock),
+    };
     let metrics = Metrics::new()?;
     let tokens = Arc::new(TokenIndex::default());
     let hub = Arc::new(Hub::new(Arc::clone(&tokens), metrics.clone()));
@@ -91,7 +99,17 @@ pub async fn run(
         tokens,
         metrics,
         clock,
+        manual_clock,
+        wake: Arc::new(Wake::default()),
     });
+    let scheduler = actix_rt::spawn(crate::scheduler::run_scheduler(
+        Arc::clone(&app),
+        stop_tasks.subscribe(),
+    ));
+    let sender = actix_rt::spawn(crate::webhooks::sender::run(
+        Arc::clone(&app),
+        stop_tasks.subscribe(),
+    ));
     let http = crate::http::start(app, listener, workers, shutdown_timeout)?;
     on_ready(demo);
     shutdown.await;
@@ -99,6 +117,8 @@ pub async fn run(
     let served = http.stop().await;
     let _ = stop_tasks.send(true);
     let _ = follower.await;
+    let _ = scheduler.await;
+    let _ = sender.await;
     tracing::info!("stopped");
     served.map_err(RunError::Http)
 }

@@ -44,6 +44,10 @@ pub struct Settings {
     pub limits: Limits,
     /// Store tuning.
     pub store: StoreSettings,
+    /// Outgoing webhook deliveries.
+    pub webhooks: WebhookSettings,
+    /// Test-only switches; all off by default.
+    pub testing: TestingSettings,
 }
 
 impl Default for Settings {
@@ -60,8 +64,48 @@ impl Default for Settings {
             log: LogSettings::default(),
             limits: Limits::default(),
             store: StoreSettings::default(),
+            webhooks: WebhookSettings::default(),
+            testing: TestingSettings::default(),
         }
     }
+}
+
+/// Outgoing webhook deliveries.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WebhookSettings {
+    /// How long one delivery attempt may take.
+    #[serde(deserialize_with = "duration")]
+    pub timeout: Duration,
+    /// Wait before the first retry; doubled for each further one.
+    #[serde(deserialize_with = "duration")]
+    pub retry_initial: Duration,
+    /// Longest wait between retries.
+    #[serde(deserialize_with = "duration")]
+    pub retry_max: Duration,
+    /// Attempts before a delivery is marked failed.
+    pub max_attempts: u32,
+}
+
+impl Default for WebhookSettings {
+    fn default() -> WebhookSettings {
+        WebhookSettings {
+            timeout: Duration::from_secs(10),
+            retry_initial: Duration::from_secs(1),
+            retry_max: Duration::from_secs(300),
+            max_attempts: 8,
+        }
+    }
+}
+
+/// Test-only switches.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TestingSettings {
+    /// When set (RFC 3339), the server runs on a manual clock standing at this time,
+    /// moved only through the admin-only `POST /api/v1/testing/clock`. For tests only.
+    #[serde(deserialize_with = "optional_time")]
+    pub manual_clock_start: Option<time::OffsetDateTime>,
 }
 
 /// Logging settings.
@@ -269,6 +313,26 @@ impl Settings {
                 "must keep at least 100 changes".to_owned(),
             );
         }
+        if !(1..=100).contains(&self.webhooks.max_attempts) {
+            return range(
+                "webhooks.max_attempts",
+                format!(
+                    "must be between 1 and 100, got {}",
+                    self.webhooks.max_attempts
+                ),
+            );
+        }
+        if self.webhooks.retry_initial.is_zero()
+            || self.webhooks.retry_max < self.webhooks.retry_initial
+        {
+            return range(
+                "webhooks.retry_initial",
+                "must be above zero and at most webhooks.retry_max".to_owned(),
+            );
+        }
+        if self.webhooks.timeout.is_zero() {
+            return range("webhooks.timeout", "must be above zero".to_owned());
+        }
         if let Some(token) = &self.admin_token
             && token.expose().len() < 16
         {
@@ -276,6 +340,22 @@ impl Settings {
         }
         Ok(())
     }
+}
+
+fn optional_time<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<time::OffsetDateTime>, D::Error> {
+    let text = Option::<String>::deserialize(deserializer)?;
+    text.map(|text| {
+        time::OffsetDateTime::parse(&text, &time::format_description::well_known::Rfc3339).map_err(
+            |e| {
+                serde::de::Error::custom(format!(
+                    "{text:?} is not an RFC 3339 time such as \"2026-01-01T00:00:00Z\": {e}"
+                ))
+            },
+        )
+    })
+    .transpose()
 }
 
 /// Settings errors name keys (`limits.max_body_bytes`); add the environment variable that
@@ -419,6 +499,13 @@ mod tests {
             "ofrep_requests_per_second",
             "[store]",
             "change_retention",
+            "[webhooks]",
+            "timeout",
+            "retry_initial",
+            "retry_max",
+            "max_attempts",
+            "[testing]",
+            "manual_clock_start",
         ] {
             assert!(
                 text.contains(key),

@@ -6,11 +6,16 @@
 pub mod admin;
 pub mod app;
 pub mod auth;
+pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod controller;
 pub mod http;
 pub mod hub;
 pub mod metrics;
+pub mod releases;
+pub mod scheduler;
 pub mod state;
 pub mod store;
+pub mod wake;
+pub mod webhooks;

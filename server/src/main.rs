@@ -20,6 +20,10 @@ struct Cli {
 enum Command {
     /// Run the server (the default).
     Serve(ServeArgs),
+    /// Plan, approve and drive releases on a server (a client of the admin API).
+    Release(rollgate_server::cli::ReleaseArgs),
+    /// List flags and set rollout percentages on a server.
+    Flag(rollgate_server::cli::FlagArgs),
 }
 
 #[derive(Debug, Default, clap::Args)]
@@ -45,12 +49,27 @@ fn main() {
     let cli = Cli::parse();
     let result = match cli.command.unwrap_or(Command::Serve(ServeArgs::default())) {
         Command::Serve(args) => serve(args),
+        Command::Release(args) => client(rollgate_server::cli::release(args)),
+        Command::Flag(args) => client(rollgate_server::cli::flag(args)),
     };
     if let Err(error) = result {
         // The chain of causes, without a backtrace: these are the operator's errors.
         eprintln!("rollgate: {error:#}");
         std::process::exit(2);
     }
+}
+
+/// Ends a client command: errors go to stderr with exit status 1 (2 for usage).
+fn client(result: Result<(), rollgate_server::cli::CliError>) -> anyhow::Result<()> {
+    if let Err(error) = result {
+        eprintln!("rollgate: {error}");
+        let status = match error {
+            rollgate_server::cli::CliError::Usage(_) => 2,
+            _ => 1,
+        };
+        std::process::exit(status);
+    }
+    Ok(())
 }
 
 fn serve(args: ServeArgs) -> anyhow::Result<()> {

@@ -10,6 +10,7 @@ mod index;
 mod token;
 
 pub use index::{BOOTSTRAP_ID, TokenIndex};
+pub(crate) use token::random_text;
 pub use token::{IssuedToken, Role, TokenKind, TokenRecord, hash_secret, issue, parse_token};
 
 /// Who is calling: the verified token's record (shared, never copied per request).

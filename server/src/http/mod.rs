@@ -10,6 +10,9 @@ mod ofrep;
 pub mod openapi;
 pub mod problem;
 mod rate;
+mod releases;
+mod testing;
+mod webhooks;
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -115,6 +118,9 @@ pub fn start(
             .configure(ofrep::configure)
             .configure(health::configure)
             .configure(openapi::configure)
+            .configure(releases::configure)
+            .configure(webhooks::configure)
+            .configure(testing::configure)
             .default_service(web::to(not_found))
     })
     .workers(workers)

@@ -263,7 +263,12 @@ impl Serialize for Evaluated<'_> {
                 s.serialize_field("value", value)?;
                 s.serialize_field("variant", e.variant.unwrap_or_default())?;
                 s.serialize_field("reason", e.reason.as_str())?;
-                s.serialize_field("metadata", &EmptyObject)?;
+                s.serialize_field(
+                    "metadata",
+                    &Metadata {
+                        shadow_variant: e.shadow_variant,
+                    },
+                )?;
                 s.end()
             }
             (code, _) => {
@@ -280,11 +285,19 @@ impl Serialize for Evaluated<'_> {
     }
 }
 
-struct EmptyObject;
+/// An evaluation's metadata: empty, except for a dark launch (`shadow` release), where
+/// `shadowVariant` names the variant the caller would have had.
+struct Metadata<'a> {
+    shadow_variant: Option<&'a str>,
+}
 
-impl Serialize for EmptyObject {
+impl Serialize for Metadata<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_map(Some(0))?.end()
+        let mut map = serializer.serialize_map(Some(usize::from(self.shadow_variant.is_some())))?;
+        if let Some(variant) = self.shadow_variant {
+            map.serialize_entry("shadowVariant", variant)?;
+        }
+        map.end()
     }
 }
 

@@ -7,7 +7,7 @@ use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, Schema, SchemaFormat, 
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{access, documents, health, ofrep};
+use super::{access, documents, health, ofrep, releases, testing, webhooks};
 
 /// The whole API.
 #[derive(OpenApi)]
@@ -21,6 +21,11 @@ use super::{access, documents, health, ofrep};
         access::create_token, access::list_tokens, access::get_token, access::revoke_token, access::list_audit,
         ofrep::evaluate_flag, ofrep::evaluate_flags, ofrep::configuration,
         health::healthz, health::readyz, health::metrics, openapi_json,
+        releases::list_releases, releases::create_release, releases::get_release, releases::replace_release,
+        releases::act, releases::set_percent, releases::check_item, releases::log_incident,
+        webhooks::create_webhook, webhooks::list_webhooks, webhooks::get_webhook, webhooks::replace_webhook,
+        webhooks::delete_webhook, webhooks::list_deliveries,
+        testing::get_clock, testing::move_clock,
     ),
     modifiers(&Security, &Versioned),
     tags(
@@ -31,6 +36,9 @@ use super::{access, documents, health, ofrep};
         (name = "audit", description = "Who changed what, when"),
         (name = "ofrep", description = "OpenFeature Remote Evaluation Protocol"),
         (name = "operations", description = "Health, readiness, metrics"),
+        (name = "releases", description = "Release plans, approvals and the manual control of rollouts"),
+        (name = "webhooks", description = "Subscriptions to release events and their delivery log"),
+        (name = "testing", description = "Test-only endpoints, off unless testing.manual_clock_start is set"),
     )
 )]
 pub struct ApiDoc;
