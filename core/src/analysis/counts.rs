@@ -18,7 +18,7 @@ use super::{Evidence, log_sum_exp, log_threshold};
 const GRID: [f64; 6] = [0.25, 0.5, 1.0, 2.0, 4.0, 9.0];
 
 /// Running state of one count test.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CountTest {
     null_increase: f64,
     log_threshold: f64,

@@ -20,7 +20,7 @@ use super::{Evidence, log_threshold};
 pub const MIN_INTERVALS: u64 = 6;
 
 /// Running state of one mean test.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct MeanTest {
     log_threshold: f64,
     tolerance: f64,

@@ -14,16 +14,22 @@
 //! - [`SampleRatioTest`]: is the treatment's share of exposures what the split says?
 //!   A Beta-binomial Bayes factor against the configured share.
 //!
-//! All state is plain data updated by `observe`; nothing here reads a clock or draws a
-//! random number.
+//! All state is plain data updated by `observe` (serializable, so a release carries its
+//! tests from one interval to the next); nothing here reads a clock or draws a random
+//! number. [`AnalysisRecord`] is what each interval leaves on the release's timeline.
 
 mod counts;
 mod means;
 mod ratio;
+mod record;
 
 pub use counts::CountTest;
 pub use means::MeanTest;
 pub use ratio::SampleRatioTest;
+pub use record::{
+    AnalysisRecord, Arm, CheckRecord, CheckVerdict, ExposureRecord, QueryOutcome, QueryRecord,
+    Verdict,
+};
 
 /// `ln(sum(exp(x)))` without overflow.
 fn log_sum_exp(values: impl IntoIterator<Item = f64>) -> f64 {

@@ -19,7 +19,7 @@ use super::{Evidence, log_threshold};
 const CONCENTRATION: f64 = 100.0;
 
 /// Running state of one sample-ratio test.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SampleRatioTest {
     log_threshold: f64,
     expected_share: f64,
