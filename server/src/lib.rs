@@ -13,3 +13,4 @@ pub mod hub;
 pub mod metrics;
 pub mod state;
 pub mod store;
+pub mod stream;

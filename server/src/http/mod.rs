@@ -10,6 +10,7 @@ mod ofrep;
 pub mod openapi;
 pub mod problem;
 mod rate;
+mod sdk;
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -98,6 +99,7 @@ pub fn start(
             .configure(documents::configure)
             .configure(access::configure)
             .configure(ofrep::configure)
+            .configure(sdk::configure)
             .configure(health::configure)
             .configure(openapi::configure)
             .default_service(web::to(not_found))

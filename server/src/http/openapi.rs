@@ -5,7 +5,7 @@ use actix_web::{HttpResponse, web};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{access, documents, health, ofrep};
+use super::{access, documents, health, ofrep, sdk};
 
 /// The whole API.
 #[derive(OpenApi)]
@@ -17,7 +17,8 @@ use super::{access, documents, health, ofrep};
         documents::list_segments, documents::get_segment, documents::put_segment, documents::delete_segment,
         documents::list_environments, documents::get_environment, documents::put_environment, documents::delete_environment,
         access::create_token, access::list_tokens, access::get_token, access::revoke_token, access::list_audit,
-        ofrep::evaluate_flag, ofrep::evaluate_flags, ofrep::configuration,
+        ofrep::evaluate_flag, ofrep::evaluate_flags, ofrep::configuration, sdk::event_stream,
+        sdk::ruleset, sdk::stream, sdk::report_exposures,
         health::healthz, health::readyz, health::metrics, openapi_json,
     ),
     modifiers(&Security),
@@ -28,6 +29,7 @@ use super::{access, documents, health, ofrep};
         (name = "tokens", description = "SDK keys and admin tokens"),
         (name = "audit", description = "Who changed what, when"),
         (name = "ofrep", description = "OpenFeature Remote Evaluation Protocol"),
+        (name = "sdk", description = "SDK sync: ruleset, change stream, exposures"),
         (name = "operations", description = "Health, readiness, metrics"),
     )
 )]
