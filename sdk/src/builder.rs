@@ -138,7 +138,8 @@ impl ClientBuilder {
         self
     }
 
-    /// How often exposures are reported (default 60 s); `None` never reports them.
+    /// How often exposures are reported in the background (default 60 s); with `None`
+    /// they are reported only by [`Client::flush`] and [`Client::close`].
     pub fn exposure_interval(mut self, interval: Option<Duration>) -> ClientBuilder {
         self.options.exposure_interval = interval;
         self
@@ -189,15 +190,15 @@ impl ClientBuilder {
                     Arc::clone(&shared),
                     stopped.clone(),
                 )));
+                let reporter = Reporter::new(connection);
                 if let Some(interval) = options.exposure_interval {
-                    let reporter = Reporter::new(connection);
                     tasks.push(tokio::spawn(reporter.clone().run(
                         interval,
                         Arc::clone(&shared),
                         stopped,
                     )));
-                    report = Some(reporter);
                 }
+                report = Some(reporter);
             }
         }
         Ok(Client {
