@@ -201,3 +201,63 @@ impl FeatureProvider for RollgateProvider {
         self.resolve(structured)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "tests")]
+
+    use serde_json::json;
+
+    use super::*;
+
+    async fn provider() -> (RollgateProvider, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ruleset.json");
+        let ruleset = json!({
+            "environment": "production", "revision": 9,
+            "flags": [ { "key": "a", "variants": { "on": true, "off": false },
+                "environments": { "production": { "enabled": true, "off_variant": "off",
+                    "rules": [ { "conditions": [ { "attribute": "country", "op": "in", "values": ["NL"] } ],
+                                 "serve": { "variant": "on" } } ],
+                    "default": { "variant": "off" } } } } ],
+            "segments": []
+        });
+        std::fs::write(&path, ruleset.to_string()).unwrap();
+        let client = Client::builder("http://127.0.0.1:9", "k")
+            .offline(&path)
+            .build()
+            .await
+            .unwrap();
+        (RollgateProvider::new(client), dir)
+    }
+
+    #[tokio::test]
+    async fn resolutions_carry_variant_reason_metadata_and_openfeature_error_codes() {
+        let (provider, _dir) = provider().await;
+        assert_eq!(provider.status(), ProviderStatus::Ready);
+        let context = EvaluationContext::default()
+            .with_targeting_key("u1")
+            .with_custom_field("country", "NL");
+        let details = provider.resolve_bool_value("a", &context).await.unwrap();
+        assert!(details.value);
+        assert_eq!(details.variant.as_deref(), Some("on"));
+        assert_eq!(details.reason, Some(EvaluationReason::TargetingMatch));
+        let metadata = details.flag_metadata.unwrap();
+        assert!(metadata.values.contains_key("revision"));
+        let missing = provider
+            .resolve_bool_value("b", &context)
+            .await
+            .unwrap_err();
+        assert_eq!(missing.code, EvaluationErrorCode::FlagNotFound);
+        let wrong = provider
+            .resolve_string_value("a", &context)
+            .await
+            .unwrap_err();
+        assert_eq!(wrong.code, EvaluationErrorCode::TypeMismatch);
+        let not_object = provider
+            .resolve_struct_value("a", &context)
+            .await
+            .unwrap_err();
+        assert_eq!(not_object.code, EvaluationErrorCode::TypeMismatch);
+    }
+}
