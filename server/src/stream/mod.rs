@@ -37,7 +37,7 @@ use tokio::sync::watch;
 pub use fanout::{Flavor, Head};
 pub use subscription::Subscription;
 
-use self::fanout::{Channel, Delivery, Frame};
+use self::fanout::{Channel, Frame, Tally};
 use self::ruleset::RulesetBuilder;
 use crate::hub::Catalog;
 
@@ -171,7 +171,6 @@ impl Streams {
             keep
         });
         builders.retain(|environment, _| catalog.environments.contains_key(environment));
-        let mut delivered = Delivery::default();
         for environment in environments {
             if !catalog.environments.contains_key(environment) {
                 continue;
@@ -184,8 +183,12 @@ impl Streams {
             match channels.get(environment.as_str()) {
                 None => {
                     let head = Head::new(revision, builder.ruleset(revision));
-                    let channel =
-                        Channel::new(head, self.settings.history, self.settings.client_buffer);
+                    let channel = Channel::new(
+                        head,
+                        self.settings.history,
+                        self.settings.client_buffer,
+                        self.tally(),
+                    );
                     channels.insert(environment.as_str().into(), Arc::new(channel));
                 }
                 Some(_) if delta.is_empty() => {}
@@ -193,23 +196,20 @@ impl Streams {
                     let head = Head::new(revision, builder.ruleset(revision));
                     let change = frame::event("change", revision, &delta.to_json(revision));
                     let frame = Frame::change(revision, change, frame::refetch(revision));
-                    let outcome = channel.publish(head, Arc::new(frame));
-                    delivered.queued += outcome.queued;
-                    delivered.dropped += outcome.dropped;
+                    channel.publish(head, Arc::new(frame));
                 }
             }
         }
         if channels.len() != current.len() || channels.keys().any(|k| !current.contains_key(k)) {
             self.channels.store(Arc::new(channels));
         }
-        self.count(delivered, true);
     }
 
-    fn count(&self, delivery: Delivery, events: bool) {
-        if events {
-            self.metrics.events.inc_by(delivery.queued);
+    fn tally(&self) -> Tally {
+        Tally {
+            queued: self.metrics.events.clone(),
+            dropped: self.metrics.dropped.clone(),
         }
-        self.metrics.dropped.inc_by(delivery.dropped);
     }
 
     /// `environment`'s current ruleset.
@@ -264,7 +264,7 @@ impl Streams {
                 _ = shutdown.changed() => return,
             }
             for channel in self.channels.load().values() {
-                self.count(channel.heartbeat(&beat), false);
+                channel.heartbeat(&beat);
             }
         }
     }

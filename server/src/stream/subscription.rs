@@ -69,6 +69,8 @@ impl Drop for Lease {
 pub struct Subscription {
     initial: VecDeque<Bytes>,
     queue: mpsc::Receiver<Arc<Frame>>,
+    /// Change frames at or before this revision were already in the initial frames.
+    after: u64,
     flavor: Flavor,
     _lease: Lease,
 }
@@ -81,6 +83,7 @@ impl Subscription {
         Subscription {
             initial,
             queue: joined.queue,
+            after: joined.after,
             flavor,
             _lease: lease,
         }
@@ -94,9 +97,16 @@ impl Stream for Subscription {
         if let Some(first) = self.initial.pop_front() {
             return Poll::Ready(Some(Ok(first)));
         }
-        let flavor = self.flavor;
-        self.queue
-            .poll_recv(cx)
-            .map(|frame| frame.map(|f| Ok(f.bytes(flavor).clone())))
+        loop {
+            match self.queue.poll_recv(cx) {
+                Poll::Ready(Some(frame)) if frame.revision != 0 && frame.revision <= self.after => {
+                }
+                Poll::Ready(Some(frame)) => {
+                    return Poll::Ready(Some(Ok(frame.bytes(self.flavor).clone())));
+                }
+                Poll::Ready(None) => return Poll::Ready(None),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
     }
 }
