@@ -48,6 +48,9 @@ pub struct Propagation {
     pub p99: Duration,
     /// Slowest client.
     pub max: Duration,
+    /// Server CPU time (user + system) from the write until every client had it
+    /// (10 ms resolution).
+    pub server_cpu: Duration,
 }
 
 /// The measurements of a scenario.
@@ -120,6 +123,7 @@ pub async fn run(server: &Spawned, scenario: &Scenario) -> anyhow::Result<Report
 
     let mut changes = Vec::with_capacity(scenario.changes);
     for round in 1..=scenario.changes {
+        let cpu_before = server.cpu_time()?;
         let sent = Instant::now();
         let (write, new_version) = put_flag(server, "propagation", round, Some(version)).await?;
         version = new_version;
@@ -135,6 +139,7 @@ pub async fn run(server: &Spawned, scenario: &Scenario) -> anyhow::Result<Report
             revision = revision.max(got);
             latencies.push(at.saturating_duration_since(sent));
         }
+        let server_cpu = server.cpu_time()?.saturating_sub(cpu_before);
         latencies.sort();
         let at = |q: f64| {
             latencies[((latencies.len() as f64 * q).ceil() as usize).clamp(1, latencies.len()) - 1]
@@ -145,6 +150,7 @@ pub async fn run(server: &Spawned, scenario: &Scenario) -> anyhow::Result<Report
             p50: at(0.50),
             p99: at(0.99),
             max: at(1.0),
+            server_cpu,
         });
     }
     let (rss_streams_kib, rss_peak_kib) = server.memory_kib()?;

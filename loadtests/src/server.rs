@@ -88,6 +88,20 @@ impl Spawned {
         Ok((field("VmRSS:"), field("VmHWM:")))
     }
 
+    /// CPU time the process has used (user + system), from `/proc/<pid>/stat`.
+    pub fn cpu_time(&self) -> anyhow::Result<std::time::Duration> {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid()))?;
+        // Fields after the command name (which is in parentheses and may hold spaces).
+        let rest = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+        let fields: Vec<u64> = rest
+            .split_whitespace()
+            .filter_map(|f| f.parse().ok())
+            .collect();
+        // utime and stime are fields 14 and 15 of the line, 12 and 13 after `) S`.
+        let ticks = fields.get(10).copied().unwrap_or(0) + fields.get(11).copied().unwrap_or(0);
+        Ok(std::time::Duration::from_millis(ticks * 10))
+    }
+
     /// An admin request with a JSON body; returns status and body.
     pub async fn admin(
         &self,

@@ -55,13 +55,14 @@ async fn main() -> anyhow::Result<()> {
         let mib = |k: u64| format!("{:.1} MiB", k as f64 / 1024.0);
         for (i, change) in report.changes.iter().enumerate() {
             println!(
-                "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+                "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
                 report.clients,
                 i + 1,
                 ms(change.write),
                 ms(change.p50),
                 ms(change.p99),
                 ms(change.max),
+                ms(change.server_cpu),
                 ms(report.connect),
                 mib(report.rss_idle_kib),
                 mib(report.rss_streams_kib),
