@@ -3,13 +3,14 @@
 //!
 //! The hub calls [`Streams::publish`] with every catalog it publishes, before it
 //! acknowledges the revision, so a write whose `2xx` came back is already in the ruleset
-//! and queued to every stream. Per environment, publication
+//! and on its way to every stream. Per environment, publication
 //! - brings the [`ruleset::RulesetBuilder`] to the catalog (only changed documents are
 //!   serialized again) and gets the difference;
 //! - when the difference is empty (another environment's config, a token, a release …)
 //!   does nothing more: those clients are not woken;
 //! - otherwise moves the [`fanout::Head`] to the catalog's revision and queues one
-//!   [`fanout::Frame`] — the SSE bytes built once — to every subscriber.
+//!   [`fanout::Frame`] — the SSE bytes built once — to every subscriber (through one
+//!   relay task per worker thread, see [`fanout`]).
 //!
 //! Event ids are store revisions; a client that reconnects with `Last-Event-ID` gets the
 //! events it missed from the channel's history, or the full ruleset when the history no
