@@ -89,4 +89,6 @@ async fn the_sdk_serves_while_the_server_is_down_and_catches_up_after_a_restart(
     );
     assert_eq!(client.status(), Status::Ready);
     client.close().await.unwrap();
+    drop(restarted.kill().await);
+    std::fs::remove_dir_all(&data).unwrap();
 }
