@@ -116,8 +116,9 @@ pub fn start(
             })
             .configure(documents::configure)
             .configure(access::configure)
-            .configure(ofrep::configure)
+            // Before OFREP: its catch-all answers every other path under /ofrep/.
             .configure(sdk::configure)
+            .configure(ofrep::configure)
             .configure(health::configure)
             .configure(openapi::configure)
             .configure(releases::configure)
