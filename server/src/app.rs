@@ -17,6 +17,7 @@ use crate::metrics::Metrics;
 use crate::state::App;
 use crate::store::embedded::{EmbeddedOptions, EmbeddedStore};
 use crate::store::{Store, StoreError};
+use crate::stream::{StreamOptions, Streams};
 use crate::wake::Wake;
 
 /// Why the server could not start or stopped with an error.
@@ -69,7 +70,18 @@ pub async fn run(
     };
     let metrics = Metrics::new()?;
     let tokens = Arc::new(TokenIndex::default());
-    let hub = Arc::new(Hub::new(Arc::clone(&tokens), metrics.clone()));
+    let streams = Arc::new(Streams::new(StreamOptions {
+        heartbeat_interval: settings.stream.heartbeat_interval,
+        client_buffer: settings.stream.client_buffer,
+        history: settings.stream.history,
+        max_streams_per_key: settings.limits.max_streams_per_sdk_key,
+    }));
+    streams.register(metrics.registry())?;
+    let hub = Arc::new(Hub::with_streams(
+        Arc::clone(&tokens),
+        metrics.clone(),
+        Arc::clone(&streams),
+    ));
 
     let demo = seed::prepare(
         store.as_ref(),
@@ -84,7 +96,12 @@ pub async fn run(
     let (stop_tasks, tasks_stopped) = watch::channel(false);
     let follower = {
         let (hub, store) = (Arc::clone(&hub), Arc::clone(&store));
-        actix_rt::spawn(async move { hub.follow(store.as_ref(), feed, tasks_stopped).await })
+        let stopped = tasks_stopped.clone();
+        actix_rt::spawn(async move { hub.follow(store.as_ref(), feed, stopped).await })
+    };
+    let heartbeats = {
+        let streams = Arc::clone(&streams);
+        actix_rt::spawn(async move { streams.run_heartbeats(tasks_stopped).await })
     };
 
     let workers = match settings.workers {
@@ -118,12 +135,15 @@ pub async fn run(
     on_ready(demo);
     shutdown.await;
     tracing::info!("shutting down: finishing in-flight requests");
+    // Event streams never end by themselves: end them so the drain does not wait for them.
+    streams.close();
     let served = http.stop().await;
     let _ = stop_tasks.send(true);
     let _ = follower.await;
     let _ = scheduler.await;
     let _ = sender.await;
     let _ = controller.await;
+    let _ = heartbeats.await;
     tracing::info!("stopped");
     served.map_err(RunError::Http)
 }

@@ -50,6 +50,8 @@ pub struct Settings {
     pub controller: ControllerSettings,
     /// Test-only switches; all off by default.
     pub testing: TestingSettings,
+    /// SDK streams.
+    pub stream: StreamSettings,
 }
 
 impl Default for Settings {
@@ -69,6 +71,7 @@ impl Default for Settings {
             webhooks: WebhookSettings::default(),
             controller: ControllerSettings::default(),
             testing: TestingSettings::default(),
+            stream: StreamSettings::default(),
         }
     }
 }
@@ -176,6 +179,8 @@ pub struct Limits {
     pub max_context_bytes: usize,
     /// OFREP requests per second allowed per SDK key; 0 for no limit (429 above).
     pub ofrep_requests_per_second: u32,
+    /// Event streams (SDK and OFREP) one SDK key may hold open at once (429 above).
+    pub max_streams_per_sdk_key: usize,
 }
 
 impl Default for Limits {
@@ -184,6 +189,7 @@ impl Default for Limits {
             max_body_bytes: 1 << 20,
             max_context_bytes: 64 << 10,
             ofrep_requests_per_second: 0,
+            max_streams_per_sdk_key: 1000,
         }
     }
 }
@@ -200,6 +206,29 @@ impl Default for StoreSettings {
     fn default() -> StoreSettings {
         StoreSettings {
             change_retention: 100_000,
+        }
+    }
+}
+
+/// SDK streams (`GET /sdk/v1/stream`, the OFREP event stream).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StreamSettings {
+    /// Time between heartbeat comments on every open stream.
+    #[serde(deserialize_with = "duration")]
+    pub heartbeat_interval: Duration,
+    /// Events queued per client before it counts as too slow and is dropped.
+    pub client_buffer: usize,
+    /// Change events kept per environment for clients that resume with `Last-Event-ID`.
+    pub history: usize,
+}
+
+impl Default for StreamSettings {
+    fn default() -> StreamSettings {
+        StreamSettings {
+            heartbeat_interval: Duration::from_secs(15),
+            client_buffer: 64,
+            history: 1024,
         }
     }
 }
@@ -378,10 +407,36 @@ impl Settings {
                 "must be between 100 milliseconds and 5 minutes".to_owned(),
             );
         }
-        if let Some(token) = &self.admin_token
-            && token.expose().len() < 16
+        if self.limits.max_streams_per_sdk_key == 0 {
+            return range(
+                "limits.max_streams_per_sdk_key",
+                "must allow at least one stream".to_owned(),
+            );
+        }
+        if !(Duration::from_millis(10)..=Duration::from_secs(3600))
+            .contains(&self.stream.heartbeat_interval)
         {
-            return range("admin_token", "must be at least 16 characters".to_owned());
+            return range(
+                "stream.heartbeat_interval",
+                "must be between 10ms and 1h".to_owned(),
+            );
+        }
+        if !(1..=65_536).contains(&self.stream.client_buffer) {
+            return range(
+                "stream.client_buffer",
+                "must be between 1 and 65536 events".to_owned(),
+            );
+        }
+        if self.stream.history > 1_000_000 {
+            return range(
+                "stream.history",
+                "must be at most 1000000 events".to_owned(),
+            );
+        }
+        if let Some(token) = &self.admin_token {
+            if token.expose().len() < 16 {
+                return range("admin_token", "must be at least 16 characters".to_owned());
+            }
         }
         Ok(())
     }
@@ -542,6 +597,11 @@ mod tests {
             "max_body_bytes",
             "max_context_bytes",
             "ofrep_requests_per_second",
+            "max_streams_per_sdk_key",
+            "[stream]",
+            "heartbeat_interval",
+            "client_buffer",
+            "history",
             "[store]",
             "change_retention",
             "[webhooks]",

@@ -17,5 +17,6 @@ pub mod releases;
 pub mod scheduler;
 pub mod state;
 pub mod store;
+pub mod stream;
 pub mod wake;
 pub mod webhooks;

@@ -81,6 +81,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
     };
     let settings = Settings::load(args.config.as_deref(), std::env::vars(), &overrides)?;
     init_logging(settings.log.format, &settings.log.level)?;
+    raise_open_files_limit();
     let listener = TcpListener::bind(settings.bind)
         .with_context(|| format!("cannot listen on {}", settings.bind))?;
     listener.set_nonblocking(true)?;
@@ -132,4 +133,13 @@ fn init_logging(format: LogFormat, level: &str) -> anyhow::Result<()> {
         LogFormat::Text => builder.init(),
     }
     Ok(())
+}
+
+/// Every SDK stream holds a socket open: raise the soft limit on open files to the hard
+/// limit, so thousands of streams do not run out of descriptors.
+fn raise_open_files_limit() {
+    match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(limit) => tracing::debug!(limit, "open files limit"),
+        Err(error) => tracing::warn!(%error, "could not raise the open files limit"),
+    }
 }

@@ -28,6 +28,11 @@ impl Principal {
         format!("{} ({})", self.0.name, self.0.id)
     }
 
+    /// The verified token's record.
+    pub fn record(&self) -> &TokenRecord {
+        &self.0
+    }
+
     /// The token id.
     pub fn id(&self) -> &str {
         &self.0.id

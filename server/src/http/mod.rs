@@ -11,6 +11,7 @@ pub mod openapi;
 pub mod problem;
 mod rate;
 mod releases;
+mod sdk;
 mod testing;
 mod webhooks;
 
@@ -116,6 +117,7 @@ pub fn start(
             .configure(documents::configure)
             .configure(access::configure)
             .configure(ofrep::configure)
+            .configure(sdk::configure)
             .configure(health::configure)
             .configure(openapi::configure)
             .configure(releases::configure)

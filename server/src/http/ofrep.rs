@@ -21,6 +21,7 @@ use serde::{Serialize, Serializer};
 use serde_json::Value;
 
 use super::rate::RateLimiter;
+use crate::auth::Principal;
 use crate::hub::Served;
 use crate::state::App;
 
@@ -131,12 +132,12 @@ struct FailureBody<'a> {
     details: &'a str,
 }
 
-/// The environment's snapshot for the SDK key in `headers`.
+/// The environment's snapshot for the SDK key in `headers`, and the key.
 fn snapshot_for(
     app: &App,
     headers: &HeaderMap,
     limiter: &RateLimiter,
-) -> Result<Arc<Served>, Failure> {
+) -> Result<(Arc<Served>, Principal), Failure> {
     let header = headers
         .get(header::AUTHORIZATION)
         .map(|v| v.to_str().unwrap_or(""));
@@ -160,13 +161,14 @@ fn snapshot_for(
         failure.retry_after = Some(retry_after);
         return Err(failure);
     }
-    app.hub.snapshot(environment).ok_or_else(|| {
+    let served = app.hub.snapshot(environment).ok_or_else(|| {
         Failure::new(
             StatusCode::FORBIDDEN,
             "GENERAL",
             format!("environment {environment:?} of this SDK key no longer exists"),
         )
-    })
+    })?;
+    Ok((served, principal))
 }
 
 /// How much more of an oversized body is read (and dropped) before the `413` goes out:
@@ -329,7 +331,7 @@ pub async fn evaluate_flag(
     payload: web::Payload,
 ) -> HttpResponse {
     let served = match snapshot_for(&app, req.headers(), &limiter) {
-        Ok(served) => served,
+        Ok((served, _)) => served,
         Err(failure) => return failure.respond(Some(&key)),
     };
     let context = match read_context(payload, app.settings.limits.max_context_bytes).await {
@@ -352,6 +354,7 @@ pub async fn evaluate_flag(
 struct Bulk<'a> {
     served: &'a Served,
     context: &'a Context,
+    event_stream: Option<String>,
 }
 
 impl Serialize for Bulk<'_> {
@@ -372,10 +375,47 @@ impl Serialize for Bulk<'_> {
                 seq.end()
             }
         }
-        let mut s = serializer.serialize_struct("Bulk", 1)?;
+        let mut s = serializer.serialize_struct("Bulk", 2)?;
         s.serialize_field("flags", &Flags(self))?;
+        if let Some(url) = &self.event_stream {
+            s.serialize_field(
+                "eventStreams",
+                &[EventStream {
+                    kind: "sse",
+                    url,
+                    inactivity_delay_sec: 120,
+                }],
+            )?;
+        }
         s.end()
     }
+}
+
+/// An entry of the bulk response's `eventStreams` (OFREP ADR 0008).
+#[derive(Serialize)]
+struct EventStream<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    url: &'a str,
+    #[serde(rename = "inactivityDelaySec")]
+    inactivity_delay_sec: u32,
+}
+
+/// Where web clients get change notifications: the OFREP event stream on the address the
+/// client used (`Forwarded` / `X-Forwarded-*` honoured), authenticated by the key's
+/// stream credential because `EventSource` cannot send an `Authorization` header.
+fn event_stream_url(req: &HttpRequest, principal: &Principal) -> Option<String> {
+    let token = app_credential(principal)?;
+    let info = req.connection_info();
+    Some(format!(
+        "{}://{}/ofrep/v1/event-stream?token={token}",
+        info.scheme(),
+        info.host()
+    ))
+}
+
+fn app_credential(principal: &Principal) -> Option<String> {
+    crate::stream::credential::issue(principal.record())
 }
 
 /// The bulk ETag: the snapshot's revision and a hash of the request body (the context).
@@ -385,7 +425,7 @@ fn bulk_etag(revision: u64, body: &[u8]) -> String {
     format!("\"{revision}-{:016x}\"", hasher.finish())
 }
 
-fn none_match(headers: &HeaderMap, etag: &str) -> bool {
+pub(super) fn none_match(headers: &HeaderMap, etag: &str) -> bool {
     headers
         .get_all(header::IF_NONE_MATCH)
         .filter_map(|v| v.to_str().ok())
@@ -409,8 +449,8 @@ pub async fn evaluate_flags(
     req: HttpRequest,
     payload: web::Payload,
 ) -> HttpResponse {
-    let served = match snapshot_for(&app, req.headers(), &limiter) {
-        Ok(served) => served,
+    let (served, principal) = match snapshot_for(&app, req.headers(), &limiter) {
+        Ok(found) => found,
         Err(failure) => return failure.respond(None),
     };
     let (context, body) = match read_context(payload, app.settings.limits.max_context_bytes).await {
@@ -437,6 +477,7 @@ pub async fn evaluate_flags(
     match serde_json::to_vec(&Bulk {
         served: &served,
         context: &context,
+        event_stream: event_stream_url(&req, &principal),
     }) {
         Ok(body) => HttpResponse::Ok()
             .insert_header((header::ETAG, etag))

@@ -7,7 +7,7 @@ use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, Schema, SchemaFormat, 
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{access, documents, health, ofrep, releases, testing, webhooks};
+use super::{access, documents, health, ofrep, releases, sdk, testing, webhooks};
 
 /// The whole API.
 #[derive(OpenApi)]
@@ -19,7 +19,8 @@ use super::{access, documents, health, ofrep, releases, testing, webhooks};
         documents::list_segments, documents::get_segment, documents::put_segment, documents::delete_segment,
         documents::list_environments, documents::get_environment, documents::put_environment, documents::delete_environment,
         access::create_token, access::list_tokens, access::get_token, access::revoke_token, access::list_audit,
-        ofrep::evaluate_flag, ofrep::evaluate_flags, ofrep::configuration,
+        ofrep::evaluate_flag, ofrep::evaluate_flags, ofrep::configuration, sdk::event_stream,
+        sdk::ruleset, sdk::stream, sdk::report_exposures,
         health::healthz, health::readyz, health::metrics, openapi_json,
         releases::list_releases, releases::create_release, releases::get_release, releases::replace_release,
         releases::act, releases::set_percent, releases::check_item, releases::log_incident,
@@ -35,6 +36,7 @@ use super::{access, documents, health, ofrep, releases, testing, webhooks};
         (name = "tokens", description = "SDK keys and admin tokens"),
         (name = "audit", description = "Who changed what, when"),
         (name = "ofrep", description = "OpenFeature Remote Evaluation Protocol"),
+        (name = "sdk", description = "SDK sync: ruleset, change stream, exposures"),
         (name = "operations", description = "Health, readiness, metrics"),
         (name = "releases", description = "Release plans, approvals and the manual control of rollouts"),
         (name = "webhooks", description = "Subscriptions to release events and their delivery log"),
