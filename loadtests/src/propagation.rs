@@ -175,7 +175,7 @@ async fn put_flag(
     round: usize,
     version: Option<u64>,
 ) -> anyhow::Result<(Duration, u64)> {
-    let variant = if round % 2 == 0 { "off" } else { "on" };
+    let variant = if round.is_multiple_of(2) { "off" } else { "on" };
     let doc = json!({
         "key": key, "variants": { "on": true, "off": false },
         "environments": { "production": { "enabled": true, "off_variant": "off", "default": { "variant": variant } } }

@@ -433,10 +433,10 @@ impl Settings {
                 "must be at most 1000000 events".to_owned(),
             );
         }
-        if let Some(token) = &self.admin_token {
-            if token.expose().len() < 16 {
-                return range("admin_token", "must be at least 16 characters".to_owned());
-            }
+        if let Some(token) = &self.admin_token
+            && token.expose().len() < 16
+        {
+            return range("admin_token", "must be at least 16 characters".to_owned());
         }
         Ok(())
     }

@@ -1,6 +1,9 @@
 //! The rollback record: after a rollback's write is served, a `rollback_propagated`
 //! event says which store revision put the flags back to control, when it was written
-//! and served, and how many connected SDK streams had received it.
+//! and served, and how many connected SDK streams had received it (had the change
+//! written to their connection) — waiting at most [`STREAM_WAIT`] for them.
+
+use std::time::Duration;
 
 use serde_json::json;
 
@@ -8,6 +11,10 @@ use super::{Actor, EventKind, Guarded, Release, Saved, Stored, TimelineEvent, sa
 use crate::admin::WithVersion;
 use crate::state::App;
 use crate::store::Check;
+
+/// Longest wait for the connected SDK streams to be handed the rollback (the target for
+/// a rollback reaching everyone is one second).
+pub const STREAM_WAIT: Duration = Duration::from_secs(1);
 
 /// Appends the record to the rolled-back release. The rollback itself is done either
 /// way: if the record cannot be written (the release changed in between, the lease was
@@ -19,6 +26,15 @@ pub(super) async fn record(
     checks: Vec<Check>,
 ) -> WithVersion<Release> {
     let served_at = app.clock.now();
+    let environment = &saved.release.doc.plan.environment;
+    let streams = app.hub.streams();
+    let deadline = tokio::time::Instant::now() + STREAM_WAIT;
+    let started = tokio::time::Instant::now();
+    let mut delivered = streams.delivered(environment, saved.revision);
+    while delivered.received < delivered.connected && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        delivered = streams.delivered(environment, saved.revision);
+    }
     let stored = Stored {
         release: saved.release.doc.clone(),
         version: saved.release.version,
@@ -31,7 +47,8 @@ pub(super) async fn record(
             "revision": saved.revision,
             "written_at": rfc3339(saved.at),
             "served_at": rfc3339(served_at),
-            "sdk_streams": serde_json::Value::Null,
+            "sdk_streams": delivered,
+            "streams_waited_ms": started.elapsed().as_millis() as u64,
         })),
         ..TimelineEvent::new(served_at, EventKind::RollbackPropagated, actor)
     });

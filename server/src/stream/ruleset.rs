@@ -122,10 +122,10 @@ impl RulesetBuilder {
         });
         delta.deleted_segments = deleted;
         for (key, cached) in &segments {
-            if cached.bytes != self.segments.get(key).and_then(|c| c.bytes.clone()) {
-                if let Some(now) = &cached.bytes {
-                    delta.segments.push(now.clone());
-                }
+            if cached.bytes != self.segments.get(key).and_then(|c| c.bytes.clone())
+                && let Some(now) = &cached.bytes
+            {
+                delta.segments.push(now.clone());
             }
         }
         self.flags = flags;
