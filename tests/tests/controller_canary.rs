@@ -138,9 +138,10 @@ async fn errors_in_the_treatment_roll_the_release_back_and_everyone_gets_control
         })
         .await;
     stack.app.faults(0.5, 0).await;
+    // Rolled back, and the rollback record written after the write was served.
     let release = stack
         .until(&id, "rolled back", Duration::from_secs(60), |r| {
-            r["state"] == "rolled_back"
+            r["state"] == "rolled_back" && !of_kind(r, "rollback_propagated").is_empty()
         })
         .await;
 

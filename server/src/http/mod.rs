@@ -116,8 +116,10 @@ pub fn start(
             })
             .configure(documents::configure)
             .configure(access::configure)
-            .configure(ofrep::configure)
+            // Before OFREP's catch-all `/ofrep/{tail}`: the SDK routes include
+            // `/ofrep/v1/event-stream`.
             .configure(sdk::configure)
+            .configure(ofrep::configure)
             .configure(health::configure)
             .configure(openapi::configure)
             .configure(releases::configure)
