@@ -191,6 +191,8 @@ async fn main() -> std::io::Result<()> {
             .route("/health", web::get().to(health))
     })
     .workers(2)
+    // The generator keeps connections busy: do not wait long for them on shutdown.
+    .shutdown_timeout(2)
     .listen(listener)?
     .run();
     println!("demo app listening on http://{address}");

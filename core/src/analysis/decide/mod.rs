@@ -35,6 +35,12 @@ use crate::analysis::{
 use crate::release::validate::EVERYONE;
 use crate::release::{OnNoData, Percent, ReleasePlan, Strategy};
 
+/// How late exposures may reach Prometheus after the evaluation that made them: SDKs
+/// report them in batches (every minute by default) and Prometheus scrapes on its own
+/// interval. The split is judged only once the window, moved back by this much, lies
+/// inside the stage — before, it would hold the previous percentage's exposures.
+pub const EXPOSURE_LAG_MILLIS: u64 = 60_000;
+
 /// What the controller does after an interval.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "decision", content = "reason")]
@@ -176,8 +182,9 @@ struct Interval {
     credit: u64,
     /// The share of a window's counts that belongs to this interval.
     scale: f64,
-    /// Does the window lie entirely inside the episode?
-    window_inside: bool,
+    /// Have the stage's exposures settled: does the window lie inside the episode, late
+    /// reports included?
+    split_settled: bool,
     /// Set when the interval counts as bake time.
     baked: Option<u64>,
 }
@@ -191,7 +198,7 @@ impl Interval {
         Interval {
             credit: elapsed.min(interval),
             scale: (interval as f64 / window.max(1) as f64).min(1.0),
-            window_inside: millis(now - progress.since) >= window,
+            split_settled: millis(now - progress.since) >= window + EXPOSURE_LAG_MILLIS,
             baked: None,
         }
     }
@@ -284,7 +291,7 @@ fn judge(
     // 1c. Data quality: the split itself.
     if let Some(exposures) = &observations.exposures
         && has_split(standing)
-        && interval.window_inside
+        && interval.split_settled
     {
         let count = |q: &QueryRecord| match q.outcome {
             QueryOutcome::Value { value } if value.is_finite() && value > 0.0 => value.min(1e15),
