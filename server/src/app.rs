@@ -127,6 +127,10 @@ pub async fn run(
         Arc::clone(&app),
         stop_tasks.subscribe(),
     ));
+    let controller = actix_rt::spawn(crate::controller::run_controller(
+        Arc::clone(&app),
+        stop_tasks.subscribe(),
+    ));
     let http = crate::http::start(app, listener, workers, shutdown_timeout)?;
     on_ready(demo);
     shutdown.await;
@@ -138,6 +142,7 @@ pub async fn run(
     let _ = follower.await;
     let _ = scheduler.await;
     let _ = sender.await;
+    let _ = controller.await;
     let _ = heartbeats.await;
     tracing::info!("stopped");
     served.map_err(RunError::Http)

@@ -46,6 +46,8 @@ pub struct Settings {
     pub store: StoreSettings,
     /// Outgoing webhook deliveries.
     pub webhooks: WebhookSettings,
+    /// The canary controller.
+    pub controller: ControllerSettings,
     /// Test-only switches; all off by default.
     pub testing: TestingSettings,
     /// SDK streams.
@@ -67,6 +69,7 @@ impl Default for Settings {
             limits: Limits::default(),
             store: StoreSettings::default(),
             webhooks: WebhookSettings::default(),
+            controller: ControllerSettings::default(),
             testing: TestingSettings::default(),
             stream: StreamSettings::default(),
         }
@@ -97,6 +100,32 @@ impl Default for WebhookSettings {
             retry_initial: Duration::from_secs(1),
             retry_max: Duration::from_secs(300),
             max_attempts: 8,
+        }
+    }
+}
+
+/// The canary controller.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ControllerSettings {
+    /// Whether this replica runs the controller at all (one replica decides at a time
+    /// either way).
+    pub enabled: bool,
+    /// How long the controller's lease lasts without renewal; the holder renews it every
+    /// third of that and stops deciding after two thirds without a renewal.
+    #[serde(deserialize_with = "duration")]
+    pub lease_ttl: Duration,
+    /// How long one Prometheus query may take before it counts as a query error.
+    #[serde(deserialize_with = "duration")]
+    pub query_timeout: Duration,
+}
+
+impl Default for ControllerSettings {
+    fn default() -> ControllerSettings {
+        ControllerSettings {
+            enabled: true,
+            lease_ttl: Duration::from_secs(15),
+            query_timeout: Duration::from_secs(5),
         }
     }
 }
@@ -362,6 +391,22 @@ impl Settings {
         if self.webhooks.timeout.is_zero() {
             return range("webhooks.timeout", "must be above zero".to_owned());
         }
+        if !(Duration::from_secs(3)..=Duration::from_secs(3600))
+            .contains(&self.controller.lease_ttl)
+        {
+            return range(
+                "controller.lease_ttl",
+                "must be between 3 seconds and one hour".to_owned(),
+            );
+        }
+        if !(Duration::from_millis(100)..=Duration::from_secs(300))
+            .contains(&self.controller.query_timeout)
+        {
+            return range(
+                "controller.query_timeout",
+                "must be between 100 milliseconds and 5 minutes".to_owned(),
+            );
+        }
         if self.limits.max_streams_per_sdk_key == 0 {
             return range(
                 "limits.max_streams_per_sdk_key",
@@ -564,6 +609,10 @@ mod tests {
             "retry_initial",
             "retry_max",
             "max_attempts",
+            "[controller]",
+            "enabled",
+            "lease_ttl",
+            "query_timeout",
             "[testing]",
             "manual_clock_start",
         ] {

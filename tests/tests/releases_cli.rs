@@ -167,10 +167,13 @@ async fn a_release_manager_drives_a_release_from_the_terminal() {
     assert!(rolled.contains("rolled_back"), "{rolled}");
     let json: Value =
         serde_json::from_str(&ok(&desk, m, &["release", "show", &id, "--json"]).await).unwrap();
-    assert_eq!(
-        json["timeline"].as_array().unwrap().last().unwrap()["comment"],
-        "checkout errors"
-    );
+    let rolled_back = json["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .rfind(|e| e["event"] == "rolled_back")
+        .unwrap();
+    assert_eq!(rolled_back["comment"], "checkout errors");
 
     let set = ok(
         &desk,

@@ -301,14 +301,19 @@ async fn a_release_is_paused_resumed_and_rolled_back_to_control_in_one_write() {
         "one atomic write for every flag"
     );
     let release = desk.release(&id).await;
-    let last = release["timeline"]
-        .as_array()
-        .unwrap()
-        .last()
-        .unwrap()
-        .clone();
-    assert_eq!(last["event"], "rolled_back");
-    assert_eq!(last["comment"], "error rate up in checkout");
+    let timeline = release["timeline"].as_array().unwrap();
+    let [.., rolled_back, propagated] = timeline.as_slice() else {
+        panic!("a short timeline: {timeline:?}");
+    };
+    assert_eq!(rolled_back["event"], "rolled_back");
+    assert_eq!(rolled_back["comment"], "error rate up in checkout");
+    // The rollback record: which write, when, and how far it reached.
+    assert_eq!(propagated["event"], "rollback_propagated");
+    let record = &propagated["details"];
+    assert_eq!(record["revision"], rollback[0]["revision"], "{record}");
+    assert_eq!(record["written_at"], rollback[0]["at"], "{record}");
+    assert!(record["served_at"].is_string(), "{record}");
+    assert!(record["sdk_streams"]["connected"].is_u64(), "{record}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -16,14 +16,17 @@
 //!
 //! All state is plain data updated by `observe` (serializable, so a release carries its
 //! tests from one interval to the next); nothing here reads a clock or draws a random
-//! number. [`AnalysisRecord`] is what each interval leaves on the release's timeline.
+//! number. [`decide`] turns one interval's query results into the controller's decision;
+//! [`AnalysisRecord`] is what each interval leaves on the release's timeline.
 
 mod counts;
+pub mod decide;
 mod means;
 mod ratio;
 mod record;
 
 pub use counts::CountTest;
+pub use decide::{Decision, Observations, Progress, Standing, decide};
 pub use means::MeanTest;
 pub use ratio::SampleRatioTest;
 pub use record::{

@@ -184,4 +184,7 @@ pub struct ExposureRecord {
     pub statistic: f64,
     /// Whether the split is judged broken.
     pub mismatch: bool,
+    /// The exposure queries as sent (`role` is `exposures`), and what they gave.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub queries: Vec<QueryRecord>,
 }

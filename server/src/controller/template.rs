@@ -59,6 +59,13 @@ pub fn render(template: &str, values: &Placeholders<'_>) -> Result<String, Templ
     Ok(out)
 }
 
+/// A value escaped for a PromQL double-quoted string.
+pub fn escape(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    escape_into(&mut out, value);
+    out
+}
+
 /// Escapes a value for a PromQL double-quoted string (label matcher values).
 fn escape_into(out: &mut String, value: &str) {
     for c in value.chars() {

@@ -109,6 +109,7 @@ pub async fn move_clock(
     }
     let now = app.clock.now();
     app.wake.scheduler.notify_one();
+    app.wake.controller.notify_one();
     if tokio::time::timeout(CATCH_UP, app.wake.until_scheduled(now))
         .await
         .is_err()

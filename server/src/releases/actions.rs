@@ -8,6 +8,7 @@
 //! flags driven by another release; percentages never go down (roll back instead).
 
 use rollgate_core::FieldError;
+use rollgate_core::analysis::Progress;
 use rollgate_core::release::{
     Percent, Position, ReleaseState, Step, Strategy, transition, validate_plan,
 };
@@ -16,13 +17,13 @@ use serde_json::json;
 use super::bodies::{self, ActionRequest, ChecklistRequest, IncidentRequest, PercentRequest};
 use super::rollout::{CurrentFlags, Target, conflict_from, flag_writes};
 use super::{
-    Actor, Approval, Documents, EventKind, Release, TimelineEvent, check_if_match, conflict,
-    flags_in_other_releases, load, save,
+    Actor, Approval, Documents, EventKind, Guarded, Release, TimelineEvent, check_if_match,
+    conflict, flags_in_other_releases, load, propagation, save, save_guarded,
 };
 use crate::admin::{IfMatch, ServiceError, WithVersion};
 use crate::auth::{AuthError, Principal, Role, require_role};
 use crate::state::App;
-use crate::store::Write;
+use crate::store::{Check, Write};
 
 /// The actions of `POST /api/v1/releases/{id}/{action}`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -100,6 +101,41 @@ pub async fn run(
     action: Action,
     request: ActionRequest,
     if_match: Option<IfMatch>,
+) -> Result<WithVersion<Release>, ServiceError> {
+    run_with(
+        app,
+        actor,
+        id,
+        action,
+        request,
+        if_match,
+        Automation::default(),
+    )
+    .await
+}
+
+/// What the canary controller adds to an action it takes: the fence on its lease, the
+/// analysis progress to keep, and the record that justified the action (put on the
+/// action's event).
+#[derive(Clone, Debug, Default)]
+pub struct Automation {
+    /// Conditions the write must meet (the lease at the version held).
+    pub checks: Vec<Check>,
+    /// The analysis progress to store with the release.
+    pub progress: Option<Progress>,
+    /// The analysis record, as JSON.
+    pub analysis: Option<serde_json::Value>,
+}
+
+/// [`run`] with what an automatic action adds.
+pub async fn run_with(
+    app: &App,
+    actor: &Actor,
+    id: &str,
+    action: Action,
+    request: ActionRequest,
+    if_match: Option<IfMatch>,
+    automation: Automation,
 ) -> Result<WithVersion<Release>, ServiceError> {
     bodies::text("comment", request.comment.as_deref())?;
     let stored = load(app, id).await?;
@@ -263,8 +299,80 @@ pub async fn run(
             });
         }
     }
+    if let Some(progress) = automation.progress {
+        next.analysis_progress = Some(progress);
+    }
+    if let Some(analysis) = automation.analysis
+        && next.timeline.len() > current.timeline.len()
+        && let Some(event) = next.timeline.last_mut()
+    {
+        event.analysis = Some(analysis);
+    }
     let name = format!("release.{}", action.as_str());
-    save(app, actor, &name, Some(&stored), next, flags, if_match).await
+    let guarded = Guarded {
+        checks: automation.checks.clone(),
+        audited: true,
+    };
+    let saved = save_guarded(
+        app,
+        actor,
+        &name,
+        Some(&stored),
+        next,
+        flags,
+        if_match,
+        guarded,
+    )
+    .await?;
+    if action == Action::Rollback {
+        return Ok(propagation::record(app, actor, saved, automation.checks).await);
+    }
+    Ok(saved.release)
+}
+
+/// Records an analysis that held the stage: an `analysis` event with the record, and
+/// the progress — only if the release is still at `version` (a person's action in
+/// between wins) and the write meets `automation.checks`. Not audited: the timeline is
+/// the record.
+pub async fn record_analysis(
+    app: &App,
+    actor: &Actor,
+    id: &str,
+    version: u64,
+    reason: String,
+    automation: Automation,
+) -> Result<WithVersion<Release>, ServiceError> {
+    let if_match = Some(IfMatch::Version(version));
+    let stored = load(app, id).await?;
+    check_if_match(&stored, if_match)?;
+    let now = app.clock.now();
+    let mut next = stored.release.clone();
+    next.timeline.push(TimelineEvent {
+        stage: next.current_stage,
+        percent: next.position().map(|p| p.percent),
+        comment: Some(reason),
+        analysis: automation.analysis,
+        ..TimelineEvent::new(now, EventKind::Analysis, actor)
+    });
+    if let Some(progress) = automation.progress {
+        next.analysis_progress = Some(progress);
+    }
+    let guarded = Guarded {
+        checks: automation.checks,
+        audited: false,
+    };
+    save_guarded(
+        app,
+        actor,
+        "release.analysis",
+        Some(&stored),
+        next,
+        Vec::new(),
+        if_match,
+        guarded,
+    )
+    .await
+    .map(|saved| saved.release)
 }
 
 /// Sets the percentage of the current stage's audience (never lower than it is).

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use rollgate_core::analysis::Progress;
 use rollgate_core::model::FlagConfig;
 use rollgate_core::release::{Percent, Position, ReleasePlan, ReleaseState};
 use serde::{Deserialize, Serialize};
@@ -52,6 +53,12 @@ pub struct Release {
     /// Everything that happened, oldest first.
     #[serde(default)]
     pub timeline: Vec<TimelineEvent>,
+    /// What the canary controller carries from one analysis to the next (bake time
+    /// with data, errors and breaches in a row, the tests' state); kept here so that any
+    /// replica continues where the last one left off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub analysis_progress: Option<Progress>,
 }
 
 impl Release {
@@ -179,11 +186,17 @@ pub enum EventKind {
     ChecklistUpdated,
     /// An incident was logged.
     Incident,
+    /// The canary controller analysed the running stage and held it (the record is in
+    /// `analysis`; analyses that led to an action are on that action's event).
+    Analysis,
+    /// A rollback was served: the revision of its write, when it was written and
+    /// served, and how many connected SDK streams had received it.
+    RollbackPropagated,
 }
 
 impl EventKind {
     /// Every kind.
-    pub const ALL: [EventKind; 18] = [
+    pub const ALL: [EventKind; 20] = [
         EventKind::Created,
         EventKind::Revised,
         EventKind::ApprovalsReset,
@@ -202,6 +215,8 @@ impl EventKind {
         EventKind::Cancelled,
         EventKind::ChecklistUpdated,
         EventKind::Incident,
+        EventKind::Analysis,
+        EventKind::RollbackPropagated,
     ];
 
     /// The kind's name on the wire.
@@ -225,6 +240,8 @@ impl EventKind {
             EventKind::Cancelled => "cancelled",
             EventKind::ChecklistUpdated => "checklist_updated",
             EventKind::Incident => "incident",
+            EventKind::Analysis => "analysis",
+            EventKind::RollbackPropagated => "rollback_propagated",
         }
     }
 

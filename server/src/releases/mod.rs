@@ -12,13 +12,16 @@
 pub mod actions;
 mod bodies;
 mod document;
+mod propagation;
 mod rollout;
 
 use rollgate_core::release::{PlanCatalog, ReleasePlan, ReleaseState, validate_plan};
 use rollgate_core::validate::parse;
 use rollgate_core::{FieldError, model::Flag};
 
-pub use actions::{Action, act, check_item, log_incident, run, set_percent};
+pub use actions::{
+    Action, Automation, act, check_item, log_incident, record_analysis, run, run_with, set_percent,
+};
 pub use bodies::{ActionRequest, ChecklistRequest, IncidentRequest, PercentRequest};
 pub use document::{Actor, Approval, EventKind, Release, TimelineEvent};
 pub use rollout::{CurrentFlags, Target, flag_writes};
@@ -27,7 +30,7 @@ use crate::admin::{IfMatch, ServiceError, WithVersion, check_path_key, to_body};
 use crate::auth::{Principal, Role, random_text, require_role};
 use crate::hub::Catalog;
 use crate::state::App;
-use crate::store::{Commit, Expect, Kind, StoreError, Write};
+use crate::store::{Check, Commit, Expect, Kind, StoreError, Write};
 
 /// A release read from the store, with its version.
 #[derive(Clone, Debug)]
@@ -111,6 +114,7 @@ pub async fn create(
             to: Some(ReleaseState::Draft),
             ..TimelineEvent::new(now, EventKind::Created, &author)
         }],
+        analysis_progress: None,
     };
     save(
         app,
@@ -125,7 +129,7 @@ pub async fn create(
 }
 
 /// Read-only fields a client may send back unchanged in a `PUT` (they are ignored).
-const READ_ONLY: [&str; 13] = [
+const READ_ONLY: [&str; 14] = [
     "id",
     "state",
     "author",
@@ -138,6 +142,7 @@ const READ_ONLY: [&str; 13] = [
     "baseline",
     "created_at",
     "timeline",
+    "analysis_progress",
     "version",
 ];
 
@@ -370,6 +375,47 @@ pub(crate) async fn save(
     flags: Vec<Write>,
     if_match: Option<IfMatch>,
 ) -> Result<WithVersion<Release>, ServiceError> {
+    let write = Guarded {
+        checks: Vec::new(),
+        audited: true,
+    };
+    save_guarded(app, actor, action, stored, next, flags, if_match, write)
+        .await
+        .map(|saved| saved.release)
+}
+
+/// How a release write is guarded and logged.
+#[derive(Clone, Debug)]
+pub struct Guarded {
+    /// Conditions on other documents (the controller's lease).
+    pub checks: Vec<Check>,
+    /// Whether the write appears in the audit log (analyses that only hold do not).
+    pub audited: bool,
+}
+
+/// A release as written, with the revision of the commit.
+#[derive(Debug)]
+pub struct Saved {
+    /// The release and its new version.
+    pub release: WithVersion<Release>,
+    /// The store revision of the commit.
+    pub revision: u64,
+    /// When it was committed.
+    pub at: time::OffsetDateTime,
+}
+
+/// [`save`] with checks on other documents, optionally left out of the audit log.
+#[allow(clippy::too_many_arguments, reason = "one write, every part of it")]
+pub(crate) async fn save_guarded(
+    app: &App,
+    actor: &Actor,
+    action: &str,
+    stored: Option<&Stored>,
+    next: Release,
+    flags: Vec<Write>,
+    if_match: Option<IfMatch>,
+    guarded: Guarded,
+) -> Result<Saved, ServiceError> {
     let expect = stored.map_or(Expect::Absent, |s| Expect::Version(s.version));
     let known = stored.map_or(0, |s| s.release.timeline.len());
     let new_events = next.timeline.get(known..).unwrap_or_default();
@@ -381,15 +427,16 @@ pub(crate) async fn save(
     )];
     writes.extend(flags);
     writes.extend(crate::webhooks::deliveries(app, &next, new_events).await?);
+    let at = app.clock.now();
     let change = app
         .store
         .commit(Commit {
             actor: actor.audit_name(),
             action: action.to_owned(),
-            at: app.clock.now(),
+            at,
             writes,
-            checks: Vec::new(),
-            audited: true,
+            checks: guarded.checks,
+            audited: guarded.audited,
             expect_revision: None,
         })
         .await
@@ -410,7 +457,11 @@ pub(crate) async fn save(
         .iter()
         .find(|e| e.kind == Kind::Release)
         .map_or(1, |e| e.version);
-    Ok(WithVersion { doc: next, version })
+    Ok(Saved {
+        release: WithVersion { doc: next, version },
+        revision: change.revision,
+        at,
+    })
 }
 
 fn commit_error(error: StoreError, release: &Release, if_match: Option<IfMatch>) -> ServiceError {
@@ -433,6 +484,16 @@ fn commit_error(error: StoreError, release: &Release, if_match: Option<IfMatch>)
             detail: format!(
                 "release {} changed while this action ran; read it again and retry",
                 release.id
+            ),
+            field: None,
+        },
+        StoreError::Conflict {
+            kind: Kind::Lease,
+            key,
+            ..
+        } => ServiceError::Conflict {
+            detail: format!(
+                "lease {key:?} changed: this replica no longer holds it, so its decision is dropped"
             ),
             field: None,
         },

@@ -26,8 +26,8 @@ pub mod ruleset;
 mod subscription;
 
 use std::collections::BTreeSet;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::Duration;
 
 use arc_swap::ArcSwap;
@@ -124,8 +124,20 @@ pub struct Streams {
     /// Publisher-side state; publication is serialized by this lock.
     builders: Mutex<FxHashMap<String, RulesetBuilder>>,
     per_key: Arc<Mutex<FxHashMap<Box<str>, usize>>>,
+    /// Per environment, what each open stream has been handed (see [`Streams::delivered`]).
+    delivered: Mutex<FxHashMap<Box<str>, Vec<Weak<AtomicU64>>>>,
     closed: AtomicBool,
     metrics: StreamMetrics,
+}
+
+/// How far `environment`'s open streams are.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Delivered {
+    /// Streams open.
+    pub connected: usize,
+    /// Of those, how many have been handed the revision asked about (or a later one):
+    /// its change was written to their connection.
+    pub received: usize,
 }
 
 impl Streams {
@@ -136,6 +148,7 @@ impl Streams {
             channels: ArcSwap::from_pointee(FxHashMap::default()),
             builders: Mutex::new(FxHashMap::default()),
             per_key: Arc::new(Mutex::new(FxHashMap::default())),
+            delivered: Mutex::new(FxHashMap::default()),
             closed: AtomicBool::new(false),
             metrics: StreamMetrics::new(),
         }
@@ -250,7 +263,45 @@ impl Streams {
             .subscribe(resume, flavor)
             .ok_or(SubscribeError::Closed)?;
         self.metrics.events.inc_by(joined.initial.len() as u64);
-        Ok(Subscription::new(joined, flavor, lease))
+        let delivered = Arc::new(AtomicU64::new(0));
+        {
+            let mut all = self
+                .delivered
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            let streams = all.entry(environment.into()).or_default();
+            streams.push(Arc::downgrade(&delivered));
+            // Forget closed streams now and then, so reconnects do not pile up.
+            if streams.len() >= 64 && streams.len().is_power_of_two() {
+                streams.retain(|s| s.strong_count() > 0);
+            }
+        }
+        Ok(Subscription::new(joined, flavor, lease, delivered))
+    }
+
+    /// How many of `environment`'s open streams have been handed `revision` (or a later
+    /// one). Streams that closed are forgotten here.
+    pub fn delivered(&self, environment: &str, revision: u64) -> Delivered {
+        let mut all = self
+            .delivered
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let Some(streams) = all.get_mut(environment) else {
+            return Delivered {
+                connected: 0,
+                received: 0,
+            };
+        };
+        streams.retain(|s| s.strong_count() > 0);
+        let received = streams
+            .iter()
+            .filter_map(Weak::upgrade)
+            .filter(|s| s.load(Ordering::Acquire) >= revision)
+            .count();
+        Delivered {
+            connected: streams.len(),
+            received,
+        }
     }
 
     /// Sends a heartbeat on every stream each interval until `shutdown` flips.
@@ -370,6 +421,54 @@ mod tests {
         assert_eq!(streams.metrics().connected.get(), 2);
         drop(development);
         assert_eq!(streams.metrics().connected.get(), 1);
+    }
+
+    #[tokio::test]
+    async fn streams_count_as_having_received_a_revision_once_it_was_handed_out() {
+        let streams = Streams::new(StreamOptions::default());
+        streams.publish(&catalog(1, "on", "on"), &all());
+        let mut fast = streams
+            .subscribe("production", "k1", None, Flavor::Sdk)
+            .unwrap();
+        let mut slow = streams
+            .subscribe("production", "k2", None, Flavor::Sdk)
+            .unwrap();
+        let gone = streams
+            .subscribe("production", "k3", None, Flavor::Sdk)
+            .unwrap();
+        drop(gone);
+        let count = |revision| streams.delivered("production", revision);
+        assert_eq!(
+            count(1),
+            Delivered {
+                connected: 2,
+                received: 0
+            }
+        );
+        next_text(&mut fast).await;
+        next_text(&mut fast).await;
+        assert_eq!(count(1).received, 1, "the initial ruleset is out");
+        next_text(&mut slow).await;
+        next_text(&mut slow).await;
+        streams.publish(&catalog(2, "off", "on"), &all());
+        assert_eq!(
+            count(2),
+            Delivered {
+                connected: 2,
+                received: 0
+            }
+        );
+        next_text(&mut fast).await;
+        assert_eq!(
+            count(2),
+            Delivered {
+                connected: 2,
+                received: 1
+            }
+        );
+        next_text(&mut slow).await;
+        assert_eq!(count(2).received, 2);
+        assert_eq!(streams.delivered("development", 1).connected, 0);
     }
 
     #[tokio::test]

@@ -8,6 +8,7 @@
 use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 
@@ -72,11 +73,19 @@ pub struct Subscription {
     /// Change frames at or before this revision were already in the initial frames.
     after: u64,
     flavor: Flavor,
+    /// The revision of the latest ruleset or change handed to the connection (0 until
+    /// the initial frames are out), for the rollback record.
+    delivered: Arc<AtomicU64>,
     _lease: Lease,
 }
 
 impl Subscription {
-    pub(super) fn new(joined: Joined, flavor: Flavor, lease: Lease) -> Subscription {
+    pub(super) fn new(
+        joined: Joined,
+        flavor: Flavor,
+        lease: Lease,
+        delivered: Arc<AtomicU64>,
+    ) -> Subscription {
         let mut initial = VecDeque::with_capacity(joined.initial.len() + 1);
         initial.push_back(Bytes::from_static(frame::RETRY));
         initial.extend(joined.initial);
@@ -85,6 +94,7 @@ impl Subscription {
             queue: joined.queue,
             after: joined.after,
             flavor,
+            delivered,
             _lease: lease,
         }
     }
@@ -95,6 +105,9 @@ impl Stream for Subscription {
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         if let Some(first) = self.initial.pop_front() {
+            if self.initial.is_empty() {
+                self.delivered.store(self.after, Ordering::Release);
+            }
             return Poll::Ready(Some(Ok(first)));
         }
         loop {
@@ -102,6 +115,9 @@ impl Stream for Subscription {
                 Poll::Ready(Some(frame)) if frame.revision != 0 && frame.revision <= self.after => {
                 }
                 Poll::Ready(Some(frame)) => {
+                    if frame.revision != 0 {
+                        self.delivered.fetch_max(frame.revision, Ordering::AcqRel);
+                    }
                     return Poll::Ready(Some(Ok(frame.bytes(self.flavor).clone())));
                 }
                 Poll::Ready(None) => return Poll::Ready(None),
