@@ -110,6 +110,10 @@ pub async fn run(
         Arc::clone(&app),
         stop_tasks.subscribe(),
     ));
+    let reports = actix_rt::spawn(crate::reports::writer::run(
+        Arc::clone(&app),
+        stop_tasks.subscribe(),
+    ));
     let http = crate::http::start(app, listener, workers, shutdown_timeout)?;
     on_ready(demo);
     shutdown.await;
@@ -119,6 +123,7 @@ pub async fn run(
     let _ = follower.await;
     let _ = scheduler.await;
     let _ = sender.await;
+    let _ = reports.await;
     tracing::info!("stopped");
     served.map_err(RunError::Http)
 }

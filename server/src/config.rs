@@ -46,6 +46,8 @@ pub struct Settings {
     pub store: StoreSettings,
     /// Outgoing webhook deliveries.
     pub webhooks: WebhookSettings,
+    /// The changelog.
+    pub changelog: ChangelogSettings,
     /// Test-only switches; all off by default.
     pub testing: TestingSettings,
 }
@@ -65,6 +67,7 @@ impl Default for Settings {
             limits: Limits::default(),
             store: StoreSettings::default(),
             webhooks: WebhookSettings::default(),
+            changelog: ChangelogSettings::default(),
             testing: TestingSettings::default(),
         }
     }
@@ -95,6 +98,20 @@ impl Default for WebhookSettings {
             retry_max: Duration::from_secs(300),
             max_attempts: 8,
         }
+    }
+}
+
+/// The changelog.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ChangelogSettings {
+    /// Serve the public changelog as an Atom feed at `/changelog.atom`, without a token.
+    pub public_feed: bool,
+}
+
+impl Default for ChangelogSettings {
+    fn default() -> ChangelogSettings {
+        ChangelogSettings { public_feed: true }
     }
 }
 

@@ -11,6 +11,7 @@ pub mod openapi;
 pub mod problem;
 mod rate;
 mod releases;
+mod reports;
 mod testing;
 mod webhooks;
 
@@ -118,6 +119,7 @@ pub fn start(
             .configure(ofrep::configure)
             .configure(health::configure)
             .configure(openapi::configure)
+            .configure(reports::configure)
             .configure(releases::configure)
             .configure(webhooks::configure)
             .configure(testing::configure)
