@@ -56,7 +56,7 @@ pub struct Feature {
 
 /// An audience that got the release's features in full.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct Delivery {
+pub struct AudienceDelivery {
     /// The audience (a segment key; `general` is everyone).
     pub audience: String,
     /// When all of it got the features.
@@ -130,7 +130,7 @@ pub struct ChangelogEntry {
     /// What it ships.
     pub features: Vec<Feature>,
     /// The audiences that got the features in full, in the order they did.
-    pub deliveries: Vec<Delivery>,
+    pub deliveries: Vec<AudienceDelivery>,
     /// When it started.
     #[serde(
         default,
@@ -178,16 +178,16 @@ impl ChangelogEntry {
 
 /// The entry of `release` in `view`.
 pub fn entry(release: &Release, view: View) -> ChangelogEntry {
-    let mut deliveries: Vec<Delivery> = Vec::new();
+    let mut deliveries: Vec<AudienceDelivery> = Vec::new();
     let mut exposures: Vec<Exposure> = Vec::new();
     let mut incidents = Vec::new();
     let mut rollback = None;
     let mut started_at = None;
     let mut ended_at = None;
     let shadow = release.plan.strategy == Strategy::Shadow;
-    let deliver = |deliveries: &mut Vec<Delivery>, audience: &str, at: OffsetDateTime| {
+    let deliver = |deliveries: &mut Vec<AudienceDelivery>, audience: &str, at: OffsetDateTime| {
         if !deliveries.iter().any(|d| d.audience == audience) {
-            deliveries.push(Delivery {
+            deliveries.push(AudienceDelivery {
                 audience: audience.to_owned(),
                 delivered_at: at,
                 withdrawn_at: None,

@@ -8,8 +8,8 @@ mod entry;
 pub mod markdown;
 
 pub use entry::{
-    ChangelogEntry, Delivery, DeliveryStatus, Exposure, Feature, IncidentNote, Rollback, View,
-    changelog, detail, entry, features,
+    AudienceDelivery, ChangelogEntry, DeliveryStatus, Exposure, Feature, IncidentNote, Rollback,
+    View, changelog, detail, entry, features,
 };
 
 use crate::admin::ServiceError;

@@ -84,7 +84,7 @@ fn draw_rollout(svg: &mut String, report: &Report, axis: Axis) -> Drawn {
         low: 0.0,
         high: 105.0,
         y_desc: "% of the stage's audience",
-        legend: SeriesLabelPosition::LowerRight,
+        legend: SeriesLabelPosition::MiddleRight,
     };
     draw(svg, report, &frame, |chart| {
         chart
