@@ -31,7 +31,8 @@ fn artifacts() -> PathBuf {
     dir
 }
 
-/// Runs headless Chromium on `page` with `extra` arguments.
+/// Runs headless Chromium on `page` with `extra` arguments; it must succeed and the page
+/// must log no error.
 async fn run_chromium(page: &Path, profile: &Path, extra: &[String]) -> Output {
     let mut command = tokio::process::Command::new(chromium());
     command
@@ -50,10 +51,15 @@ async fn run_chromium(page: &Path, profile: &Path, extra: &[String]) -> Output {
         .args(extra)
         .arg(format!("file://{}", page.display()))
         .kill_on_drop(true);
-    tokio::time::timeout(std::time::Duration::from_secs(120), command.output())
+    let output = tokio::time::timeout(std::time::Duration::from_secs(120), command.output())
         .await
         .expect("chromium finished within two minutes")
-        .unwrap()
+        .unwrap();
+    let log = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "chromium failed: {log}");
+    let errors = page_errors(&log);
+    assert!(errors.is_empty(), "the page logged errors: {errors:?}");
+    output
 }
 
 /// Lines of Chromium's log that report a problem with the page itself.
@@ -70,24 +76,24 @@ fn page_errors(stderr: &str) -> Vec<&str> {
         .collect()
 }
 
-#[tokio::test]
-async fn the_html_report_renders_in_headless_chromium() {
-    let (desk, _stub) = desk_with_prometheus().await;
-    let id = rolled_back_by_hand(&desk).await;
-    let html = view(
-        &desk,
-        &format!("/api/v1/releases/{id}/report"),
-        Some("text/html"),
-    )
-    .await;
-    assert_eq!(html.status, reqwest::StatusCode::OK);
+/// A page as Chromium rendered it.
+struct Rendered {
+    /// The screenshot (PNG, 1280×2000).
+    png: Vec<u8>,
+    /// The DOM after loading.
+    dom: String,
+}
+
+/// Writes `html` as `<name>.html` among the artifacts, screenshots it (kept as
+/// `<name>.png`) and dumps its DOM (`<name>.dom.html`); both runs must succeed without
+/// any error from the page.
+async fn render(name: &str, html: &str) -> Rendered {
     let dir = artifacts();
-    let page = dir.join("rolled-back-by-hand.html");
-    let screenshot = dir.join("rolled-back-by-hand.png");
-    std::fs::write(&page, &html.text).unwrap();
+    let page = dir.join(format!("{name}.html"));
+    let screenshot = dir.join(format!("{name}.png"));
+    std::fs::write(&page, html).unwrap();
     let _ = std::fs::remove_file(&screenshot);
     let profile = tempfile::tempdir().unwrap();
-
     let shot = run_chromium(
         &page,
         profile.path(),
@@ -97,21 +103,27 @@ async fn the_html_report_renders_in_headless_chromium() {
         ],
     )
     .await;
-    let log = String::from_utf8_lossy(&shot.stderr);
-    assert!(shot.status.success(), "chromium failed: {log}");
-    assert!(
-        page_errors(&log).is_empty(),
-        "the page logged errors: {:?}",
-        page_errors(&log)
-    );
-    let png = std::fs::read(&screenshot)
-        .unwrap_or_else(|e| panic!("no screenshot at {} ({e}): {log}", screenshot.display()));
+    let png = std::fs::read(&screenshot).unwrap_or_else(|e| {
+        panic!(
+            "no screenshot at {} ({e}): {}",
+            screenshot.display(),
+            String::from_utf8_lossy(&shot.stderr)
+        )
+    });
+    let dom = run_chromium(&page, profile.path(), &["--dump-dom".to_owned()]).await;
+    let dom = String::from_utf8(dom.stdout).unwrap();
+    std::fs::write(dir.join(format!("{name}.dom.html")), &dom).unwrap();
+    Rendered { png, dom }
+}
+
+/// Panics unless `png` is a 1280×2000 picture of more than a few colours.
+fn assert_real_picture(png: &[u8]) {
     assert!(
         png.len() > 20_000,
         "a real page, not a blank one: {} bytes",
         png.len()
     );
-    let decoder = png::Decoder::new(std::io::Cursor::new(&png));
+    let decoder = png::Decoder::new(std::io::Cursor::new(png));
     let mut reader = decoder.read_info().unwrap();
     let mut pixels = vec![0; reader.output_buffer_size()];
     let frame = reader.next_frame(&mut pixels).unwrap();
@@ -123,17 +135,22 @@ async fn the_html_report_renders_in_headless_chromium() {
         "{} colours: the page did not render",
         colours.len()
     );
+}
 
-    let dom = run_chromium(&page, profile.path(), &["--dump-dom".to_owned()]).await;
-    let log = String::from_utf8_lossy(&dom.stderr);
-    assert!(dom.status.success(), "chromium failed: {log}");
-    assert!(
-        page_errors(&log).is_empty(),
-        "the page logged errors: {:?}",
-        page_errors(&log)
-    );
-    let dom = String::from_utf8(dom.stdout).unwrap();
-    std::fs::write(dir.join("rolled-back-by-hand.dom.html"), &dom).unwrap();
+#[tokio::test]
+async fn the_html_report_renders_in_headless_chromium() {
+    let (desk, _stub) = desk_with_prometheus().await;
+    let id = rolled_back_by_hand(&desk).await;
+    let html = view(
+        &desk,
+        &format!("/api/v1/releases/{id}/report"),
+        Some("text/html"),
+    )
+    .await;
+    assert_eq!(html.status, reqwest::StatusCode::OK);
+    let rendered = render("rolled-back-by-hand", &html.text).await;
+    assert_real_picture(&rendered.png);
+    let dom = rendered.dom;
     assert!(dom.contains("<figure class=\"chart\" id=\"chart-rollout\">"));
     assert!(dom.contains("<svg"), "the chart is SVG in the page");
     assert!(
@@ -274,29 +291,9 @@ async fn a_report_with_health_charts_renders_in_headless_chromium() {
         },
     );
     assert_eq!(report.analysis_records, 25);
-    let dir = artifacts();
-    let page = dir.join("rolled-back-by-the-controller.html");
-    let screenshot = dir.join("rolled-back-by-the-controller.png");
-    std::fs::write(&page, html::render(&report)).unwrap();
-    let _ = std::fs::remove_file(&screenshot);
-    let profile = tempfile::tempdir().unwrap();
-    let shot = run_chromium(
-        &page,
-        profile.path(),
-        &[
-            format!("--screenshot={}", screenshot.display()),
-            "--window-size=1280,2000".to_owned(),
-        ],
-    )
-    .await;
-    let log = String::from_utf8_lossy(&shot.stderr);
-    assert!(
-        shot.status.success() && page_errors(&log).is_empty(),
-        "{log}"
-    );
-    assert!(std::fs::metadata(&screenshot).unwrap().len() > 20_000);
-    let dom = run_chromium(&page, profile.path(), &["--dump-dom".to_owned()]).await;
-    let dom = String::from_utf8(dom.stdout).unwrap();
+    let rendered = render("rolled-back-by-the-controller", &html::render(&report)).await;
+    assert_real_picture(&rendered.png);
+    let dom = rendered.dom;
     for chart in ["chart-rollout", "chart-health-0", "chart-health-1"] {
         assert!(
             dom.contains(&format!("id=\"{chart}\"")),
