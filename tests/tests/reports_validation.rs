@@ -13,6 +13,9 @@ mod releases_support;
 mod reports_support;
 
 use reqwest::StatusCode;
+use std::time::Duration;
+
+use rollgate_e2e::ofrep::eventually;
 use rollgate_e2e::openapi::ApiDocument;
 use serde_json::{Value, json};
 
@@ -31,12 +34,33 @@ fn unix(minutes: i64) -> String {
 async fn a_release_rolled_back_by_hand_has_a_complete_report() {
     let (desk, stub) = desk_with_prometheus().await;
     let id = rolled_back_by_hand(&desk).await;
+    // Nobody asks for it: the report writer stores it right after the rollback.
+    let stored = eventually(
+        "the final report to be written",
+        Duration::from_secs(20),
+        || {
+            let server = &desk.server;
+            let query = format!("kind=report&key={id}");
+            async move { server.audit(&query).await.into_iter().next() }
+        },
+    )
+    .await;
+    assert_eq!(stored["actor"], "system:reports");
+    assert_eq!(
+        stored["before"],
+        Value::Null,
+        "written where there was none"
+    );
     let path = format!("/api/v1/releases/{id}/report");
     let answer = view(&desk, &path, None).await;
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
     assert_eq!(answer.header("content-type"), "application/json");
     assert_eq!(answer.header("etag"), "\"1\"", "stored once: version 1");
     let report = answer.json();
+    assert_eq!(
+        stored["after"], report,
+        "the report served is the one written"
+    );
     let api = ApiDocument::fetch(&desk.server).await;
     api.assert_valid(
         "a report",
