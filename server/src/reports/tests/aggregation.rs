@@ -406,3 +406,95 @@ fn a_record_that_does_not_parse_is_left_out() {
     let report = build(&release("running", timeline), at(3), no_kpis());
     assert_eq!(report.analysis_records, 1);
 }
+
+#[test]
+fn a_record_riding_on_the_rollback_event_counts_once() {
+    let mut rollback = analysis(3, 0, vec![breach(0.05, 2)], Verdict::Rollback);
+    rollback["event"] = json!("rolled_back");
+    rollback["stage"] = json!(0);
+    rollback["percent"] = json!(100);
+    rollback["comment"] = json!("error-rate breached twice");
+    let timeline = vec![
+        event("started", 0, "alice", json!({ "stage": 0, "percent": 100 })),
+        analysis(2, 0, vec![breach(0.03, 1)], Verdict::Hold),
+        rollback,
+    ];
+    let report = build(&release("rolled_back", timeline), at(5), no_kpis());
+    assert_eq!(report.analysis_records, 2);
+    assert_eq!(report.stages[0].end, StageEnd::RolledBack);
+    let failed = &report.issues[0];
+    assert_eq!(failed.kind, IssueKind::FailedCheck);
+    let actions: Vec<&str> = failed.actions.iter().map(|a| a.action.as_str()).collect();
+    assert_eq!(actions.len(), 2, "{actions:?}");
+    assert!(
+        actions[1].starts_with("rolled the release back"),
+        "{actions:?}"
+    );
+    assert_eq!(report.issues[1].kind, IssueKind::RolledBack);
+}
+
+#[test]
+fn a_broken_split_is_an_issue_and_the_stage_says_how_often() {
+    let mut records: Vec<_> = (1..=3)
+        .map(|minute| {
+            let mut record = analysis(
+                minute,
+                0,
+                vec![pass("error-rate", 0.01, 0.01)],
+                Verdict::Hold,
+            );
+            record["analysis"]["exposures"] = json!({
+                "treatment": 300.0, "control": 700.0, "expected_share": 0.5,
+                "observed_share": 0.3, "statistic": 120.0, "mismatch": minute > 1
+            });
+            record
+        })
+        .collect();
+    records[2]["analysis"]["verdict"] = json!("pause");
+    let mut timeline = vec![event(
+        "started",
+        0,
+        "alice",
+        json!({ "stage": 0, "percent": 100 }),
+    )];
+    timeline.extend(records);
+    let report = build(&release("running", timeline), at(4), no_kpis());
+    let ratio = report.stages[0].sample_ratio.as_ref().unwrap();
+    assert_eq!((ratio.intervals, ratio.mismatches), (3, 2));
+    assert_eq!(ratio.observed_share, Some(0.3));
+    let issue = &report.issues[0];
+    assert_eq!(issue.kind, IssueKind::SampleRatioMismatch);
+    assert_eq!((issue.at, issue.until), (at(2), Some(at(3))));
+    assert!(
+        issue
+            .actions
+            .iter()
+            .any(|a| a.action.starts_with("decided to pause")),
+        "{:?}",
+        issue.actions
+    );
+}
+
+#[test]
+fn a_blocked_start_is_an_issue_resolved_by_the_start() {
+    let timeline = vec![
+        event(
+            "start_blocked",
+            0,
+            "system:scheduler",
+            json!({ "comment": "the checklist is not done" }),
+        ),
+        event(
+            "started",
+            30,
+            "alice",
+            json!({ "stage": 0, "percent": 100 }),
+        ),
+    ];
+    let report = build(&release("running", timeline), at(31), no_kpis());
+    let issue = &report.issues[0];
+    assert_eq!(issue.kind, IssueKind::StartBlocked);
+    assert!(issue.summary.contains("the checklist is not done"));
+    assert_eq!(issue.actions[0].at, at(30));
+    assert_eq!(issue.actions[0].action, "started the release");
+}

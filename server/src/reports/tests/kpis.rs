@@ -173,3 +173,57 @@ async fn an_unreachable_prometheus_leaves_kpis_not_measured() {
             .all(|r| r.verdict == KpiVerdict::NotMeasured && r.value.is_none())
     );
 }
+
+#[test]
+fn a_kpi_per_flag_is_measured_for_each_released_flag_with_its_own_variants() {
+    let mut plan_json = test_plan();
+    plan_json["flags"] = json!([ { "key": "new-checkout", "variant": "on" }, { "key": "dark-mode", "variant": "dark" } ]);
+    plan_json["kpis"] = json!([ { "name": "errors", "query": "e{flag=\"{{flag}}\",variant=\"{{variant}}\"}", "target": { "max": 1 } } ]);
+    let mut release = release_of(
+        plan_json,
+        "running",
+        vec![event(
+            "started",
+            0,
+            "alice",
+            json!({ "stage": 0, "percent": 100 }),
+        )],
+    );
+    release.baseline.insert(
+        "dark-mode".into(),
+        serde_json::from_value(
+            json!({ "enabled": true, "off_variant": "light", "default": { "variant": "light" } }),
+        )
+        .unwrap(),
+    );
+    let results = plan(&release, &walk(&release), at(1));
+    let queries: Vec<(Option<&str>, Vec<&str>)> = results
+        .iter()
+        .filter(|r| r.scope == KpiScope::Release)
+        .map(|r| {
+            (
+                r.flag.as_deref(),
+                r.measurements.iter().map(|m| m.promql.as_str()).collect(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        queries,
+        vec![
+            (
+                Some("new-checkout"),
+                vec![
+                    "e{flag=\"new-checkout\",variant=\"on\"}",
+                    "e{flag=\"new-checkout\",variant=\"off\"}"
+                ]
+            ),
+            (
+                Some("dark-mode"),
+                vec![
+                    "e{flag=\"dark-mode\",variant=\"dark\"}",
+                    "e{flag=\"dark-mode\",variant=\"light\"}"
+                ]
+            ),
+        ]
+    );
+}
