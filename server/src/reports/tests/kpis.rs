@@ -73,16 +73,7 @@ fn each_kpi_is_queried_over_every_stage_and_the_whole_release() {
 fn a_kpi_without_placeholders_is_one_query_for_everyone() {
     let mut plan_json = test_plan();
     plan_json["kpis"] = json!([ { "name": "signups", "query": "sum(increase(signups_total[{{window}}]))", "target": { "max": 10 } } ]);
-    let release = release_of(
-        plan_json,
-        "running",
-        vec![event(
-            "started",
-            0,
-            "alice",
-            json!({ "stage": 0, "percent": 100 }),
-        )],
-    );
+    let release = release_of(plan_json, "running", steps(&[0]));
     let results = plan(&release, &walk(&release), at(3));
     assert_eq!(
         results.len(),
@@ -179,16 +170,7 @@ fn a_kpi_per_flag_is_measured_for_each_released_flag_with_its_own_variants() {
     let mut plan_json = test_plan();
     plan_json["flags"] = json!([ { "key": "new-checkout", "variant": "on" }, { "key": "dark-mode", "variant": "dark" } ]);
     plan_json["kpis"] = json!([ { "name": "errors", "query": "e{flag=\"{{flag}}\",variant=\"{{variant}}\"}", "target": { "max": 1 } } ]);
-    let mut release = release_of(
-        plan_json,
-        "running",
-        vec![event(
-            "started",
-            0,
-            "alice",
-            json!({ "stage": 0, "percent": 100 }),
-        )],
-    );
+    let mut release = release_of(plan_json, "running", steps(&[0]));
     release.baseline.insert(
         "dark-mode".into(),
         serde_json::from_value(
