@@ -269,7 +269,7 @@ async fn a_release_rolled_back_by_hand_has_a_complete_report() {
 
 #[tokio::test]
 async fn a_running_release_has_an_interim_report_that_is_not_stored() {
-    let (desk, _stub) = desk_with_prometheus().await;
+    let (desk, stub) = desk_with_prometheus().await;
     let id = desk.approved(plan_with_kpi()).await;
     let path = format!("/api/v1/releases/{id}/report");
     let before = view(&desk, &path, None).await;
@@ -290,6 +290,18 @@ async fn a_running_release_has_an_interim_report_that_is_not_stored() {
     assert_eq!(report["dates"]["duration_seconds"], 300);
     assert_eq!(report["stages"][0]["end"], "open");
     assert_eq!(report["kpis"]["results"][0]["window"], "5m");
+    assert_eq!(report["kpis"]["results"][0]["verdict"], "missed");
+    // Prometheus has nothing for the treatment: no data, not a miss.
+    stub.answer_with(std::sync::Arc::new(|promql: &str| {
+        (!promql.contains("variant=\"on\"")).then_some(0.04)
+    }));
+    let empty = view(&desk, &path, None).await.json();
+    let result = &empty["kpis"]["results"][0];
+    assert_eq!(
+        (result["verdict"].clone(), result["control"].clone()),
+        (json!("no_data"), json!(0.04))
+    );
+    assert_eq!(result["measurements"][0]["problem"], "no data");
     let html = view(&desk, &format!("{path}?format=html"), None).await;
     assert!(html.text.contains("Interim report"));
     assert!(
