@@ -1,6 +1,6 @@
 //! Wake-ups between request handlers and the background tasks: a handler that changes a
-//! release nudges the scheduler, the webhook sender and the report writer instead of
-//! leaving them to find out on their next timer, and a test that moves the manual clock can wait until the
+//! release nudges the scheduler and the webhook sender instead of leaving them to find
+//! out on their next timer, and a test that moves the manual clock can wait until the
 //! scheduler has acted at the new time.
 
 use time::OffsetDateTime;
@@ -13,8 +13,6 @@ pub struct Wake {
     pub scheduler: Notify,
     /// New webhook deliveries may be pending.
     pub deliveries: Notify,
-    /// A release may have ended: its final report may be due.
-    pub reports: Notify,
     /// The latest time up to which the scheduler has done everything due.
     scheduled: watch::Sender<OffsetDateTime>,
 }
@@ -24,19 +22,17 @@ impl Default for Wake {
         Wake {
             scheduler: Notify::new(),
             deliveries: Notify::new(),
-            reports: Notify::new(),
             scheduled: watch::channel(OffsetDateTime::UNIX_EPOCH).0,
         }
     }
 }
 
 impl Wake {
-    /// Releases or deliveries changed: nudge every task. A nudge sent while a task is
+    /// Releases or deliveries changed: nudge both tasks. A nudge sent while a task is
     /// busy is kept until it waits again, so none is lost.
     pub fn changed(&self) {
         self.scheduler.notify_one();
         self.deliveries.notify_one();
-        self.reports.notify_one();
     }
 
     /// The scheduler did everything due up to `at`.

@@ -19,6 +19,8 @@ const TREATMENT: RGBColor = RGBColor(214, 39, 40);
 const CONTROL: RGBColor = RGBColor(31, 119, 180);
 const ROLLOUT: RGBColor = RGBColor(44, 160, 44);
 const BOUNDARY: RGBColor = RGBColor(150, 150, 150);
+/// Above this many intervals, a health chart draws lines without point markers.
+const MAX_MARKERS: usize = 200;
 
 type Drawn = Result<(), Box<dyn std::error::Error>>;
 /// Which value of a point an arm draws.
@@ -163,11 +165,14 @@ fn draw_health(svg: &mut String, report: &Report, series: &HealthSeries, axis: A
                 let segment: Vec<(f64, f64)> = segment.iter().flatten().copied().collect();
                 chart.draw_series(LineSeries::new(segment, color.stroke_width(2)))?;
             }
+            // Markers only while they can be told apart (and keep the page light).
+            let markers = points.len() <= MAX_MARKERS;
             chart
                 .draw_series(
                     points
                         .iter()
                         .flatten()
+                        .filter(|_| markers)
                         .map(|&p| Circle::new(p, 3, color.filled())),
                 )?
                 .label(name)

@@ -5,9 +5,10 @@
 //! - While a release has not ended, its report is computed on demand and not stored
 //!   (`"final": false`).
 //! - Once it has ended (completed, rolled back, cancelled), the report is written once
-//!   with `Expect::Absent` — by the [`writer`] task right after the final commit, or by
-//!   the first request that finds it missing — and from then on served from the store,
-//!   byte for byte: whoever loses the race reads the winner's report.
+//!   with `Expect::Absent` — by the [`writer`] task, which follows the change feed, right
+//!   after the final commit, or by the first request that finds it missing — and from
+//!   then on served from the store, byte for byte: whoever loses the race reads the
+//!   winner's report.
 //!
 //! Pure parts: [`stages`] (the timeline walked), [`checks`] (records aggregated),
 //! [`issues`], [`kpi`] (queries planned and judged), [`build`]; renderings:

@@ -201,3 +201,87 @@ async fn two_first_requests_at_once_store_one_report() {
         1
     );
 }
+
+#[tokio::test]
+async fn the_writer_task_writes_the_report_of_a_release_as_soon_as_it_ends() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = Arc::new(app(dir.path()));
+    let mut running = release(
+        "running",
+        vec![event(
+            "started",
+            0,
+            "alice",
+            json!({ "stage": 0, "percent": 100 }),
+        )],
+    );
+    put(&app, &running, Expect::Absent).await;
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let task = tokio::spawn(writer::run(Arc::clone(&app), stopped));
+    running.state = rollgate_core::release::ReleaseState::RolledBack;
+    running.timeline.push(
+        serde_json::from_value(event(
+            "rolled_back",
+            5,
+            "alice",
+            json!({ "comment": "errors" }),
+        ))
+        .unwrap(),
+    );
+    put(&app, &running, Expect::Version(1)).await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let report = loop {
+        if let Some(report) = app.store.get(Kind::Report, &running.id).await.unwrap() {
+            break report;
+        }
+        assert!(std::time::Instant::now() < deadline, "no report written");
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    };
+    let report: crate::reports::Report = serde_json::from_slice(&report.body).unwrap();
+    assert!(report.is_final);
+    assert_eq!(report.dates.ended_at, Some(at(5)));
+    stop.send(true).unwrap();
+    task.await.unwrap();
+}
+
+#[tokio::test]
+async fn the_writer_reads_only_releases_a_change_left_ended() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app(dir.path());
+    let ended_release = ended();
+    let mut running = release("running", vec![]);
+    running.id = "rel-running".into();
+    let change = app
+        .store
+        .commit(Commit {
+            actor: "test".into(),
+            action: "test".into(),
+            at: app.clock.now(),
+            writes: vec![
+                Write::put(
+                    Kind::Release,
+                    ended_release.id.clone(),
+                    Expect::Absent,
+                    serde_json::to_vec(&ended_release).unwrap(),
+                ),
+                Write::put(
+                    Kind::Release,
+                    running.id.clone(),
+                    Expect::Absent,
+                    serde_json::to_vec(&running).unwrap(),
+                ),
+                Write::put(
+                    Kind::Report,
+                    "rel-other",
+                    Expect::Absent,
+                    b"{\"state\":\"completed\",\"id\":\"x\"}".to_vec(),
+                ),
+            ],
+            checks: Vec::new(),
+            audited: false,
+            expect_revision: None,
+        })
+        .await
+        .unwrap();
+    assert_eq!(writer::ended(&change), vec![ended_release.id]);
+}
