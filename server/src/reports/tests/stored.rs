@@ -11,7 +11,7 @@ use crate::config::Settings;
 use crate::hub::Hub;
 use crate::metrics::Metrics;
 use crate::releases::Release;
-use crate::reports::testing::{at, event, release};
+use crate::reports::testing::{at, event, release, steps};
 use crate::reports::{report, writer};
 use crate::state::App;
 use crate::store::embedded::{EmbeddedOptions, EmbeddedStore};
@@ -133,15 +133,7 @@ async fn the_writer_writes_the_report_of_every_ended_release_and_only_those() {
     let dir = tempfile::tempdir().unwrap();
     let app = app(dir.path());
     let ended = ended();
-    let mut running = release(
-        "running",
-        vec![event(
-            "started",
-            0,
-            "alice",
-            json!({ "stage": 0, "percent": 100 }),
-        )],
-    );
+    let mut running = release("running", steps(&[0]));
     running.id = "rel-running".into();
     put(&app, &ended, Expect::Absent).await;
     put(&app, &running, Expect::Absent).await;
@@ -206,15 +198,7 @@ async fn two_first_requests_at_once_store_one_report() {
 async fn the_writer_task_writes_the_report_of_a_release_as_soon_as_it_ends() {
     let dir = tempfile::tempdir().unwrap();
     let app = Arc::new(app(dir.path()));
-    let mut running = release(
-        "running",
-        vec![event(
-            "started",
-            0,
-            "alice",
-            json!({ "stage": 0, "percent": 100 }),
-        )],
-    );
+    let mut running = release("running", steps(&[0]));
     put(&app, &running, Expect::Absent).await;
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let task = tokio::spawn(writer::run(Arc::clone(&app), stopped));
