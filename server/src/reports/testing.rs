@@ -6,6 +6,9 @@
 use rollgate_core::analysis::{
     AnalysisRecord, Arm, CheckRecord, CheckVerdict, QueryOutcome, QueryRecord, Verdict,
 };
+
+use crate::reports::build::build;
+use crate::reports::model::{KpiReport, Report};
 use rollgate_core::release::CheckKind;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
@@ -190,4 +193,113 @@ pub fn analysis(minute: i64, stage: usize, checks: Vec<Check>, verdict: Verdict)
         "system:controller",
         json!({ "analysis": serde_json::to_value(record).unwrap() }),
     )
+}
+
+/// KPIs not measured, none planned.
+pub fn no_kpis() -> KpiReport {
+    KpiReport {
+        prometheus_url: None,
+        measured: false,
+        note: None,
+        results: Vec::new(),
+    }
+}
+
+/// An error-rate breach (control 0.01), the `in_row`-th in a row.
+pub fn breach(treatment: f64, in_row: u32) -> Check {
+    Check {
+        name: "error-rate",
+        treatment: Some(treatment),
+        control: Some(0.01),
+        verdict: CheckVerdict::Breach,
+        breaches_in_row: in_row,
+    }
+}
+
+/// A check without a value (no data or an error).
+pub fn no_data(name: &'static str, verdict: CheckVerdict) -> Check {
+    Check {
+        name,
+        treatment: None,
+        control: None,
+        verdict,
+        breaches_in_row: 0,
+    }
+}
+
+/// Alpha and beta pass, general 10 % breaches twice and the controller rolls back.
+pub fn rolled_back_by_the_controller() -> Report {
+    let timeline = vec![
+        event(
+            "started",
+            0,
+            "alice",
+            json!({ "stage": 0, "percent": 100, "from": "approved", "to": "running" }),
+        ),
+        analysis(
+            5,
+            0,
+            vec![
+                pass("error-rate", 0.01, 0.011),
+                pass("p99-latency", 0.2, 0.21),
+            ],
+            Verdict::Hold,
+        ),
+        analysis(
+            10,
+            0,
+            vec![
+                pass("error-rate", 0.012, 0.01),
+                pass("p99-latency", 0.22, 0.2),
+            ],
+            Verdict::Advance,
+        ),
+        event(
+            "stage_advanced",
+            10,
+            "system:controller",
+            json!({ "stage": 1, "percent": 100 }),
+        ),
+        event(
+            "stage_advanced",
+            20,
+            "bob",
+            json!({ "stage": 2, "percent": 10 }),
+        ),
+        analysis(
+            21,
+            2,
+            vec![
+                pass("error-rate", 0.01, 0.01),
+                pass("p99-latency", 0.2, 0.2),
+            ],
+            Verdict::Hold,
+        ),
+        analysis(
+            22,
+            2,
+            vec![breach(0.03, 1), pass("p99-latency", 0.25, 0.2)],
+            Verdict::Hold,
+        ),
+        analysis(
+            23,
+            2,
+            vec![breach(0.05, 2), pass("p99-latency", 0.26, 0.2)],
+            Verdict::Rollback,
+        ),
+        event(
+            "rolled_back",
+            23,
+            "system:controller",
+            json!({ "stage": 2, "percent": 10,
+            "from": "running", "to": "rolled_back", "comment": "error-rate breached twice" }),
+        ),
+        event(
+            "incident",
+            30,
+            "carol",
+            json!({ "details": { "what": "Checkout errors at 5 %", "action": "Rolled back; payment team paged" } }),
+        ),
+    ];
+    build(&release("rolled_back", timeline), at(40), no_kpis())
 }

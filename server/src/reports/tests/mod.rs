@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests")]
 
 mod aggregation;
+mod issues;
 mod kpis;
 mod rendering;
 mod stored;
