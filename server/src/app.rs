@@ -131,6 +131,10 @@ pub async fn run(
         Arc::clone(&app),
         stop_tasks.subscribe(),
     ));
+    let reports = actix_rt::spawn(crate::reports::writer::run(
+        Arc::clone(&app),
+        stop_tasks.subscribe(),
+    ));
     let http = crate::http::start(app, listener, workers, shutdown_timeout)?;
     on_ready(demo);
     shutdown.await;
@@ -144,6 +148,7 @@ pub async fn run(
     let _ = sender.await;
     let _ = controller.await;
     let _ = heartbeats.await;
+    let _ = reports.await;
     tracing::info!("stopped");
     served.map_err(RunError::Http)
 }

@@ -48,6 +48,8 @@ pub struct Settings {
     pub webhooks: WebhookSettings,
     /// The canary controller.
     pub controller: ControllerSettings,
+    /// The changelog.
+    pub changelog: ChangelogSettings,
     /// Test-only switches; all off by default.
     pub testing: TestingSettings,
     /// SDK streams.
@@ -70,6 +72,7 @@ impl Default for Settings {
             store: StoreSettings::default(),
             webhooks: WebhookSettings::default(),
             controller: ControllerSettings::default(),
+            changelog: ChangelogSettings::default(),
             testing: TestingSettings::default(),
             stream: StreamSettings::default(),
         }
@@ -127,6 +130,20 @@ impl Default for ControllerSettings {
             lease_ttl: Duration::from_secs(15),
             query_timeout: Duration::from_secs(5),
         }
+    }
+}
+
+/// The changelog.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ChangelogSettings {
+    /// Serve the public changelog as an Atom feed at `/changelog.atom`, without a token.
+    pub public_feed: bool,
+}
+
+impl Default for ChangelogSettings {
+    fn default() -> ChangelogSettings {
+        ChangelogSettings { public_feed: true }
     }
 }
 

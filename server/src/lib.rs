@@ -6,6 +6,7 @@
 pub mod admin;
 pub mod app;
 pub mod auth;
+pub mod changelog;
 pub mod cli;
 pub mod clock;
 pub mod config;
@@ -14,6 +15,7 @@ pub mod http;
 pub mod hub;
 pub mod metrics;
 pub mod releases;
+pub mod reports;
 pub mod scheduler;
 pub mod state;
 pub mod store;

@@ -24,6 +24,8 @@ enum Command {
     Release(rollgate_server::cli::ReleaseArgs),
     /// List flags and set rollout percentages on a server.
     Flag(rollgate_server::cli::FlagArgs),
+    /// Print the changelog: what each release delivered to which audience.
+    Changelog(rollgate_server::cli::ChangelogArgs),
 }
 
 #[derive(Debug, Default, clap::Args)]
@@ -51,6 +53,7 @@ fn main() {
         Command::Serve(args) => serve(args),
         Command::Release(args) => client(rollgate_server::cli::release(args)),
         Command::Flag(args) => client(rollgate_server::cli::flag(args)),
+        Command::Changelog(args) => client(rollgate_server::cli::changelog(args)),
     };
     if let Err(error) = result {
         // The chain of causes, without a backtrace: these are the operator's errors.

@@ -447,4 +447,5 @@ impl Reply {
 
 pub mod exposition;
 pub mod ofrep;
+pub mod prometheus_stub;
 pub mod tools;

@@ -31,7 +31,7 @@ fn required_role(operation: &Operation) -> &'static str {
         ("flags" | "segments" | "environments" | "audit", Method::GET) => "viewer",
         ("environments", _) => "admin",
         ("flags" | "segments", _) => "editor",
-        ("releases" | "webhooks", Method::GET) => "viewer",
+        ("releases" | "webhooks" | "changelog", Method::GET) => "viewer",
         ("releases", _) => "release_manager",
         ("webhooks" | "testing", _) => "admin",
         _ => panic!(

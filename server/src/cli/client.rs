@@ -50,6 +50,32 @@ impl Client {
         self.send(Method::PUT, path, Some(body), Some(etag)).await
     }
 
+    /// `GET path`, the body as it came (Markdown, HTML, JSON bytes as stored).
+    pub async fn get_raw(&self, path: &str) -> Result<Vec<u8>, CliError> {
+        let response = self
+            .http
+            .get(format!("{}{path}", self.url))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .map_err(|e| self.unreachable(e))?;
+        let status = response.status();
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| CliError::Connection(format!("the answer was cut short: {e}")))?;
+        if status.is_success() {
+            return Ok(body.to_vec());
+        }
+        let problem_body = serde_json::from_slice(&body)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&body).into_owned()));
+        Err(problem(status, &problem_body))
+    }
+
+    fn unreachable(&self, error: reqwest::Error) -> CliError {
+        CliError::Connection(format!("cannot reach the server at {}: {error}", self.url))
+    }
+
     async fn send(
         &self,
         method: Method,
@@ -67,9 +93,7 @@ impl Client {
         if let Some(etag) = if_match {
             request = request.header("If-Match", etag);
         }
-        let response = request.send().await.map_err(|e| {
-            CliError::Connection(format!("cannot reach the server at {}: {e}", self.url))
-        })?;
+        let response = request.send().await.map_err(|e| self.unreachable(e))?;
         let status = response.status();
         let etag = response
             .headers()

@@ -1,16 +1,19 @@
-//! The release manager's command line: `rollgate release …` and `rollgate flag …`,
-//! a client of the admin API (`--url` / `ROLLGATE_URL`, `--token` / `ROLLGATE_TOKEN`),
-//! printing for people by default and the server's JSON with `--json`.
+//! The release manager's command line: `rollgate release …`, `rollgate flag …` and
+//! `rollgate changelog`, a client of the admin API (`--url` / `ROLLGATE_URL`,
+//! `--token` / `ROLLGATE_TOKEN`), printing for people by default and the server's JSON
+//! with `--json`.
 
 mod client;
 mod flag;
 mod release;
+mod report;
 mod show;
 
 use clap::Args;
 
 pub use flag::{FlagArgs, FlagCommand};
 pub use release::{ReleaseArgs, ReleaseCommand};
+pub use report::{ChangelogArgs, ChangelogFormat, ReportArgs, ReportFormat};
 
 /// Where the server is and who is calling; shared by every client command.
 #[derive(Debug, Clone, Args)]
@@ -65,6 +68,11 @@ impl ClientOptions {
 /// Runs a `release` command to completion.
 pub fn release(args: ReleaseArgs) -> Result<(), CliError> {
     block_on(release::run(args))
+}
+
+/// Runs `changelog` to completion.
+pub fn changelog(args: ChangelogArgs) -> Result<(), CliError> {
+    block_on(report::changelog(args))
 }
 
 /// Runs a `flag` command to completion.

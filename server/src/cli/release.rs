@@ -1,4 +1,5 @@
-//! `rollgate release …`: create, list, show, and every action of a release's life.
+//! `rollgate release …`: create, list, show, every action of a release's life, and its
+//! validation report.
 
 use std::path::PathBuf;
 
@@ -83,6 +84,9 @@ pub enum ReleaseCommand {
     },
     /// Cancel a release that has not started.
     Cancel(Act),
+    /// Print the validation report (Markdown by default; `--format html` for a page with
+    /// charts, `--output FILE` to save it).
+    Report(super::report::ReportArgs),
 }
 
 /// An action on one release, with an optional comment.
@@ -136,6 +140,9 @@ pub(super) async fn run(args: ReleaseArgs) -> Result<(), CliError> {
                 print!("{}", show::release(&answer.body));
             }
             return Ok(());
+        }
+        ReleaseCommand::Report(report) => {
+            return super::report::report(&args.options, report).await;
         }
         ReleaseCommand::Check {
             id,

@@ -12,6 +12,7 @@ pub mod problem;
 mod rate;
 mod releases;
 mod sdk;
+mod reports;
 mod testing;
 mod webhooks;
 
@@ -121,6 +122,7 @@ pub fn start(
             .configure(ofrep::configure)
             .configure(health::configure)
             .configure(openapi::configure)
+            .configure(reports::configure)
             .configure(releases::configure)
             .configure(webhooks::configure)
             .configure(testing::configure)
