@@ -11,8 +11,8 @@ pub mod openapi;
 pub mod problem;
 mod rate;
 mod releases;
-mod sdk;
 mod reports;
+mod sdk;
 mod testing;
 mod webhooks;
 

@@ -626,7 +626,10 @@ fn the_split_is_not_judged_while_the_window_may_hold_the_previous_stages_exposur
     for seconds in (5..80).step_by(5) {
         let (decision, next, record) = decide(&plan, progress.as_ref(), &mixed, at(seconds));
         assert!(record.exposures.is_none(), "{seconds} s");
-        assert!(!matches!(decision, Decision::Pause(_)), "{seconds} s: {decision:?}");
+        assert!(
+            !matches!(decision, Decision::Pause(_)),
+            "{seconds} s: {decision:?}"
+        );
         progress = Some(next);
     }
     // A window that starts a minute after the stage: judged.
