@@ -12,6 +12,7 @@
 )]
 
 pub mod admin;
+pub mod chromium;
 pub mod examples;
 pub mod openapi;
 

@@ -8,6 +8,18 @@
 //!    advances and never rolls back — and the controller resumes it once Prometheus
 //!    answers again.
 //!
+//! Once each release has ended, its validation report is checked against what really
+//! happened (`controller_support::report`): stored once and the same bytes on every
+//! fetch, in JSON, Markdown and HTML; every stage with its percentage and its opening
+//! and closing times; per check the values Prometheus gave for the treatment and the
+//! control; the controller's actions (by `system:controller`) and the issues met —
+//! only a first interval without data when healthy; the failed check, the rollback and
+//! its propagation record (write revision, SDK streams) when rolled back; the query
+//! errors, the pause and the resume when Prometheus was away (that release is then
+//! promoted by a person to its last stage, which the controller completes). The rolled
+//! back release's HTML report is rendered in headless Chromium (`RG_E2E_CHROMIUM`) and
+//! screenshotted under `target/report-artifacts/`.
+//!
 //! Intervals are one second and bakes a few seconds, so each scenario takes well under a
 //! minute; every wait is a poll of the release with a deadline.
 
@@ -21,10 +33,16 @@ mod controller_support;
 
 use std::time::Duration;
 
+use controller_support::report::{
+    actions, assert_spread, check, final_report, health, issues, reached_stages,
+};
 use controller_support::{Stack, events, of_kind};
+use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
+
+use rollgate_e2e::chromium::{assert_real_picture, render};
 
 const CONTROLLER: &str = "system:controller";
 
@@ -112,6 +130,80 @@ async fn a_healthy_release_advances_through_every_stage_to_completed_by_itself()
     for user in ["user-1", "user-77", "user-4242"] {
         assert_eq!(stack.served(user).await, "on", "released to everyone");
     }
+
+    // The report: three stages, each opened by the controller in turn and closed by the
+    // next; real numbers from Prometheus for both arms while there was a control.
+    let report = final_report(&stack, &id, &release).await;
+    let stages = reached_stages(&report, &[20.0, 50.0, 100.0], 3);
+    let ends: Vec<&Value> = stages.iter().map(|s| &s["end"]).collect();
+    assert_eq!(
+        ends,
+        [&json!("advanced"), &json!("advanced"), &json!("completed")]
+    );
+    let decided: Vec<(u64, u64)> = stages
+        .iter()
+        .map(|s| {
+            let v = &s["verdicts"];
+            (
+                v["advance"].as_u64().unwrap(),
+                v["complete"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        decided,
+        [(1, 0), (1, 0), (0, 1)],
+        "the controller's decisions"
+    );
+    for (index, stage) in stages.iter().enumerate() {
+        for name in ["error-rate", "p99-latency"] {
+            let summary = check(stage, name);
+            assert_eq!(summary["outcome"], "passed", "{summary}");
+            assert_spread(&summary["treatment"]);
+            if index < 2 {
+                assert_spread(&summary["control"]);
+            }
+        }
+        let latency = &check(stage, "p99-latency")["treatment"];
+        assert!(
+            latency["max"].as_f64().unwrap() > 0.0,
+            "a measured p99: {latency}"
+        );
+    }
+    let points = health(&report, "p99-latency");
+    assert_eq!(
+        points.len(),
+        report["analysis_records"].as_u64().unwrap() as usize
+    );
+    assert!(
+        points
+            .iter()
+            .any(|p| p["control"].as_f64().is_some_and(|v| v > 0.0))
+    );
+    let rollout: Vec<(f64, &str)> = report["rollout"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["percent"].as_f64().unwrap(), p["event"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        rollout,
+        [
+            (20.0, "started"),
+            (50.0, "stage_advanced"),
+            (100.0, "stage_advanced"),
+            (100.0, "completed")
+        ]
+    );
+    // Only benign issues: intervals before the window held data, where the controller held.
+    for issue in report["issues"].as_array().unwrap() {
+        assert_eq!(issue["kind"], "no_data", "{issue}");
+        for (by, action) in actions(issue) {
+            assert_eq!(by, CONTROLLER);
+            assert!(action.starts_with("decided to hold"), "{action}");
+        }
+    }
+    assert!(report.get("rollback").is_none());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -209,6 +301,85 @@ async fn errors_in_the_treatment_roll_the_release_back_and_everyone_gets_control
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
+
+    // The report: one stage, rolled back; the error rate of the treatment above the
+    // control's and above its bound, as Prometheus measured them.
+    let release = stack.release(&id).await;
+    let report = final_report(&stack, &id, &release).await;
+    let stage = reached_stages(&report, &[30.0, 100.0], 1).remove(0);
+    assert_eq!(stage["end"], "rolled_back");
+    assert_eq!(stage["verdicts"]["rollback"], 1, "{stage}");
+    let summary = check(&stage, "error-rate");
+    assert_spread(&summary["treatment"]);
+    assert_spread(&summary["control"]);
+    let (treatment, control) = (
+        summary["treatment"]["last"].as_f64().unwrap(),
+        summary["control"]["last"].as_f64().unwrap(),
+    );
+    assert!(treatment > control && treatment > 0.05, "{summary}");
+    assert!(
+        ["breached", "regressed"].contains(&summary["outcome"].as_str().unwrap()),
+        "{summary}"
+    );
+    assert_eq!(
+        summary["last_verdict"], error_rate["verdict"],
+        "the rollback's record"
+    );
+    assert_spread(&check(&stage, "p99-latency")["treatment"]);
+    let last = health(&report, "error-rate").last().unwrap().clone();
+    assert!(
+        last["treatment"].as_f64().unwrap() > last["control"].as_f64().unwrap(),
+        "{last}"
+    );
+    // Issues: the failed check, answered by the rollback (shown once, by the controller)…
+    let failed = issues(&report, "failed_check");
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    assert!(
+        failed[0]["summary"]
+            .as_str()
+            .unwrap()
+            .contains("error-rate")
+    );
+    let responses = actions(failed[0]);
+    let rollbacks: Vec<_> = responses
+        .iter()
+        .filter(|(_, a)| a.contains("rollback") || a.contains("rolled the release back"))
+        .collect();
+    assert_eq!(rollbacks.len(), 1, "the rollback once: {responses:?}");
+    assert_eq!(rollbacks[0].0, CONTROLLER);
+    assert!(
+        rollbacks[0].1.starts_with("rolled the release back"),
+        "{responses:?}"
+    );
+    // …the rollback with its propagation record: which write, when, how many streams.
+    let rolled_back = issues(&report, "rolled_back");
+    assert_eq!(rolled_back.len(), 1);
+    let steps = actions(rolled_back[0]);
+    assert!(steps.iter().all(|(by, _)| *by == CONTROLLER), "{steps:?}");
+    let revision = details["revision"].as_u64().unwrap();
+    assert!(
+        steps[1].1.contains(&format!("store revision {revision}"))
+            && steps[1].1.contains(&format!(
+                "{} of {connected} connected SDK stream",
+                streams["received"]
+            )),
+        "{steps:?}"
+    );
+    let record = &report["rollback"];
+    assert_eq!(record["revision"], revision, "{record}");
+    assert_eq!(time(&record["written_at"]), time(&details["written_at"]));
+    assert_eq!(time(&record["served_at"]), time(&details["served_at"]));
+    assert_eq!(record["sdk_streams_connected"], connected);
+    assert_eq!(record["sdk_streams_received"], streams["received"]);
+
+    // The real report's page renders in a browser, charts and all.
+    let page = stack.report(&id, "?format=html", None).await;
+    let rendered = render("controller-rolled-back", &page.text).await;
+    assert_real_picture(&rendered.png);
+    for chart in ["chart-rollout", "chart-health-0", "chart-health-1"] {
+        assert!(rendered.dom.contains(&format!("id=\"{chart}\"")), "{chart}");
+    }
+    assert!(rendered.dom.contains(&format!("store revision {revision}")));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -298,4 +469,82 @@ async fn without_prometheus_the_release_holds_then_pauses_and_resumes_when_it_is
     assert_eq!(after["current_stage"], 0);
     assert!(of_kind(&after, "rolled_back").is_empty());
     assert!(of_kind(&after, "stage_advanced").is_empty());
+
+    // A person promotes it to the last stage; the controller completes it from there.
+    let promoted = stack
+        .server
+        .admin(
+            Method::POST,
+            &format!("/api/v1/releases/{id}/promote"),
+            Some(json!({ "comment": "looks fine after the outage" })),
+        )
+        .await;
+    assert_eq!(promoted.status, StatusCode::OK, "{:?}", promoted.body);
+    let release = stack
+        .until(&id, "completed", Duration::from_secs(60), |r| {
+            r["state"] == "completed"
+        })
+        .await;
+    assert!(by_controller(of_kind(&release, "completed")[0]));
+
+    // The report: the outage's query errors, the pause and the resume, in stage 0.
+    let report = final_report(&stack, &id, &release).await;
+    let stages = reached_stages(&report, &[30.0, 100.0], 2);
+    assert_eq!(
+        (&stages[0]["end"], &stages[1]["end"]),
+        (&json!("advanced"), &json!("completed"))
+    );
+    assert_eq!(stages[0]["verdicts"]["pause"], 1, "{}", stages[0]);
+    assert_eq!(stages[0]["verdicts"]["rollback"], 0);
+    for name in ["error-rate", "p99-latency"] {
+        let summary = check(&stages[0], name);
+        assert!(
+            summary["verdicts"]["error"].as_u64().unwrap() >= 3,
+            "{summary}"
+        );
+        assert_eq!(summary["outcome"], "passed", "it had data before and after");
+        assert_spread(&summary["treatment"]);
+        assert_spread(&summary["control"]);
+    }
+    let errors = issues(&report, "query_errors");
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    let summary = errors[0]["summary"].as_str().unwrap();
+    assert!(
+        summary.contains("queries to Prometheus failed")
+            && summary.contains("cannot reach Prometheus"),
+        "{summary}"
+    );
+    let responses = actions(errors[0]);
+    let paused: Vec<_> = responses
+        .iter()
+        .filter(|(_, a)| a.starts_with("paused") || a.starts_with("decided to pause"))
+        .collect();
+    assert_eq!(paused.len(), 1, "the pause once: {responses:?}");
+    assert_eq!(paused[0].0, CONTROLLER);
+    assert!(
+        paused[0]
+            .1
+            .starts_with("paused the release: Prometheus could not be queried")
+    );
+    assert!(
+        responses
+            .iter()
+            .any(|(by, a)| *by == CONTROLLER && a.starts_with("resumed the release")),
+        "{responses:?}"
+    );
+    let pauses = issues(&report, "paused");
+    assert_eq!(pauses.len(), 1);
+    assert!(
+        pauses[0]["summary"]
+            .as_str()
+            .unwrap()
+            .starts_with("Paused by system:controller")
+    );
+    let resumed = actions(pauses[0]);
+    assert_eq!(resumed.len(), 1, "{resumed:?}");
+    assert_eq!(resumed[0].0, CONTROLLER);
+    assert!(resumed[0].1.starts_with("resumed the release"));
+    assert!(issues(&report, "failed_check").is_empty());
+    assert!(issues(&report, "rolled_back").is_empty());
+    assert!(report.get("rollback").is_none());
 }

@@ -6,11 +6,12 @@ use time::OffsetDateTime;
 use super::checks::{self, CheckInfo};
 use super::issues::issues;
 use super::model::{
-    ApprovalNote, Dates, KpiReport, ReleaseSummary, Report, StageReached, StageReport,
+    ApprovalNote, Dates, KpiReport, ReleaseSummary, Report, RollbackRecord, StageReached,
+    StageReport,
 };
 use super::stages::{Walk, seconds, walk};
 use crate::changelog::{self, View};
-use crate::releases::Release;
+use crate::releases::{EventKind, Release};
 
 /// The report of `release` at `now`, with KPIs already measured.
 pub fn build(release: &Release, now: OffsetDateTime, kpis: KpiReport) -> Report {
@@ -72,9 +73,22 @@ pub fn build(release: &Release, now: OffsetDateTime, kpis: KpiReport) -> Report 
         health: checks::health(&infos, &records),
         kpis,
         issues: issues(release, &records, &infos),
+        rollback: rollback(release),
         changelog: changelog::entry(release, View::Internal),
         analysis_records: records.len(),
     }
+}
+
+/// The record of the release's last rollback, if it was written.
+fn rollback(release: &Release) -> Option<RollbackRecord> {
+    let rolled = release
+        .timeline
+        .iter()
+        .rposition(|e| e.event == EventKind::RolledBack)?;
+    release.timeline[rolled..]
+        .iter()
+        .find(|e| e.event == EventKind::RollbackPropagated)
+        .and_then(RollbackRecord::of)
 }
 
 fn stages(

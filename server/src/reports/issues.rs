@@ -11,14 +11,22 @@
 //! action on the timeline from its first interval until the next interval after it
 //! (pause, resume, rollback, promotion, percentage, completion), and whether the check
 //! passed again. Actions of a pause: what happened until it ended (resumed, rolled
-//! back, completed). Of a rollback: the flags' return to control and the incidents
-//! logged after it. Of an incident: the action its author wrote.
+//! back, completed). Of a rollback: the flags' return to control, its propagation
+//! record (the `rollback_propagated` event: which write, when it was served, how many
+//! connected SDK streams had it) and the incidents logged after it. Of an incident: the
+//! action its author wrote.
+//!
+//! A decision the controller applied is shown once, as the timeline's action: the event
+//! that carries the interval's record (its write comes a few milliseconds after the
+//! record's evaluation time), or an event of that kind at the record's very time. Parts of the server acting on their own are named by
+//! their id (`system:controller`), people by their token's name.
 
 use super::checks::{self, CheckInfo};
+use super::model::RollbackRecord;
 use super::model::{ActionTaken, Issue, IssueKind};
 use super::text;
 use crate::changelog::detail;
-use crate::releases::{EventKind, Release, TimelineEvent};
+use crate::releases::{Actor, EventKind, Release, TimelineEvent};
 use rollgate_core::analysis::{AnalysisRecord, CheckVerdict, Verdict};
 
 /// Every issue of `release`, oldest first.
@@ -184,11 +192,18 @@ fn data_issue(release: &Release, records: &[&AnalysisRecord], run: (usize, usize
     } else {
         (IssueKind::NoData, "there was no data to judge")
     };
+    // The reason of the last interval of the run's kind: a run of errors may end with
+    // intervals that merely had no data yet (after Prometheus came back).
+    let last = records[run.0..=run.1]
+        .iter()
+        .rev()
+        .find(|r| !errors || r.checks.iter().any(|c| c.verdict == CheckVerdict::Error))
+        .unwrap_or(&records[run.1]);
     let summary = format!(
         "For {} interval(s), {what} for {}: {}",
         run.1 - run.0 + 1,
         names.join(", "),
-        records[run.1].reason
+        last.reason
     );
     record_issue(release, records, run, kind, summary)
 }
@@ -217,9 +232,9 @@ fn record_issue(
             continue;
         }
         previous = Some(record.verdict);
-        let shown_on_timeline = responses
-            .iter()
-            .any(|e| e.at == record.at && kind_of(record.verdict) == Some(e.event));
+        let shown_on_timeline = responses.iter().any(|e| {
+            kind_of(record.verdict) == Some(e.event) && (e.at == record.at || carries(e, record))
+        });
         if !shown_on_timeline {
             actions.push(ActionTaken {
                 at: record.at,
@@ -261,7 +276,7 @@ fn paused(event: &TimelineEvent, later: &[TimelineEvent]) -> Issue {
         at: event.at,
         until: actions.last().map(|a| a.at),
         stage: event.stage,
-        summary: format!("Paused by {}{}", event.by.name, because(event)),
+        summary: format!("Paused by {}{}", who(&event.by), because(event)),
         actions,
     }
 }
@@ -269,9 +284,20 @@ fn paused(event: &TimelineEvent, later: &[TimelineEvent]) -> Issue {
 fn rolled_back(release: &Release, event: &TimelineEvent, later: &[TimelineEvent]) -> Issue {
     let mut actions = vec![ActionTaken {
         at: event.at,
-        by: event.by.name.clone(),
+        by: who(&event.by),
         action: "every released flag back to its control variant, for everyone".to_owned(),
     }];
+    if let Some(record) = later
+        .iter()
+        .find(|e| e.event == EventKind::RollbackPropagated)
+        .and_then(RollbackRecord::of)
+    {
+        actions.push(ActionTaken {
+            at: record.served_at.unwrap_or(event.at),
+            by: who(&event.by),
+            action: record.summary(),
+        });
+    }
     actions.extend(
         later
             .iter()
@@ -295,7 +321,7 @@ fn rolled_back(release: &Release, event: &TimelineEvent, later: &[TimelineEvent]
         at: event.at,
         until: None,
         stage: event.stage,
-        summary: format!("Rolled back by {}{place}{}", event.by.name, because(event)),
+        summary: format!("Rolled back by {}{place}{}", who(&event.by), because(event)),
         actions,
     }
 }
@@ -310,7 +336,7 @@ fn incident(event: &TimelineEvent) -> Issue {
         summary: detail("what"),
         actions: vec![ActionTaken {
             at: event.at,
-            by: event.by.name.clone(),
+            by: who(&event.by),
             action: detail("action"),
         }],
     }
@@ -389,9 +415,32 @@ fn action(event: &TimelineEvent) -> ActionTaken {
     };
     ActionTaken {
         at: event.at,
-        by: event.by.name.clone(),
+        by: who(&event.by),
         action: format!("{what}{}", because(event)),
     }
+}
+
+/// Who acted, in the report's words: a part of the server by its id
+/// (`system:controller`), a person by their token's name.
+pub fn who(actor: &Actor) -> String {
+    if actor.id.starts_with("system:") {
+        actor.id.clone()
+    } else {
+        actor.name.clone()
+    }
+}
+
+/// Does `event` carry the analysis record `record` (the one evaluated at its time)?
+fn carries(event: &TimelineEvent, record: &AnalysisRecord) -> bool {
+    event
+        .analysis
+        .as_ref()
+        .and_then(|a| a.get("at"))
+        .and_then(|at| at.as_str())
+        .and_then(|at| {
+            time::OffsetDateTime::parse(at, &time::format_description::well_known::Rfc3339).ok()
+        })
+        .is_some_and(|at| at == record.at)
 }
 
 /// `: <comment>` when the event has one, else the record's reason, else nothing.

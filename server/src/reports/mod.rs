@@ -4,11 +4,16 @@
 //!
 //! - While a release has not ended, its report is computed on demand and not stored
 //!   (`"final": false`).
-//! - Once it has ended (completed, rolled back, cancelled), the report is written once
-//!   with `Expect::Absent` — by the [`writer`] task, which follows the change feed, right
-//!   after the final commit, or by the first request that finds it missing — and from
-//!   then on served from the store, byte for byte: whoever loses the race reads the
-//!   winner's report.
+//! - Once it has ended (completed, rolled back, cancelled) and [`settled`], the report
+//!   is written once with `Expect::Absent` — by the [`writer`] task, which follows the
+//!   change feed, right after the final commit, or by the first request that finds it
+//!   missing — and from then on served from the store, byte for byte: whoever loses the
+//!   race reads the winner's report.
+//! - A rollback is followed by one more write, its propagation record (once the
+//!   rollback is served and the SDK streams handed it, about a second later). Until that
+//!   record is on the timeline (or [`PROPAGATION_GRACE`] has passed without it) the
+//!   release has not settled: its report is computed on demand with `"final": false`,
+//!   so the stored report always carries the record.
 //!
 //! Pure parts: [`stages`] (the timeline walked), [`checks`] (records aggregated),
 //! [`issues`], [`kpi`] (queries planned and judged), [`build`]; renderings:
@@ -40,9 +45,16 @@ pub use model::Report;
 use crate::admin::ServiceError;
 use crate::auth::{Principal, Role, require_role};
 use crate::controller::prometheus::PrometheusClient;
-use crate::releases::{Actor, Release, load};
+use crate::releases::{Actor, EventKind, Release, load};
 use crate::state::App;
 use crate::store::{Commit, Expect, Kind, StoreError, Write};
+use rollgate_core::release::ReleaseState;
+use time::OffsetDateTime;
+
+/// How long a rolled-back release's report waits for the rollback's propagation
+/// record before it is stored without it (the record is written within about a second;
+/// only a failed write leaves it out).
+pub const PROPAGATION_GRACE: Duration = Duration::from_secs(10);
 
 /// How long one KPI query may take.
 const KPI_QUERY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -64,16 +76,45 @@ pub async fn report(app: &App, principal: &Principal, id: &str) -> Result<Served
     require_role(principal, Role::Viewer)?;
     let release = load(app, id).await?.release;
     if release.state.is_terminal() {
-        final_report(app, &release).await
-    } else {
-        let report = generate(app, &release).await;
-        let json = crate::admin::to_body(&report)?;
-        Ok(Served {
-            json: Arc::from(json),
-            report,
-            version: None,
-        })
+        if let Some(stored) = stored(app, &release.id).await? {
+            return Ok(stored);
+        }
+        if settled(&release, app.clock.now()) {
+            return final_report(app, &release).await;
+        }
     }
+    let mut report = generate(app, &release).await;
+    // An ended release whose rollback record is still to come: not final yet.
+    report.is_final = false;
+    let json = crate::admin::to_body(&report)?;
+    Ok(Served {
+        json: Arc::from(json),
+        report,
+        version: None,
+    })
+}
+
+/// Has `release` ended with nothing more to come on its timeline? A rolled-back one
+/// settles when its propagation record follows the rollback, or [`PROPAGATION_GRACE`]
+/// after the rollback without it.
+pub fn settled(release: &Release, now: OffsetDateTime) -> bool {
+    if !release.state.is_terminal() {
+        return false;
+    }
+    if release.state != ReleaseState::RolledBack {
+        return true;
+    }
+    let Some(rolled) = release
+        .timeline
+        .iter()
+        .rposition(|e| e.event == EventKind::RolledBack)
+    else {
+        return true;
+    };
+    release.timeline[rolled..]
+        .iter()
+        .any(|e| e.event == EventKind::RollbackPropagated)
+        || now - release.timeline[rolled].at >= PROPAGATION_GRACE
 }
 
 /// The stored report of an ended release, writing it first if it is missing.

@@ -6,6 +6,11 @@
 //! pass over all releases, so a report missed by a crash between the final commit and
 //! the report's write is written on the next start.
 //!
+//! A rolled-back release is written once it has [`settled`](super::settled): the change
+//! that rolls it back is followed by the one adding its propagation record, and the
+//! report is written on that one. Should that record never come, a timer writes the
+//! report [`PROPAGATION_GRACE`](super::PROPAGATION_GRACE) later without it.
+//!
 //! Writing off the action's path keeps a slow or unreachable Prometheus (the KPIs) from
 //! delaying a rollback's answer. The write is guarded by `Expect::Absent`, so this task
 //! and a request asking for the report at the same moment cannot both write one.
@@ -74,8 +79,10 @@ pub(super) fn ended(change: &Change) -> Vec<String> {
         .collect()
 }
 
-/// Writes the final report of release `id` if it has ended and has none.
-async fn write(app: &App, id: &str) -> Result<bool, ServiceError> {
+/// Writes the final report of release `id` if it has ended, settled, and has none. An
+/// ended release that has not settled gets a timer that writes it once the grace is
+/// over, settled or not.
+async fn write(app: &Arc<App>, id: &str) -> Result<bool, ServiceError> {
     let present = app
         .store
         .get(Kind::Report, id)
@@ -89,12 +96,26 @@ async fn write(app: &App, id: &str) -> Result<bool, ServiceError> {
     if !release.state.is_terminal() {
         return Ok(false);
     }
+    if !super::settled(&release, app.clock.now()) {
+        let (app, id) = (Arc::clone(app), id.to_owned());
+        tokio::spawn(async move {
+            tokio::time::sleep(super::PROPAGATION_GRACE).await;
+            let written = match load(&app, &id).await {
+                Ok(stored) => super::final_report(&app, &stored.release).await.map(|_| ()),
+                Err(error) => Err(error),
+            };
+            if let Err(error) = written {
+                tracing::warn!(release = id, %error, "final report not written");
+            }
+        });
+        return Ok(false);
+    }
     super::final_report(app, &release).await?;
     Ok(true)
 }
 
 /// Writes the missing final reports of every ended release; returns how many it wrote.
-pub async fn pass(app: &App) -> Result<usize, ServiceError> {
+pub async fn pass(app: &Arc<App>) -> Result<usize, ServiceError> {
     let mut written = 0;
     for stored in read_all(app).await? {
         if !stored.release.state.is_terminal() {

@@ -20,6 +20,8 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
+pub mod report;
+
 /// The flag the demo application switches its new checkout with.
 pub const FLAG: &str = "new-checkout";
 

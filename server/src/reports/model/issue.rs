@@ -59,3 +59,66 @@ pub struct ActionTaken {
     /// What, in words.
     pub action: String,
 }
+
+/// The record of a rollback's reach, from the `rollback_propagated` event the server
+/// appends once the rollback's write is served.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct RollbackRecord {
+    /// The store revision of the write that put the flags back to control.
+    pub revision: u64,
+    /// When that write was committed.
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub written_at: Option<OffsetDateTime>,
+    /// When the server served it (OFREP answered with control from then on).
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub served_at: Option<OffsetDateTime>,
+    /// SDK streams of the environment open at that moment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sdk_streams_connected: Option<u64>,
+    /// Of those, how many had been handed the rollback (within the server's wait).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sdk_streams_received: Option<u64>,
+}
+
+impl RollbackRecord {
+    /// The record on a `rollback_propagated` event, if it has a revision.
+    pub fn of(event: &crate::releases::TimelineEvent) -> Option<RollbackRecord> {
+        let details = event.details.as_ref()?;
+        let time = |field: &str| {
+            details.get(field)?.as_str().and_then(|at| {
+                OffsetDateTime::parse(at, &time::format_description::well_known::Rfc3339).ok()
+            })
+        };
+        let streams = |field: &str| details.get("sdk_streams")?.get(field)?.as_u64();
+        Some(RollbackRecord {
+            revision: details.get("revision")?.as_u64()?,
+            written_at: time("written_at"),
+            served_at: time("served_at").or(Some(event.at)),
+            sdk_streams_connected: streams("connected"),
+            sdk_streams_received: streams("received"),
+        })
+    }
+
+    /// The record in one sentence.
+    pub fn summary(&self) -> String {
+        let delay = match (self.written_at, self.served_at) {
+            (Some(written), Some(served)) => format!(
+                ", served {} ms after it was written",
+                (served - written).whole_milliseconds().max(0)
+            ),
+            _ => String::new(),
+        };
+        let streams = match (self.sdk_streams_connected, self.sdk_streams_received) {
+            (Some(connected), Some(received)) => {
+                format!("; {received} of {connected} connected SDK stream(s) had received it")
+            }
+            _ => String::new(),
+        };
+        format!(
+            "the rollback (store revision {}) reached OFREP{delay}{streams}",
+            self.revision
+        )
+    }
+}

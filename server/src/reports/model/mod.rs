@@ -14,7 +14,7 @@ mod issue;
 mod kpi;
 mod stage;
 
-pub use issue::{ActionTaken, Issue, IssueKind};
+pub use issue::{ActionTaken, Issue, IssueKind, RollbackRecord};
 pub use kpi::{KpiArm, KpiMeasurement, KpiReport, KpiResult, KpiScope, KpiVerdict};
 pub use stage::{
     CheckOutcome, CheckSummary, CheckVerdictCounts, HealthPoint, HealthSeries, SampleRatioSummary,
@@ -54,6 +54,10 @@ pub struct Report {
     pub kpis: KpiReport,
     /// Problems met and what was done about each.
     pub issues: Vec<Issue>,
+    /// How far the rollback had reached when the server recorded it, for a release
+    /// rolled back (absent when no record was written).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rollback: Option<RollbackRecord>,
     /// What the release delivered (internal view of its changelog entry).
     pub changelog: ChangelogEntry,
     /// Analysis records read from the timeline.

@@ -1,5 +1,6 @@
 //! The final report: written once when a release has ended, then served byte for byte
-//! — even when a fresh generation would say something else.
+//! — even when a fresh generation would say something else; a rolled-back release's
+//! only once its propagation record is on the timeline (or the grace is over).
 
 use std::sync::Arc;
 
@@ -18,13 +19,13 @@ use crate::store::embedded::{EmbeddedOptions, EmbeddedStore};
 use crate::store::{Commit, Expect, Kind, Store, Write};
 use crate::wake::Wake;
 
-fn app(dir: &std::path::Path) -> App {
+fn app(dir: &std::path::Path) -> Arc<App> {
     let store: Arc<dyn Store> =
         Arc::new(EmbeddedStore::open(dir, EmbeddedOptions::default()).unwrap());
     let tokens = Arc::new(TokenIndex::default());
     let metrics = Metrics::new().unwrap();
     let clock = Arc::new(ManualClock::new(at(60)));
-    App {
+    Arc::new(App {
         settings: Settings::default(),
         store,
         hub: Arc::new(Hub::new(Arc::clone(&tokens), metrics.clone())),
@@ -33,7 +34,7 @@ fn app(dir: &std::path::Path) -> App {
         clock: Arc::clone(&clock) as Arc<dyn Clock>,
         manual_clock: Some(clock),
         wake: Arc::new(Wake::default()),
-    }
+    })
 }
 
 fn viewer() -> Principal {
@@ -197,7 +198,7 @@ async fn two_first_requests_at_once_store_one_report() {
 #[tokio::test]
 async fn the_writer_task_writes_the_report_of_a_release_as_soon_as_it_ends() {
     let dir = tempfile::tempdir().unwrap();
-    let app = Arc::new(app(dir.path()));
+    let app = app(dir.path());
     let mut running = release("running", steps(&[0]));
     put(&app, &running, Expect::Absent).await;
     let (stop, stopped) = tokio::sync::watch::channel(false);
@@ -268,4 +269,94 @@ async fn the_writer_reads_only_releases_a_change_left_ended() {
         .await
         .unwrap();
     assert_eq!(writer::ended(&change), vec![ended_release.id]);
+}
+
+#[tokio::test]
+async fn a_rollback_report_waits_for_the_propagation_record_then_carries_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app(dir.path());
+    let clock = app.manual_clock.clone().unwrap();
+    let mut release = release(
+        "rolled_back",
+        vec![
+            event("started", 0, "alice", json!({ "stage": 0, "percent": 100 })),
+            event(
+                "rolled_back",
+                60,
+                "system:controller",
+                json!({ "stage": 0, "percent": 100, "comment": "errors" }),
+            ),
+        ],
+    );
+    put(&app, &release, Expect::Absent).await;
+    // Just rolled back, the record still to come: an interim report, nothing stored.
+    let interim = report(&app, &viewer(), &release.id).await.unwrap();
+    assert_eq!(interim.version, None);
+    assert!(!interim.report.is_final);
+    assert_eq!(interim.report.rollback, None);
+    assert_eq!(writer::pass(&app).await.unwrap(), 0);
+    assert!(
+        app.store
+            .get(Kind::Report, &release.id)
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    let propagated = event(
+        "rollback_propagated",
+        60,
+        "system:controller",
+        json!({ "details": { "revision": 42, "written_at": crate::reports::text::rfc3339(at(60)),
+                             "served_at": crate::reports::text::rfc3339(at(60) + time::Duration::milliseconds(40)),
+                             "sdk_streams": { "connected": 3, "received": 2 } } }),
+    );
+    release
+        .timeline
+        .push(serde_json::from_value(propagated).unwrap());
+    put(&app, &release, Expect::Version(1)).await;
+    assert_eq!(writer::pass(&app).await.unwrap(), 1);
+    let stored = report(&app, &viewer(), &release.id).await.unwrap();
+    assert_eq!(stored.version, Some(1));
+    assert!(stored.report.is_final);
+    let record = stored.report.rollback.clone().unwrap();
+    assert_eq!(record.revision, 42);
+    assert_eq!(
+        (record.sdk_streams_connected, record.sdk_streams_received),
+        (Some(3), Some(2))
+    );
+    let rolled = stored
+        .report
+        .issues
+        .iter()
+        .find(|i| i.kind == crate::reports::model::IssueKind::RolledBack)
+        .unwrap();
+    assert_eq!(rolled.actions[0].by, "system:controller");
+    assert!(
+        rolled.actions[1].action.contains("store revision 42")
+            && rolled.actions[1].action.contains("served 40 ms after")
+            && rolled.actions[1]
+                .action
+                .contains("2 of 3 connected SDK stream"),
+        "{:?}",
+        rolled.actions
+    );
+
+    // Without a record, the report is stored once the grace is over.
+    let mut unrecorded = release.clone();
+    unrecorded.id = "rel-unrecorded".into();
+    unrecorded.timeline.pop();
+    put(&app, &unrecorded, Expect::Absent).await;
+    assert!(
+        !report(&app, &viewer(), &unrecorded.id)
+            .await
+            .unwrap()
+            .report
+            .is_final
+    );
+    clock.advance(time::Duration::seconds(10));
+    let late = report(&app, &viewer(), &unrecorded.id).await.unwrap();
+    assert_eq!(late.version, Some(1));
+    assert!(late.report.is_final);
+    assert_eq!(late.report.rollback, None);
 }
