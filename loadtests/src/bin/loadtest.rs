@@ -103,6 +103,9 @@ struct RunArgs {
     /// Print the outcome as JSON.
     #[arg(long)]
     json: bool,
+    /// Process id of the server, to report its CPU time per request.
+    #[arg(long)]
+    pid: Option<u32>,
 }
 
 #[derive(Debug, Args)]
@@ -317,11 +320,23 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
         mode: args.rate.map_or(Mode::Closed, |rate| Mode::Open { rate }),
         timeout: Duration::from_secs_f64(args.load.timeout),
     };
+    let before = args.pid.map(process::cpu_time).transpose()?;
     let outcome = generator::run(workload, plan).await;
+    let cpu = match (args.pid, before) {
+        (Some(pid), Some(before)) => {
+            let spent = process::cpu_time(pid)?.saturating_sub(before);
+            let answered = (outcome.ok + outcome.error_count()).max(1) as f64;
+            format!(
+                "  server cpu {:.2} µs/req",
+                spent.as_secs_f64() * 1e6 / answered
+            )
+        }
+        _ => String::new(),
+    };
     if args.json {
         println!("{}", serde_json::to_string_pretty(&outcome)?);
     } else {
-        println!("{:<20} {}", scenario.name(), outcome.line());
+        println!("{:<20} {}{cpu}", scenario.name(), outcome.line());
     }
     Ok(())
 }

@@ -24,6 +24,7 @@ pub struct Schedule {
     rate: f64,
     total: u64,
     taken: AtomicU64,
+    handed: AtomicU64,
     released: Semaphore,
     give_up: Instant,
 }
@@ -42,6 +43,7 @@ impl Schedule {
             rate,
             total: (duration.as_secs_f64() * rate).floor() as u64,
             taken: AtomicU64::new(0),
+            handed: AtomicU64::new(0),
             released: Semaphore::new(0),
             give_up,
         })
@@ -52,9 +54,9 @@ impl Schedule {
         self.total
     }
 
-    /// How many tickets were taken (sent or attempted).
+    /// How many tickets were handed to a connection (sent or attempted).
     pub fn taken(&self) -> u64 {
-        self.taken.load(Ordering::Relaxed).min(self.total)
+        self.handed.load(Ordering::Relaxed)
     }
 
     /// When ticket `index` is due.
@@ -74,6 +76,7 @@ impl Schedule {
         if index >= self.total || Instant::now() > self.give_up {
             return None;
         }
+        self.handed.fetch_add(1, Ordering::Relaxed);
         Some(self.due(index))
     }
 
