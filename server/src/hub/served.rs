@@ -1,9 +1,11 @@
 //! A compiled snapshot as the server serves it: the core [`Snapshot`] plus the metric
 //! handles its evaluations count into, resolved once per (flag, variant, reason) on
-//! first use instead of on every request.
+//! first use instead of on every request, and likewise the serialized answer of each
+//! (flag, variant, reason), which the OFREP handlers copy instead of serializing again.
 
 use std::sync::OnceLock;
 
+use bytes::Bytes;
 use prometheus::IntCounter;
 use rollgate_core::{ErrorCode, Evaluation, Reason, Snapshot};
 
@@ -32,6 +34,8 @@ pub struct Served {
     /// Per flag: first slot of its counters.
     offsets: Box<[u32]>,
     slots: Box<[OnceLock<IntCounter>]>,
+    /// Per slot: the answer of that flag, variant and reason, as first serialized.
+    answers: Box<[OnceLock<Bytes>]>,
     errors: [OnceLock<IntCounter>; 3],
     metrics: Metrics,
 }
@@ -50,6 +54,7 @@ impl Served {
             snapshot,
             offsets: offsets.into(),
             slots: (0..total).map(|_| OnceLock::new()).collect(),
+            answers: (0..total).map(|_| OnceLock::new()).collect(),
             errors: Default::default(),
             metrics: metrics.clone(),
         }
@@ -101,5 +106,40 @@ impl Served {
             ])
         })
         .inc_by(n);
+    }
+
+    /// The serialized answer of a successful `evaluation`: made by `make` the first time
+    /// its flag, variant and reason are served, shared after. `None` for a failed
+    /// evaluation, or when `make` fails.
+    pub fn answer(
+        &self,
+        evaluation: &Evaluation<'_>,
+        make: impl FnOnce() -> Option<Bytes>,
+    ) -> Option<Bytes> {
+        if evaluation.error.is_some() {
+            return None;
+        }
+        let cell = self.answers.get(self.slot(
+            evaluation.flag_index()?,
+            evaluation.variant_index()?,
+            evaluation.reason,
+        )?)?;
+        if let Some(answer) = cell.get() {
+            return Some(answer.clone());
+        }
+        let made = make()?;
+        Some(cell.get_or_init(|| made).clone())
+    }
+
+    /// The slot of a flag, one of its variants and a serving reason.
+    fn slot(&self, flag: usize, variant: usize, reason: Reason) -> Option<usize> {
+        let reason = SERVING_REASONS.iter().position(|r| *r == reason)?;
+        let offset = *self.offsets.get(flag)? as usize;
+        let end = self
+            .offsets
+            .get(flag + 1)
+            .map_or(self.answers.len(), |&e| e as usize);
+        let slot = offset + variant * SERVING_REASONS.len() + reason;
+        (slot < end).then_some(slot)
     }
 }
