@@ -143,3 +143,45 @@ impl Served {
         (slot < end).then_some(slot)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use rollgate_core::model::Flag;
+    use rollgate_core::{Context, compile, evaluate};
+    use serde_json::json;
+
+    use super::*;
+
+    fn flag(key: &str, serve: &str) -> Flag {
+        serde_json::from_value(json!({
+            "key": key,
+            "variants": { "on": true, "off": false },
+            "environments": { "production": {
+                "enabled": true, "off_variant": "off", "default": { "variant": serve }
+            } }
+        }))
+        .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn an_answer_is_made_once_per_flag_variant_and_reason_and_never_for_a_failure() {
+        let flags = [flag("a", "on"), flag("b", "off")];
+        let snapshot = compile("production", 1, &flags, &[]).snapshot;
+        let metrics = Metrics::new().unwrap_or_else(|e| panic!("{e}"));
+        let served = Served::new(snapshot, &metrics);
+        let context = Context::with_targeting_key("user-1");
+        let mut made = 0;
+        let mut answer = |key: &str, text: &'static str| {
+            let evaluation = evaluate(&served.snapshot, key, &context);
+            served.answer(&evaluation, || {
+                made += 1;
+                Some(Bytes::from_static(text.as_bytes()))
+            })
+        };
+        assert_eq!(answer("a", "first"), Some(Bytes::from_static(b"first")));
+        assert_eq!(answer("a", "second"), Some(Bytes::from_static(b"first")));
+        assert_eq!(answer("b", "other"), Some(Bytes::from_static(b"other")));
+        assert_eq!(answer("missing", "never"), None);
+        assert_eq!(made, 2, "one answer per flag, variant and reason");
+    }
+}
