@@ -87,8 +87,20 @@ impl Server {
         memory(self.pid()?)
     }
 
-    /// Stops the server (SIGKILL: nothing of it is kept).
+    /// Stops the server: SIGTERM, then SIGKILL if it has not exited within 10 s.
     pub async fn stop(mut self) {
+        if let Some(pid) = self.child.id().and_then(|id| i32::try_from(id).ok()) {
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(pid),
+                nix::sys::signal::Signal::SIGTERM,
+            );
+            if tokio::time::timeout(Duration::from_secs(10), self.child.wait())
+                .await
+                .is_ok()
+            {
+                return;
+            }
+        }
         let _ = self.child.kill().await;
     }
 }

@@ -52,6 +52,11 @@ pub struct SideSummary {
     pub drop: Option<f64>,
     /// Reads-during-writes: writes per second achieved.
     pub writes_per_s: Option<f64>,
+    /// Reads-during-writes: server CPU µs per read without writes.
+    pub reads_alone_cpu_us_per_request: Option<f64>,
+    /// Reads-during-writes: how much more server CPU a read costs while the writes run
+    /// (their own CPU included; 0.1 = 10 %).
+    pub cpu_increase: Option<f64>,
 }
 
 /// One scenario's figures.
@@ -94,6 +99,11 @@ fn side_summary(measurements: &[&Measurement]) -> SideSummary {
             (alone > 0.0).then(|| 1.0 - m.max.requests_per_s / alone)
         }),
         writes_per_s: of(&|m| m.writes.as_ref().map(|w| w.requests_per_s)),
+        reads_alone_cpu_us_per_request: of(&|m| m.reads_alone_cpu_us_per_request),
+        cpu_increase: of(&|m| {
+            let alone = m.reads_alone_cpu_us_per_request?;
+            (alone > 0.0).then(|| m.server_cpu_us_per_request / alone - 1.0)
+        }),
     }
 }
 
@@ -339,12 +349,16 @@ pub fn markdown(report: &Report<'_>, json_file: &str) -> String {
     {
         let _ = writeln!(
             out,
-            "\nReads during writes ({} admin writes/s requested): rollgate {} reads/s alone, {} with writes ({} writes/s done) — a drop of **{} %**; baseline {} → {} ({} %).",
+            "\nReads during writes ({} admin writes/s requested; {} pairs of slices, reads alone then with writes, alternating): rollgate {} reads/s alone, {} with writes ({} writes/s done), a drop of **{} %**; server CPU per read {} → {} µs ({} %, the writes' own CPU included). Baseline: {} → {} reads/s ({} %).",
             settings.write_rate,
+            crate::suite::WRITE_SLICES,
             thousands(s.rollgate.reads_alone_per_s),
             thousands(s.rollgate.requests_per_s),
             number(s.rollgate.writes_per_s, 1),
             number(s.rollgate.drop.map(|d| d * 100.0), 1),
+            number(s.rollgate.reads_alone_cpu_us_per_request, 1),
+            number(s.rollgate.cpu_us_per_request, 1),
+            number(s.rollgate.cpu_increase.map(|d| d * 100.0), 1),
             thousands(s.baseline.reads_alone_per_s),
             thousands(s.baseline.requests_per_s),
             number(s.baseline.drop.map(|d| d * 100.0), 1),
@@ -369,6 +383,12 @@ pub fn markdown(report: &Report<'_>, json_file: &str) -> String {
         memory.seed_seconds,
         mb(memory.loaded.map(|m| m.rss_kib)),
         mb(memory.loaded.map(|m| m.peak_kib))
+    );
+    let _ = writeln!(
+        out,
+        "| the same store, server restarted (flags loaded at startup) | {} (peak {}) |",
+        mb(memory.restarted.map(|m| m.rss_kib)),
+        mb(memory.restarted.map(|m| m.peak_kib))
     );
     let _ = writeln!(
         out,

@@ -69,8 +69,11 @@ pub struct Measurement {
     pub generator_cpu_us_per_request: f64,
     /// Open loop at half of `max` (latency at half load); not for reads-during-writes.
     pub half_load: Option<Outcome>,
-    /// Reads-during-writes: the same reads without writes, just before.
+    /// Reads-during-writes: the same reads without writes, in slices alternating with
+    /// those of `max`.
     pub reads_alone: Option<Outcome>,
+    /// Reads-during-writes: server CPU µs per read without writes.
+    pub reads_alone_cpu_us_per_request: Option<f64>,
     /// Reads-during-writes: the writes.
     pub writes: Option<Outcome>,
     /// Load average right after the measurement.
@@ -88,6 +91,8 @@ pub struct MemoryFigures {
     pub empty: Option<Memory>,
     /// The same server with `flags` realistic flags written through the admin API.
     pub loaded: Option<Memory>,
+    /// A server started on that store: the flags loaded at startup, no write history.
+    pub restarted: Option<Memory>,
     /// How many flags `loaded` holds.
     pub flags: usize,
     /// Seconds it took to write them.
@@ -112,6 +117,12 @@ pub struct Run {
     /// Wall-clock seconds of the whole run.
     pub seconds: f64,
 }
+
+/// Longest time the 50 load-test flags may take to write.
+const SEEDING: Duration = Duration::from_secs(120);
+
+/// Longest time the flags of the memory figure may take to write.
+const LOADING: Duration = Duration::from_secs(900);
 
 /// Where the binaries are and how to start them.
 #[derive(Clone, Debug)]
@@ -155,6 +166,8 @@ async fn start_rollgate(
         }
     }
     command.env("ROLLGATE_ADMIN_TOKEN", token);
+    // Only the startup lines are quieted: the server logs nothing per request.
+    command.env("ROLLGATE_LOG__LEVEL", "warn");
     Server::start("rollgate", command).await
 }
 
@@ -168,7 +181,7 @@ async fn measured(
     let (server_before, me_before) = (server.cpu_time()?, process::cpu_time(me)?);
     let outcome = generator::run(workload, plan).await;
     let (server_after, me_after) = (server.cpu_time()?, process::cpu_time(me)?);
-    let answered = (outcome.ok + outcome.errors.values().sum::<u64>()).max(1) as f64;
+    let answered = outcome.answered().max(1) as f64;
     let per = |a: Duration, b: Duration| a.saturating_sub(b).as_secs_f64() * 1e6 / answered;
     Ok((
         outcome,
@@ -207,6 +220,7 @@ async fn measure(
     };
     generator::run(Arc::clone(&reads), warmup).await;
     let (mut half_load, mut reads_alone, mut writes) = (None, None, None);
+    let mut reads_alone_cpu = None;
     let (max, server_cpu, generator_cpu) = if traffic.writes.is_empty() {
         let (max, server_cpu, generator_cpu) = measured(server, Arc::clone(&reads), closed).await?;
         let half = Plan {
@@ -218,23 +232,16 @@ async fn measure(
         half_load = Some(generator::run(reads, half).await);
         (max, server_cpu, generator_cpu)
     } else {
-        reads_alone = Some(generator::run(Arc::clone(&reads), closed).await);
         let written = Arc::new(Workload {
             address: server.address,
             requests: traffic.writes.clone(),
             expected: vec![hyper::StatusCode::OK],
         });
-        let paced = Plan {
-            connections: 2,
-            mode: Mode::Open {
-                rate: settings.write_rate,
-            },
-            ..closed
-        };
-        let writing = tokio::spawn(generator::run(written, paced));
-        let measured = measured(server, reads, closed).await?;
-        writes = Some(writing.await.context("the writes task failed")?);
-        measured
+        let during = during_writes(server, settings, &reads, &written, closed).await?;
+        reads_alone = Some(during.alone);
+        reads_alone_cpu = Some(during.alone_cpu);
+        writes = Some(during.writes);
+        (during.with, during.with_cpu, during.generator_cpu)
     };
     Ok(Measurement {
         round,
@@ -245,8 +252,68 @@ async fn measure(
         generator_cpu_us_per_request: generator_cpu,
         half_load,
         reads_alone,
+        reads_alone_cpu_us_per_request: reads_alone_cpu,
         writes,
         load_average: process::load_average(),
+    })
+}
+
+/// Slices of reads-during-writes: reads alone and reads with writes alternate, so that
+/// a change of the machine's load (it is shared) weighs on both alike.
+pub const WRITE_SLICES: u32 = 5;
+
+/// What reads-during-writes measured.
+struct DuringWrites {
+    alone: Outcome,
+    alone_cpu: f64,
+    with: Outcome,
+    with_cpu: f64,
+    generator_cpu: f64,
+    writes: Outcome,
+}
+
+/// Reads at max in [`WRITE_SLICES`] pairs of slices, alone then with `writes` at the
+/// configured rate; the slices of each kind add up to `plan.duration`.
+async fn during_writes(
+    server: &Server,
+    settings: &Settings,
+    reads: &Arc<Workload>,
+    writes: &Arc<Workload>,
+    plan: Plan,
+) -> anyhow::Result<DuringWrites> {
+    let slice = Plan {
+        duration: plan.duration / WRITE_SLICES,
+        ..plan
+    };
+    let paced = Plan {
+        connections: 2,
+        mode: Mode::Open {
+            rate: settings.write_rate,
+        },
+        ..slice
+    };
+    let (mut alone, mut with, mut written) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut alone_cpu, mut with_cpu, mut generator_cpu) = (0.0, 0.0, 0.0);
+    for _ in 0..WRITE_SLICES {
+        let (outcome, cpu, _) = measured(server, Arc::clone(reads), slice).await?;
+        alone_cpu += cpu * outcome.answered() as f64;
+        alone.push(outcome);
+        let writing = tokio::spawn(generator::run(Arc::clone(writes), paced));
+        let (outcome, cpu, generator) = measured(server, Arc::clone(reads), slice).await?;
+        with_cpu += cpu * outcome.answered() as f64;
+        generator_cpu += generator * outcome.answered() as f64;
+        with.push(outcome);
+        written.push(writing.await.context("the writes task failed")?);
+    }
+    let (alone, with) = (Outcome::combine(&alone), Outcome::combine(&with));
+    let per = |total: f64, outcome: &Outcome| total / outcome.answered().max(1) as f64;
+    Ok(DuringWrites {
+        alone_cpu: per(alone_cpu, &alone),
+        with_cpu: per(with_cpu, &with),
+        generator_cpu: per(generator_cpu, &with),
+        alone,
+        with,
+        writes: Outcome::combine(&written),
     })
 }
 
@@ -267,8 +334,9 @@ pub async fn run(settings: Settings, binaries: &Binaries) -> anyhow::Result<Run>
         baseline.address,
         baseline.pid()?
     );
-    let sdk_key = seed::seed(rollgate.address, &token, 50)
+    let sdk_key = tokio::time::timeout(SEEDING, seed::seed(rollgate.address, &token, 50))
         .await
+        .context("seeding the load-test flags took too long")?
         .context("seeding the load-test flags")?;
     let mut not_available = BTreeMap::new();
     let mut traffic = Vec::new();
@@ -312,7 +380,14 @@ pub async fn run(settings: Settings, binaries: &Binaries) -> anyhow::Result<Run>
     rollgate.stop().await;
     baseline.stop().await;
     if settings.memory_flags > 0 {
-        load_flags(&settings, binaries, &mut memory).await?;
+        tokio::time::timeout(LOADING, load_flags(&settings, binaries, &mut memory))
+            .await
+            .with_context(|| {
+                format!(
+                    "writing {} flags took longer than {LOADING:?}",
+                    settings.memory_flags
+                )
+            })??;
     }
     Ok(Run {
         settings,
@@ -342,11 +417,14 @@ async fn load_flags(
         .context("loading the flags of the memory figure")?;
     memory.seed_seconds = started.elapsed().as_secs_f64();
     memory.loaded = server.memory().ok();
-    eprintln!(
-        "memory: {} flags written in {:.1} s; RSS {:?}",
-        memory.flags, memory.seed_seconds, memory.loaded
-    );
     server.stop().await;
+    let server = start_rollgate(binaries, settings, data.path(), &token, false).await?;
+    memory.restarted = server.memory().ok();
+    server.stop().await;
+    eprintln!(
+        "memory: {} flags written in {:.1} s; RSS {:?}, after a restart {:?}",
+        memory.flags, memory.seed_seconds, memory.loaded, memory.restarted
+    );
     Ok(())
 }
 

@@ -76,6 +76,10 @@ struct AllArgs {
     /// Do not run `cargo build --release` first (use the binaries next to this one).
     #[arg(long)]
     no_build: bool,
+    /// Measure this `rollgate` binary instead of the release build of the sources (for
+    /// a before/after comparison with an older build).
+    #[arg(long, value_name = "PATH")]
+    rollgate: Option<PathBuf>,
     /// Where results/<date>.json and RESULTS.md go.
     #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR")))]
     out: PathBuf,
@@ -242,7 +246,10 @@ async fn all(
             .map(|name| Scenario::named(name).with_context(|| format!("no scenario {name:?}")))
             .collect::<anyhow::Result<_>>()?
     };
-    let binaries = binaries(args.no_build)?;
+    let mut binaries = binaries(args.no_build)?;
+    if let Some(rollgate) = &args.rollgate {
+        binaries.rollgate = rollgate.clone();
+    }
     let settings = Settings {
         rounds: args.rounds.max(1),
         connections: args.load.connections,
@@ -325,7 +332,7 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
     let cpu = match (args.pid, before) {
         (Some(pid), Some(before)) => {
             let spent = process::cpu_time(pid)?.saturating_sub(before);
-            let answered = (outcome.ok + outcome.error_count()).max(1) as f64;
+            let answered = outcome.answered().max(1) as f64;
             format!(
                 "  server cpu {:.2} µs/req",
                 spent.as_secs_f64() * 1e6 / answered

@@ -144,6 +144,54 @@ impl Outcome {
         self.errors.values().sum()
     }
 
+    /// Requests that got an answer or failed: everything attempted.
+    pub fn answered(&self) -> u64 {
+        self.ok + self.error_count()
+    }
+
+    /// Runs one after another taken as one: counts and times add up; each latency
+    /// figure is the worst of the runs (the histograms are gone by now).
+    pub fn combine(runs: &[Outcome]) -> Outcome {
+        let mut errors = BTreeMap::new();
+        for run in runs {
+            for (kind, count) in &run.errors {
+                *errors.entry(kind.clone()).or_default() += count;
+            }
+        }
+        let ok = runs.iter().map(|r| r.ok).sum::<u64>();
+        let elapsed_s = runs.iter().map(|r| r.elapsed_s).sum::<f64>();
+        let worst =
+            |f: fn(&Percentiles) -> u64| runs.iter().map(|r| f(&r.latency_us)).max().unwrap_or(0);
+        let answered = runs.iter().map(Outcome::answered).sum::<u64>().max(1) as f64;
+        Outcome {
+            ok,
+            errors,
+            elapsed_s,
+            requests_per_s: if elapsed_s > 0.0 {
+                ok as f64 / elapsed_s
+            } else {
+                0.0
+            },
+            latency_us: Percentiles {
+                p50: worst(|p| p.p50),
+                p90: worst(|p| p.p90),
+                p99: worst(|p| p.p99),
+                p999: worst(|p| p.p999),
+                max: worst(|p| p.max),
+                mean: runs
+                    .iter()
+                    .map(|r| r.latency_us.mean * r.answered() as f64)
+                    .sum::<f64>()
+                    / answered,
+            },
+            mean_body_bytes: runs
+                .iter()
+                .map(|r| r.mean_body_bytes * r.answered() as f64)
+                .sum::<f64>()
+                / answered,
+        }
+    }
+
     /// A one-line summary for people.
     pub fn line(&self) -> String {
         let l = &self.latency_us;
