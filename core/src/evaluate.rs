@@ -86,6 +86,9 @@ pub struct Evaluation<'s> {
     pub error: Option<ErrorCode>,
     /// Human detail for the error.
     pub error_details: Option<Cow<'static, str>>,
+    /// For a shadow serve (a dark launch): the variant the caller would have had; the
+    /// served `variant` is then the flag's `off_variant`.
+    pub shadow_variant: Option<&'s str>,
     flag_index: Option<u32>,
     variant_index: Option<u16>,
 }
@@ -107,6 +110,7 @@ impl<'s> Evaluation<'s> {
             reason,
             error: None,
             error_details: None,
+            shadow_variant: None,
             flag_index: Some(flag_index as u32),
             variant_index: Some(variant),
         }
@@ -123,6 +127,7 @@ impl<'s> Evaluation<'s> {
             reason: Reason::Error,
             error: Some(code),
             error_details: Some(details.into()),
+            shadow_variant: None,
             flag_index: flag_index.map(|i| i as u32),
             variant_index: None,
         }
@@ -228,7 +233,8 @@ fn evaluate_flag<'s>(
                 context,
                 targeting_key,
             };
-            return serve(flag, index, &rule.serve, Reason::TargetingMatch, subject);
+            let served = serve(flag, index, &rule.serve, Reason::TargetingMatch, subject);
+            return shadowed(flag, rule.shadow, served);
         }
     }
     let fixed = if flag.rules.is_empty() {
@@ -240,7 +246,25 @@ fn evaluate_flag<'s>(
         context,
         targeting_key,
     };
-    serve(flag, index, &flag.default, fixed, subject)
+    let served = serve(flag, index, &flag.default, fixed, subject);
+    shadowed(flag, flag.default_shadow, served)
+}
+
+/// A shadow serve keeps its choice as the shadow variant and serves the flag's
+/// `off_variant` instead (same reason). Borrowed names only: nothing allocates.
+#[inline]
+fn shadowed<'s>(
+    flag: &'s CompiledFlag,
+    shadow: bool,
+    evaluation: Evaluation<'s>,
+) -> Evaluation<'s> {
+    if !shadow || evaluation.error.is_some() {
+        return evaluation;
+    }
+    let index = evaluation.flag_index.map_or(0, |i| i as usize);
+    let mut control = Evaluation::served(flag, index, flag.off, evaluation.reason);
+    control.shadow_variant = evaluation.variant;
+    control
 }
 
 /// The context being evaluated, with its targeting key already read.

@@ -22,12 +22,14 @@
     )
 )]
 
+pub mod analysis;
 pub mod bucket;
 pub mod compile;
 pub mod context;
 pub mod evaluate;
 pub mod key;
 pub mod model;
+pub mod release;
 pub mod validate;
 
 pub use compile::{Compiled, Snapshot, compile};

@@ -10,12 +10,16 @@
 //! - [`seed`] — the data a run needs, written through the admin API;
 //! - [`scenarios`] — what each throughput scenario sends;
 //! - [`suite`] — `loadtest all`: alternating rounds, medians, ratios to the baseline;
-//! - [`results`] — the JSON file and the generated section of `RESULTS.md`.
+//! - [`results`] — the JSON file and the generated section of `RESULTS.md`;
+//! - [`propagation`] and [`server`] — SSE fan-out: an admin write until every connected
+//!   stream (1 000 or 10 000 of them) has seen it (binary `propagation`).
 
 pub mod baseline;
 pub mod generator;
 pub mod process;
+pub mod propagation;
 pub mod results;
 pub mod scenarios;
 pub mod seed;
+pub mod server;
 pub mod suite;

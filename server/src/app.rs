@@ -10,13 +10,15 @@ use tokio::sync::watch;
 
 use crate::admin::seed::{self, DemoCredentials};
 use crate::auth::TokenIndex;
-use crate::clock::{Clock, SystemClock};
+use crate::clock::{Clock, ManualClock, SystemClock};
 use crate::config::Settings;
 use crate::hub::Hub;
 use crate::metrics::Metrics;
 use crate::state::App;
 use crate::store::embedded::{EmbeddedOptions, EmbeddedStore};
 use crate::store::{Store, StoreError};
+use crate::stream::{StreamOptions, Streams};
+use crate::wake::Wake;
 
 /// Why the server could not start or stopped with an error.
 #[derive(Debug, thiserror::Error)]
@@ -58,10 +60,28 @@ pub async fn run(
     on_ready: impl FnOnce(Option<DemoCredentials>),
 ) -> Result<(), RunError> {
     let store = open_store(&settings)?;
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let manual_clock = settings.testing.manual_clock_start.map(|start| {
+        tracing::warn!(%start, "testing.manual_clock_start is set: time only moves through POST /api/v1/testing/clock");
+        Arc::new(ManualClock::new(start))
+    });
+    let clock: Arc<dyn Clock> = match &manual_clock {
+        Some(manual) => Arc::clone(manual) as Arc<dyn Clock>,
+        None => Arc::new(SystemClock),
+    };
     let metrics = Metrics::new()?;
     let tokens = Arc::new(TokenIndex::default());
-    let hub = Arc::new(Hub::new(Arc::clone(&tokens), metrics.clone()));
+    let streams = Arc::new(Streams::new(StreamOptions {
+        heartbeat_interval: settings.stream.heartbeat_interval,
+        client_buffer: settings.stream.client_buffer,
+        history: settings.stream.history,
+        max_streams_per_key: settings.limits.max_streams_per_sdk_key,
+    }));
+    streams.register(metrics.registry())?;
+    let hub = Arc::new(Hub::with_streams(
+        Arc::clone(&tokens),
+        metrics.clone(),
+        Arc::clone(&streams),
+    ));
 
     let demo = seed::prepare(
         store.as_ref(),
@@ -76,7 +96,12 @@ pub async fn run(
     let (stop_tasks, tasks_stopped) = watch::channel(false);
     let follower = {
         let (hub, store) = (Arc::clone(&hub), Arc::clone(&store));
-        actix_rt::spawn(async move { hub.follow(store.as_ref(), feed, tasks_stopped).await })
+        let stopped = tasks_stopped.clone();
+        actix_rt::spawn(async move { hub.follow(store.as_ref(), feed, stopped).await })
+    };
+    let heartbeats = {
+        let streams = Arc::clone(&streams);
+        actix_rt::spawn(async move { streams.run_heartbeats(tasks_stopped).await })
     };
 
     let workers = match settings.workers {
@@ -91,14 +116,39 @@ pub async fn run(
         tokens,
         metrics,
         clock,
+        manual_clock,
+        wake: Arc::new(Wake::default()),
     });
+    let scheduler = actix_rt::spawn(crate::scheduler::run_scheduler(
+        Arc::clone(&app),
+        stop_tasks.subscribe(),
+    ));
+    let sender = actix_rt::spawn(crate::webhooks::sender::run(
+        Arc::clone(&app),
+        stop_tasks.subscribe(),
+    ));
+    let controller = actix_rt::spawn(crate::controller::run_controller(
+        Arc::clone(&app),
+        stop_tasks.subscribe(),
+    ));
+    let reports = actix_rt::spawn(crate::reports::writer::run(
+        Arc::clone(&app),
+        stop_tasks.subscribe(),
+    ));
     let http = crate::http::start(app, listener, workers, shutdown_timeout)?;
     on_ready(demo);
     shutdown.await;
     tracing::info!("shutting down: finishing in-flight requests");
+    // Event streams never end by themselves: end them so the drain does not wait for them.
+    streams.close();
     let served = http.stop().await;
     let _ = stop_tasks.send(true);
     let _ = follower.await;
+    let _ = scheduler.await;
+    let _ = sender.await;
+    let _ = controller.await;
+    let _ = heartbeats.await;
+    let _ = reports.await;
     tracing::info!("stopped");
     served.map_err(RunError::Http)
 }

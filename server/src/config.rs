@@ -44,6 +44,16 @@ pub struct Settings {
     pub limits: Limits,
     /// Store tuning.
     pub store: StoreSettings,
+    /// Outgoing webhook deliveries.
+    pub webhooks: WebhookSettings,
+    /// The canary controller.
+    pub controller: ControllerSettings,
+    /// The changelog.
+    pub changelog: ChangelogSettings,
+    /// Test-only switches; all off by default.
+    pub testing: TestingSettings,
+    /// SDK streams.
+    pub stream: StreamSettings,
 }
 
 impl Default for Settings {
@@ -60,8 +70,91 @@ impl Default for Settings {
             log: LogSettings::default(),
             limits: Limits::default(),
             store: StoreSettings::default(),
+            webhooks: WebhookSettings::default(),
+            controller: ControllerSettings::default(),
+            changelog: ChangelogSettings::default(),
+            testing: TestingSettings::default(),
+            stream: StreamSettings::default(),
         }
     }
+}
+
+/// Outgoing webhook deliveries.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WebhookSettings {
+    /// How long one delivery attempt may take.
+    #[serde(deserialize_with = "duration")]
+    pub timeout: Duration,
+    /// Wait before the first retry; doubled for each further one.
+    #[serde(deserialize_with = "duration")]
+    pub retry_initial: Duration,
+    /// Longest wait between retries.
+    #[serde(deserialize_with = "duration")]
+    pub retry_max: Duration,
+    /// Attempts before a delivery is marked failed.
+    pub max_attempts: u32,
+}
+
+impl Default for WebhookSettings {
+    fn default() -> WebhookSettings {
+        WebhookSettings {
+            timeout: Duration::from_secs(10),
+            retry_initial: Duration::from_secs(1),
+            retry_max: Duration::from_secs(300),
+            max_attempts: 8,
+        }
+    }
+}
+
+/// The canary controller.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ControllerSettings {
+    /// Whether this replica runs the controller at all (one replica decides at a time
+    /// either way).
+    pub enabled: bool,
+    /// How long the controller's lease lasts without renewal; the holder renews it every
+    /// third of that and stops deciding after two thirds without a renewal.
+    #[serde(deserialize_with = "duration")]
+    pub lease_ttl: Duration,
+    /// How long one Prometheus query may take before it counts as a query error.
+    #[serde(deserialize_with = "duration")]
+    pub query_timeout: Duration,
+}
+
+impl Default for ControllerSettings {
+    fn default() -> ControllerSettings {
+        ControllerSettings {
+            enabled: true,
+            lease_ttl: Duration::from_secs(15),
+            query_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// The changelog.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ChangelogSettings {
+    /// Serve the public changelog as an Atom feed at `/changelog.atom`, without a token.
+    pub public_feed: bool,
+}
+
+impl Default for ChangelogSettings {
+    fn default() -> ChangelogSettings {
+        ChangelogSettings { public_feed: true }
+    }
+}
+
+/// Test-only switches.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TestingSettings {
+    /// When set (RFC 3339), the server runs on a manual clock standing at this time,
+    /// moved only through the admin-only `POST /api/v1/testing/clock`. For tests only.
+    #[serde(deserialize_with = "optional_time")]
+    pub manual_clock_start: Option<time::OffsetDateTime>,
 }
 
 /// Logging settings.
@@ -103,6 +196,8 @@ pub struct Limits {
     pub max_context_bytes: usize,
     /// OFREP requests per second allowed per SDK key; 0 for no limit (429 above).
     pub ofrep_requests_per_second: u32,
+    /// Event streams (SDK and OFREP) one SDK key may hold open at once (429 above).
+    pub max_streams_per_sdk_key: usize,
 }
 
 impl Default for Limits {
@@ -111,6 +206,7 @@ impl Default for Limits {
             max_body_bytes: 1 << 20,
             max_context_bytes: 64 << 10,
             ofrep_requests_per_second: 0,
+            max_streams_per_sdk_key: 1000,
         }
     }
 }
@@ -127,6 +223,29 @@ impl Default for StoreSettings {
     fn default() -> StoreSettings {
         StoreSettings {
             change_retention: 100_000,
+        }
+    }
+}
+
+/// SDK streams (`GET /sdk/v1/stream`, the OFREP event stream).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StreamSettings {
+    /// Time between heartbeat comments on every open stream.
+    #[serde(deserialize_with = "duration")]
+    pub heartbeat_interval: Duration,
+    /// Events queued per client before it counts as too slow and is dropped.
+    pub client_buffer: usize,
+    /// Change events kept per environment for clients that resume with `Last-Event-ID`.
+    pub history: usize,
+}
+
+impl Default for StreamSettings {
+    fn default() -> StreamSettings {
+        StreamSettings {
+            heartbeat_interval: Duration::from_secs(15),
+            client_buffer: 64,
+            history: 1024,
         }
     }
 }
@@ -269,6 +388,68 @@ impl Settings {
                 "must keep at least 100 changes".to_owned(),
             );
         }
+        if !(1..=100).contains(&self.webhooks.max_attempts) {
+            return range(
+                "webhooks.max_attempts",
+                format!(
+                    "must be between 1 and 100, got {}",
+                    self.webhooks.max_attempts
+                ),
+            );
+        }
+        if self.webhooks.retry_initial.is_zero()
+            || self.webhooks.retry_max < self.webhooks.retry_initial
+        {
+            return range(
+                "webhooks.retry_initial",
+                "must be above zero and at most webhooks.retry_max".to_owned(),
+            );
+        }
+        if self.webhooks.timeout.is_zero() {
+            return range("webhooks.timeout", "must be above zero".to_owned());
+        }
+        if !(Duration::from_secs(3)..=Duration::from_secs(3600))
+            .contains(&self.controller.lease_ttl)
+        {
+            return range(
+                "controller.lease_ttl",
+                "must be between 3 seconds and one hour".to_owned(),
+            );
+        }
+        if !(Duration::from_millis(100)..=Duration::from_secs(300))
+            .contains(&self.controller.query_timeout)
+        {
+            return range(
+                "controller.query_timeout",
+                "must be between 100 milliseconds and 5 minutes".to_owned(),
+            );
+        }
+        if self.limits.max_streams_per_sdk_key == 0 {
+            return range(
+                "limits.max_streams_per_sdk_key",
+                "must allow at least one stream".to_owned(),
+            );
+        }
+        if !(Duration::from_millis(10)..=Duration::from_secs(3600))
+            .contains(&self.stream.heartbeat_interval)
+        {
+            return range(
+                "stream.heartbeat_interval",
+                "must be between 10ms and 1h".to_owned(),
+            );
+        }
+        if !(1..=65_536).contains(&self.stream.client_buffer) {
+            return range(
+                "stream.client_buffer",
+                "must be between 1 and 65536 events".to_owned(),
+            );
+        }
+        if self.stream.history > 1_000_000 {
+            return range(
+                "stream.history",
+                "must be at most 1000000 events".to_owned(),
+            );
+        }
         if let Some(token) = &self.admin_token
             && token.expose().len() < 16
         {
@@ -276,6 +457,22 @@ impl Settings {
         }
         Ok(())
     }
+}
+
+fn optional_time<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<time::OffsetDateTime>, D::Error> {
+    let text = Option::<String>::deserialize(deserializer)?;
+    text.map(|text| {
+        time::OffsetDateTime::parse(&text, &time::format_description::well_known::Rfc3339).map_err(
+            |e| {
+                serde::de::Error::custom(format!(
+                    "{text:?} is not an RFC 3339 time such as \"2026-01-01T00:00:00Z\": {e}"
+                ))
+            },
+        )
+    })
+    .transpose()
 }
 
 /// Settings errors name keys (`limits.max_body_bytes`); add the environment variable that
@@ -417,8 +614,24 @@ mod tests {
             "max_body_bytes",
             "max_context_bytes",
             "ofrep_requests_per_second",
+            "max_streams_per_sdk_key",
+            "[stream]",
+            "heartbeat_interval",
+            "client_buffer",
+            "history",
             "[store]",
             "change_retention",
+            "[webhooks]",
+            "timeout",
+            "retry_initial",
+            "retry_max",
+            "max_attempts",
+            "[controller]",
+            "enabled",
+            "lease_ttl",
+            "query_timeout",
+            "[testing]",
+            "manual_clock_start",
         ] {
             assert!(
                 text.contains(key),

@@ -20,6 +20,12 @@ struct Cli {
 enum Command {
     /// Run the server (the default).
     Serve(ServeArgs),
+    /// Plan, approve and drive releases on a server (a client of the admin API).
+    Release(rollgate_server::cli::ReleaseArgs),
+    /// List flags and set rollout percentages on a server.
+    Flag(rollgate_server::cli::FlagArgs),
+    /// Print the changelog: what each release delivered to which audience.
+    Changelog(rollgate_server::cli::ChangelogArgs),
 }
 
 #[derive(Debug, Default, clap::Args)]
@@ -45,12 +51,28 @@ fn main() {
     let cli = Cli::parse();
     let result = match cli.command.unwrap_or(Command::Serve(ServeArgs::default())) {
         Command::Serve(args) => serve(args),
+        Command::Release(args) => client(rollgate_server::cli::release(args)),
+        Command::Flag(args) => client(rollgate_server::cli::flag(args)),
+        Command::Changelog(args) => client(rollgate_server::cli::changelog(args)),
     };
     if let Err(error) = result {
         // The chain of causes, without a backtrace: these are the operator's errors.
         eprintln!("rollgate: {error:#}");
         std::process::exit(2);
     }
+}
+
+/// Ends a client command: errors go to stderr with exit status 1 (2 for usage).
+fn client(result: Result<(), rollgate_server::cli::CliError>) -> anyhow::Result<()> {
+    if let Err(error) = result {
+        eprintln!("rollgate: {error}");
+        let status = match error {
+            rollgate_server::cli::CliError::Usage(_) => 2,
+            _ => 1,
+        };
+        std::process::exit(status);
+    }
+    Ok(())
 }
 
 fn serve(args: ServeArgs) -> anyhow::Result<()> {
@@ -62,6 +84,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
     };
     let settings = Settings::load(args.config.as_deref(), std::env::vars(), &overrides)?;
     init_logging(settings.log.format, &settings.log.level)?;
+    raise_open_files_limit();
     let listener = TcpListener::bind(settings.bind)
         .with_context(|| format!("cannot listen on {}", settings.bind))?;
     listener.set_nonblocking(true)?;
@@ -113,4 +136,13 @@ fn init_logging(format: LogFormat, level: &str) -> anyhow::Result<()> {
         LogFormat::Text => builder.init(),
     }
     Ok(())
+}
+
+/// Every SDK stream holds a socket open: raise the soft limit on open files to the hard
+/// limit, so thousands of streams do not run out of descriptors.
+fn raise_open_files_limit() {
+    match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(limit) => tracing::debug!(limit, "open files limit"),
+        Err(error) => tracing::warn!(%error, "could not raise the open files limit"),
+    }
 }

@@ -3,11 +3,12 @@
 use std::sync::Arc;
 
 use crate::auth::TokenIndex;
-use crate::clock::Clock;
+use crate::clock::{Clock, ManualClock};
 use crate::config::Settings;
 use crate::hub::Hub;
 use crate::metrics::Metrics;
 use crate::store::Store;
+use crate::wake::Wake;
 
 /// Shared server state, built once by [`crate::app::run`].
 pub struct App {
@@ -23,6 +24,10 @@ pub struct App {
     pub metrics: Metrics,
     /// Now.
     pub clock: Arc<dyn Clock>,
+    /// The test-only manual clock (`testing.manual_clock_start`), when it is the clock.
+    pub manual_clock: Option<Arc<ManualClock>>,
+    /// Nudges for the scheduler and the webhook sender.
+    pub wake: Arc<Wake>,
 }
 
 impl std::fmt::Debug for App {

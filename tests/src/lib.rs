@@ -41,30 +41,42 @@ pub fn workspace() -> PathBuf {
 
 /// The `rollgate` binary under test, checked to be newer than the sources.
 pub fn binary() -> PathBuf {
-    let path = std::env::var_os("ROLLGATE_BIN")
+    match std::env::var_os("ROLLGATE_BIN") {
+        Some(path) => fresh(
+            PathBuf::from(path),
+            "rollgate-server",
+            &["core/src", "server/src"],
+        ),
+        None => built("rollgate", "rollgate-server", &["core/src", "server/src"]),
+    }
+}
+
+/// A binary of the workspace (`target/debug/<name>`, built by package `package`),
+/// checked to be newer than every file under `sources` (paths in the workspace).
+pub fn built(name: &str, package: &str, sources: &[&str]) -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            let target = std::env::var_os("CARGO_TARGET_DIR")
-                .map(PathBuf::from)
-                .unwrap_or_else(|| workspace().join("target"));
-            target.join("debug").join("rollgate")
-        });
+        .unwrap_or_else(|| workspace().join("target"));
+    fresh(target.join("debug").join(name), package, sources)
+}
+
+fn fresh(path: PathBuf, package: &str, sources: &[&str]) -> PathBuf {
     let built = std::fs::metadata(&path)
         .and_then(|m| m.modified())
         .unwrap_or_else(|_| {
             panic!(
-                "{} is missing: run scripts/test, or `cargo build -p rollgate-server` first",
+                "{} is missing: run scripts/test, or `cargo build -p {package}` first",
                 path.display()
             )
         });
-    let newest = ["core/src", "server/src"]
+    let newest = sources
         .iter()
         .map(|dir| newest_file(&workspace().join(dir)))
         .max()
-        .unwrap();
+        .unwrap_or(SystemTime::UNIX_EPOCH);
     assert!(
         built >= newest,
-        "{} is older than the sources: run `cargo build -p rollgate-server` (scripts/test does)",
+        "{} is older than the sources: run `cargo build -p {package}` (scripts/test does)",
         path.display()
     );
     path
@@ -435,4 +447,5 @@ impl Reply {
 
 pub mod exposition;
 pub mod ofrep;
+pub mod prometheus_stub;
 pub mod tools;

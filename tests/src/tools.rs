@@ -1,6 +1,6 @@
-//! External tools the tests drive (the venv's Python, `promtool`), found through the
-//! `RG_E2E_*` variables that `scripts/test` exports after installing them. A test that
-//! needs one fails with a message saying how to get it: it never skips.
+//! External tools the tests drive (the venv's Python, `promtool`, `chromium`), found
+//! through the `RG_E2E_*` variables that `scripts/test` exports after installing them.
+//! A test that needs one fails with a message saying how to get it: it never skips.
 
 use std::path::PathBuf;
 
@@ -27,6 +27,11 @@ pub fn python() -> PathBuf {
         "RG_E2E_PYTHON",
         "the python of a venv with openfeature-sdk and openfeature-provider-ofrep",
     )
+}
+
+/// `RG_E2E_CHROMIUM`: Debian's `chromium`, run headless.
+pub fn chromium() -> PathBuf {
+    required("RG_E2E_CHROMIUM", "Debian's chromium browser")
 }
 
 /// `RG_E2E_PROMTOOL`: Prometheus' `promtool`.

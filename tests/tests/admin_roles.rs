@@ -31,6 +31,9 @@ fn required_role(operation: &Operation) -> &'static str {
         ("flags" | "segments" | "environments" | "audit", Method::GET) => "viewer",
         ("environments", _) => "admin",
         ("flags" | "segments", _) => "editor",
+        ("releases" | "webhooks" | "changelog", Method::GET) => "viewer",
+        ("releases", _) => "release_manager",
+        ("webhooks" | "testing", _) => "admin",
         _ => panic!(
             "no role expectation for {} {path}: add it to this test",
             operation.method
@@ -48,14 +51,22 @@ struct Subjects {
     segment: &'static str,
     environment: &'static str,
     token: String,
+    release: String,
+    webhook: String,
 }
 
 impl Subjects {
     fn concrete(&self, template: &str) -> String {
         let mut segments: Vec<String> = Vec::new();
         for part in template.split('/') {
-            let value = if part.starts_with('{') {
+            let value = if part == "{action}" {
+                "pause".to_owned()
+            } else if part == "{index}" {
+                "0".to_owned()
+            } else if part.starts_with('{') {
                 match segments.last().map(String::as_str) {
+                    Some("releases") => self.release.clone(),
+                    Some("webhooks") => self.webhook.clone(),
                     Some("flags") => self.flag.to_owned(),
                     Some("segments") => self.segment.to_owned(),
                     Some("environments") => self.environment.to_owned(),
@@ -100,11 +111,38 @@ async fn every_documented_admin_operation_is_authenticated_and_checks_the_role()
             Some(json!({ "kind": "admin", "role": "viewer", "name": "victim" })),
         )
         .await;
+    let release = server
+        .admin(
+            Method::POST,
+            "/api/v1/releases",
+            Some(json!({
+                "name": "subject", "release_version": "1.0.0", "environment": "production",
+                "flags": [ { "key": "subject-flag", "variant": "on" } ],
+                "stages": [ { "audience": "general", "percent": 100 } ],
+                "checklist": [ { "item": "docs" } ]
+            })),
+        )
+        .await;
+    let webhook = server
+        .admin(
+            Method::POST,
+            "/api/v1/webhooks",
+            Some(json!({ "url": "http://127.0.0.1:9/hook", "events": ["started"] })),
+        )
+        .await;
     let subjects = Subjects {
         flag: "subject-flag",
         segment: "subject-segment",
         environment: "production",
         token: victim.body["id"].as_str().unwrap().to_owned(),
+        release: release.body["id"]
+            .as_str()
+            .expect("subject release")
+            .to_owned(),
+        webhook: webhook.body["id"]
+            .as_str()
+            .expect("subject webhook")
+            .to_owned(),
     };
     let sdk_key = server.sdk_key("production").await;
     let mut tokens = Vec::new();

@@ -50,6 +50,8 @@ pub(crate) struct CompiledFlag {
     pub(crate) off: u16,
     pub(crate) rules: Box<[CompiledRule]>,
     pub(crate) default: CompiledServe,
+    /// The default serve is a shadow serve (see [`crate::model::Serve::shadow`]).
+    pub(crate) default_shadow: bool,
     pub(crate) hasher: SaltedHasher,
     /// `None` for `targetingKey`.
     pub(crate) stickiness: Option<Box<str>>,
@@ -60,6 +62,8 @@ pub(crate) struct CompiledRule {
     pub(crate) segment: Option<Arc<CompiledSegment>>,
     pub(crate) conditions: Box<[Matcher]>,
     pub(crate) serve: CompiledServe,
+    /// The serve is a shadow serve.
+    pub(crate) shadow: bool,
 }
 
 /// A serve with variants by index; a rollout keeps each arm's cumulative end.
@@ -339,6 +343,7 @@ fn compile_flag(
                 segment,
                 conditions: conditions.into(),
                 serve,
+                shadow: rule.serve.shadow,
             });
         }
     }
@@ -363,6 +368,7 @@ fn compile_flag(
         off,
         rules: rules.into(),
         default,
+        default_shadow: config.default.shadow,
         hasher: SaltedHasher::new(config.salt.as_deref().unwrap_or(&flag.key)),
         stickiness,
     })

@@ -83,6 +83,10 @@ pub struct Serve {
     /// A weighted split, weights in basis points summing to 10 000.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rollout: Option<Vec<WeightedVariant>>,
+    /// A dark launch (a `shadow` release): the caller gets the flag's `off_variant`,
+    /// and the evaluation names the variant this serve chose as its shadow variant.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub shadow: bool,
 }
 
 impl Serve {
@@ -91,6 +95,7 @@ impl Serve {
         Serve {
             variant: Some(name.into()),
             rollout: None,
+            shadow: false,
         }
     }
 
@@ -104,7 +109,15 @@ impl Serve {
                     .map(|(variant, weight)| WeightedVariant { variant, weight })
                     .collect(),
             ),
+            shadow: false,
         }
+    }
+
+    /// The same serve, as a shadow serve when `shadow` is true.
+    #[must_use]
+    pub fn shadowed(mut self, shadow: bool) -> Serve {
+        self.shadow = shadow;
+        self
     }
 }
 

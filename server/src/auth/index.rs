@@ -58,6 +58,11 @@ impl TokenIndex {
         self.records.load().is_empty()
     }
 
+    /// The record with id `id`.
+    pub fn get(&self, id: &str) -> Option<Arc<TokenRecord>> {
+        self.records.load().get(id).cloned()
+    }
+
     /// Resolves the value of an `Authorization` header.
     pub fn authenticate(&self, header: Option<&str>) -> Result<Principal, AuthError> {
         let header = header.ok_or(AuthError::Unauthenticated(

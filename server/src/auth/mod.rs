@@ -10,6 +10,7 @@ mod index;
 mod token;
 
 pub use index::{BOOTSTRAP_ID, TokenIndex};
+pub(crate) use token::random_text;
 pub use token::{IssuedToken, Role, TokenKind, TokenRecord, hash_secret, issue, parse_token};
 
 /// Who is calling: the verified token's record (shared, never copied per request).
@@ -25,6 +26,11 @@ impl Principal {
     /// How the audit log names this caller: `name (id)`.
     pub fn actor(&self) -> String {
         format!("{} ({})", self.0.name, self.0.id)
+    }
+
+    /// The verified token's record.
+    pub fn record(&self) -> &TokenRecord {
+        &self.0
     }
 
     /// The token id.

@@ -113,7 +113,8 @@ const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz01
 const ID_LEN: usize = 12;
 const SECRET_LEN: usize = 32;
 
-fn random_text(len: usize) -> String {
+/// `len` random characters of `[A-Za-z0-9]`, from the OS-seeded thread RNG.
+pub(crate) fn random_text(len: usize) -> String {
     let mut rng = rand::rng();
     (0..len)
         .map(|_| char::from(ALPHABET[rng.random_range(0..ALPHABET.len())]))

@@ -10,6 +10,11 @@ mod ofrep;
 pub mod openapi;
 pub mod problem;
 mod rate;
+mod releases;
+mod sdk;
+mod reports;
+mod testing;
+mod webhooks;
 
 use std::cell::{OnceCell, RefCell};
 use std::net::TcpListener;
@@ -119,12 +124,19 @@ pub fn start(
                 }
             })
             // OFREP first: the router tries resources in order, each dynamic one with a
-            // regular expression, and evaluations are most of the traffic.
+            // regular expression, and evaluations are most of the traffic. The SDK's few
+            // static paths go just before it, because OFREP's catch-all would answer
+            // `/ofrep/v1/event-stream`.
+            .configure(sdk::configure)
             .configure(ofrep::configure)
             .configure(documents::configure)
             .configure(access::configure)
             .configure(health::configure)
             .configure(openapi::configure)
+            .configure(reports::configure)
+            .configure(releases::configure)
+            .configure(webhooks::configure)
+            .configure(testing::configure)
             .default_service(web::to(not_found))
     })
     .workers(workers)

@@ -22,6 +22,7 @@ use serde_json::Value;
 
 use super::RouteLabel;
 use super::rate::RateLimiter;
+use crate::auth::Principal;
 use crate::hub::Served;
 use crate::state::App;
 
@@ -140,12 +141,12 @@ struct FailureBody<'a> {
     details: &'a str,
 }
 
-/// The environment's snapshot for the SDK key in `headers`.
+/// The environment's snapshot for the SDK key in `headers`, and the key.
 fn snapshot_for(
     app: &App,
     headers: &HeaderMap,
     limiter: &RateLimiter,
-) -> Result<Arc<Served>, Failure> {
+) -> Result<(Arc<Served>, Principal), Failure> {
     let header = headers
         .get(header::AUTHORIZATION)
         .map(|v| v.to_str().unwrap_or(""));
@@ -169,13 +170,14 @@ fn snapshot_for(
         failure.retry_after = Some(retry_after);
         return Err(failure);
     }
-    app.hub.snapshot(environment).ok_or_else(|| {
+    let served = app.hub.snapshot(environment).ok_or_else(|| {
         Failure::new(
             StatusCode::FORBIDDEN,
             "GENERAL",
             format!("environment {environment:?} of this SDK key no longer exists"),
         )
-    })
+    })?;
+    Ok((served, principal))
 }
 
 /// How much more of an oversized body is read (and dropped) before the `413` goes out:
@@ -272,7 +274,12 @@ impl Serialize for Evaluated<'_> {
                 s.serialize_field("value", value)?;
                 s.serialize_field("variant", e.variant.unwrap_or_default())?;
                 s.serialize_field("reason", e.reason.as_str())?;
-                s.serialize_field("metadata", &EmptyObject)?;
+                s.serialize_field(
+                    "metadata",
+                    &Metadata {
+                        shadow_variant: e.shadow_variant,
+                    },
+                )?;
                 s.end()
             }
             (code, _) => {
@@ -296,11 +303,19 @@ impl Evaluated<'_> {
     }
 }
 
-struct EmptyObject;
+/// An evaluation's metadata: empty, except for a dark launch (`shadow` release), where
+/// `shadowVariant` names the variant the caller would have had.
+struct Metadata<'a> {
+    shadow_variant: Option<&'a str>,
+}
 
-impl Serialize for EmptyObject {
+impl Serialize for Metadata<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_map(Some(0))?.end()
+        let mut map = serializer.serialize_map(Some(usize::from(self.shadow_variant.is_some())))?;
+        if let Some(variant) = self.shadow_variant {
+            map.serialize_entry("shadowVariant", variant)?;
+        }
+        map.end()
     }
 }
 
@@ -332,7 +347,7 @@ pub async fn evaluate_flag(
     payload: web::Payload,
 ) -> HttpResponse {
     let served = match snapshot_for(&app, req.headers(), &limiter) {
-        Ok(served) => served,
+        Ok((served, _)) => served,
         Err(failure) => return failure.respond(Some(&key)),
     };
     let context = match read_context(payload, app.settings.limits.max_context_bytes).await {
@@ -356,10 +371,14 @@ pub async fn evaluate_flag(
     }
 }
 
-/// The bulk answer, `{"flags":[…]}`: each successful evaluation is the shared answer of
-/// its flag, variant and reason (see [`Served::answer`]); only failures are serialized
-/// here.
-fn bulk_body(served: &Served, context: &Context) -> Result<Vec<u8>, serde_json::Error> {
+/// The bulk answer, `{"flags":[…],"eventStreams":[…]}`: each successful evaluation is the
+/// shared answer of its flag, variant and reason (see [`Served::answer`]); only failures
+/// and dark launches are serialized here.
+fn bulk_body(
+    served: &Served,
+    context: &Context,
+    event_stream: Option<&str>,
+) -> Result<Vec<u8>, serde_json::Error> {
     let evaluations = evaluate_all(&served.snapshot, context);
     let mut body = Vec::with_capacity(16 + evaluations.len() * 96);
     body.extend_from_slice(br#"{"flags":["#);
@@ -377,8 +396,47 @@ fn bulk_body(served: &Served, context: &Context) -> Result<Vec<u8>, serde_json::
             None => serde_json::to_writer(&mut body, &evaluated)?,
         }
     }
-    body.extend_from_slice(b"]}");
+    body.push(b']');
+    if let Some(url) = event_stream {
+        body.extend_from_slice(br#","eventStreams":"#);
+        serde_json::to_writer(
+            &mut body,
+            &[EventStream {
+                kind: "sse",
+                url,
+                inactivity_delay_sec: 120,
+            }],
+        )?;
+    }
+    body.push(b'}');
     Ok(body)
+}
+
+/// An entry of the bulk response's `eventStreams` (OFREP ADR 0008).
+#[derive(Serialize)]
+struct EventStream<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    url: &'a str,
+    #[serde(rename = "inactivityDelaySec")]
+    inactivity_delay_sec: u32,
+}
+
+/// Where web clients get change notifications: the OFREP event stream on the address the
+/// client used (`Forwarded` / `X-Forwarded-*` honoured), authenticated by the key's
+/// stream credential because `EventSource` cannot send an `Authorization` header.
+fn event_stream_url(req: &HttpRequest, principal: &Principal) -> Option<String> {
+    let token = app_credential(principal)?;
+    let info = req.connection_info();
+    Some(format!(
+        "{}://{}/ofrep/v1/event-stream?token={token}",
+        info.scheme(),
+        info.host()
+    ))
+}
+
+fn app_credential(principal: &Principal) -> Option<String> {
+    crate::stream::credential::issue(principal.record())
 }
 
 /// The bulk ETag: the snapshot's revision and a hash of the request body (the context).
@@ -388,7 +446,7 @@ fn bulk_etag(revision: u64, body: &[u8]) -> String {
     format!("\"{revision}-{:016x}\"", hasher.finish())
 }
 
-fn none_match(headers: &HeaderMap, etag: &str) -> bool {
+pub(super) fn none_match(headers: &HeaderMap, etag: &str) -> bool {
     headers
         .get_all(header::IF_NONE_MATCH)
         .filter_map(|v| v.to_str().ok())
@@ -412,8 +470,8 @@ pub async fn evaluate_flags(
     req: HttpRequest,
     payload: web::Payload,
 ) -> HttpResponse {
-    let served = match snapshot_for(&app, req.headers(), &limiter) {
-        Ok(served) => served,
+    let (served, principal) = match snapshot_for(&app, req.headers(), &limiter) {
+        Ok(found) => found,
         Err(failure) => return failure.respond(None),
     };
     let (context, body) = match read_context(payload, app.settings.limits.max_context_bytes).await {
@@ -437,7 +495,11 @@ pub async fn evaluate_flags(
             .insert_header((header::ETAG, etag))
             .finish();
     }
-    match bulk_body(&served, &context) {
+    match bulk_body(
+        &served,
+        &context,
+        event_stream_url(&req, &principal).as_deref(),
+    ) {
         Ok(body) => HttpResponse::Ok()
             .insert_header((header::ETAG, etag))
             .content_type("application/json")

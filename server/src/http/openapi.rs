@@ -7,7 +7,7 @@ use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, Schema, SchemaFormat, 
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{access, documents, health, ofrep};
+use super::{access, documents, health, ofrep, releases, reports, sdk, testing, webhooks};
 
 /// The whole API.
 #[derive(OpenApi)]
@@ -19,8 +19,15 @@ use super::{access, documents, health, ofrep};
         documents::list_segments, documents::get_segment, documents::put_segment, documents::delete_segment,
         documents::list_environments, documents::get_environment, documents::put_environment, documents::delete_environment,
         access::create_token, access::list_tokens, access::get_token, access::revoke_token, access::list_audit,
-        ofrep::evaluate_flag, ofrep::evaluate_flags, ofrep::configuration,
+        ofrep::evaluate_flag, ofrep::evaluate_flags, ofrep::configuration, sdk::event_stream,
+        sdk::ruleset, sdk::stream, sdk::report_exposures,
         health::healthz, health::readyz, health::metrics, openapi_json,
+        releases::list_releases, releases::create_release, releases::get_release, releases::replace_release,
+        releases::act, releases::set_percent, releases::check_item, releases::log_incident,
+        reports::get_report, reports::get_changelog, reports::changelog_feed,
+        webhooks::create_webhook, webhooks::list_webhooks, webhooks::get_webhook, webhooks::replace_webhook,
+        webhooks::delete_webhook, webhooks::list_deliveries,
+        testing::get_clock, testing::move_clock,
     ),
     modifiers(&Security, &Versioned),
     tags(
@@ -30,7 +37,12 @@ use super::{access, documents, health, ofrep};
         (name = "tokens", description = "SDK keys and admin tokens"),
         (name = "audit", description = "Who changed what, when"),
         (name = "ofrep", description = "OpenFeature Remote Evaluation Protocol"),
+        (name = "sdk", description = "SDK sync: ruleset, change stream, exposures"),
         (name = "operations", description = "Health, readiness, metrics"),
+        (name = "releases", description = "Release plans, approvals and the manual control of rollouts"),
+        (name = "reports", description = "Validation reports of releases, the changelog and its public Atom feed"),
+        (name = "webhooks", description = "Subscriptions to release events and their delivery log"),
+        (name = "testing", description = "Test-only endpoints, off unless testing.manual_clock_start is set"),
     )
 )]
 pub struct ApiDoc;

@@ -22,6 +22,7 @@ pub use served::Served;
 use crate::auth::TokenIndex;
 use crate::metrics::Metrics;
 use crate::store::{Change, ChangesSince, Kind, Store, StoreError};
+use crate::stream::{StreamOptions, Streams};
 
 /// How many changes to read per `changes_since` call while catching up.
 const CATCH_UP_BATCH: usize = 1024;
@@ -45,6 +46,7 @@ pub struct Hub {
     published: broadcast::Sender<Arc<Published>>,
     tokens: Arc<TokenIndex>,
     metrics: Metrics,
+    streams: Arc<Streams>,
 }
 
 impl std::fmt::Debug for Hub {
@@ -56,8 +58,15 @@ impl std::fmt::Debug for Hub {
 }
 
 impl Hub {
-    /// An empty hub; call [`Hub::load`] before serving.
+    /// An empty hub with default stream settings; call [`Hub::load`] before serving.
     pub fn new(tokens: Arc<TokenIndex>, metrics: Metrics) -> Hub {
+        let streams = Arc::new(Streams::new(StreamOptions::default()));
+        Hub::with_streams(tokens, metrics, streams)
+    }
+
+    /// An empty hub that also publishes every environment's SDK ruleset and changes to
+    /// `streams`; call [`Hub::load`] before serving.
+    pub fn with_streams(tokens: Arc<TokenIndex>, metrics: Metrics, streams: Arc<Streams>) -> Hub {
         Hub {
             catalog: ArcSwap::from_pointee(Catalog::default()),
             served: ArcSwap::from_pointee(FxHashMap::default()),
@@ -65,7 +74,13 @@ impl Hub {
             published: broadcast::channel(1024).0,
             tokens,
             metrics,
+            streams,
         }
+    }
+
+    /// SDK rulesets and streams.
+    pub fn streams(&self) -> &Arc<Streams> {
+        &self.streams
     }
 
     /// The snapshot served for `environment`.
@@ -231,6 +246,7 @@ impl Hub {
                 Arc::new(Served::new(compiled.snapshot, &self.metrics)),
             );
         }
+        self.streams.publish(&catalog, &environments);
         self.catalog.store(Arc::new(catalog));
         self.served.store(Arc::new(served));
         self.metrics

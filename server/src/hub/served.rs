@@ -67,57 +67,75 @@ impl Served {
         self.count_many(evaluation, 1);
     }
 
-    /// Counts `n` identical evaluations (e.g. exposures reported by an SDK).
+    /// Counts `n` identical evaluations.
     pub fn count_many(&self, evaluation: &Evaluation<'_>, n: u64) {
         if let Some(code) = evaluation.error {
-            let slot = ERRORS.iter().position(|c| *c == code).unwrap_or(0);
-            self.errors[slot]
-                .get_or_init(|| {
-                    self.metrics
-                        .evaluation_errors
-                        .with_label_values(&[self.snapshot.environment(), code.as_str()])
-                })
-                .inc_by(n);
+            self.count_error(code, n);
             return;
         }
-        let (Some(flag), Some(variant), Some(name)) = (
-            evaluation.flag_index(),
-            evaluation.variant_index(),
-            evaluation.variant,
-        ) else {
-            return;
+        if let (Some(flag), Some(variant)) = (evaluation.flag_index(), evaluation.variant_index()) {
+            self.count_served(flag, variant, evaluation.reason, n);
+        }
+    }
+
+    /// Counts `n` failed evaluations with `code` (e.g. reported by an SDK).
+    pub fn count_error(&self, code: ErrorCode, n: u64) {
+        let slot = ERRORS.iter().position(|c| *c == code).unwrap_or(0);
+        self.errors[slot]
+            .get_or_init(|| {
+                self.metrics
+                    .evaluation_errors
+                    .with_label_values(&[self.snapshot.environment(), code.as_str()])
+            })
+            .inc_by(n);
+    }
+
+    /// Counts `n` evaluations of the flag at `flag` that served its variant at `variant`
+    /// with `reason` (e.g. exposures reported by an SDK). Returns false, counting
+    /// nothing, when there is no such flag, variant or serving reason.
+    pub fn count_served(&self, flag: usize, variant: usize, reason: Reason, n: u64) -> bool {
+        let Some(reason_slot) = SERVING_REASONS.iter().position(|r| *r == reason) else {
+            return false;
         };
-        let Some(reason) = SERVING_REASONS.iter().position(|r| *r == evaluation.reason) else {
-            return;
+        let Some(&offset) = self.offsets.get(flag) else {
+            return false;
         };
-        let Some(offset) = self.offsets.get(flag) else {
-            return;
-        };
-        let slot = *offset as usize + variant * SERVING_REASONS.len() + reason;
-        let Some(cell) = self.slots.get(slot) else {
-            return;
+        let end = self
+            .offsets
+            .get(flag + 1)
+            .map_or(self.slots.len(), |&e| e as usize);
+        let slot = offset as usize + variant * SERVING_REASONS.len() + reason_slot;
+        let Some(cell) = self.slots.get(slot).filter(|_| slot < end) else {
+            return false;
         };
         cell.get_or_init(|| {
             let key = self.snapshot.flag_key(flag).unwrap_or_default();
+            let name = self
+                .snapshot
+                .variant_names(flag)
+                .nth(variant)
+                .unwrap_or_default();
             self.metrics.evaluations.with_label_values(&[
                 self.snapshot.environment(),
                 key,
                 name,
-                evaluation.reason.as_str(),
+                reason.as_str(),
             ])
         })
         .inc_by(n);
+        true
     }
 
     /// The serialized answer of a successful `evaluation`: made by `make` the first time
     /// its flag, variant and reason are served, shared after. `None` for a failed
-    /// evaluation, or when `make` fails.
+    /// evaluation, for a dark launch (its `shadowVariant` depends on the context), or when
+    /// `make` fails.
     pub fn answer(
         &self,
         evaluation: &Evaluation<'_>,
         make: impl FnOnce() -> Option<Bytes>,
     ) -> Option<Bytes> {
-        if evaluation.error.is_some() {
+        if evaluation.error.is_some() || evaluation.shadow_variant.is_some() {
             return None;
         }
         let cell = self.answers.get(self.slot(
@@ -184,5 +202,21 @@ mod tests {
         assert_eq!(answer("b", "other"), Some(Bytes::from_static(b"other")));
         assert_eq!(answer("missing", "never"), None);
         assert_eq!(made, 2, "one answer per flag, variant and reason");
+    }
+
+    #[test]
+    fn a_dark_launch_is_never_shared_because_its_shadow_variant_depends_on_the_context() {
+        let flags = [flag("a", "off")];
+        let snapshot = compile("production", 1, &flags, &[]).snapshot;
+        let metrics = Metrics::new().unwrap_or_else(|e| panic!("{e}"));
+        let served = Served::new(snapshot, &metrics);
+        let context = Context::with_targeting_key("user-1");
+        let mut evaluation = evaluate(&served.snapshot, "a", &context);
+        evaluation.shadow_variant = Some("on");
+        let made = served.answer(&evaluation, || Some(Bytes::from_static(b"shadow on")));
+        assert_eq!(made, None, "a dark launch is serialized by the caller");
+        evaluation.shadow_variant = None;
+        let plain = served.answer(&evaluation, || Some(Bytes::from_static(b"plain")));
+        assert_eq!(plain, Some(Bytes::from_static(b"plain")));
     }
 }

@@ -1,0 +1,35 @@
+//! Releases: the plan of shipping a set of features (PRODUCT.md §4, §6), its life as a
+//! pure state machine, and the flag configuration each stage implies.
+//!
+//! - [`plan`]: the plan's wire model; [`analysis`]: its `analysis` section;
+//!   [`Duration`] and [`Percent`]: the plan's units;
+//! - [`validate`]: field-precise validation of a plan against the documents it names;
+//! - [`state`]: `draft → pending_approval → approved → running ⇄ paused → completed |
+//!   rolled_back | cancelled` as a transition function;
+//! - [`apply`]: the configuration of every released flag at a stage and percentage
+//!   (and on completion and rollback); its module doc says what happens to a flag's own
+//!   rules while a release runs.
+//!
+//! Like the rest of the crate: no I/O, no clock (`now` is an argument), no randomness.
+
+pub mod analysis;
+pub mod apply;
+mod duration;
+mod percent;
+pub mod plan;
+pub mod state;
+pub mod validate;
+
+pub use analysis::{Analysis, AnalysisCheck, CheckKind, OnNoData};
+pub use apply::{FlagTarget, Position, completed_config, control_config, stage_config};
+pub use duration::{Duration, DurationError};
+pub use percent::Percent;
+pub use plan::{
+    ChecklistItem, Kpi, KpiTarget, Level, MaintenanceWindow, ReleasePlan, ReleasedFlag, Ring, Risk,
+    Schedule, Stage, Strategy,
+};
+pub use state::{ReleaseState, Step, TransitionError, transition};
+pub use validate::{PlanCatalog, validate_plan};
+
+#[cfg(test)]
+pub(crate) mod testing;

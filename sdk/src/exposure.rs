@@ -1,0 +1,290 @@
+//! Exposure counting: how often each flag served each variant, for which reason.
+//!
+//! Each compiled snapshot carries one atomic counter per (flag, variant, reason) and per
+//! error code, addressed by the snapshot's positions, so counting costs one relaxed
+//! `fetch_add` and no lookup or allocation. The background flush takes the counts of the
+//! current snapshot and of the snapshots replaced since the last flush, merges them by
+//! name, and reports them to `POST /sdk/v1/exposures`; a report that could not be sent
+//! is kept (bounded) and merged into the next. An evaluation racing a snapshot swap at
+//! the very instant its old snapshot is flushed for the last time can be missed.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use rollgate_core::{ErrorCode, Evaluation, Reason, Snapshot};
+use serde::Serialize;
+
+use crate::ruleset::Loaded;
+
+/// Reasons that serve a variant, in counter order.
+const SERVING: [Reason; 5] = [
+    Reason::Static,
+    Reason::Default,
+    Reason::TargetingMatch,
+    Reason::Split,
+    Reason::Disabled,
+];
+/// Error codes, in counter order.
+const ERRORS: [ErrorCode; 3] = [
+    ErrorCode::FlagNotFound,
+    ErrorCode::TargetingKeyMissing,
+    ErrorCode::InvalidContext,
+];
+/// Most distinct entries kept while the server cannot be reached.
+const MAX_PENDING: usize = 10_000;
+
+/// The counters of one snapshot.
+#[derive(Debug)]
+pub struct Counters {
+    offsets: Box<[u32]>,
+    served: Box<[AtomicU64]>,
+    errors: [AtomicU64; 3],
+}
+
+impl Counters {
+    /// Zeroed counters shaped like `snapshot`.
+    pub fn for_snapshot(snapshot: &Snapshot) -> Counters {
+        let mut offsets = Vec::with_capacity(snapshot.len());
+        let mut total = 0u32;
+        for flag in 0..snapshot.len() {
+            offsets.push(total);
+            total += snapshot.variant_names(flag).count() as u32 * SERVING.len() as u32;
+        }
+        Counters {
+            offsets: offsets.into(),
+            served: (0..total).map(|_| AtomicU64::new(0)).collect(),
+            errors: Default::default(),
+        }
+    }
+
+    /// Counts one evaluation.
+    #[inline]
+    pub fn count(&self, evaluation: &Evaluation<'_>) {
+        if let Some(code) = evaluation.error {
+            let slot = ERRORS.iter().position(|c| *c == code).unwrap_or(0);
+            self.errors[slot].fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+        let (Some(flag), Some(variant)) = (evaluation.flag_index(), evaluation.variant_index())
+        else {
+            return;
+        };
+        let Some(reason) = SERVING.iter().position(|r| *r == evaluation.reason) else {
+            return;
+        };
+        if let Some(&offset) = self.offsets.get(flag) {
+            let slot = offset as usize + variant * SERVING.len() + reason;
+            if let Some(counter) = self.served.get(slot) {
+                counter.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// Takes the counts (leaving zeros) into `into`, by name.
+    fn drain(&self, snapshot: &Snapshot, into: &mut Tally) {
+        for flag in 0..snapshot.len() {
+            let Some(&offset) = self.offsets.get(flag) else {
+                continue;
+            };
+            let key = snapshot.flag_key(flag).unwrap_or_default();
+            for (variant, name) in snapshot.variant_names(flag).enumerate() {
+                for (r, reason) in SERVING.iter().enumerate() {
+                    let slot = offset as usize + variant * SERVING.len() + r;
+                    let n = self
+                        .served
+                        .get(slot)
+                        .map_or(0, |c| c.swap(0, Ordering::Relaxed));
+                    if n > 0 {
+                        into.add(Some(key), Some(name), reason.as_str(), None, n);
+                    }
+                }
+            }
+        }
+        for (code, counter) in ERRORS.iter().zip(&self.errors) {
+            let n = counter.swap(0, Ordering::Relaxed);
+            if n > 0 {
+                into.add(None, None, "ERROR", Some(code.as_str()), n);
+            }
+        }
+    }
+}
+
+/// One entry of a report, as `POST /sdk/v1/exposures` takes it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Exposure {
+    /// The flag.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub flag: Option<String>,
+    /// The variant served.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub variant: Option<String>,
+    /// The reason.
+    pub reason: &'static str,
+    /// The error code of an `ERROR`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_code: Option<&'static str>,
+    /// How many.
+    pub count: u64,
+}
+
+type Key = (
+    Option<String>,
+    Option<String>,
+    &'static str,
+    Option<&'static str>,
+);
+
+/// Counts merged by name.
+#[derive(Debug, Default)]
+struct Tally(BTreeMap<Key, u64>);
+
+impl Tally {
+    fn add(
+        &mut self,
+        flag: Option<&str>,
+        variant: Option<&str>,
+        reason: &'static str,
+        code: Option<&'static str>,
+        n: u64,
+    ) {
+        let key = (
+            flag.map(str::to_owned),
+            variant.map(str::to_owned),
+            reason,
+            code,
+        );
+        if self.0.len() < MAX_PENDING || self.0.contains_key(&key) {
+            *self.0.entry(key).or_insert(0) += n;
+        }
+    }
+}
+
+/// The counts waiting to be reported.
+#[derive(Debug, Default)]
+pub struct Exposures {
+    /// Snapshots replaced since the last flush.
+    retired: Mutex<Vec<Arc<Loaded>>>,
+    /// Counts taken but not yet accepted by the server.
+    pending: Mutex<Tally>,
+}
+
+impl Exposures {
+    /// Keeps `loaded`'s counts for the next flush (it was just replaced).
+    pub fn retire(&self, loaded: Arc<Loaded>) {
+        self.retired
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(loaded);
+    }
+
+    /// Takes every count so far (current and retired snapshots, and what an earlier
+    /// report failed to deliver) as a report; call [`Exposures::restore`] if it could
+    /// not be delivered.
+    pub fn take(&self, current: &Loaded) -> Vec<Exposure> {
+        let retired =
+            std::mem::take(&mut *self.retired.lock().unwrap_or_else(PoisonError::into_inner));
+        let mut pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
+        for loaded in &retired {
+            loaded.counters.drain(&loaded.snapshot, &mut pending);
+        }
+        current.counters.drain(&current.snapshot, &mut pending);
+        std::mem::take(&mut pending.0)
+            .into_iter()
+            .map(|((flag, variant, reason, error_code), count)| Exposure {
+                flag,
+                variant,
+                reason,
+                error_code,
+                count,
+            })
+            .collect()
+    }
+
+    /// Puts back a report that could not be delivered.
+    pub fn restore(&self, report: Vec<Exposure>) {
+        let mut pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
+        for e in report {
+            pending.add(
+                e.flag.as_deref(),
+                e.variant.as_deref(),
+                e.reason,
+                e.error_code,
+                e.count,
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "tests")]
+
+    use rollgate_core::model::Flag;
+    use rollgate_core::{Context, compile, evaluate};
+    use serde_json::json;
+
+    use super::*;
+
+    fn loaded(default: &str) -> Loaded {
+        let flag: Flag = serde_json::from_value(json!({
+            "key": "a", "variants": { "on": true, "off": false },
+            "environments": { "production": { "enabled": true, "off_variant": "off", "default": { "variant": default } } }
+        }))
+        .unwrap();
+        let snapshot = compile("production", 1, [&flag], []).snapshot;
+        let counters = Counters::for_snapshot(&snapshot);
+        Loaded { snapshot, counters }
+    }
+
+    fn count(loaded: &Loaded, flag: &str, times: usize) {
+        for _ in 0..times {
+            loaded
+                .counters
+                .count(&evaluate(&loaded.snapshot, flag, &Context::new()));
+        }
+    }
+
+    #[test]
+    fn counts_from_replaced_snapshots_and_failed_reports_are_merged_into_the_next_report() {
+        let exposures = Exposures::default();
+        let old = Arc::new(loaded("on"));
+        count(&old, "a", 3);
+        count(&old, "missing", 1);
+        exposures.retire(Arc::clone(&old));
+        let current = loaded("off");
+        count(&current, "a", 2);
+        let report = exposures.take(&current);
+        assert_eq!(
+            report,
+            [
+                Exposure {
+                    flag: None,
+                    variant: None,
+                    reason: "ERROR",
+                    error_code: Some("FLAG_NOT_FOUND"),
+                    count: 1
+                },
+                Exposure {
+                    flag: Some("a".into()),
+                    variant: Some("off".into()),
+                    reason: "STATIC",
+                    error_code: None,
+                    count: 2
+                },
+                Exposure {
+                    flag: Some("a".into()),
+                    variant: Some("on".into()),
+                    reason: "STATIC",
+                    error_code: None,
+                    count: 3
+                },
+            ]
+        );
+        assert!(exposures.take(&current).is_empty(), "counts are taken once");
+        exposures.restore(report);
+        count(&current, "a", 1);
+        let again = exposures.take(&current);
+        assert_eq!(again.iter().map(|e| e.count).sum::<u64>(), 7);
+    }
+}

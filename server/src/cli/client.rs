@@ -1,0 +1,130 @@
+//! The command line's HTTP client for the admin API: bearer token, JSON in and out,
+//! and problem documents turned into readable errors.
+
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+
+use super::CliError;
+
+/// Talks to one server with one token.
+pub struct Client {
+    http: reqwest::Client,
+    url: String,
+    token: String,
+}
+
+/// A successful answer: the JSON body and the `ETag`, if any.
+pub struct Answer {
+    /// The body (`Null` when empty).
+    pub body: Value,
+    /// The `ETag` header.
+    pub etag: Option<String>,
+}
+
+impl Client {
+    /// A client for the server at `url` (e.g. `http://127.0.0.1:8070`).
+    pub fn new(url: &str, token: &str) -> Result<Client, CliError> {
+        let http = reqwest::Client::builder()
+            .user_agent(concat!("rollgate-cli/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| CliError::Usage(format!("cannot build an HTTP client: {e}")))?;
+        Ok(Client {
+            http,
+            url: url.trim_end_matches('/').to_owned(),
+            token: token.to_owned(),
+        })
+    }
+
+    /// `GET path`.
+    pub async fn get(&self, path: &str) -> Result<Answer, CliError> {
+        self.send(Method::GET, path, None, None).await
+    }
+
+    /// `POST path` with a JSON body.
+    pub async fn post(&self, path: &str, body: &Value) -> Result<Answer, CliError> {
+        self.send(Method::POST, path, Some(body), None).await
+    }
+
+    /// `PUT path` with a JSON body and `If-Match`.
+    pub async fn put(&self, path: &str, body: &Value, etag: &str) -> Result<Answer, CliError> {
+        self.send(Method::PUT, path, Some(body), Some(etag)).await
+    }
+
+    /// `GET path`, the body as it came (Markdown, HTML, JSON bytes as stored).
+    pub async fn get_raw(&self, path: &str) -> Result<Vec<u8>, CliError> {
+        let response = self
+            .http
+            .get(format!("{}{path}", self.url))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .map_err(|e| self.unreachable(e))?;
+        let status = response.status();
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| CliError::Connection(format!("the answer was cut short: {e}")))?;
+        if status.is_success() {
+            return Ok(body.to_vec());
+        }
+        let problem_body = serde_json::from_slice(&body)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&body).into_owned()));
+        Err(problem(status, &problem_body))
+    }
+
+    fn unreachable(&self, error: reqwest::Error) -> CliError {
+        CliError::Connection(format!("cannot reach the server at {}: {error}", self.url))
+    }
+
+    async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        if_match: Option<&str>,
+    ) -> Result<Answer, CliError> {
+        let mut request = self
+            .http
+            .request(method, format!("{}{path}", self.url))
+            .bearer_auth(&self.token);
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        if let Some(etag) = if_match {
+            request = request.header("If-Match", etag);
+        }
+        let response = request.send().await.map_err(|e| self.unreachable(e))?;
+        let status = response.status();
+        let etag = response
+            .headers()
+            .get("ETag")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let text = response
+            .text()
+            .await
+            .map_err(|e| CliError::Connection(format!("the answer was cut short: {e}")))?;
+        let body = if text.trim().is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
+        if status.is_success() {
+            Ok(Answer { body, etag })
+        } else {
+            Err(problem(status, &body))
+        }
+    }
+}
+
+fn problem(status: StatusCode, body: &Value) -> CliError {
+    let detail = body["detail"]
+        .as_str()
+        .map(str::to_owned)
+        .unwrap_or_else(|| body.to_string());
+    CliError::Server {
+        status: status.as_u16(),
+        detail,
+        field: body["field"].as_str().map(str::to_owned),
+    }
+}

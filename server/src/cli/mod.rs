@@ -1,0 +1,112 @@
+//! The release manager's command line: `rollgate release …`, `rollgate flag …` and
+//! `rollgate changelog`, a client of the admin API (`--url` / `ROLLGATE_URL`,
+//! `--token` / `ROLLGATE_TOKEN`), printing for people by default and the server's JSON
+//! with `--json`.
+
+mod client;
+mod flag;
+mod release;
+mod report;
+mod show;
+
+use clap::Args;
+
+pub use flag::{FlagArgs, FlagCommand};
+pub use release::{ReleaseArgs, ReleaseCommand};
+pub use report::{ChangelogArgs, ChangelogFormat, ReportArgs, ReportFormat};
+
+/// Where the server is and who is calling; shared by every client command.
+#[derive(Debug, Clone, Args)]
+pub struct ClientOptions {
+    /// The server's base URL.
+    #[arg(
+        long,
+        env = "ROLLGATE_URL",
+        default_value = "http://127.0.0.1:8070",
+        global = true
+    )]
+    pub url: String,
+    /// An admin token (a release manager's for release actions).
+    #[arg(long, env = "ROLLGATE_TOKEN", global = true, hide_env_values = true)]
+    pub token: Option<String>,
+    /// Print the server's JSON instead of a summary.
+    #[arg(long, global = true)]
+    pub json: bool,
+}
+
+/// Why a client command failed; the binary prints it and exits with status 1 (2 for
+/// usage errors).
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// The command line or an input file is wrong.
+    #[error("{0}")]
+    Usage(String),
+    /// The server could not be reached.
+    #[error("{0}")]
+    Connection(String),
+    /// The server refused.
+    #[error("{detail}{} (HTTP {status})", field.as_ref().map(|f| format!(" [field: {f}]")).unwrap_or_default())]
+    Server {
+        /// HTTP status.
+        status: u16,
+        /// The problem's detail.
+        detail: String,
+        /// The offending field.
+        field: Option<String>,
+    },
+}
+
+impl ClientOptions {
+    fn client(&self) -> Result<client::Client, CliError> {
+        let token = self.token.as_deref().ok_or_else(|| {
+            CliError::Usage("no token: pass --token or set ROLLGATE_TOKEN".to_owned())
+        })?;
+        client::Client::new(&self.url, token)
+    }
+}
+
+/// Runs a `release` command to completion.
+pub fn release(args: ReleaseArgs) -> Result<(), CliError> {
+    block_on(release::run(args))
+}
+
+/// Runs `changelog` to completion.
+pub fn changelog(args: ChangelogArgs) -> Result<(), CliError> {
+    block_on(report::changelog(args))
+}
+
+/// Runs a `flag` command to completion.
+pub fn flag(args: FlagArgs) -> Result<(), CliError> {
+    block_on(flag::run(args))
+}
+
+fn block_on<F: std::future::Future<Output = Result<(), CliError>>>(
+    future: F,
+) -> Result<(), CliError> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::Usage(format!("cannot start the runtime: {e}")))?
+        .block_on(future)
+}
+
+/// Prints JSON, pretty.
+fn print_json(value: &serde_json::Value) {
+    println!(
+        "{}",
+        serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string())
+    );
+}
+
+/// Percent-encodes a path segment typed by a person (ids and keys are plain already,
+/// but a stray character must not change the route).
+fn segment(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                char::from(b).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}

@@ -1,0 +1,209 @@
+//! `rollgate release …`: create, list, show, every action of a release's life, and its
+//! validation report.
+
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
+use serde_json::{Value, json};
+
+use super::{CliError, ClientOptions, print_json, segment, show};
+
+/// Plan, approve and drive releases.
+#[derive(Debug, Args)]
+pub struct ReleaseArgs {
+    #[command(flatten)]
+    options: ClientOptions,
+    #[command(subcommand)]
+    command: ReleaseCommand,
+}
+
+/// The release commands.
+#[derive(Debug, Subcommand)]
+pub enum ReleaseCommand {
+    /// Create a release from a plan (a JSON file, or `-` for standard input).
+    Create {
+        /// The plan (PRODUCT.md §6 shape).
+        file: PathBuf,
+    },
+    /// List releases.
+    List {
+        /// Only this state (draft, pending_approval, approved, running, paused, …).
+        #[arg(long)]
+        state: Option<String>,
+        /// Only this environment.
+        #[arg(long)]
+        environment: Option<String>,
+    },
+    /// Show a release: plan, state, stages, checklist, recent timeline.
+    Show {
+        /// The release id.
+        id: String,
+    },
+    /// Submit for approval.
+    Submit(Act),
+    /// Approve (not as the author).
+    Approve(Act),
+    /// Tick a readiness item (by its number, from 0).
+    Check {
+        /// The release id.
+        id: String,
+        /// The item's number.
+        index: usize,
+        /// Untick instead.
+        #[arg(long)]
+        undo: bool,
+        /// A remark for the timeline.
+        #[arg(long)]
+        comment: Option<String>,
+    },
+    /// Start: apply the first stage.
+    Start(Act),
+    /// Pause: stop advancing.
+    Pause(Act),
+    /// Resume advancing.
+    Resume(Act),
+    /// Advance to the next stage now (after the last one: complete).
+    Promote(Act),
+    /// Set the percentage of the current stage's audience.
+    SetPercent {
+        /// The release id.
+        id: String,
+        /// The percentage, e.g. 12.5.
+        percent: f64,
+        /// Why.
+        #[arg(long)]
+        comment: Option<String>,
+    },
+    /// Roll back: every flag to control, at once.
+    Rollback {
+        /// The release id.
+        id: String,
+        /// Why (required).
+        #[arg(long)]
+        reason: String,
+    },
+    /// Cancel a release that has not started.
+    Cancel(Act),
+    /// Print the validation report (Markdown by default; `--format html` for a page with
+    /// charts, `--output FILE` to save it).
+    Report(super::report::ReportArgs),
+}
+
+/// An action on one release, with an optional comment.
+#[derive(Debug, Args)]
+pub struct Act {
+    /// The release id.
+    id: String,
+    /// Why, for the timeline.
+    #[arg(long)]
+    comment: Option<String>,
+}
+
+pub(super) async fn run(args: ReleaseArgs) -> Result<(), CliError> {
+    let client = args.options.client()?;
+    let json = args.options.json;
+    let action = |name: &'static str, act: Act| (act.id, name, json!({ "comment": act.comment }));
+    let (id, name, body) = match args.command {
+        ReleaseCommand::Create { file } => {
+            let plan = read_plan(&file)?;
+            let answer = client.post("/api/v1/releases", &plan).await?;
+            return print(json, &answer.body, "created");
+        }
+        ReleaseCommand::List { state, environment } => {
+            let mut query = Vec::new();
+            if let Some(state) = state {
+                query.push(format!("state={}", segment(&state)));
+            }
+            if let Some(environment) = environment {
+                query.push(format!("environment={}", segment(&environment)));
+            }
+            let path = if query.is_empty() {
+                "/api/v1/releases".to_owned()
+            } else {
+                format!("/api/v1/releases?{}", query.join("&"))
+            };
+            let answer = client.get(&path).await?;
+            if json {
+                print_json(&answer.body);
+            } else {
+                print!("{}", show::release_table(&answer.body));
+            }
+            return Ok(());
+        }
+        ReleaseCommand::Show { id } => {
+            let answer = client
+                .get(&format!("/api/v1/releases/{}", segment(&id)))
+                .await?;
+            if json {
+                print_json(&answer.body);
+            } else {
+                print!("{}", show::release(&answer.body));
+            }
+            return Ok(());
+        }
+        ReleaseCommand::Report(report) => {
+            return super::report::report(&args.options, report).await;
+        }
+        ReleaseCommand::Check {
+            id,
+            index,
+            undo,
+            comment,
+        } => (
+            id,
+            "checklist",
+            json!({ "done": !undo, "comment": comment, "index": index }),
+        ),
+        ReleaseCommand::SetPercent {
+            id,
+            percent,
+            comment,
+        } => (
+            id,
+            "percent",
+            json!({ "percent": percent, "comment": comment }),
+        ),
+        ReleaseCommand::Rollback { id, reason } => (id, "rollback", json!({ "reason": reason })),
+        ReleaseCommand::Submit(act) => action("submit", act),
+        ReleaseCommand::Approve(act) => action("approve", act),
+        ReleaseCommand::Start(act) => action("start", act),
+        ReleaseCommand::Pause(act) => action("pause", act),
+        ReleaseCommand::Resume(act) => action("resume", act),
+        ReleaseCommand::Promote(act) => action("promote", act),
+        ReleaseCommand::Cancel(act) => action("cancel", act),
+    };
+    let mut body = strip_nulls(body);
+    let path = match body.as_object_mut().and_then(|b| b.remove("index")) {
+        Some(index) => format!("/api/v1/releases/{}/checklist/{index}", segment(&id)),
+        None => format!("/api/v1/releases/{}/{name}", segment(&id)),
+    };
+    let answer = client.post(&path, &body).await?;
+    print(json, &answer.body, name)
+}
+
+fn print(json: bool, release: &Value, done: &str) -> Result<(), CliError> {
+    if json {
+        print_json(release);
+    } else {
+        println!("{done}: {}", show::one_line(release));
+    }
+    Ok(())
+}
+
+fn read_plan(file: &PathBuf) -> Result<Value, CliError> {
+    let text = if file.as_os_str() == "-" {
+        std::io::read_to_string(std::io::stdin())
+    } else {
+        std::fs::read_to_string(file)
+    }
+    .map_err(|e| CliError::Usage(format!("cannot read {}: {e}", file.display())))?;
+    serde_json::from_str(&text)
+        .map_err(|e| CliError::Usage(format!("{} is not JSON: {e}", file.display())))
+}
+
+fn strip_nulls(mut body: Value) -> Value {
+    if let Some(object) = body.as_object_mut() {
+        object.retain(|_, v| !v.is_null());
+    }
+    body
+}

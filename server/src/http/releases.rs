@@ -1,0 +1,231 @@
+//! Handlers for releases (PRODUCT.md §6): create, list, read, replace a plan, and the
+//! actions — `submit`, `approve`, `start`, `pause`, `resume`, `promote`, `rollback`,
+//! `cancel`, `percent`, `checklist/{index}`, `incidents`. Each answers with the release
+//! and its version as `ETag`.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use bytes::Bytes;
+use serde::Deserialize;
+
+use super::extract::{etag, if_match, json_body, principal};
+use super::problem::{ApiError, Problem};
+use crate::admin::{IfMatch, WithVersion};
+use crate::auth::Principal;
+use crate::releases::{
+    self, Action, ActionRequest, ChecklistRequest, IncidentRequest, PercentRequest, Release,
+};
+use crate::state::App;
+
+/// Registers the routes.
+pub fn configure(config: &mut web::ServiceConfig) {
+    config
+        .service(
+            super::resource("/api/v1/releases")
+                .route(web::get().to(list_releases))
+                .route(web::post().to(create_release)),
+        )
+        .service(
+            super::resource("/api/v1/releases/{id}")
+                .route(web::get().to(get_release))
+                .route(web::put().to(replace_release)),
+        )
+        .service(
+            super::resource("/api/v1/releases/{id}/percent").route(web::post().to(set_percent)),
+        )
+        .service(
+            super::resource("/api/v1/releases/{id}/incidents").route(web::post().to(log_incident)),
+        )
+        .service(
+            super::resource("/api/v1/releases/{id}/checklist/{index}")
+                .route(web::post().to(check_item)),
+        )
+        .service(super::resource("/api/v1/releases/{id}/{action}").route(web::post().to(act)));
+}
+
+/// What every write extracts: the caller, `If-Match` and the JSON body.
+pub(super) async fn write_parts(
+    app: &App,
+    req: &HttpRequest,
+    payload: web::Payload,
+) -> Result<(Principal, Option<IfMatch>, Bytes), ApiError> {
+    let principal = principal(app, req.headers())?;
+    let if_match = if_match(req.headers())?;
+    let body = json_body(req.headers(), payload, app.settings.limits.max_body_bytes).await?;
+    Ok((principal, if_match, body))
+}
+
+fn release(status: StatusCode, release: &WithVersion<Release>) -> HttpResponse {
+    HttpResponse::build(status)
+        .insert_header(("ETag", etag(release.version)))
+        .json(release)
+}
+
+/// Filters of the release list.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ReleaseFilter {
+    /// Only releases in this state (`draft`, `pending_approval`, `approved`, `running`,
+    /// `paused`, `completed`, `rolled_back`, `cancelled`).
+    state: Option<String>,
+    /// Only releases of this environment.
+    environment: Option<String>,
+}
+
+/// List releases.
+#[utoipa::path(get, path = "/api/v1/releases", tag = "releases", params(ReleaseFilter),
+    responses((status = 200, body = [WithVersion<Release>]), (status = "4XX", body = Problem)),
+    security(("admin_token" = [])))]
+pub async fn list_releases(
+    app: web::Data<App>,
+    req: HttpRequest,
+    filter: web::Query<ReleaseFilter>,
+) -> Result<HttpResponse, ApiError> {
+    let principal = principal(&app, req.headers())?;
+    let list = releases::list(
+        &app,
+        &principal,
+        filter.state.as_deref(),
+        filter.environment.as_deref(),
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(list))
+}
+
+/// Create a release from a plan; it starts as a `draft`.
+#[utoipa::path(post, path = "/api/v1/releases", tag = "releases",
+    request_body = rollgate_core::release::ReleasePlan,
+    responses((status = 201, body = WithVersion<Release>), (status = "4XX", body = Problem)),
+    security(("admin_token" = [])))]
+pub async fn create_release(
+    app: web::Data<App>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let principal = principal(&app, req.headers())?;
+    let body = json_body(req.headers(), payload, app.settings.limits.max_body_bytes).await?;
+    let created = releases::create(&app, &principal, &body).await?;
+    Ok(release(StatusCode::CREATED, &created))
+}
+
+/// Read a release: plan, state, approvals, stage, timeline.
+#[utoipa::path(get, path = "/api/v1/releases/{id}", tag = "releases", params(("id" = String, Path)),
+    responses((status = 200, body = WithVersion<Release>, headers(("ETag" = String))), (status = "4XX", body = Problem)),
+    security(("admin_token" = [])))]
+pub async fn get_release(
+    app: web::Data<App>,
+    req: HttpRequest,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let principal = principal(&app, req.headers())?;
+    Ok(release(
+        StatusCode::OK,
+        &releases::get(&app, &principal, &id).await?,
+    ))
+}
+
+/// Replace the plan of a release that has not started (If-Match required). Read-only
+/// fields sent back from a GET are ignored. Changing what ships or how (flags, stages,
+/// analysis, schedule, …) sends an approved plan back to `pending_approval`.
+#[utoipa::path(put, path = "/api/v1/releases/{id}", tag = "releases",
+    params(("id" = String, Path), ("If-Match" = String, Header, description = "The release's version")),
+    request_body = rollgate_core::release::ReleasePlan,
+    responses((status = 200, body = WithVersion<Release>), (status = "4XX", body = Problem)),
+    security(("admin_token" = [])))]
+pub async fn replace_release(
+    app: web::Data<App>,
+    req: HttpRequest,
+    id: web::Path<String>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let (principal, if_match, body) = write_parts(&app, &req, payload).await?;
+    let replaced = releases::replace(&app, &principal, &id, &body, if_match).await?;
+    Ok(release(StatusCode::OK, &replaced))
+}
+
+/// Act on a release: `submit`, `approve`, `start`, `pause`, `resume`, `promote`
+/// (advance to the next stage now; after the last one, complete), `rollback` (every
+/// flag back to control; `reason` required) or `cancel`. If-Match is optional.
+#[utoipa::path(post, path = "/api/v1/releases/{id}/{action}", tag = "releases",
+    params(("id" = String, Path),
+           ("action" = String, Path, description = "submit, approve, start, pause, resume, promote, rollback or cancel"),
+           ("If-Match" = Option<String>, Header, description = "Act only if the release is still at this version")),
+    request_body(content = Option<ActionRequest>, description = "Optional `{ \"comment\": \"…\" }`; `rollback` requires `{ \"reason\": \"…\" }`"),
+    responses((status = 200, body = WithVersion<Release>), (status = "4XX", body = Problem)),
+    security(("admin_token" = [])))]
+pub async fn act(
+    app: web::Data<App>,
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let (id, name) = path.into_inner();
+    let (principal, if_match, body) = write_parts(&app, &req, payload).await?;
+    let Some(action) = Action::parse(&name) else {
+        let known: Vec<&str> = Action::ALL.iter().map(|a| a.as_str()).collect();
+        return Err(ApiError::request(
+            StatusCode::NOT_FOUND,
+            "not-found",
+            format!(
+                "unknown release action {name:?}; one of {known:?}, percent, checklist/{{index}}, incidents"
+            ),
+            Some("action"),
+        ));
+    };
+    let done = releases::act(&app, &principal, &id, action, &body, if_match).await?;
+    Ok(release(StatusCode::OK, &done))
+}
+
+/// Set the percentage of the current stage's audience (never below what it is).
+#[utoipa::path(post, path = "/api/v1/releases/{id}/percent", tag = "releases",
+    params(("id" = String, Path), ("If-Match" = Option<String>, Header)),
+    request_body = PercentRequest,
+    responses((status = 200, body = WithVersion<Release>), (status = "4XX", body = Problem)),
+    security(("admin_token" = [])))]
+pub async fn set_percent(
+    app: web::Data<App>,
+    req: HttpRequest,
+    id: web::Path<String>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let (principal, if_match, body) = write_parts(&app, &req, payload).await?;
+    let done = releases::set_percent(&app, &principal, &id, &body, if_match).await?;
+    Ok(release(StatusCode::OK, &done))
+}
+
+/// Tick (or untick) a readiness item; approvals are kept.
+#[utoipa::path(post, path = "/api/v1/releases/{id}/checklist/{index}", tag = "releases",
+    params(("id" = String, Path), ("index" = usize, Path, description = "The item's position, from 0"), ("If-Match" = Option<String>, Header)),
+    request_body = ChecklistRequest,
+    responses((status = 200, body = WithVersion<Release>), (status = "4XX", body = Problem)),
+    security(("admin_token" = [])))]
+pub async fn check_item(
+    app: web::Data<App>,
+    req: HttpRequest,
+    path: web::Path<(String, usize)>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let principal = principal(&app, req.headers())?;
+    let (id, index) = path.into_inner();
+    let if_match = if_match(req.headers())?;
+    let body = json_body(req.headers(), payload, app.settings.limits.max_body_bytes).await?;
+    let done = releases::check_item(&app, &principal, &id, index, &body, if_match).await?;
+    Ok(release(StatusCode::OK, &done))
+}
+
+/// Log an incident: what happened and what was done.
+#[utoipa::path(post, path = "/api/v1/releases/{id}/incidents", tag = "releases",
+    params(("id" = String, Path), ("If-Match" = Option<String>, Header)),
+    request_body = IncidentRequest,
+    responses((status = 200, body = WithVersion<Release>), (status = "4XX", body = Problem)),
+    security(("admin_token" = [])))]
+pub async fn log_incident(
+    app: web::Data<App>,
+    req: HttpRequest,
+    id: web::Path<String>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let (principal, if_match, body) = write_parts(&app, &req, payload).await?;
+    let done = releases::log_incident(&app, &principal, &id, &body, if_match).await?;
+    Ok(release(StatusCode::OK, &done))
+}

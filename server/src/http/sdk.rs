@@ -1,0 +1,215 @@
+//! SDK sync over HTTP (PRODUCT.md §3): the environment's ruleset with `ETag`, the
+//! Server-Sent Events stream of its changes, exposure reports — all authenticated by an
+//! SDK key — and OFREP's notification stream for web clients (ADR 0008), authenticated
+//! by the stream credential in its URL (see `stream::credential`).
+//!
+//! The handlers only authenticate, call into `stream`, and map; the stream bodies are
+//! `stream::Subscription`s, whose bytes were built once per publication.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderMap, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
+use serde::Deserialize;
+
+use super::extract::json_body;
+use super::problem::{ApiError, Problem};
+use crate::auth::{AuthError, Principal};
+use crate::state::App;
+use crate::stream::exposures::{self, Recorded, Report};
+use crate::stream::{Flavor, SubscribeError, Subscription, credential};
+
+/// Seconds a client refused for too many streams should wait.
+const RETRY_STREAMS_AFTER: u64 = 5;
+
+/// Registers the routes.
+pub fn configure(config: &mut web::ServiceConfig) {
+    config
+        .service(super::resource("/sdk/v1/ruleset").route(web::get().to(ruleset)))
+        .service(super::resource("/sdk/v1/stream").route(web::get().to(stream)))
+        .service(super::resource("/sdk/v1/exposures").route(web::post().to(report_exposures)))
+        .service(super::resource("/ofrep/v1/event-stream").route(web::get().to(event_stream)));
+}
+
+/// The SDK key's principal and environment.
+fn sdk_caller(app: &App, headers: &HeaderMap) -> Result<(Principal, String), ApiError> {
+    let header = headers
+        .get(header::AUTHORIZATION)
+        .map(|v| v.to_str().unwrap_or(""));
+    let principal = app.tokens.authenticate(header)?;
+    let environment = principal
+        .sdk_environment()
+        .ok_or_else(|| {
+            AuthError::Forbidden(
+                "this endpoint takes an SDK key (POST /api/v1/tokens with kind \"sdk\"), not an admin token"
+                    .to_owned(),
+            )
+        })?
+        .to_owned();
+    Ok((principal, environment))
+}
+
+fn environment_gone(environment: &str) -> ApiError {
+    AuthError::Forbidden(format!(
+        "environment {environment:?} of this SDK key no longer exists"
+    ))
+    .into()
+}
+
+/// The full ruleset of the SDK key's environment.
+#[utoipa::path(get, path = "/sdk/v1/ruleset", tag = "sdk",
+    params(("If-None-Match" = Option<String>, Header, description = "The ETag of the ruleset you hold")),
+    responses((status = 200, description = "`{ environment, revision, flags, segments }`; ETag is the revision", content_type = "application/json"),
+              (status = 304), (status = "4XX", body = Problem)),
+    security(("sdk_key" = [])))]
+pub async fn ruleset(app: web::Data<App>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let (_, environment) = sdk_caller(&app, req.headers())?;
+    let head = app
+        .hub
+        .streams()
+        .head(&environment)
+        .ok_or_else(|| environment_gone(&environment))?;
+    if super::ofrep::none_match(req.headers(), &head.etag) {
+        return Ok(HttpResponse::NotModified()
+            .insert_header((header::ETAG, head.etag.as_str()))
+            .finish());
+    }
+    Ok(HttpResponse::Ok()
+        .insert_header((header::ETAG, head.etag.as_str()))
+        .insert_header((header::CACHE_CONTROL, "no-cache"))
+        .content_type("application/json")
+        .body(head.ruleset.clone()))
+}
+
+/// `Last-Event-ID`: the revision of the last event the client processed.
+fn last_event_id(headers: &HeaderMap) -> Result<Option<u64>, ApiError> {
+    let Some(value) = headers.get("last-event-id") else {
+        return Ok(None);
+    };
+    let text = value.to_str().unwrap_or("").trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    text.parse().map(Some).map_err(|_| {
+        ApiError::request(
+            StatusCode::BAD_REQUEST,
+            "bad-header",
+            format!(
+                "Last-Event-ID must be the revision (id) of the last event received, got {text:?}"
+            ),
+            Some("Last-Event-ID"),
+        )
+    })
+}
+
+fn refused(error: SubscribeError) -> HttpResponse {
+    let (status, slug) = match &error {
+        SubscribeError::UnknownEnvironment(_) => (StatusCode::FORBIDDEN, "forbidden"),
+        SubscribeError::TooManyStreams(_) => (StatusCode::TOO_MANY_REQUESTS, "too-many-streams"),
+        SubscribeError::Closed => (StatusCode::SERVICE_UNAVAILABLE, "shutting-down"),
+    };
+    let mut response = ApiError::request(status, slug, error.to_string(), None).error_response();
+    if status != StatusCode::FORBIDDEN {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(RETRY_STREAMS_AFTER));
+    }
+    response
+}
+
+fn event_stream_response(subscription: Subscription) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/event-stream")
+        .insert_header((header::CACHE_CONTROL, "no-cache"))
+        .insert_header(("X-Accel-Buffering", "no"))
+        .streaming(subscription)
+}
+
+/// The stream of the SDK key's environment: a `ruleset` event, then a `change` event per
+/// change with `id` = revision, heartbeat comments in between. With `Last-Event-ID` it
+/// resumes after that revision (or starts over with a `ruleset` event when that is too
+/// old). A client that falls behind is dropped: its stream ends, and it resumes.
+#[utoipa::path(get, path = "/sdk/v1/stream", tag = "sdk",
+    params(("Last-Event-ID" = Option<String>, Header, description = "Revision of the last event processed")),
+    responses((status = 200, description = "Server-Sent Events: `ruleset`, then `change` events", content_type = "text/event-stream"),
+              (status = 429, description = "Too many streams for this SDK key (Retry-After)", body = Problem),
+              (status = "4XX", body = Problem)),
+    security(("sdk_key" = [])))]
+pub async fn stream(app: web::Data<App>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let (principal, environment) = sdk_caller(&app, req.headers())?;
+    let resume = last_event_id(req.headers())?;
+    Ok(
+        match app
+            .hub
+            .streams()
+            .subscribe(&environment, principal.id(), resume, Flavor::Sdk)
+        {
+            Ok(subscription) => event_stream_response(subscription),
+            Err(error) => refused(error),
+        },
+    )
+}
+
+/// Query of the OFREP event stream.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct EventStreamParams {
+    /// The stream credential from `eventStreams[].url` (or send the SDK key as a bearer
+    /// token instead).
+    token: Option<String>,
+}
+
+/// OFREP change notifications for web clients (ADR 0008): a `message` event with
+/// `{"type":"refetchEvaluation","etag":"\"<revision>\""}` whenever the environment's
+/// flags change. The URL comes from the bulk evaluation's `eventStreams`; its `token`
+/// authenticates it, since `EventSource` cannot send headers.
+#[utoipa::path(get, path = "/ofrep/v1/event-stream", tag = "ofrep", params(EventStreamParams,
+        ("Last-Event-ID" = Option<String>, Header, description = "Revision of the last event processed")),
+    responses((status = 200, description = "Server-Sent Events: `refetchEvaluation` messages", content_type = "text/event-stream"),
+              (status = 429, description = "Too many streams for this SDK key", body = Problem), (status = "4XX", body = Problem)))]
+pub async fn event_stream(
+    app: web::Data<App>,
+    req: HttpRequest,
+    params: web::Query<EventStreamParams>,
+) -> Result<HttpResponse, ApiError> {
+    let (key_id, environment) = match &params.token {
+        Some(token) => {
+            let record = credential::verify(&app.tokens, token)?;
+            let environment = record.environment.clone().unwrap_or_default();
+            (record.id.clone(), environment)
+        }
+        None => {
+            let (principal, environment) = sdk_caller(&app, req.headers())?;
+            (principal.id().to_owned(), environment)
+        }
+    };
+    let resume = last_event_id(req.headers())?;
+    Ok(
+        match app
+            .hub
+            .streams()
+            .subscribe(&environment, &key_id, resume, Flavor::Notify)
+        {
+            Ok(subscription) => event_stream_response(subscription),
+            Err(error) => refused(error),
+        },
+    )
+}
+
+/// Report exposures counted by an SDK since its last report; they are added to
+/// `rollgate_evaluations_total`. Entries naming flags or variants not served here are
+/// not counted and are listed in `unknown`.
+#[utoipa::path(post, path = "/sdk/v1/exposures", tag = "sdk", request_body = Report,
+    responses((status = 200, body = Recorded), (status = "4XX", body = Problem)),
+    security(("sdk_key" = [])))]
+pub async fn report_exposures(
+    app: web::Data<App>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let (_, environment) = sdk_caller(&app, req.headers())?;
+    let body = json_body(req.headers(), payload, app.settings.limits.max_body_bytes).await?;
+    let served = app
+        .hub
+        .snapshot(&environment)
+        .ok_or_else(|| environment_gone(&environment))?;
+    Ok(HttpResponse::Ok().json(exposures::record(&served, &body)?))
+}

@@ -1,0 +1,120 @@
+//! The test-only clock endpoint: with `testing.manual_clock_start` set, an admin moves
+//! the server's time and the answer comes once the scheduler has done everything due
+//! at the new time — so tests of scheduled behaviour never sleep. Without the setting,
+//! moving the clock answers 409 (the route exists, the server is not in that mode);
+//! reading it always tells the time and whether it is manual.
+
+use std::time::Duration;
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use rollgate_core::FieldError;
+use rollgate_core::release::Duration as Span;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use super::extract::{json_body, principal};
+use super::problem::{ApiError, Problem};
+use crate::admin::ServiceError;
+use crate::auth::{Role, require_role};
+use crate::clock::ManualClock;
+use crate::state::App;
+
+/// How long the endpoint waits for the scheduler to catch up.
+const CATCH_UP: Duration = Duration::from_secs(30);
+
+/// Registers the routes.
+pub fn configure(config: &mut web::ServiceConfig) {
+    config.service(
+        super::resource("/api/v1/testing/clock")
+            .route(web::get().to(get_clock))
+            .route(web::post().to(move_clock)),
+    );
+}
+
+/// `{ "advance": "90s" }` or `{ "set": "2026-12-03T09:00:00Z" }`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClockMove {
+    /// Move forward by this duration.
+    #[serde(default)]
+    #[schema(value_type = Option<String>, example = "90s")]
+    advance: Option<Span>,
+    /// Set to this time.
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    set: Option<OffsetDateTime>,
+}
+
+/// The server's time.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ClockNow {
+    /// Now, as the server sees it.
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    now: OffsetDateTime,
+    /// Whether this is the manual clock (`testing.manual_clock_start`).
+    manual: bool,
+}
+
+fn manual(app: &App, req: &HttpRequest) -> Result<std::sync::Arc<ManualClock>, ApiError> {
+    let principal = principal(app, req.headers())?;
+    require_role(&principal, Role::Admin)?;
+    app.manual_clock.clone().ok_or_else(|| {
+        ApiError::request(
+            StatusCode::CONFLICT,
+            "conflict",
+            "the manual clock is off (it is for tests: set testing.manual_clock_start)",
+            None,
+        )
+    })
+}
+
+/// The server's time, and whether it is the test-only manual clock.
+#[utoipa::path(get, path = "/api/v1/testing/clock", tag = "testing",
+    responses((status = 200, body = ClockNow), (status = "4XX", body = Problem)),
+    security(("admin_token" = [])))]
+pub async fn get_clock(app: web::Data<App>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let principal = principal(&app, req.headers())?;
+    require_role(&principal, Role::Admin)?;
+    Ok(HttpResponse::Ok().json(ClockNow {
+        now: app.clock.now(),
+        manual: app.manual_clock.is_some(),
+    }))
+}
+
+/// Test-only: move the manual clock, then wait until the scheduler has acted at the new
+/// time (409 unless `testing.manual_clock_start` is set).
+#[utoipa::path(post, path = "/api/v1/testing/clock", tag = "testing", request_body = ClockMove,
+    responses((status = 200, body = ClockNow), (status = "4XX", body = Problem)),
+    security(("admin_token" = [])))]
+pub async fn move_clock(
+    app: web::Data<App>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let clock = manual(&app, &req)?;
+    let body = json_body(req.headers(), payload, app.settings.limits.max_body_bytes).await?;
+    let request: ClockMove = rollgate_core::validate::parse(&body).map_err(ServiceError::from)?;
+    match (request.advance, request.set) {
+        (Some(by), None) => clock.advance(by.to_time()),
+        (None, Some(to)) => clock.set(to),
+        _ => {
+            return Err(ServiceError::Invalid(vec![FieldError::new(
+                "advance",
+                "give exactly one of `advance` (a duration such as \"90s\") and `set` (an RFC 3339 time)",
+            )])
+            .into());
+        }
+    }
+    let now = app.clock.now();
+    app.wake.scheduler.notify_one();
+    app.wake.controller.notify_one();
+    if tokio::time::timeout(CATCH_UP, app.wake.until_scheduled(now))
+        .await
+        .is_err()
+    {
+        tracing::warn!("the scheduler did not catch up with the manual clock in time");
+    }
+    Ok(HttpResponse::Ok().json(ClockNow { now, manual: true }))
+}

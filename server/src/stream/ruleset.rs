@@ -1,0 +1,388 @@
+//! The SDK ruleset of one environment: what an SDK needs to compile the same `Snapshot`
+//! as the server — the flags configured there (with only that environment's config) and
+//! every segment — serialized once per publication.
+//!
+//! Each flag and segment is serialized once per *version* and cached, so a publication
+//! re-serializes only what changed and the difference against the previous publication
+//! (the change event's payload) falls out of the cache update. A flag whose version moved
+//! because another environment's config changed serializes to the same bytes here, so it
+//! is not a change for this environment.
+//!
+//! Wire shape (`GET /sdk/v1/ruleset`, the stream's `ruleset` event):
+//! `{"environment":"production","revision":12,"flags":[Flag…],"segments":[Segment…]}`;
+//! a `change` event: `{"revision":13,"flags":[Flag…],"deleted_flags":["k"],
+//! "segments":[Segment…],"deleted_segments":[]}`. Flags and segments are the documents of
+//! PRODUCT.md §6 without `version`; a flag's `environments` holds only this environment.
+
+use std::collections::BTreeMap;
+
+use bytes::{BufMut, Bytes, BytesMut};
+use indexmap::IndexMap;
+use rollgate_core::model::{Flag, FlagConfig};
+use serde::Serialize;
+use serde::ser::SerializeMap;
+
+use crate::hub::{Catalog, Versioned};
+
+/// One document as this environment sees it.
+#[derive(Clone, Debug)]
+struct Cached {
+    version: u64,
+    /// `None`: the flag is not configured in this environment.
+    bytes: Option<Bytes>,
+}
+
+/// What changed for one environment between two publications.
+#[derive(Debug, Default, PartialEq)]
+pub struct Delta {
+    /// Flags added or changed (serialized documents).
+    pub flags: Vec<Bytes>,
+    /// Keys of flags removed from this environment.
+    pub deleted_flags: Vec<String>,
+    /// Segments added or changed.
+    pub segments: Vec<Bytes>,
+    /// Keys of segments deleted.
+    pub deleted_segments: Vec<String>,
+}
+
+impl Delta {
+    /// Nothing this environment's SDKs would notice.
+    pub fn is_empty(&self) -> bool {
+        self.flags.is_empty()
+            && self.deleted_flags.is_empty()
+            && self.segments.is_empty()
+            && self.deleted_segments.is_empty()
+    }
+
+    /// The `change` event's JSON.
+    pub fn to_json(&self, revision: u64) -> Bytes {
+        let mut out = BytesMut::with_capacity(
+            64 + self
+                .flags
+                .iter()
+                .chain(&self.segments)
+                .map(Bytes::len)
+                .sum::<usize>(),
+        );
+        out.put_slice(b"{\"revision\":");
+        out.put_slice(itoa::Buffer::new().format(revision).as_bytes());
+        out.put_slice(b",\"flags\":");
+        join(&mut out, &self.flags);
+        out.put_slice(b",\"deleted_flags\":");
+        keys(&mut out, &self.deleted_flags);
+        out.put_slice(b",\"segments\":");
+        join(&mut out, &self.segments);
+        out.put_slice(b",\"deleted_segments\":");
+        keys(&mut out, &self.deleted_segments);
+        out.put_u8(b'}');
+        out.freeze()
+    }
+}
+
+/// Keeps one environment's serialized documents between publications.
+#[derive(Debug)]
+pub struct RulesetBuilder {
+    environment: String,
+    flags: BTreeMap<String, Cached>,
+    segments: BTreeMap<String, Cached>,
+}
+
+impl RulesetBuilder {
+    /// A builder that has seen nothing yet.
+    pub fn new(environment: &str) -> RulesetBuilder {
+        RulesetBuilder {
+            environment: environment.to_owned(),
+            flags: BTreeMap::new(),
+            segments: BTreeMap::new(),
+        }
+    }
+
+    /// Brings the cache to `catalog` and returns what changed for this environment.
+    pub fn update(&mut self, catalog: &Catalog) -> Delta {
+        let mut delta = Delta::default();
+        let environment = self.environment.clone();
+        let (flags, deleted) = refresh(&self.flags, &catalog.flags, |flag: &Flag| {
+            flag.environments.get(&environment).and_then(|config| {
+                serde_json::to_vec(&FlagIn::new(flag, &environment, config)).ok()
+            })
+        });
+        delta.deleted_flags = deleted;
+        for (key, cached) in &flags {
+            let before = self.flags.get(key).and_then(|c| c.bytes.as_ref());
+            match (&cached.bytes, before) {
+                (Some(now), Some(then)) if now == then => {}
+                (Some(now), _) => delta.flags.push(now.clone()),
+                (None, Some(_)) => delta.deleted_flags.push(key.clone()),
+                (None, None) => {}
+            }
+        }
+        delta.deleted_flags.sort();
+        let (segments, deleted) = refresh(&self.segments, &catalog.segments, |segment| {
+            serde_json::to_vec(segment).ok()
+        });
+        delta.deleted_segments = deleted;
+        for (key, cached) in &segments {
+            if cached.bytes != self.segments.get(key).and_then(|c| c.bytes.clone())
+                && let Some(now) = &cached.bytes
+            {
+                delta.segments.push(now.clone());
+            }
+        }
+        self.flags = flags;
+        self.segments = segments;
+        delta
+    }
+
+    /// The full ruleset at `revision`.
+    pub fn ruleset(&self, revision: u64) -> Bytes {
+        let flags: Vec<Bytes> = self
+            .flags
+            .values()
+            .filter_map(|c| c.bytes.clone())
+            .collect();
+        let segments: Vec<Bytes> = self
+            .segments
+            .values()
+            .filter_map(|c| c.bytes.clone())
+            .collect();
+        let mut out = BytesMut::with_capacity(
+            64 + self.environment.len()
+                + flags
+                    .iter()
+                    .chain(&segments)
+                    .map(|b| b.len() + 1)
+                    .sum::<usize>(),
+        );
+        out.put_slice(b"{\"environment\":");
+        out.put_slice(&serde_json::to_vec(&self.environment).unwrap_or_default());
+        out.put_slice(b",\"revision\":");
+        out.put_slice(itoa::Buffer::new().format(revision).as_bytes());
+        out.put_slice(b",\"flags\":");
+        join(&mut out, &flags);
+        out.put_slice(b",\"segments\":");
+        join(&mut out, &segments);
+        out.put_u8(b'}');
+        out.freeze()
+    }
+}
+
+/// The cache brought to `documents`: entries whose version did not move are reused;
+/// returns it with the keys that disappeared (and had bytes).
+fn refresh<T>(
+    cache: &BTreeMap<String, Cached>,
+    documents: &BTreeMap<String, Versioned<T>>,
+    serialize: impl Fn(&T) -> Option<Vec<u8>>,
+) -> (BTreeMap<String, Cached>, Vec<String>) {
+    let mut next = BTreeMap::new();
+    for (key, document) in documents {
+        let cached = match cache.get(key) {
+            Some(cached) if cached.version == document.version => cached.clone(),
+            _ => Cached {
+                version: document.version,
+                bytes: serialize(&document.doc).map(Bytes::from),
+            },
+        };
+        next.insert(key.clone(), cached);
+    }
+    let deleted = cache
+        .iter()
+        .filter(|(key, cached)| cached.bytes.is_some() && !documents.contains_key(*key))
+        .map(|(key, _)| key.clone())
+        .collect();
+    (next, deleted)
+}
+
+fn join(out: &mut BytesMut, items: &[Bytes]) {
+    out.put_u8(b'[');
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.put_u8(b',');
+        }
+        out.put_slice(item);
+    }
+    out.put_u8(b']');
+}
+
+fn keys(out: &mut BytesMut, keys: &[String]) {
+    out.put_slice(&serde_json::to_vec(keys).unwrap_or_else(|_| b"[]".to_vec()));
+}
+
+/// A flag as one environment's SDKs see it: the other environments left out.
+#[derive(Serialize)]
+struct FlagIn<'a> {
+    key: &'a str,
+    description: &'a str,
+    variants: &'a IndexMap<String, serde_json::Value>,
+    tags: &'a [String],
+    environments: OneEnvironment<'a>,
+}
+
+impl<'a> FlagIn<'a> {
+    fn new(flag: &'a Flag, environment: &'a str, config: &'a FlagConfig) -> FlagIn<'a> {
+        FlagIn {
+            key: &flag.key,
+            description: &flag.description,
+            variants: &flag.variants,
+            tags: &flag.tags,
+            environments: OneEnvironment(environment, config),
+        }
+    }
+}
+
+struct OneEnvironment<'a>(&'a str, &'a FlagConfig);
+
+impl Serialize for OneEnvironment<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(1))?;
+        map.serialize_entry(self.0, self.1)?;
+        map.end()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "tests")]
+
+    use std::sync::Arc;
+
+    use rollgate_core::model::Segment;
+    use serde_json::{Value, json};
+
+    use super::*;
+
+    fn flag(key: &str, envs: Value) -> Flag {
+        serde_json::from_value(json!({
+            "key": key, "variants": { "on": true, "off": false }, "environments": envs
+        }))
+        .unwrap()
+    }
+
+    fn config(variant: &str) -> Value {
+        json!({ "enabled": true, "off_variant": "off", "default": { "variant": variant } })
+    }
+
+    fn catalog(revision: u64, flags: Vec<(Flag, u64)>, segments: Vec<(Segment, u64)>) -> Catalog {
+        Catalog {
+            revision,
+            flags: flags
+                .into_iter()
+                .map(|(f, version)| {
+                    (
+                        f.key.clone(),
+                        Versioned {
+                            version,
+                            doc: Arc::new(f),
+                        },
+                    )
+                })
+                .collect(),
+            segments: segments
+                .into_iter()
+                .map(|(s, version)| {
+                    (
+                        s.key.clone(),
+                        Versioned {
+                            version,
+                            doc: Arc::new(s),
+                        },
+                    )
+                })
+                .collect(),
+            ..Catalog::default()
+        }
+    }
+
+    #[test]
+    fn the_ruleset_holds_only_this_environments_config_and_compiles_the_same() {
+        let a = flag(
+            "a",
+            json!({ "production": config("on"), "development": config("off") }),
+        );
+        let b = flag("b", json!({ "development": config("on") }));
+        let segment = rollgate_core::model::builtin_segment("beta").unwrap();
+        let catalog = catalog(7, vec![(a, 1), (b, 1)], vec![(segment, 1)]);
+        let mut builder = RulesetBuilder::new("production");
+        builder.update(&catalog);
+        let ruleset: Value = serde_json::from_slice(&builder.ruleset(7)).unwrap();
+        assert_eq!(ruleset["environment"], "production");
+        assert_eq!(ruleset["revision"], 7);
+        let flags = ruleset["flags"].as_array().unwrap();
+        assert_eq!(flags.len(), 1, "b is not configured in production");
+        assert_eq!(flags[0]["key"], "a");
+        assert_eq!(
+            flags[0]["environments"]
+                .as_object()
+                .unwrap()
+                .keys()
+                .collect::<Vec<_>>(),
+            ["production"]
+        );
+        let parsed: Vec<Flag> = serde_json::from_value(ruleset["flags"].clone()).unwrap();
+        let segments: Vec<Segment> = serde_json::from_value(ruleset["segments"].clone()).unwrap();
+        let local = rollgate_core::compile("production", 7, &parsed, &segments);
+        let served = catalog.compile("production");
+        assert_eq!(
+            local.snapshot.flag_keys().collect::<Vec<_>>(),
+            served.snapshot.flag_keys().collect::<Vec<_>>()
+        );
+    }
+
+    #[test]
+    fn a_change_in_another_environment_is_no_change_here() {
+        let mut builder = RulesetBuilder::new("production");
+        let a1 = flag(
+            "a",
+            json!({ "production": config("on"), "development": config("on") }),
+        );
+        assert_eq!(
+            builder
+                .update(&catalog(1, vec![(a1, 1)], vec![]))
+                .flags
+                .len(),
+            1
+        );
+        let a2 = flag(
+            "a",
+            json!({ "production": config("on"), "development": config("off") }),
+        );
+        assert!(
+            builder
+                .update(&catalog(2, vec![(a2, 2)], vec![]))
+                .is_empty()
+        );
+        let a3 = flag(
+            "a",
+            json!({ "production": config("off"), "development": config("off") }),
+        );
+        let delta = builder.update(&catalog(3, vec![(a3, 3)], vec![]));
+        assert_eq!(delta.flags.len(), 1);
+        let change: Value = serde_json::from_slice(&delta.to_json(3)).unwrap();
+        assert_eq!(change["revision"], 3);
+        assert_eq!(
+            change["flags"][0]["environments"]["production"]["default"]["variant"],
+            "off"
+        );
+    }
+
+    #[test]
+    fn removals_from_the_environment_and_deletions_are_reported_once() {
+        let mut builder = RulesetBuilder::new("production");
+        let a = flag("a", json!({ "production": config("on") }));
+        let b = flag("b", json!({ "production": config("on") }));
+        let segment = rollgate_core::model::builtin_segment("alpha").unwrap();
+        builder.update(&catalog(1, vec![(a, 1), (b, 1)], vec![(segment, 1)]));
+        let a_elsewhere = flag("a", json!({ "development": config("on") }));
+        let delta = builder.update(&catalog(2, vec![(a_elsewhere, 2)], vec![]));
+        assert_eq!(delta.deleted_flags, ["a", "b"]);
+        assert_eq!(delta.deleted_segments, ["alpha"]);
+        assert!(delta.flags.is_empty());
+        let again = flag("a", json!({ "development": config("on") }));
+        assert!(
+            builder
+                .update(&catalog(3, vec![(again, 2)], vec![]))
+                .is_empty()
+        );
+        let ruleset: Value = serde_json::from_slice(&builder.ruleset(3)).unwrap();
+        assert_eq!(ruleset["flags"], json!([]));
+    }
+}
