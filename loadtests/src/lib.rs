@@ -1,6 +1,25 @@
-//! Rollgate's load tests: scenarios that drive a running `rollgate` binary over
-//! loopback and measure it. Each scenario is a module with a small binary in
-//! `src/bin/`; results and how they were obtained are in `RESULTS.md`.
+//! Rollgate's load tests: a load generator (keep-alive HTTP/1.1 over a fixed number of
+//! connections, open loop at a target rate or closed loop at max, latency from an HDR
+//! histogram), the bare actix-web baseline that stands for the physical limit of the
+//! stack, and the scenarios that drive the real `rollgate` side by side with it.
+//!
+//! Layout, so that more scenarios drop in as their own modules and binaries:
+//! - [`generator`] — the load generator, independent of Rollgate;
+//! - [`baseline`] — the baseline server;
+//! - [`process`] — starting servers, `/proc` figures (CPU time, RSS, the machine);
+//! - [`seed`] — the data a run needs, written through the admin API;
+//! - [`scenarios`] — what each throughput scenario sends;
+//! - [`suite`] — `loadtest all`: alternating rounds, medians, ratios to the baseline;
+//! - [`results`] — the JSON file and the generated section of `RESULTS.md`;
+//! - [`propagation`] and [`server`] — SSE fan-out: an admin write until every connected
+//!   stream (1 000 or 10 000 of them) has seen it (binary `propagation`).
 
+pub mod baseline;
+pub mod generator;
+pub mod process;
 pub mod propagation;
+pub mod results;
+pub mod scenarios;
+pub mod seed;
 pub mod server;
+pub mod suite;

@@ -16,16 +16,19 @@ mod sdk;
 mod testing;
 mod webhooks;
 
+use std::cell::{OnceCell, RefCell};
 use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix_web::dev::{ServerHandle, Service};
-use actix_web::http::StatusCode;
+use actix_web::http::{Method, StatusCode};
 use actix_web::{HttpRequest, HttpResponse, web};
+use prometheus::{Histogram, IntCounter};
 
 use self::problem::ApiError;
 use self::rate::RateLimiter;
+use crate::metrics::Metrics;
 use crate::state::App;
 
 /// The running HTTP server.
@@ -99,27 +102,35 @@ pub fn start(
                 let response = service.call(request);
                 async move {
                     let response = response.await?;
-                    let route = response
-                        .request()
-                        .match_pattern()
-                        .unwrap_or_else(|| "unmatched".to_owned());
                     let status = response.status();
-                    metrics
-                        .http_requests
-                        .with_label_values(&[&route, method.as_str(), status.as_str()])
-                        .inc();
-                    metrics
-                        .http_duration
-                        .with_label_values(&[&route])
-                        .observe(started.elapsed().as_secs_f64());
+                    match response.request().app_data::<RouteLabel>() {
+                        Some(label) => label.observe(&metrics, &method, status, started),
+                        None => {
+                            let route = response
+                                .request()
+                                .match_pattern()
+                                .unwrap_or_else(|| "unmatched".to_owned());
+                            metrics
+                                .http_requests
+                                .with_label_values(&[&route, method.as_str(), status.as_str()])
+                                .inc();
+                            metrics
+                                .http_duration
+                                .with_label_values(&[&route])
+                                .observe(started.elapsed().as_secs_f64());
+                        }
+                    }
                     Ok(response)
                 }
             })
-            .configure(documents::configure)
-            .configure(access::configure)
-            // Before OFREP: its catch-all answers every other path under /ofrep/.
+            // OFREP first: the router tries resources in order, each dynamic one with a
+            // regular expression, and evaluations are most of the traffic. The SDK's few
+            // static paths go just before it, because OFREP's catch-all would answer
+            // `/ofrep/v1/event-stream`.
             .configure(sdk::configure)
             .configure(ofrep::configure)
+            .configure(documents::configure)
+            .configure(access::configure)
             .configure(health::configure)
             .configure(openapi::configure)
             .configure(reports::configure)
@@ -143,7 +154,56 @@ pub fn start(
 
 /// A resource whose unsupported methods answer `405` with a problem document.
 pub(crate) fn resource(path: &str) -> actix_web::Resource {
-    web::resource(path).default_service(web::to(method_not_allowed))
+    web::resource(path)
+        .app_data(RouteLabel::new(path))
+        .default_service(web::to(method_not_allowed))
+}
+
+/// The route pattern of a resource, as the HTTP metrics label it, with the metric
+/// handles of that label resolved on first use. Every resource carries one (one per
+/// worker), so the metrics middleware neither walks the routing table again with
+/// `match_pattern()` (a regular expression per dynamic resource) nor hashes the labels
+/// on every request.
+#[derive(Debug)]
+pub(crate) struct RouteLabel {
+    pattern: String,
+    duration: OnceCell<Histogram>,
+    /// Counters by method and status, as met.
+    requests: RefCell<Vec<(Method, StatusCode, IntCounter)>>,
+}
+
+impl RouteLabel {
+    /// The label of the resource at `pattern`.
+    pub(crate) fn new(pattern: &str) -> RouteLabel {
+        RouteLabel {
+            pattern: pattern.to_owned(),
+            duration: OnceCell::new(),
+            requests: RefCell::new(Vec::new()),
+        }
+    }
+
+    /// Counts one answered request and its latency.
+    fn observe(&self, metrics: &Metrics, method: &Method, status: StatusCode, started: Instant) {
+        let mut requests = self.requests.borrow_mut();
+        match requests
+            .iter()
+            .find(|(m, s, _)| m == method && *s == status)
+        {
+            Some((_, _, counter)) => counter.inc(),
+            None => {
+                let counter = metrics.http_requests.with_label_values(&[
+                    &self.pattern,
+                    method.as_str(),
+                    status.as_str(),
+                ]);
+                counter.inc();
+                requests.push((method.clone(), status, counter));
+            }
+        }
+        self.duration
+            .get_or_init(|| metrics.http_duration.with_label_values(&[&self.pattern]))
+            .observe(started.elapsed().as_secs_f64());
+    }
 }
 
 async fn not_found(request: HttpRequest) -> Result<HttpResponse, ApiError> {

@@ -20,6 +20,7 @@ use serde::ser::{SerializeMap, SerializeStruct};
 use serde::{Serialize, Serializer};
 use serde_json::Value;
 
+use super::RouteLabel;
 use super::rate::RateLimiter;
 use crate::auth::Principal;
 use crate::hub::Served;
@@ -27,13 +28,19 @@ use crate::state::App;
 
 /// Registers the routes.
 pub fn configure(config: &mut web::ServiceConfig) {
+    // The static paths before the dynamic one, which the router matches with a regular
+    // expression.
     config
+        .service(resource("/ofrep/v1/evaluate/flags", "POST").route(web::post().to(evaluate_flags)))
+        .service(resource("/ofrep/v1/configuration", "GET").route(web::get().to(configuration)))
         .service(
             resource("/ofrep/v1/evaluate/flags/{key}", "POST").route(web::post().to(evaluate_flag)),
         )
-        .service(resource("/ofrep/v1/evaluate/flags", "POST").route(web::post().to(evaluate_flags)))
-        .service(resource("/ofrep/v1/configuration", "GET").route(web::get().to(configuration)))
-        .service(web::resource("/ofrep/{tail:.*}").to(unknown_path));
+        .service(
+            web::resource("/ofrep/{tail:.*}")
+                .app_data(RouteLabel::new("/ofrep/{tail:.*}"))
+                .to(unknown_path),
+        );
 }
 
 /// Any other path under `/ofrep/`, answered in OFREP's error shape: a flag key with a `/`
@@ -70,22 +77,24 @@ async fn unknown_path(
 /// An OFREP resource whose other methods answer `405` in OFREP's error shape (clients
 /// read `errorCode` and `errorDetails` from every error), with `Allow`.
 fn resource(path: &str, allowed: &'static str) -> actix_web::Resource {
-    web::resource(path).default_service(web::to(move |req: HttpRequest| async move {
-        let mut response = Failure::new(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "GENERAL",
-            format!(
-                "{} is not supported on {}; use {allowed}",
-                req.method(),
-                req.path()
-            ),
-        )
-        .respond(None);
-        response
-            .headers_mut()
-            .insert(header::ALLOW, header::HeaderValue::from_static(allowed));
-        response
-    }))
+    web::resource(path)
+        .app_data(RouteLabel::new(path))
+        .default_service(web::to(move |req: HttpRequest| async move {
+            let mut response = Failure::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "GENERAL",
+                format!(
+                    "{} is not supported on {}; use {allowed}",
+                    req.method(),
+                    req.path()
+                ),
+            )
+            .respond(None);
+            response
+                .headers_mut()
+                .insert(header::ALLOW, header::HeaderValue::from_static(allowed));
+            response
+        }))
 }
 
 /// An OFREP error answer.
@@ -287,6 +296,13 @@ impl Serialize for Evaluated<'_> {
     }
 }
 
+impl Evaluated<'_> {
+    /// The serialized evaluation, to be shared (see [`Served::answer`]).
+    fn to_bytes(&self) -> Option<Bytes> {
+        serde_json::to_vec(self).ok().map(Bytes::from)
+    }
+}
+
 /// An evaluation's metadata: empty, except for a dark launch (`shadow` release), where
 /// `shadowVariant` names the variant the caller would have had.
 struct Metadata<'a> {
@@ -310,7 +326,7 @@ fn error_status(code: ErrorCode) -> StatusCode {
     }
 }
 
-fn json(status: StatusCode, body: Vec<u8>) -> HttpResponse {
+fn json(status: StatusCode, body: impl actix_web::body::MessageBody + 'static) -> HttpResponse {
     HttpResponse::build(status)
         .content_type("application/json")
         .body(body)
@@ -341,54 +357,59 @@ pub async fn evaluate_flag(
     let evaluation = evaluate(&served.snapshot, &key, &context);
     served.count(&evaluation);
     let status = evaluation.error.map_or(StatusCode::OK, error_status);
-    match serde_json::to_vec(&Evaluated {
+    let evaluated = Evaluated {
         key: &key,
         evaluation: &evaluation,
-    }) {
+    };
+    if let Some(answer) = served.answer(&evaluation, || evaluated.to_bytes()) {
+        return json(status, answer);
+    }
+    match serde_json::to_vec(&evaluated) {
         Ok(body) => json(status, body),
         Err(e) => Failure::new(StatusCode::INTERNAL_SERVER_ERROR, "GENERAL", e.to_string())
             .respond(Some(&key)),
     }
 }
 
-struct Bulk<'a> {
-    served: &'a Served,
-    context: &'a Context,
-    event_stream: Option<String>,
-}
-
-impl Serialize for Bulk<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        struct Flags<'a>(&'a Bulk<'a>);
-        impl Serialize for Flags<'_> {
-            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                use serde::ser::SerializeSeq;
-                let evaluations = evaluate_all(&self.0.served.snapshot, self.0.context);
-                let mut seq = serializer.serialize_seq(Some(evaluations.len()))?;
-                for (key, evaluation) in evaluations {
-                    self.0.served.count(&evaluation);
-                    seq.serialize_element(&Evaluated {
-                        key,
-                        evaluation: &evaluation,
-                    })?;
-                }
-                seq.end()
-            }
+/// The bulk answer, `{"flags":[…],"eventStreams":[…]}`: each successful evaluation is the
+/// shared answer of its flag, variant and reason (see [`Served::answer`]); only failures
+/// and dark launches are serialized here.
+fn bulk_body(
+    served: &Served,
+    context: &Context,
+    event_stream: Option<&str>,
+) -> Result<Vec<u8>, serde_json::Error> {
+    let evaluations = evaluate_all(&served.snapshot, context);
+    let mut body = Vec::with_capacity(16 + evaluations.len() * 96);
+    body.extend_from_slice(br#"{"flags":["#);
+    for (i, (key, evaluation)) in evaluations.enumerate() {
+        if i > 0 {
+            body.push(b',');
         }
-        let mut s = serializer.serialize_struct("Bulk", 2)?;
-        s.serialize_field("flags", &Flags(self))?;
-        if let Some(url) = &self.event_stream {
-            s.serialize_field(
-                "eventStreams",
-                &[EventStream {
-                    kind: "sse",
-                    url,
-                    inactivity_delay_sec: 120,
-                }],
-            )?;
+        served.count(&evaluation);
+        let evaluated = Evaluated {
+            key,
+            evaluation: &evaluation,
+        };
+        match served.answer(&evaluation, || evaluated.to_bytes()) {
+            Some(answer) => body.extend_from_slice(&answer),
+            None => serde_json::to_writer(&mut body, &evaluated)?,
         }
-        s.end()
     }
+    body.push(b']');
+    if let Some(url) = event_stream {
+        body.extend_from_slice(br#","eventStreams":"#);
+        serde_json::to_writer(
+            &mut body,
+            &[EventStream {
+                kind: "sse",
+                url,
+                inactivity_delay_sec: 120,
+            }],
+        )?;
+    }
+    body.push(b'}');
+    Ok(body)
 }
 
 /// An entry of the bulk response's `eventStreams` (OFREP ADR 0008).
@@ -474,11 +495,11 @@ pub async fn evaluate_flags(
             .insert_header((header::ETAG, etag))
             .finish();
     }
-    match serde_json::to_vec(&Bulk {
-        served: &served,
-        context: &context,
-        event_stream: event_stream_url(&req, &principal),
-    }) {
+    match bulk_body(
+        &served,
+        &context,
+        event_stream_url(&req, &principal).as_deref(),
+    ) {
         Ok(body) => HttpResponse::Ok()
             .insert_header((header::ETAG, etag))
             .content_type("application/json")
