@@ -70,17 +70,52 @@ fn fresh(path: PathBuf, package: &str, sources: &[&str]) -> PathBuf {
                 path.display()
             )
         });
-    let newest = sources
-        .iter()
-        .map(|dir| newest_file(&workspace().join(dir)))
-        .max()
-        .unwrap_or(SystemTime::UNIX_EPOCH);
+    // Cargo's dep-info beside the binary lists exactly the files it was built from; a
+    // source the binary does not read (a `#[cfg(test)]` module) must not make it stale.
+    let newest = match built_from(&path) {
+        Some(files) => files.iter().map(|file| modified(file)).max(),
+        None => sources
+            .iter()
+            .map(|dir| newest_file(&workspace().join(dir)))
+            .max(),
+    }
+    .unwrap_or(SystemTime::UNIX_EPOCH);
     assert!(
         built >= newest,
         "{} is older than the sources: run `cargo build -p {package}` (scripts/test does)",
         path.display()
     );
     path
+}
+
+/// The files a binary was built from, from cargo's `<binary>.d` (`target: dep dep…`,
+/// spaces in paths escaped as `\ `); `None` without one (a binary from elsewhere).
+fn built_from(binary: &Path) -> Option<Vec<PathBuf>> {
+    let mut name = binary.as_os_str().to_owned();
+    name.push(".d");
+    let text = std::fs::read_to_string(PathBuf::from(name)).ok()?;
+    let (_, deps) = text.lines().next()?.split_once(": ")?;
+    let mut files = Vec::new();
+    let mut current = String::new();
+    let mut chars = deps.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => current.extend(chars.next()),
+            ' ' => files
+                .extend((!current.is_empty()).then(|| PathBuf::from(std::mem::take(&mut current)))),
+            other => current.push(other),
+        }
+    }
+    files.extend((!current.is_empty()).then(|| PathBuf::from(current)));
+    Some(files)
+}
+
+/// When a file was last changed; a file that is gone counts as changed now (the binary
+/// was built from something that no longer exists).
+fn modified(file: &Path) -> SystemTime {
+    std::fs::metadata(file)
+        .and_then(|m| m.modified())
+        .unwrap_or_else(|_| SystemTime::now())
 }
 
 fn newest_file(dir: &Path) -> SystemTime {
@@ -450,3 +485,27 @@ pub mod exposition;
 pub mod ofrep;
 pub mod prometheus_stub;
 pub mod tools;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_files_a_binary_was_built_from_are_read_from_its_dep_info() {
+        let dir = tempfile::tempdir().unwrap();
+        let binary = dir.path().join("app");
+        std::fs::write(
+            dir.path().join("app.d"),
+            "/t/app: /w/core/src/lib.rs /w/my\\ dir/main.rs\n\n/w/core/src/lib.rs:\n",
+        )
+        .unwrap();
+        assert_eq!(
+            built_from(&binary),
+            Some(vec![
+                PathBuf::from("/w/core/src/lib.rs"),
+                PathBuf::from("/w/my dir/main.rs")
+            ])
+        );
+        assert_eq!(built_from(&dir.path().join("other")), None);
+    }
+}
