@@ -8,8 +8,8 @@
 //! flags driven by another release; percentages never go down (roll back instead).
 //!
 //! This module holds the actions of the state machine (`POST .../{action}`) and the
-//! path automation takes through them; [`percent`] sets the percentage by hand,
-//! [`annotations`] the changes that only add to the timeline, [`position`] where a
+//! path automation takes through them; `percent.rs` sets the percentage by hand,
+//! `annotations.rs` the changes that only add to the timeline, `position.rs` where a
 //! stage change puts the release.
 
 mod annotations;
