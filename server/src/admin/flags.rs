@@ -63,7 +63,8 @@ pub async fn put_environment(
     let current = read::<Flag>(app, Kind::Flag, key).await?;
     let expect = expect_for(if_match, Some(current.version), Kind::Flag, key)?;
     let mut flag = current.doc;
-    flag.environments.insert(environment.to_owned(), config);
+    flag.environments
+        .insert(environment.to_owned(), Box::new(config));
     Ok(write(app, principal, flag, expect, "flag.configure")
         .await?
         .0)

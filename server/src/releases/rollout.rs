@@ -57,7 +57,10 @@ impl CurrentFlags {
         self.0
             .iter()
             .filter_map(|(key, (flag, _))| {
-                Some((key.clone(), flag.environments.get(environment)?.clone()))
+                Some((
+                    key.clone(),
+                    FlagConfig::clone(flag.environments.get(environment)?),
+                ))
             })
             .collect()
     }
@@ -88,6 +91,7 @@ pub fn flag_writes(
         let Some(config) = flag
             .environments
             .get(&plan.environment)
+            .map(|config| &**config)
             .or_else(|| release.baseline.get(&released.key))
         else {
             return Err(conflict(
@@ -124,7 +128,8 @@ pub fn flag_writes(
             Target::Control => control_config(&release.salt, flag_target),
         };
         let mut flag = flag.clone();
-        flag.environments.insert(plan.environment.clone(), next);
+        flag.environments
+            .insert(plan.environment.clone(), Box::new(next));
         writes.push(Write::put(
             Kind::Flag,
             released.key.clone(),

@@ -94,10 +94,12 @@ pub struct Head {
 impl Head {
     /// A head at `revision` with `ruleset`.
     pub fn new(revision: u64, ruleset: Bytes) -> Head {
+        let ruleset_event = frame::event("ruleset", revision, &ruleset);
         Head {
             revision,
-            ruleset_event: frame::event("ruleset", revision, &ruleset),
-            ruleset,
+            // The event's data is the ruleset: share those bytes rather than keep two copies.
+            ruleset: frame::data(&ruleset_event, ruleset.len()),
+            ruleset_event,
             etag: format!("\"{revision}\""),
         }
     }

@@ -23,6 +23,13 @@ pub fn event(name: &str, revision: u64, data: &[u8]) -> Bytes {
     out.freeze()
 }
 
+/// The `data` of `event`, made by [`event`] with data `len` bytes long: a view of the
+/// same bytes, not a copy.
+pub fn data(event: &Bytes, len: usize) -> Bytes {
+    let end = event.len().saturating_sub(2);
+    event.slice(end.saturating_sub(len)..end)
+}
+
 /// OFREP's notification (ADR 0008): a `message` telling web clients to refetch their
 /// bulk evaluation; `etag` is the ruleset's revision.
 pub fn refetch(revision: u64) -> Bytes {
@@ -36,10 +43,9 @@ mod tests {
 
     #[test]
     fn an_event_is_three_fields_and_a_blank_line() {
-        assert_eq!(
-            &event("change", 42, b"{\"a\":1}")[..],
-            b"event: change\nid: 42\ndata: {\"a\":1}\n\n"
-        );
+        let change = event("change", 42, b"{\"a\":1}");
+        assert_eq!(&change[..], b"event: change\nid: 42\ndata: {\"a\":1}\n\n");
+        assert_eq!(&data(&change, 7)[..], b"{\"a\":1}");
         let notification = refetch(7);
         let text = std::str::from_utf8(&notification).unwrap_or_default();
         assert!(text.starts_with("event: message\nid: 7\ndata: "), "{text}");

@@ -196,7 +196,7 @@ impl Streams {
             let revision = catalog.revision;
             match channels.get(environment.as_str()) {
                 None => {
-                    let head = Head::new(revision, builder.ruleset(revision));
+                    let head = builder.head(revision);
                     let channel = Channel::new(
                         head,
                         self.settings.history,
@@ -207,7 +207,7 @@ impl Streams {
                 }
                 Some(_) if delta.is_empty() => {}
                 Some(channel) => {
-                    let head = Head::new(revision, builder.ruleset(revision));
+                    let head = builder.head(revision);
                     let change = frame::event("change", revision, &delta.to_json(revision));
                     let frame = Frame::change(revision, change, frame::refetch(revision));
                     channel.publish(head, Arc::new(frame));

@@ -15,6 +15,7 @@
 //! PRODUCT.md §6 without `version`; a flag's `environments` holds only this environment.
 
 use std::collections::BTreeMap;
+use std::ops::Range;
 
 use bytes::{BufMut, Bytes, BytesMut};
 use indexmap::IndexMap;
@@ -22,6 +23,7 @@ use rollgate_core::model::{Flag, FlagConfig};
 use serde::Serialize;
 use serde::ser::SerializeMap;
 
+use super::Head;
 use crate::hub::{Catalog, Versioned};
 
 /// One document as this environment sees it.
@@ -101,16 +103,17 @@ impl RulesetBuilder {
     pub fn update(&mut self, catalog: &Catalog) -> Delta {
         let mut delta = Delta::default();
         let environment = self.environment.clone();
-        let (flags, deleted) = refresh(&self.flags, &catalog.flags, |flag: &Flag| {
+        let (mut flags, deleted) = refresh(&self.flags, &catalog.flags, |flag: &Flag| {
             flag.environments.get(&environment).and_then(|config| {
                 serde_json::to_vec(&FlagIn::new(flag, &environment, config)).ok()
             })
         });
         delta.deleted_flags = deleted;
-        for (key, cached) in &flags {
+        for (key, cached) in &mut flags {
             let before = self.flags.get(key).and_then(|c| c.bytes.as_ref());
             match (&cached.bytes, before) {
-                (Some(now), Some(then)) if now == then => {}
+                // Keep the bytes shared with the current head (see `head`).
+                (Some(now), Some(then)) if now == then => cached.bytes = Some(then.clone()),
                 (Some(now), _) => delta.flags.push(now.clone()),
                 (None, Some(_)) => delta.deleted_flags.push(key.clone()),
                 (None, None) => {}
@@ -135,15 +138,33 @@ impl RulesetBuilder {
 
     /// The full ruleset at `revision`.
     pub fn ruleset(&self, revision: u64) -> Bytes {
-        let flags: Vec<Bytes> = self
+        self.build(revision).0
+    }
+
+    /// The head at `revision`. The cached documents are then re-pointed into the head's
+    /// bytes, so the ruleset is held once (not once per document plus once whole).
+    pub fn head(&mut self, revision: u64) -> Head {
+        let (ruleset, spans) = self.build(revision);
+        let head = Head::new(revision, ruleset);
+        let cached = self.flags.values_mut().chain(self.segments.values_mut());
+        for (cached, span) in cached.filter(|c| c.bytes.is_some()).zip(spans) {
+            cached.bytes = Some(head.ruleset.slice(span));
+        }
+        head
+    }
+
+    /// The ruleset JSON, and where each cached document lies in it (flags, then
+    /// segments, in cache order).
+    fn build(&self, revision: u64) -> (Bytes, Vec<Range<usize>>) {
+        let flags: Vec<&Bytes> = self
             .flags
             .values()
-            .filter_map(|c| c.bytes.clone())
+            .filter_map(|c| c.bytes.as_ref())
             .collect();
-        let segments: Vec<Bytes> = self
+        let segments: Vec<&Bytes> = self
             .segments
             .values()
-            .filter_map(|c| c.bytes.clone())
+            .filter_map(|c| c.bytes.as_ref())
             .collect();
         let mut out = BytesMut::with_capacity(
             64 + self.environment.len()
@@ -153,21 +174,20 @@ impl RulesetBuilder {
                     .map(|b| b.len() + 1)
                     .sum::<usize>(),
         );
+        let mut spans = Vec::with_capacity(flags.len() + segments.len());
         out.put_slice(b"{\"environment\":");
         out.put_slice(&serde_json::to_vec(&self.environment).unwrap_or_default());
         out.put_slice(b",\"revision\":");
         out.put_slice(itoa::Buffer::new().format(revision).as_bytes());
         out.put_slice(b",\"flags\":");
-        join(&mut out, &flags);
+        join_spans(&mut out, &flags, &mut spans);
         out.put_slice(b",\"segments\":");
-        join(&mut out, &segments);
+        join_spans(&mut out, &segments, &mut spans);
         out.put_u8(b'}');
-        out.freeze()
+        (out.freeze(), spans)
     }
 }
 
-/// The cache brought to `documents`: entries whose version did not move are reused;
-/// returns it with the keys that disappeared (and had bytes).
 fn refresh<T>(
     cache: &BTreeMap<String, Cached>,
     documents: &BTreeMap<String, Versioned<T>>,
@@ -193,11 +213,18 @@ fn refresh<T>(
 }
 
 fn join(out: &mut BytesMut, items: &[Bytes]) {
+    join_spans(out, items, &mut Vec::new());
+}
+
+/// [`join`], noting where each item landed.
+fn join_spans(out: &mut BytesMut, items: &[impl AsRef<[u8]>], spans: &mut Vec<Range<usize>>) {
     out.put_u8(b'[');
     for (i, item) in items.iter().enumerate() {
         if i > 0 {
             out.put_u8(b',');
         }
+        let item = item.as_ref();
+        spans.push(out.len()..out.len() + item.len());
         out.put_slice(item);
     }
     out.put_u8(b']');

@@ -142,7 +142,8 @@ fn flags_at(plan: &ReleasePlan, position: Position) -> Vec<Flag> {
         .map(|key| {
             let mut flag = catalog.flag(key).unwrap().clone();
             let config = stage_config(plan, "rel-42", TARGET, position).unwrap();
-            flag.environments.insert("production".into(), config);
+            flag.environments
+                .insert("production".into(), Box::new(config));
             flag
         })
         .collect()
