@@ -91,6 +91,33 @@ pub struct Serve {
     pub shadow: bool,
 }
 
+impl Flag {
+    /// Gives back the spare capacity that deserializing leaves in every vector (they grow
+    /// by doubling), for documents kept in memory for a long time.
+    pub fn shrink_to_fit(&mut self) {
+        self.variants.shrink_to_fit();
+        self.tags.shrink_to_fit();
+        for config in self.environments.values_mut() {
+            config.shrink_to_fit();
+        }
+    }
+}
+
+impl FlagConfig {
+    /// See [`Flag::shrink_to_fit`].
+    pub fn shrink_to_fit(&mut self) {
+        self.rules.shrink_to_fit();
+        for rule in &mut self.rules {
+            rule.conditions.shrink_to_fit();
+            for condition in &mut rule.conditions {
+                condition.values.shrink_to_fit();
+            }
+            rule.serve.shrink_to_fit();
+        }
+        self.default.shrink_to_fit();
+    }
+}
+
 impl Serve {
     /// A serve of one fixed variant.
     pub fn variant(name: impl Into<String>) -> Serve {
@@ -112,6 +139,13 @@ impl Serve {
                     .collect(),
             ),
             shadow: false,
+        }
+    }
+
+    /// See [`Flag::shrink_to_fit`].
+    pub fn shrink_to_fit(&mut self) {
+        if let Some(rollout) = &mut self.rollout {
+            rollout.shrink_to_fit();
         }
     }
 
@@ -187,5 +221,34 @@ impl Flag {
         let mut types = self.variants.values().map(VariantType::of);
         let first = types.next()??;
         types.all(|t| t == Some(first)).then_some(first)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shrinking_gives_back_spare_capacity_and_changes_nothing_else() {
+        let mut flag: Flag = serde_json::from_value(serde_json::json!({
+            "key": "f", "variants": { "on": true, "off": false }, "tags": ["a"],
+            "environments": { "production": {
+                "enabled": true, "off_variant": "off",
+                "rules": [ { "conditions": [
+                    { "attribute": "country", "op": "in", "values": ["NL"] } ],
+                    "serve": { "rollout": [ { "variant": "on", "weight": 10000 } ] } } ],
+                "default": { "variant": "off" } } }
+        }))
+        .unwrap_or_else(|e| panic!("{e}"));
+        let before = flag.clone();
+        let config = flag.environments.get_mut("production");
+        let rules = &mut config.unwrap_or_else(|| panic!("configured")).rules;
+        rules.reserve(100);
+        rules[0].conditions.reserve(100);
+        flag.shrink_to_fit();
+        assert_eq!(flag, before);
+        let rules = &flag.environments["production"].rules;
+        assert_eq!(rules.capacity(), 1);
+        assert_eq!(rules[0].conditions.capacity(), 1);
     }
 }

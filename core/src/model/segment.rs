@@ -38,6 +38,22 @@ pub struct SegmentRule {
     pub conditions: Vec<Condition>,
 }
 
+impl Segment {
+    /// Gives back the spare capacity deserializing leaves in its vectors (see
+    /// [`crate::model::Flag::shrink_to_fit`]).
+    pub fn shrink_to_fit(&mut self) {
+        self.include.shrink_to_fit();
+        self.exclude.shrink_to_fit();
+        self.rules.shrink_to_fit();
+        for rule in &mut self.rules {
+            rule.conditions.shrink_to_fit();
+            for condition in &mut rule.conditions {
+                condition.values.shrink_to_fit();
+            }
+        }
+    }
+}
+
 /// Keys of the built-in segments, in ring order (each ring is opened before the next).
 pub const BUILTIN_SEGMENTS: [&str; 3] = ["alpha", "beta", "general"];
 

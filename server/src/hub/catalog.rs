@@ -117,14 +117,15 @@ impl Catalog {
     }
 }
 
-async fn read_kind<T: DeserializeOwned>(
+async fn read_kind<T: DeserializeOwned + Kept>(
     store: &dyn Store,
     kind: Kind,
 ) -> Result<BTreeMap<String, Versioned<T>>, StoreError> {
     let mut out = BTreeMap::new();
     for document in store.list(kind).await? {
         match serde_json::from_slice::<T>(&document.body) {
-            Ok(doc) => {
+            Ok(mut doc) => {
+                doc.shrink();
                 out.insert(
                     document.key,
                     Versioned {
@@ -141,13 +142,17 @@ async fn read_kind<T: DeserializeOwned>(
     Ok(out)
 }
 
-fn apply_entry<T: DeserializeOwned>(map: &mut BTreeMap<String, Versioned<T>>, entry: &ChangeEntry) {
+fn apply_entry<T: DeserializeOwned + Kept>(
+    map: &mut BTreeMap<String, Versioned<T>>,
+    entry: &ChangeEntry,
+) {
     match entry.body.as_deref() {
         None => {
             map.remove(&entry.key);
         }
         Some(body) => match serde_json::from_slice::<T>(body) {
-            Ok(doc) => {
+            Ok(mut doc) => {
+                doc.shrink();
                 map.insert(
                     entry.key.clone(),
                     Versioned {
@@ -162,3 +167,25 @@ fn apply_entry<T: DeserializeOwned>(map: &mut BTreeMap<String, Versioned<T>>, en
         },
     }
 }
+
+/// A document the catalog keeps for the life of the process: deserializing leaves spare
+/// capacity in its vectors (they grow by doubling), which with 10 000 flags is megabytes.
+trait Kept {
+    fn shrink(&mut self) {}
+}
+
+impl Kept for Flag {
+    fn shrink(&mut self) {
+        self.shrink_to_fit();
+    }
+}
+
+impl Kept for Segment {
+    fn shrink(&mut self) {
+        self.shrink_to_fit();
+    }
+}
+
+impl Kept for Environment {}
+
+impl Kept for TokenRecord {}
