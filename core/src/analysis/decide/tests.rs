@@ -5,7 +5,8 @@ use time::OffsetDateTime;
 use time::macros::datetime;
 
 use super::*;
-use crate::analysis::CheckVerdict;
+use crate::analysis::{Arm, CheckVerdict, QueryOutcome, QueryRecord};
+use crate::release::Strategy;
 
 pub(super) const T0: OffsetDateTime = datetime!(2030-01-01 00:00:00 UTC);
 
