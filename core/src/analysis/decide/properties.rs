@@ -7,7 +7,7 @@ use proptest::prelude::*;
 use serde_json::json;
 use time::OffsetDateTime;
 
-use super::tests::{ArmData, HEALTHY, NO_DATA, T0, observe, plan, plan_with, standing};
+use super::tests::fixtures::{ArmData, HEALTHY, NO_DATA, T0, observe, plan, plan_with, standing};
 use super::{AnalysisRecord, Decision, Progress, decide};
 use crate::analysis::QueryOutcome;
 
