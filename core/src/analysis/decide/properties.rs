@@ -7,8 +7,9 @@ use proptest::prelude::*;
 use serde_json::json;
 use time::OffsetDateTime;
 
-use super::tests::{ArmData, HEALTHY, NO_DATA, T0, observe, plan, plan_with, standing};
-use super::{AnalysisRecord, Decision, Progress, QueryOutcome, decide};
+use super::tests::fixtures::{ArmData, HEALTHY, NO_DATA, T0, observe, plan, plan_with, standing};
+use super::{AnalysisRecord, Decision, Progress, decide};
+use crate::analysis::QueryOutcome;
 
 /// A way for one interval to have no usable data.
 fn no_data() -> impl Strategy<Value = (ArmData, ArmData)> {
