@@ -140,7 +140,11 @@ pub async fn seed(address: SocketAddr, token: &str, flags: usize) -> anyhow::Res
     let environment = json!({ "key": ENVIRONMENT, "description": "load tests" });
     let path = format!("/api/v1/environments/{ENVIRONMENT}");
     put(&mut connection, token, &path, &environment).await?;
+    drop(connection);
     put_flags(address, token, 0..flags, 4).await?;
+    // A new connection: writing many flags takes longer than the server keeps an idle
+    // connection open.
+    let mut connection = Connection::open(address).await?;
     let new_key = json!({ "kind": "sdk", "name": "loadtest", "environment": ENVIRONMENT });
     let request = admin(Method::POST, "/api/v1/tokens", token).json(serde_json::to_vec(&new_key)?);
     let answer = expect(&mut connection, &request, &[StatusCode::CREATED]).await?;
