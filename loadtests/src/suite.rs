@@ -339,16 +339,6 @@ pub async fn run(settings: Settings, binaries: &Binaries) -> anyhow::Result<Run>
         .context("seeding the load-test flags took too long")?
         .context("seeding the load-test flags")?;
     let mut not_available = BTreeMap::new();
-    let mut traffic = Vec::new();
-    for &scenario in &settings.scenarios {
-        match scenarios::traffic(scenario, rollgate.address, &sdk_key, &token).await {
-            Ok(t) => traffic.push((scenario, t)),
-            Err(NotAvailable(why)) => {
-                eprintln!("{}: not available: {why}", scenario.name());
-                not_available.insert(scenario, why);
-            }
-        }
-    }
     let mut measurements = Vec::new();
     for round in 0..settings.rounds {
         let order = if round % 2 == 0 {
@@ -356,6 +346,20 @@ pub async fn run(settings: Settings, binaries: &Binaries) -> anyhow::Result<Run>
         } else {
             [(&baseline, Side::Baseline), (&rollgate, Side::Rollgate)]
         };
+        // Prepared afresh each round: the writes of `reads-during-writes` change the
+        // ruleset, so the ETag of `ruleset-304` must be the current one.
+        let mut traffic = Vec::new();
+        for &scenario in &settings.scenarios {
+            match scenarios::traffic(scenario, rollgate.address, &sdk_key, &token).await {
+                Ok(t) => traffic.push((scenario, t)),
+                Err(NotAvailable(why)) => {
+                    if round == 0 {
+                        eprintln!("{}: not available: {why}", scenario.name());
+                    }
+                    not_available.entry(scenario).or_insert(why);
+                }
+            }
+        }
         for (scenario, traffic) in &traffic {
             for (server, side) in order {
                 let m = measure(&settings, server, side, *scenario, traffic, round).await?;
