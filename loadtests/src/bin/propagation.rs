@@ -31,9 +31,9 @@ async fn main() -> anyhow::Result<()> {
     };
     println!("open files limit: {limit}; server: {}", binary().display());
     println!(
-        "| clients | change | write | p50 | p99 | max | connect all | RSS idle | RSS with streams | peak RSS |"
+        "| clients | change | write | p50 | p99 | max | server CPU | connect all | RSS idle | RSS with streams | peak RSS |"
     );
-    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for clients in counts {
         let max = (clients + 10).to_string();
         let server = Spawned::start(

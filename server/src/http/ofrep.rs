@@ -362,7 +362,7 @@ pub async fn evaluate_flag(
         evaluation: &evaluation,
     };
     if let Some(answer) = served.answer(&evaluation, || evaluated.to_bytes()) {
-        return json(status, answer);
+        return json(status, Bytes::clone(answer));
     }
     match serde_json::to_vec(&evaluated) {
         Ok(body) => json(status, body),
@@ -392,7 +392,7 @@ fn bulk_body(
             evaluation: &evaluation,
         };
         match served.answer(&evaluation, || evaluated.to_bytes()) {
-            Some(answer) => body.extend_from_slice(&answer),
+            Some(answer) => body.extend_from_slice(answer),
             None => serde_json::to_writer(&mut body, &evaluated)?,
         }
     }

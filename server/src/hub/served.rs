@@ -129,12 +129,13 @@ impl Served {
     /// The serialized answer of a successful `evaluation`: made by `make` the first time
     /// its flag, variant and reason are served, shared after. `None` for a failed
     /// evaluation, for a dark launch (its `shadowVariant` depends on the context), or when
-    /// `make` fails.
+    /// `make` fails. Borrowed: a caller copying it into a larger body (bulk evaluation)
+    /// does not touch the shared reference count, which both workers would contend on.
     pub fn answer(
         &self,
         evaluation: &Evaluation<'_>,
         make: impl FnOnce() -> Option<Bytes>,
-    ) -> Option<Bytes> {
+    ) -> Option<&Bytes> {
         if evaluation.error.is_some() || evaluation.shadow_variant.is_some() {
             return None;
         }
@@ -144,10 +145,10 @@ impl Served {
             evaluation.reason,
         )?)?;
         if let Some(answer) = cell.get() {
-            return Some(Bytes::clone(answer));
+            return Some(answer);
         }
         let made = Box::new(make()?);
-        Some(Bytes::clone(cell.get_or_init(|| made)))
+        Some(cell.get_or_init(|| made))
     }
 
     /// The slot of a flag, one of its variants and a serving reason.
@@ -192,10 +193,12 @@ mod tests {
         let mut made = 0;
         let mut answer = |key: &str, text: &'static str| {
             let evaluation = evaluate(&served.snapshot, key, &context);
-            served.answer(&evaluation, || {
-                made += 1;
-                Some(Bytes::from_static(text.as_bytes()))
-            })
+            served
+                .answer(&evaluation, || {
+                    made += 1;
+                    Some(Bytes::from_static(text.as_bytes()))
+                })
+                .cloned()
         };
         assert_eq!(answer("a", "first"), Some(Bytes::from_static(b"first")));
         assert_eq!(answer("a", "second"), Some(Bytes::from_static(b"first")));
@@ -213,10 +216,14 @@ mod tests {
         let context = Context::with_targeting_key("user-1");
         let mut evaluation = evaluate(&served.snapshot, "a", &context);
         evaluation.shadow_variant = Some("on");
-        let made = served.answer(&evaluation, || Some(Bytes::from_static(b"shadow on")));
+        let made = served
+            .answer(&evaluation, || Some(Bytes::from_static(b"shadow on")))
+            .cloned();
         assert_eq!(made, None, "a dark launch is serialized by the caller");
         evaluation.shadow_variant = None;
-        let plain = served.answer(&evaluation, || Some(Bytes::from_static(b"plain")));
+        let plain = served
+            .answer(&evaluation, || Some(Bytes::from_static(b"plain")))
+            .cloned();
         assert_eq!(plain, Some(Bytes::from_static(b"plain")));
     }
 }
