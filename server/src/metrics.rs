@@ -1,6 +1,10 @@
 //! The server's Prometheus metrics, in a registry the server owns (never the global
 //! default), rendered at `GET /metrics`.
 
+mod sharded;
+
+pub use sharded::{CounterFamily, ShardedCounter};
+
 use prometheus::{
     Encoder, Histogram, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry,
     TextEncoder,
@@ -10,8 +14,9 @@ use prometheus::{
 #[derive(Clone, Debug)]
 pub struct Metrics {
     registry: Registry,
-    /// Evaluations served, by environment, flag, variant and reason.
-    pub evaluations: IntCounterVec,
+    /// Evaluations served, by environment, flag, variant and reason: sharded, since
+    /// every worker counts every evaluation.
+    pub evaluations: CounterFamily,
     /// Evaluations that failed, by environment and OpenFeature error code.
     pub evaluation_errors: IntCounterVec,
     /// HTTP requests, by route pattern, method and status.
@@ -28,11 +33,9 @@ impl Metrics {
     /// Creates and registers every family.
     pub fn new() -> Result<Metrics, prometheus::Error> {
         let registry = Registry::new();
-        let evaluations = IntCounterVec::new(
-            Opts::new(
-                "rollgate_evaluations_total",
-                "Flag evaluations served, by flag, variant and reason.",
-            ),
+        let evaluations = CounterFamily::new(
+            "rollgate_evaluations_total",
+            "Flag evaluations served, by flag, variant and reason.",
             &["environment", "flag", "variant", "reason"],
         )?;
         let evaluation_errors = IntCounterVec::new(

@@ -1,15 +1,16 @@
 //! A compiled snapshot as the server serves it: the core [`Snapshot`] plus the metric
 //! handles its evaluations count into, resolved once per (flag, variant, reason) on
-//! first use instead of on every request, and likewise the serialized answer of each
+//! first use instead of on every request (sharded counters kept by the metrics registry,
+//! so counts outlive the snapshot and workers do not contend on them), and likewise the serialized answer of each
 //! (flag, variant, reason), which the OFREP handlers copy instead of serializing again.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use bytes::Bytes;
 use prometheus::IntCounter;
 use rollgate_core::{ErrorCode, Evaluation, Reason, Snapshot};
 
-use crate::metrics::Metrics;
+use crate::metrics::{Metrics, ShardedCounter};
 
 /// Reasons that serve a variant, in slot order.
 const SERVING_REASONS: [Reason; 5] = [
@@ -33,7 +34,7 @@ pub struct Served {
     pub snapshot: Snapshot,
     /// Per flag: first slot of its counters.
     offsets: Box<[u32]>,
-    slots: Box<[OnceLock<IntCounter>]>,
+    slots: Box<[OnceLock<Arc<ShardedCounter>>]>,
     /// Per slot: the answer of that flag, variant and reason, as first serialized (boxed:
     /// an empty slot then costs 16 bytes, and 10 000 flags have about 100 000 slots).
     answers: Box<[OnceLock<Box<Bytes>>]>,
@@ -205,6 +206,31 @@ mod tests {
         assert_eq!(answer("b", "other"), Some(Bytes::from_static(b"other")));
         assert_eq!(answer("missing", "never"), None);
         assert_eq!(made, 2, "one answer per flag, variant and reason");
+    }
+
+    #[test]
+    fn counts_survive_a_new_snapshot_of_the_same_environment() {
+        let flags = [flag("a", "on")];
+        let metrics = Metrics::new().unwrap_or_else(|e| panic!("{e}"));
+        let context = Context::with_targeting_key("user-1");
+        for _ in 0..2 {
+            let served = Served::new(compile("production", 1, &flags, &[]).snapshot, &metrics);
+            let evaluation = evaluate(&served.snapshot, "a", &context);
+            assert_eq!(evaluation.reason, Reason::Static);
+            served.count_many(&evaluation, 3);
+        }
+        let counter = metrics
+            .evaluations
+            .with_label_values(&["production", "a", "on", "STATIC"]);
+        assert_eq!(counter.get(), 6);
+        let text = String::from_utf8(metrics.render().unwrap_or_else(|e| panic!("{e}")))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            text.contains(
+                "rollgate_evaluations_total{environment=\"production\",flag=\"a\",reason=\"STATIC\",variant=\"on\"} 6"
+            ),
+            "{text}"
+        );
     }
 
     #[test]
