@@ -1,5 +1,5 @@
 //! Counters that many threads increment without sharing a cache line: each counter keeps
-//! one cache-line-aligned shard per worker slot, and a [`CounterFamily`] sums the shards
+//! one cache-line-aligned shard per counting thread (up to a few, then one shared), and a [`CounterFamily`] sums the shards
 //! when Prometheus scrapes, exposing the same counter family an `IntCounterVec` would.
 
 use std::collections::HashMap;
@@ -9,28 +9,38 @@ use std::sync::{Arc, PoisonError, RwLock};
 use prometheus::core::{Collector, Desc};
 use prometheus::proto::{Counter, LabelPair, Metric, MetricFamily, MetricType};
 
-/// Shards per counter: a power of two at least the number of HTTP workers on the
-/// machines we serve from; threads beyond it share shards round-robin.
+/// Shards per counter that a single thread owns: the first [`SHARDS`] threads to count
+/// each get one for good; later threads share one more, the overflow shard.
 pub const SHARDS: usize = 8;
+/// The shard of every thread beyond the first [`SHARDS`].
+const OVERFLOW: usize = SHARDS;
 
 /// One shard, alone on its cache line so that two cores never write the same line.
 #[derive(Debug, Default)]
 #[repr(align(64))]
 struct Shard(AtomicU64);
 
-/// A monotonic counter split into [`SHARDS`] shards; a thread always adds to its own.
+/// A monotonic counter split into shards; a thread always adds to its own. An owned
+/// shard has one writer, so it is added to with a plain load and store (no locked
+/// read-modify-write); only the overflow shard, shared, needs `fetch_add`.
 #[derive(Debug, Default)]
 pub struct ShardedCounter {
-    shards: [Shard; SHARDS],
+    shards: [Shard; SHARDS + 1],
 }
 
 impl ShardedCounter {
     /// Adds `n` in the calling thread's shard.
     #[inline]
     pub fn inc_by(&self, n: u64) {
-        self.shards[shard_of_this_thread()]
-            .0
-            .fetch_add(n, Ordering::Relaxed);
+        let index = shard_of_this_thread();
+        let shard = &self.shards[index].0;
+        if index == OVERFLOW {
+            shard.fetch_add(n, Ordering::Relaxed);
+        } else {
+            // Only this thread writes this shard: no other write can come in between.
+            let total = shard.load(Ordering::Relaxed).wrapping_add(n);
+            shard.store(total, Ordering::Relaxed);
+        }
     }
 
     /// The total over every shard.
@@ -41,12 +51,16 @@ impl ShardedCounter {
     }
 }
 
-/// The shard of the calling thread: assigned round-robin on the thread's first count.
+/// The shard of the calling thread, given on its first count: a shard of its own while
+/// any is left (never given to another thread, even after this one ends), else overflow.
 #[inline]
 fn shard_of_this_thread() -> usize {
     static NEXT: AtomicUsize = AtomicUsize::new(0);
     thread_local! {
-        static SHARD: usize = NEXT.fetch_add(1, Ordering::Relaxed) % SHARDS;
+        static SHARD: usize = {
+            let index = NEXT.fetch_add(1, Ordering::Relaxed);
+            if index < SHARDS { index } else { OVERFLOW }
+        };
     }
     SHARD.with(|shard| *shard)
 }
@@ -158,8 +172,9 @@ mod tests {
 
     #[test]
     fn increments_from_many_threads_sum_exactly() {
+        // More threads than owned shards: both the owned and the overflow path count.
         let counter = Arc::new(ShardedCounter::default());
-        let threads: Vec<_> = (0..12)
+        let threads: Vec<_> = (0..SHARDS + 4)
             .map(|_| {
                 let counter = Arc::clone(&counter);
                 std::thread::spawn(move || {
@@ -175,7 +190,7 @@ mod tests {
                 .join()
                 .unwrap_or_else(|_| panic!("a counting thread panicked"));
         }
-        assert_eq!(counter.get(), 12 * 10_005);
+        assert_eq!(counter.get(), (SHARDS as u64 + 4) * 10_005);
     }
 
     #[test]
