@@ -1,6 +1,7 @@
 //! Counters that many threads increment without sharing a cache line: each counter keeps
-//! one cache-line-aligned shard per counting thread (up to a few, then one shared), and a [`CounterFamily`] sums the shards
-//! when Prometheus scrapes, exposing the same counter family an `IntCounterVec` would.
+//! one cache-line-aligned shard per counting thread (up to a few, then one shared), and
+//! a [`CounterFamily`] sums the shards when Prometheus scrapes, exposing the same counter
+//! family an `IntCounterVec` would.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
