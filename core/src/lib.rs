@@ -30,9 +30,11 @@ pub mod evaluate;
 pub mod key;
 pub mod model;
 pub mod release;
+pub mod slots;
 pub mod validate;
 
 pub use compile::{Compiled, Snapshot, compile};
 pub use context::Context;
 pub use evaluate::{ErrorCode, Evaluation, Reason, evaluate};
+pub use slots::Slots;
 pub use validate::{FieldError, ParseError};

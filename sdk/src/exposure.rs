@@ -12,48 +12,30 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use rollgate_core::{ErrorCode, Evaluation, Reason, Snapshot};
+use rollgate_core::slots::{ERROR_CODES, SERVING_REASONS, error_slot};
+use rollgate_core::{Evaluation, Slots, Snapshot};
 use serde::Serialize;
 
 use crate::ruleset::Loaded;
 
-/// Reasons that serve a variant, in counter order.
-const SERVING: [Reason; 5] = [
-    Reason::Static,
-    Reason::Default,
-    Reason::TargetingMatch,
-    Reason::Split,
-    Reason::Disabled,
-];
-/// Error codes, in counter order.
-const ERRORS: [ErrorCode; 3] = [
-    ErrorCode::FlagNotFound,
-    ErrorCode::TargetingKeyMissing,
-    ErrorCode::InvalidContext,
-];
 /// Most distinct entries kept while the server cannot be reached.
 const MAX_PENDING: usize = 10_000;
 
 /// The counters of one snapshot.
 #[derive(Debug)]
 pub struct Counters {
-    offsets: Box<[u32]>,
+    slots: Slots,
     served: Box<[AtomicU64]>,
-    errors: [AtomicU64; 3],
+    errors: [AtomicU64; ERROR_CODES.len()],
 }
 
 impl Counters {
     /// Zeroed counters shaped like `snapshot`.
     pub fn for_snapshot(snapshot: &Snapshot) -> Counters {
-        let mut offsets = Vec::with_capacity(snapshot.len());
-        let mut total = 0u32;
-        for flag in 0..snapshot.len() {
-            offsets.push(total);
-            total += snapshot.variant_names(flag).count() as u32 * SERVING.len() as u32;
-        }
+        let slots = Slots::of(snapshot);
         Counters {
-            offsets: offsets.into(),
-            served: (0..total).map(|_| AtomicU64::new(0)).collect(),
+            served: (0..slots.len()).map(|_| AtomicU64::new(0)).collect(),
+            slots,
             errors: Default::default(),
         }
     }
@@ -62,38 +44,28 @@ impl Counters {
     #[inline]
     pub fn count(&self, evaluation: &Evaluation<'_>) {
         if let Some(code) = evaluation.error {
-            let slot = ERRORS.iter().position(|c| *c == code).unwrap_or(0);
-            self.errors[slot].fetch_add(1, Ordering::Relaxed);
+            self.errors[error_slot(code)].fetch_add(1, Ordering::Relaxed);
             return;
         }
-        let (Some(flag), Some(variant)) = (evaluation.flag_index(), evaluation.variant_index())
-        else {
-            return;
-        };
-        let Some(reason) = SERVING.iter().position(|r| *r == evaluation.reason) else {
-            return;
-        };
-        if let Some(&offset) = self.offsets.get(flag) {
-            let slot = offset as usize + variant * SERVING.len() + reason;
-            if let Some(counter) = self.served.get(slot) {
-                counter.fetch_add(1, Ordering::Relaxed);
-            }
+        if let Some(counter) = self
+            .slots
+            .of_evaluation(evaluation)
+            .and_then(|slot| self.served.get(slot))
+        {
+            counter.fetch_add(1, Ordering::Relaxed);
         }
     }
 
     /// Takes the counts (leaving zeros) into `into`, by name.
     fn drain(&self, snapshot: &Snapshot, into: &mut Tally) {
         for flag in 0..snapshot.len() {
-            let Some(&offset) = self.offsets.get(flag) else {
-                continue;
-            };
             let key = snapshot.flag_key(flag).unwrap_or_default();
             for (variant, name) in snapshot.variant_names(flag).enumerate() {
-                for (r, reason) in SERVING.iter().enumerate() {
-                    let slot = offset as usize + variant * SERVING.len() + r;
+                for reason in SERVING_REASONS {
                     let n = self
-                        .served
-                        .get(slot)
+                        .slots
+                        .slot(flag, variant, reason)
+                        .and_then(|slot| self.served.get(slot))
                         .map_or(0, |c| c.swap(0, Ordering::Relaxed));
                     if n > 0 {
                         into.add(Some(key), Some(name), reason.as_str(), None, n);
@@ -101,7 +73,7 @@ impl Counters {
                 }
             }
         }
-        for (code, counter) in ERRORS.iter().zip(&self.errors) {
+        for (code, counter) in ERROR_CODES.iter().zip(&self.errors) {
             let n = counter.swap(0, Ordering::Relaxed);
             if n > 0 {
                 into.add(None, None, "ERROR", Some(code.as_str()), n);

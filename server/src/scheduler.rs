@@ -37,14 +37,7 @@ pub async fn run_scheduler(app: Arc<App>, mut shutdown: watch::Receiver<bool>) {
             }
         };
         app.wake.scheduled_up_to(now);
-        let sleep = match next {
-            // A manual clock only moves when told, and telling it wakes us.
-            Some(_) if app.manual_clock.is_some() => IDLE,
-            Some(at) => Duration::try_from(at - app.clock.now())
-                .unwrap_or(Duration::ZERO)
-                .min(IDLE),
-            None => IDLE,
-        };
+        let sleep = app.sleep_until(next, IDLE);
         tokio::select! {
             _ = app.wake.scheduler.notified() => {}
             _ = tokio::time::sleep(sleep) => {}

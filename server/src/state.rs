@@ -1,6 +1,9 @@
 //! The state every request handler and background task shares.
 
 use std::sync::Arc;
+use std::time::Duration;
+
+use time::OffsetDateTime;
 
 use crate::auth::TokenIndex;
 use crate::clock::{Clock, ManualClock};
@@ -35,5 +38,20 @@ impl std::fmt::Debug for App {
         f.debug_struct("App")
             .field("bind", &self.settings.bind)
             .finish_non_exhaustive()
+    }
+}
+
+impl App {
+    /// How long a background task sleeps when it is next due at `next`: until then, at
+    /// most `idle` (a nudge ends the sleep earlier). On the manual clock time moves only
+    /// when a test moves it, which nudges the tasks, so they sleep `idle`.
+    pub fn sleep_until(&self, next: Option<OffsetDateTime>, idle: Duration) -> Duration {
+        match next {
+            Some(_) if self.manual_clock.is_some() => idle,
+            Some(at) => Duration::try_from(at - self.clock.now())
+                .unwrap_or(Duration::ZERO)
+                .min(idle),
+            None => idle,
+        }
     }
 }

@@ -7,7 +7,7 @@
 //! (`promote`, `pause`, `rollback`), with the record that justified it on the action's
 //! event. The analysis progress travels in the same write.
 
-use rollgate_core::analysis::decide::Decision;
+use rollgate_core::analysis::decide::{Decision, Observations};
 use rollgate_core::analysis::{QueryOutcome, Verdict, decide};
 use rollgate_core::release::ReleaseState;
 use time::OffsetDateTime;
@@ -65,14 +65,24 @@ pub fn is_paused_for_errors(stored: &Stored) -> bool {
             .is_some_and(|e| e.event == EventKind::Paused && e.by == controller)
 }
 
-fn url<'a>(app: &'a App, stored: &'a Stored) -> Option<&'a str> {
-    stored
-        .release
-        .plan
-        .analysis
-        .as_ref()
-        .and_then(|a| a.prometheus_url.as_deref())
-        .or(app.settings.prometheus_url.as_deref())
+/// This interval's observations of a release, from the plan's Prometheus (or the
+/// server's); `None` when there is nothing to observe (no analysis, no stage standing,
+/// no cohorts).
+async fn observe_release(
+    app: &App,
+    client: &PrometheusClient,
+    stored: &Stored,
+    now: OffsetDateTime,
+) -> Option<Observations> {
+    let release = &stored.release;
+    let analysis = release.plan.analysis.as_ref()?;
+    let standing = standing(release)?;
+    let cohorts = Cohorts::of(app, release)?;
+    let url = analysis
+        .prometheus_url
+        .as_deref()
+        .or(app.settings.prometheus_url.as_deref());
+    Some(observe(client, url, release, analysis, &cohorts, standing, now).await)
 }
 
 /// Analyses a running release at `now` and applies the decision.
@@ -84,23 +94,9 @@ pub async fn analyse(
     now: OffsetDateTime,
 ) -> Result<Outcome, ServiceError> {
     let release = &stored.release;
-    let (Some(analysis), Some(standing), Some(cohorts)) = (
-        release.plan.analysis.as_ref(),
-        standing(release),
-        Cohorts::of(app, release),
-    ) else {
+    let Some(observations) = observe_release(app, client, stored, now).await else {
         return Ok(Outcome::Skipped);
     };
-    let observations = observe(
-        client,
-        url(app, stored),
-        release,
-        analysis,
-        &cohorts,
-        standing,
-        now,
-    )
-    .await;
     let (decision, progress, record) = decide(
         &release.plan,
         release.analysis_progress.as_ref(),
@@ -181,23 +177,9 @@ pub async fn probe(
     now: OffsetDateTime,
 ) -> Result<Outcome, ServiceError> {
     let release = &stored.release;
-    let (Some(analysis), Some(standing), Some(cohorts)) = (
-        release.plan.analysis.as_ref(),
-        standing(release),
-        Cohorts::of(app, release),
-    ) else {
+    let Some(observations) = observe_release(app, client, stored, now).await else {
         return Ok(Outcome::Skipped);
     };
-    let observations = observe(
-        client,
-        url(app, stored),
-        release,
-        analysis,
-        &cohorts,
-        standing,
-        now,
-    )
-    .await;
     let failing = observations
         .checks
         .iter()

@@ -75,13 +75,7 @@ pub async fn run_controller(app: Arc<App>, mut shutdown: watch::Receiver<bool>) 
                 Some(now + time::Duration::SECOND)
             }
         };
-        let sleep = match next {
-            Some(_) if app.manual_clock.is_some() => IDLE,
-            Some(at) => Duration::try_from(at - app.clock.now())
-                .unwrap_or(Duration::ZERO)
-                .min(IDLE),
-            None => IDLE,
-        };
+        let sleep = app.sleep_until(next, IDLE);
         tokio::select! {
             _ = app.wake.controller.notified() => {}
             _ = tokio::time::sleep(sleep) => {}

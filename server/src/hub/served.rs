@@ -8,55 +8,35 @@ use std::sync::{Arc, OnceLock};
 
 use bytes::Bytes;
 use prometheus::IntCounter;
-use rollgate_core::{ErrorCode, Evaluation, Reason, Snapshot};
+use rollgate_core::slots::{ERROR_CODES, error_slot};
+use rollgate_core::{ErrorCode, Evaluation, Reason, Slots, Snapshot};
 
 use crate::metrics::{Metrics, ShardedCounter};
-
-/// Reasons that serve a variant, in slot order.
-const SERVING_REASONS: [Reason; 5] = [
-    Reason::Static,
-    Reason::Default,
-    Reason::TargetingMatch,
-    Reason::Split,
-    Reason::Disabled,
-];
-/// Error codes, in slot order.
-const ERRORS: [ErrorCode; 3] = [
-    ErrorCode::FlagNotFound,
-    ErrorCode::TargetingKeyMissing,
-    ErrorCode::InvalidContext,
-];
 
 /// One environment's snapshot with its counters.
 #[derive(Debug)]
 pub struct Served {
     /// The compiled snapshot.
     pub snapshot: Snapshot,
-    /// Per flag: first slot of its counters.
-    offsets: Box<[u32]>,
-    slots: Box<[OnceLock<Arc<ShardedCounter>>]>,
+    /// Where each (flag, variant, reason) is in `counters` and `answers`.
+    slots: Slots,
+    counters: Box<[OnceLock<Arc<ShardedCounter>>]>,
     /// Per slot: the answer of that flag, variant and reason, as first serialized (boxed:
     /// an empty slot then costs 16 bytes, and 10 000 flags have about 100 000 slots).
     answers: Box<[OnceLock<Box<Bytes>>]>,
-    errors: [OnceLock<IntCounter>; 3],
+    errors: [OnceLock<IntCounter>; ERROR_CODES.len()],
     metrics: Metrics,
 }
 
 impl Served {
     /// Wraps a snapshot.
     pub fn new(snapshot: Snapshot, metrics: &Metrics) -> Served {
-        let mut offsets = Vec::with_capacity(snapshot.len());
-        let mut total = 0u32;
-        for index in 0..snapshot.len() {
-            offsets.push(total);
-            let variants = snapshot.variant_names(index).count() as u32;
-            total += variants * SERVING_REASONS.len() as u32;
-        }
+        let slots = Slots::of(&snapshot);
         Served {
+            counters: (0..slots.len()).map(|_| OnceLock::new()).collect(),
+            answers: (0..slots.len()).map(|_| OnceLock::new()).collect(),
+            slots,
             snapshot,
-            offsets: offsets.into(),
-            slots: (0..total).map(|_| OnceLock::new()).collect(),
-            answers: (0..total).map(|_| OnceLock::new()).collect(),
             errors: Default::default(),
             metrics: metrics.clone(),
         }
@@ -81,8 +61,7 @@ impl Served {
 
     /// Counts `n` failed evaluations with `code` (e.g. reported by an SDK).
     pub fn count_error(&self, code: ErrorCode, n: u64) {
-        let slot = ERRORS.iter().position(|c| *c == code).unwrap_or(0);
-        self.errors[slot]
+        self.errors[error_slot(code)]
             .get_or_init(|| {
                 self.metrics
                     .evaluation_errors
@@ -95,18 +74,11 @@ impl Served {
     /// with `reason` (e.g. exposures reported by an SDK). Returns false, counting
     /// nothing, when there is no such flag, variant or serving reason.
     pub fn count_served(&self, flag: usize, variant: usize, reason: Reason, n: u64) -> bool {
-        let Some(reason_slot) = SERVING_REASONS.iter().position(|r| *r == reason) else {
-            return false;
-        };
-        let Some(&offset) = self.offsets.get(flag) else {
-            return false;
-        };
-        let end = self
-            .offsets
-            .get(flag + 1)
-            .map_or(self.slots.len(), |&e| e as usize);
-        let slot = offset as usize + variant * SERVING_REASONS.len() + reason_slot;
-        let Some(cell) = self.slots.get(slot).filter(|_| slot < end) else {
+        let Some(cell) = self
+            .slots
+            .slot(flag, variant, reason)
+            .and_then(|slot| self.counters.get(slot))
+        else {
             return false;
         };
         cell.get_or_init(|| {
@@ -137,31 +109,15 @@ impl Served {
         evaluation: &Evaluation<'_>,
         make: impl FnOnce() -> Option<Bytes>,
     ) -> Option<&Bytes> {
-        if evaluation.error.is_some() || evaluation.shadow_variant.is_some() {
+        if evaluation.shadow_variant.is_some() {
             return None;
         }
-        let cell = self.answers.get(self.slot(
-            evaluation.flag_index()?,
-            evaluation.variant_index()?,
-            evaluation.reason,
-        )?)?;
+        let cell = self.answers.get(self.slots.of_evaluation(evaluation)?)?;
         if let Some(answer) = cell.get() {
             return Some(answer);
         }
         let made = Box::new(make()?);
         Some(cell.get_or_init(|| made))
-    }
-
-    /// The slot of a flag, one of its variants and a serving reason.
-    fn slot(&self, flag: usize, variant: usize, reason: Reason) -> Option<usize> {
-        let reason = SERVING_REASONS.iter().position(|r| *r == reason)?;
-        let offset = *self.offsets.get(flag)? as usize;
-        let end = self
-            .offsets
-            .get(flag + 1)
-            .map_or(self.answers.len(), |&e| e as usize);
-        let slot = offset + variant * SERVING_REASONS.len() + reason;
-        (slot < end).then_some(slot)
     }
 }
 

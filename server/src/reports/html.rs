@@ -54,14 +54,8 @@ pub fn render(report: &Report) -> String {
     changelog(&mut out, report);
     let _ = writeln!(
         out,
-        "<p class=\"muted\">Generated {} from the release's timeline ({} analysis record(s)){}.</p>\n</body>\n</html>",
-        esc(&text::time(report.generated_at)),
-        report.analysis_records,
-        if report.is_final {
-            "; final: stored and never rewritten"
-        } else {
-            ""
-        }
+        "<p class=\"muted\">{}</p>\n</body>\n</html>",
+        esc(&text::generated(report))
     );
     out
 }

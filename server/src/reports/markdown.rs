@@ -66,17 +66,7 @@ pub fn render(report: &Report) -> String {
     issues(&mut out, report);
     out.push_str("## Changelog\n\n");
     changelog::section(&mut out, &report.changelog);
-    let _ = writeln!(
-        out,
-        "---\nGenerated {} from the release's timeline ({} analysis record(s)){}.",
-        text::time(report.generated_at),
-        report.analysis_records,
-        if report.is_final {
-            "; final: stored and never rewritten"
-        } else {
-            ""
-        }
-    );
+    let _ = writeln!(out, "---\n{}", text::generated(report));
     out
 }
 

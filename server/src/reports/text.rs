@@ -64,6 +64,21 @@ pub fn number(value: Option<f64>) -> String {
     }
 }
 
+/// The closing line of a report: when and from what it was made, and whether it is
+/// final. Plain text (times and counts only), the same in every format.
+pub fn generated(report: &super::Report) -> String {
+    format!(
+        "Generated {} from the release's timeline ({} analysis record(s)){}.",
+        time(report.generated_at),
+        report.analysis_records,
+        if report.is_final {
+            "; final: stored and never rewritten"
+        } else {
+            ""
+        }
+    )
+}
+
 /// `12.5 %`.
 pub fn percent(value: f64) -> String {
     format!("{} %", number(Some(value)))
