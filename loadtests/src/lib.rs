@@ -12,7 +12,9 @@
 //! - [`suite`] — `loadtest all`: alternating rounds, medians, ratios to the baseline;
 //! - [`results`] — the JSON file and the generated section of `RESULTS.md`;
 //! - [`propagation`] and [`server`] — SSE fan-out: an admin write until every connected
-//!   stream (1 000 or 10 000 of them) has seen it (binary `propagation`).
+//!   stream (1 000 or 10 000 of them) has seen it (binary `propagation`);
+//! - [`soak`] — sustained load at half of the maximum: errors and memory growth
+//!   (binary `soak`).
 
 pub mod baseline;
 pub mod generator;
@@ -22,4 +24,5 @@ pub mod results;
 pub mod scenarios;
 pub mod seed;
 pub mod server;
+pub mod soak;
 pub mod suite;

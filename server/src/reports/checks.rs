@@ -79,6 +79,7 @@ pub fn summarize(info: &CheckInfo, records: &[&AnalysisRecord]) -> CheckSummary 
     let mut treatment: Option<Spread> = None;
     let mut control: Option<Spread> = None;
     let mut longest_breach_run = 0;
+    let mut outside_bound = 0;
     let mut statistic = None;
     let mut threshold = None;
     let mut last_verdict = None;
@@ -88,6 +89,13 @@ pub fn summarize(info: &CheckInfo, records: &[&AnalysisRecord]) -> CheckSummary 
         verdicts.add(check.verdict);
         last_verdict = Some(check.verdict);
         longest_breach_run = longest_breach_run.max(check.breaches_in_row);
+        // A run of breaches carries over an interval without values, and resets on one
+        // within bounds: only a breach or a regression verdict can have exceeded it now.
+        outside_bound += u32::from(match check.verdict {
+            CheckVerdict::Breach => true,
+            CheckVerdict::Regression => check.breaches_in_row > 0,
+            _ => false,
+        });
         spread(&mut treatment, check.treatment);
         spread(&mut control, check.control);
         if let Some(value) = check.statistic.filter(|v| v.is_finite()) {
@@ -118,6 +126,7 @@ pub fn summarize(info: &CheckInfo, records: &[&AnalysisRecord]) -> CheckSummary 
         treatment,
         control,
         verdicts,
+        outside_bound,
         longest_breach_run,
         statistic,
         threshold,

@@ -188,7 +188,7 @@ pub const CHECK_HEADER: [&str; 8] = [
     "treatment min / max / last",
     "control min / max / last",
     "intervals",
-    "breaches",
+    "outside bound (longest run) / regressions",
     "statistic / threshold",
     "outcome",
 ];
@@ -216,8 +216,8 @@ fn check_row(check: &CheckSummary) -> Row {
             spread(check.control),
             check.intervals.to_string(),
             format!(
-                "{} (longest run {})",
-                check.verdicts.breach, check.longest_breach_run
+                "{} ({}) / {}",
+                check.outside_bound, check.longest_breach_run, check.verdicts.regression
             ),
             statistic,
             outcome_words(check.outcome).to_owned(),

@@ -173,6 +173,10 @@ pub struct CheckSummary {
     pub control: Option<Spread>,
     /// How often each verdict came out.
     pub verdicts: CheckVerdictCounts,
+    /// Intervals whose treatment was outside the guardrail's bound, whatever the
+    /// interval's verdict (a regression verdict takes precedence over a breach).
+    #[serde(default)]
+    pub outside_bound: u32,
     /// The longest run of breaches in a row.
     pub longest_breach_run: u32,
     /// The comparison's statistic at the last interval that computed it.

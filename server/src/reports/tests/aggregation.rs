@@ -7,7 +7,8 @@ use crate::reports::build::build;
 use crate::reports::model::{CheckOutcome, StageEnd};
 use crate::reports::stages::walk;
 use crate::reports::testing::{
-    analysis, at, event, no_kpis, pass, release, rolled_back_by_the_controller, steps,
+    Check, analysis, at, breach, event, no_data, no_kpis, pass, release,
+    rolled_back_by_the_controller, steps,
 };
 
 #[test]
@@ -156,4 +157,45 @@ fn a_record_that_does_not_parse_is_left_out() {
     ));
     let report = build(&release("running", timeline), at(3), no_kpis());
     assert_eq!(report.analysis_records, 1);
+}
+
+#[test]
+fn a_regression_outside_the_bound_counts_as_outside_it_and_no_data_does_not() {
+    let regressed_outside = Check {
+        verdict: CheckVerdict::Regression,
+        ..breach(0.05, 2)
+    };
+    let regressed_inside = Check {
+        verdict: CheckVerdict::Regression,
+        ..breach(0.015, 0)
+    };
+    let mut timeline = vec![event(
+        "started",
+        0,
+        "alice",
+        json!({ "stage": 0, "percent": 100 }),
+    )];
+    let checks = [
+        breach(0.05, 1),
+        // No values: the run of breaches carries over, the bound was not exceeded now.
+        Check {
+            breaches_in_row: 1,
+            ..no_data("error-rate", CheckVerdict::NoData)
+        },
+        regressed_outside,
+        pass("error-rate", 0.01, 0.01),
+        regressed_inside,
+    ];
+    for (minute, check) in (1..).zip(checks) {
+        timeline.push(analysis(minute, 0, vec![check], Verdict::Hold));
+    }
+    let report = build(&release("running", timeline), at(9), no_kpis());
+    let errors = &report.stages[0].checks[0];
+    assert_eq!(errors.intervals, 5);
+    assert_eq!(errors.outside_bound, 2);
+    assert_eq!(errors.longest_breach_run, 2);
+    assert_eq!((errors.verdicts.breach, errors.verdicts.regression), (1, 2));
+    assert_eq!(errors.outcome, CheckOutcome::Regressed);
+    let text = crate::reports::markdown::render(&report);
+    assert!(text.contains("| 5 | 2 (2) / 2 |"), "{text}");
 }
