@@ -4,8 +4,10 @@
 //! a rollout at a steady rate. Targets: 0 errors, and RSS growth ≤ 5 % after warm-up.
 //!
 //! The server's `VmRSS` is sampled at a fixed period while the load runs; growth is the
-//! highest sample after the warm-up over the first sample after it. Everything runs on
-//! loopback and the run is bounded by its duration plus the generator's bound.
+//! highest sample after the warm-up over the first sample after it, and the same over
+//! the second half of the run alone (a leak keeps growing there; a bounded cache filling
+//! up does not). Everything runs on loopback and the run is bounded by its duration
+//! plus the generator's bound.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -77,6 +79,9 @@ pub struct Report {
     pub samples: Vec<Sample>,
     /// Growth after the warm-up (`None` when no sample fell after it).
     pub growth: Option<Growth>,
+    /// Growth over the second half of the run alone: what a leak would show once
+    /// bounded caches (the store's page cache, the stream's resume history) are full.
+    pub second_half: Option<Growth>,
 }
 
 /// Memory growth of `samples` after `warmup` seconds.
@@ -178,6 +183,7 @@ pub async fn run(server: &Spawned, soak: &Soak) -> anyhow::Result<Report> {
         rate_per_s: rate,
         server_cpu_us_per_read: cpu.as_secs_f64() * 1e6 / reads.answered().max(1) as f64,
         growth: growth(&samples, soak.warmup.as_secs_f64()),
+        second_half: growth(&samples, soak.duration.as_secs_f64() / 2.0),
         reads,
         writes,
         samples,

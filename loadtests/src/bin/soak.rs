@@ -86,6 +86,14 @@ async fn main() -> anyhow::Result<()> {
         ),
         None => println!("errors {errors}; no memory sample after the warm-up"),
     }
+    if let Some(late) = report.second_half {
+        println!(
+            "second half alone: RSS {:.1} MiB at its start, peak {:.1} MiB: growth {:.1} %",
+            late.after_warmup_kib as f64 / 1024.0,
+            late.peak_kib as f64 / 1024.0,
+            late.percent
+        );
+    }
     if cli.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     }
