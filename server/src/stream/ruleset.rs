@@ -100,39 +100,33 @@ impl RulesetBuilder {
     }
 
     /// Brings the cache to `catalog` and returns what changed for this environment.
+    /// The cache is updated in place: only documents whose version moved are serialized
+    /// again, and nothing is allocated for the others.
     pub fn update(&mut self, catalog: &Catalog) -> Delta {
         let mut delta = Delta::default();
-        let environment = self.environment.clone();
-        let (mut flags, deleted) = refresh(&self.flags, &catalog.flags, |flag: &Flag| {
-            flag.environments.get(&environment).and_then(|config| {
-                serde_json::to_vec(&FlagIn::new(flag, &environment, config)).ok()
-            })
+        let environment = self.environment.as_str();
+        let changed = refresh(&mut self.flags, &catalog.flags, |flag: &Flag| {
+            flag.environments
+                .get(environment)
+                .and_then(|config| serde_json::to_vec(&FlagIn::new(flag, environment, config)).ok())
         });
-        delta.deleted_flags = deleted;
-        for (key, cached) in &mut flags {
-            let before = self.flags.get(key).and_then(|c| c.bytes.as_ref());
-            match (&cached.bytes, before) {
-                // Keep the bytes shared with the current head (see `head`).
-                (Some(now), Some(then)) if now == then => cached.bytes = Some(then.clone()),
-                (Some(now), _) => delta.flags.push(now.clone()),
-                (None, Some(_)) => delta.deleted_flags.push(key.clone()),
-                (None, None) => {}
+        delta.deleted_flags = changed.deleted;
+        for (key, now) in changed.serialized {
+            match now {
+                Some(now) => delta.flags.push(now),
+                None => delta.deleted_flags.push(key),
             }
         }
         delta.deleted_flags.sort();
-        let (segments, deleted) = refresh(&self.segments, &catalog.segments, |segment| {
+        let changed = refresh(&mut self.segments, &catalog.segments, |segment| {
             serde_json::to_vec(segment).ok()
         });
-        delta.deleted_segments = deleted;
-        for (key, cached) in &segments {
-            if cached.bytes != self.segments.get(key).and_then(|c| c.bytes.clone())
-                && let Some(now) = &cached.bytes
-            {
-                delta.segments.push(now.clone());
-            }
-        }
-        self.flags = flags;
-        self.segments = segments;
+        delta.deleted_segments = changed.deleted;
+        delta.segments = changed
+            .serialized
+            .into_iter()
+            .filter_map(|(_, now)| now)
+            .collect();
         delta
     }
 
@@ -188,28 +182,58 @@ impl RulesetBuilder {
     }
 }
 
+/// What [`refresh`] found.
+struct Refreshed {
+    /// Documents whose bytes here changed, in key order: the new bytes, or `None` when
+    /// the document no longer shows here (a flag removed from this environment).
+    serialized: Vec<(String, Option<Bytes>)>,
+    /// Keys of documents deleted that showed here.
+    deleted: Vec<String>,
+}
+
+/// Brings `cache` to `documents`, serializing only the documents whose version moved.
+/// A document that serializes to the bytes it had keeps them (they are shared with the
+/// current head, see [`RulesetBuilder::head`]) and is no change.
 fn refresh<T>(
-    cache: &BTreeMap<String, Cached>,
+    cache: &mut BTreeMap<String, Cached>,
     documents: &BTreeMap<String, Versioned<T>>,
     serialize: impl Fn(&T) -> Option<Vec<u8>>,
-) -> (BTreeMap<String, Cached>, Vec<String>) {
-    let mut next = BTreeMap::new();
+) -> Refreshed {
+    let mut deleted = Vec::new();
+    cache.retain(|key, cached| {
+        let kept = documents.contains_key(key);
+        if !kept && cached.bytes.is_some() {
+            deleted.push(key.clone());
+        }
+        kept
+    });
+    let mut serialized = Vec::new();
     for (key, document) in documents {
-        let cached = match cache.get(key) {
-            Some(cached) if cached.version == document.version => cached.clone(),
-            _ => Cached {
-                version: document.version,
-                bytes: serialize(&document.doc).map(Bytes::from),
-            },
-        };
-        next.insert(key.clone(), cached);
+        if cache
+            .get(key)
+            .is_some_and(|c| c.version == document.version)
+        {
+            continue;
+        }
+        let cached = cache.entry(key.clone()).or_insert(Cached {
+            version: document.version,
+            bytes: None,
+        });
+        cached.version = document.version;
+        let now = serialize(&document.doc).map(Bytes::from);
+        match (now, &cached.bytes) {
+            (Some(now), Some(then)) if now == *then => {}
+            (None, None) => {}
+            (now, _) => {
+                cached.bytes.clone_from(&now);
+                serialized.push((key.clone(), now));
+            }
+        }
     }
-    let deleted = cache
-        .iter()
-        .filter(|(key, cached)| cached.bytes.is_some() && !documents.contains_key(*key))
-        .map(|(key, _)| key.clone())
-        .collect();
-    (next, deleted)
+    Refreshed {
+        serialized,
+        deleted,
+    }
 }
 
 fn join(out: &mut BytesMut, items: &[Bytes]) {
@@ -298,6 +322,7 @@ mod tests {
                         f.key.clone(),
                         Versioned {
                             version,
+                            revision,
                             doc: Arc::new(f),
                         },
                     )
@@ -310,6 +335,7 @@ mod tests {
                         s.key.clone(),
                         Versioned {
                             version,
+                            revision,
                             doc: Arc::new(s),
                         },
                     )
@@ -347,7 +373,7 @@ mod tests {
         let parsed: Vec<Flag> = serde_json::from_value(ruleset["flags"].clone()).unwrap();
         let segments: Vec<Segment> = serde_json::from_value(ruleset["segments"].clone()).unwrap();
         let local = rollgate_core::compile("production", 7, &parsed, &segments);
-        let served = catalog.compile("production");
+        let served = catalog.compile("production", None);
         assert_eq!(
             local.snapshot.flag_keys().collect::<Vec<_>>(),
             served.snapshot.flag_keys().collect::<Vec<_>>()
