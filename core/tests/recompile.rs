@@ -45,7 +45,7 @@ impl Documents {
         )
     }
 
-    fn from_scratch(&self, revision: u64) -> Compiled {
+    fn compiled_afresh(&self, revision: u64) -> Compiled {
         compile(
             ENV,
             revision,
@@ -177,7 +177,7 @@ proptest! {
                 }
             }
             let incremental = documents.recompile(previous.as_ref().map(|p| &p.snapshot), revision);
-            assert_same(&incremental, &documents.from_scratch(revision));
+            assert_same(&incremental, &documents.compiled_afresh(revision));
             previous = Some(incremental);
         }
     }
@@ -202,7 +202,7 @@ fn a_flag_edit_recompiles_that_flag_only() {
         second.snapshot.shared_flags(&first.snapshot),
         configured - 1
     );
-    assert_same(&second, &documents.from_scratch(2));
+    assert_same(&second, &documents.compiled_afresh(2));
 }
 
 #[test]
@@ -242,12 +242,12 @@ fn a_segment_edit_takes_effect_on_the_flags_that_use_it_and_only_those_are_recom
         2,
         "f3 and f5 do not use s0"
     );
-    assert_same(&second, &documents.from_scratch(2));
+    assert_same(&second, &documents.compiled_afresh(2));
     // Deleting a segment leaves out the flags that use it, as compiling afresh does.
     documents.segments.remove("s2");
     let third = documents.recompile(Some(&second.snapshot), 3);
     assert_eq!(third.snapshot.flag_keys().collect::<Vec<_>>(), ["f0", "f5"]);
-    assert_same(&third, &documents.from_scratch(3));
+    assert_same(&third, &documents.compiled_afresh(3));
 }
 
 #[test]
@@ -260,5 +260,5 @@ fn a_key_written_anew_at_a_version_seen_before_needs_a_new_version() {
     documents.flags.insert("f0".into(), (flag_doc(0, 5), 3));
     let second = documents.recompile(Some(&first.snapshot), 3);
     assert_eq!(second.snapshot.shared_flags(&first.snapshot), 0);
-    assert_same(&second, &documents.from_scratch(3));
+    assert_same(&second, &documents.compiled_afresh(3));
 }

@@ -19,7 +19,7 @@ use rollgate_core::{ErrorCode, Evaluation, Reason, Slots, Snapshot};
 #[derive(Debug, Default)]
 struct Outcome {
     counter: OnceLock<Arc<ShardedCounter>>,
-    /// The answer as first serialized (boxed: an empty slot then costs 8 bytes, and
+    /// The answer as first serialized (boxed: an empty slot then costs 16 bytes, and
     /// 10 000 flags have about 100 000 slots).
     answer: OnceLock<Box<Bytes>>,
 }
