@@ -2,7 +2,9 @@
 //! as the server — the flags configured there (with only that environment's config) and
 //! every segment — serialized once per publication.
 //!
-//! Each flag and segment is serialized once per *version* and cached, so a publication
+//! Each flag and segment is serialized once per *revision that wrote it* (a store
+//! version starts again at 1 when a deleted key is written anew, so it cannot tell two
+//! documents apart inside one batch of changes) and cached, so a publication
 //! re-serializes only what changed and the difference against the previous publication
 //! (the change event's payload) falls out of the cache update. A flag whose version moved
 //! because another environment's config changed serializes to the same bytes here, so it
@@ -29,7 +31,8 @@ use crate::hub::{Catalog, Versioned};
 /// One document as this environment sees it.
 #[derive(Clone, Debug)]
 struct Cached {
-    version: u64,
+    /// The revision that wrote the document (see [`Versioned::revision`]).
+    revision: u64,
     /// `None`: the flag is not configured in this environment.
     bytes: Option<Bytes>,
 }
@@ -100,7 +103,7 @@ impl RulesetBuilder {
     }
 
     /// Brings the cache to `catalog` and returns what changed for this environment.
-    /// The cache is updated in place: only documents whose version moved are serialized
+    /// The cache is updated in place: only documents written since are serialized
     /// again, and nothing is allocated for the others.
     pub fn update(&mut self, catalog: &Catalog) -> Delta {
         let mut delta = Delta::default();
@@ -191,7 +194,7 @@ struct Refreshed {
     deleted: Vec<String>,
 }
 
-/// Brings `cache` to `documents`, serializing only the documents whose version moved.
+/// Brings `cache` to `documents`, serializing only the documents written since.
 /// A document that serializes to the bytes it had keeps them (they are shared with the
 /// current head, see [`RulesetBuilder::head`]) and is no change.
 fn refresh<T>(
@@ -211,15 +214,15 @@ fn refresh<T>(
     for (key, document) in documents {
         if cache
             .get(key)
-            .is_some_and(|c| c.version == document.version)
+            .is_some_and(|c| c.revision == document.revision)
         {
             continue;
         }
         let cached = cache.entry(key.clone()).or_insert(Cached {
-            version: document.version,
+            revision: document.revision,
             bytes: None,
         });
-        cached.version = document.version;
+        cached.revision = document.revision;
         let now = serialize(&document.doc).map(Bytes::from);
         match (now, &cached.bytes) {
             (Some(now), Some(then)) if now == *then => {}
@@ -437,5 +440,21 @@ mod tests {
         );
         let ruleset: Value = serde_json::from_slice(&builder.ruleset(3)).unwrap();
         assert_eq!(ruleset["flags"], json!([]));
+    }
+
+    #[test]
+    fn a_flag_deleted_and_created_again_in_one_batch_is_a_change_though_its_version_is_the_same() {
+        let mut builder = RulesetBuilder::new("production");
+        let first = flag("a", json!({ "production": config("on") }));
+        builder.update(&catalog(1, vec![(first, 1)], vec![]));
+        // Deleted at revision 2 and created again at 3, published together: version 1 again.
+        let again = flag("a", json!({ "production": config("off") }));
+        let delta = builder.update(&catalog(3, vec![(again, 1)], vec![]));
+        assert_eq!(delta.flags.len(), 1);
+        let ruleset: Value = serde_json::from_slice(&builder.ruleset(3)).unwrap();
+        assert_eq!(
+            ruleset["flags"][0]["environments"]["production"]["default"]["variant"],
+            "off"
+        );
     }
 }
