@@ -33,7 +33,7 @@ pub mod release;
 pub mod slots;
 pub mod validate;
 
-pub use compile::{Compiled, Snapshot, compile};
+pub use compile::{Compiled, Snapshot, Source, compile, recompile};
 pub use context::Context;
 pub use evaluate::{ErrorCode, Evaluation, Reason, evaluate};
 pub use slots::Slots;

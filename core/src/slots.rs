@@ -59,12 +59,24 @@ impl Slots {
         let mut total = 0usize;
         for flag in 0..snapshot.len() {
             offsets.push(u32::try_from(total).unwrap_or(u32::MAX));
-            total += snapshot.variant_names(flag).count() * SERVING_REASONS.len();
+            total += Slots::per_flag(snapshot, flag);
         }
         Slots {
             offsets: offsets.into(),
             len: total,
         }
+    }
+
+    /// How many slots the flag at `flag` of `snapshot` has (for a layout kept per flag).
+    pub fn per_flag(snapshot: &Snapshot, flag: usize) -> usize {
+        snapshot.variant_names(flag).count() * SERVING_REASONS.len()
+    }
+
+    /// The slot of the variant at `variant` served for `reason` among one flag's slots,
+    /// counted from that flag's first; `None` for `ERROR`.
+    #[inline]
+    pub fn within_flag(variant: usize, reason: Reason) -> Option<usize> {
+        Some(variant * SERVING_REASONS.len() + reason_slot(reason)?)
     }
 
     /// How many slots there are.
@@ -81,10 +93,10 @@ impl Slots {
     /// `None` for `ERROR` or positions outside the snapshot.
     #[inline]
     pub fn slot(&self, flag: usize, variant: usize, reason: Reason) -> Option<usize> {
-        let reason = reason_slot(reason)?;
+        let within = Slots::within_flag(variant, reason)?;
         let offset = *self.offsets.get(flag)? as usize;
         let end = self.offsets.get(flag + 1).map_or(self.len, |&e| e as usize);
-        let slot = offset + variant * SERVING_REASONS.len() + reason;
+        let slot = offset + within;
         (slot < end).then_some(slot)
     }
 

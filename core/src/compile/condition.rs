@@ -1,6 +1,8 @@
 //! Compiled conditions: operands parsed once (regexes built, versions and times parsed,
 //! string sets hashed) so that matching does no parsing of the rule and no allocation.
 
+use std::sync::{Arc, Weak};
+
 use regex::{Regex, RegexBuilder};
 use rustc_hash::{FxHashMap, FxHashSet};
 use serde_json::Value;
@@ -32,7 +34,8 @@ enum Test {
     StartsWith(Box<[Box<str>]>),
     EndsWith(Box<[Box<str>]>),
     Contains(Box<[Box<str>]>),
-    Matches(Box<[Regex]>),
+    /// Shared with every condition built from the same pattern (see [`Regexes`]).
+    Matches(Box<[Arc<Regex>]>),
     Number(Ordering, Box<[Number]>),
     Semver(Ordering, Box<[semver::Version]>),
     Time(Ordering, Box<[i128]>),
@@ -216,10 +219,13 @@ pub fn compile_condition(field: &str, condition: &Condition) -> Result<Matcher, 
     compile_condition_at(Path::root(field), condition, &mut Regexes::default())
 }
 
-/// Regular expressions already built while compiling one snapshot, by pattern: building
-/// one costs tens of microseconds, and flags and segments often repeat a pattern.
-#[derive(Debug, Default)]
-pub(crate) struct Regexes(FxHashMap<Box<str>, Regex>);
+/// Regular expressions already built, by pattern: building one costs tens of
+/// microseconds and tens of kilobytes, and flags and segments often repeat a pattern.
+/// A snapshot hands its cache on to the next one (see `recompile`), so a flag written
+/// later shares the regexes of the flags before it; held weakly, so a pattern no
+/// condition uses any more is not kept.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Regexes(FxHashMap<Box<str>, Weak<Regex>>);
 
 /// [`compile_condition`] at `path`, sharing built regexes through `regexes`.
 pub(crate) fn compile_condition_at(
@@ -379,14 +385,19 @@ fn operands(
 }
 
 impl Regexes {
-    fn build(&mut self, value: &Value) -> Result<Regex, String> {
+    /// Forgets the patterns no compiled condition uses any more.
+    pub(crate) fn prune(&mut self) {
+        self.0.retain(|_, regex| regex.strong_count() > 0);
+    }
+
+    fn build(&mut self, value: &Value) -> Result<Arc<Regex>, String> {
         let Some(pattern) = value.as_str() else {
             return Err(format!(
                 "`matches` needs regular expressions as strings, got {value}"
             ));
         };
-        if let Some(regex) = self.0.get(pattern) {
-            return Ok(regex.clone());
+        if let Some(regex) = self.0.get(pattern).and_then(Weak::upgrade) {
+            return Ok(regex);
         }
         if pattern.len() > MAX_REGEX_BYTES {
             return Err(format!(
@@ -398,7 +409,8 @@ impl Regexes {
             .dfa_size_limit(1 << 20)
             .build()
             .map_err(|error| format!("bad regular expression: {error}"))?;
-        self.0.insert(pattern.into(), regex.clone());
+        let regex = Arc::new(regex);
+        self.0.insert(pattern.into(), Arc::downgrade(&regex));
         Ok(regex)
     }
 }

@@ -4,8 +4,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
+use rollgate_core::compile::{Source, recompile};
 use rollgate_core::model::{Environment, Flag, Segment};
-use rollgate_core::{Compiled, compile, validate};
+use rollgate_core::{Compiled, Snapshot, validate};
 use serde::de::DeserializeOwned;
 
 use crate::auth::TokenRecord;
@@ -16,14 +17,29 @@ use crate::store::{Change, ChangeEntry, Kind, Store, StoreError};
 pub struct Versioned<T> {
     /// The store version (`If-Match` carries it).
     pub version: u64,
+    /// The revision of the change that wrote it (documents read at startup: the revision
+    /// they were read at). Unlike `version`, which starts again at 1 when a deleted key
+    /// is written anew, it names this content for good: compilation reuses by it.
+    pub revision: u64,
     /// The document.
     pub doc: Arc<T>,
+}
+
+impl<T> Versioned<T> {
+    /// The document as compilation sees it.
+    fn source(&self) -> Source<'_, T> {
+        Source {
+            doc: &self.doc,
+            version: self.revision,
+        }
+    }
 }
 
 impl<T> Clone for Versioned<T> {
     fn clone(&self) -> Versioned<T> {
         Versioned {
             version: self.version,
+            revision: self.revision,
             doc: Arc::clone(&self.doc),
         }
     }
@@ -50,10 +66,10 @@ impl Catalog {
     pub async fn read(store: &dyn Store, revision: u64) -> Result<Catalog, StoreError> {
         Ok(Catalog {
             revision,
-            environments: read_kind(store, Kind::Environment).await?,
-            flags: read_kind(store, Kind::Flag).await?,
-            segments: read_kind(store, Kind::Segment).await?,
-            tokens: read_kind(store, Kind::Token).await?,
+            environments: read_kind(store, Kind::Environment, revision).await?,
+            flags: read_kind(store, Kind::Flag, revision).await?,
+            segments: read_kind(store, Kind::Segment, revision).await?,
+            tokens: read_kind(store, Kind::Token, revision).await?,
         })
     }
 
@@ -61,10 +77,10 @@ impl Catalog {
     pub fn apply(&mut self, change: &Change) {
         for entry in &change.entries {
             match entry.kind {
-                Kind::Environment => apply_entry(&mut self.environments, entry),
-                Kind::Flag => apply_entry(&mut self.flags, entry),
-                Kind::Segment => apply_entry(&mut self.segments, entry),
-                Kind::Token => apply_entry(&mut self.tokens, entry),
+                Kind::Environment => apply_entry(&mut self.environments, entry, change.revision),
+                Kind::Flag => apply_entry(&mut self.flags, entry, change.revision),
+                Kind::Segment => apply_entry(&mut self.segments, entry, change.revision),
+                Kind::Token => apply_entry(&mut self.tokens, entry, change.revision),
                 _ => {}
             }
         }
@@ -98,13 +114,15 @@ impl Catalog {
         affected
     }
 
-    /// Compiles `environment`'s snapshot.
-    pub fn compile(&self, environment: &str) -> Compiled {
-        compile(
+    /// Compiles `environment`'s snapshot, reusing from `previous` (an earlier snapshot
+    /// of it compiled from this catalog's history) what did not change.
+    pub fn compile(&self, environment: &str, previous: Option<&Snapshot>) -> Compiled {
+        recompile(
+            previous,
             environment,
             self.revision,
-            self.flags.values().map(|f| f.doc.as_ref()),
-            self.segments.values().map(|s| s.doc.as_ref()),
+            self.flags.values().map(Versioned::source),
+            self.segments.values().map(Versioned::source),
         )
     }
 
@@ -120,6 +138,7 @@ impl Catalog {
 async fn read_kind<T: DeserializeOwned + Kept>(
     store: &dyn Store,
     kind: Kind,
+    revision: u64,
 ) -> Result<BTreeMap<String, Versioned<T>>, StoreError> {
     let mut out = BTreeMap::new();
     for document in store.list(kind).await? {
@@ -130,6 +149,7 @@ async fn read_kind<T: DeserializeOwned + Kept>(
                     document.key,
                     Versioned {
                         version: document.version,
+                        revision,
                         doc: Arc::new(doc),
                     },
                 );
@@ -145,6 +165,7 @@ async fn read_kind<T: DeserializeOwned + Kept>(
 fn apply_entry<T: DeserializeOwned + Kept>(
     map: &mut BTreeMap<String, Versioned<T>>,
     entry: &ChangeEntry,
+    revision: u64,
 ) {
     match entry.body.as_deref() {
         None => {
@@ -157,6 +178,7 @@ fn apply_entry<T: DeserializeOwned + Kept>(
                     entry.key.clone(),
                     Versioned {
                         version: entry.version,
+                        revision,
                         doc: Arc::new(doc),
                     },
                 );

@@ -138,7 +138,8 @@ impl Hub {
             .replace(catalog.tokens.values().map(|t| t.doc.as_ref().clone()));
         let environments: Vec<String> = catalog.environments.keys().cloned().collect();
         let revision = catalog.revision;
-        self.publish(catalog, environments.iter().cloned().collect(), None);
+        // Compiled afresh: documents read again may carry versions seen before.
+        self.publish(catalog, environments.iter().cloned().collect(), None, false);
         tracing::info!(
             revision,
             environments = environments.len(),
@@ -218,15 +219,18 @@ impl Hub {
             last = Some(Arc::clone(change));
         }
         if last.is_some() {
-            self.publish(catalog, environments, last);
+            self.publish(catalog, environments, last, true);
         }
     }
 
+    /// Compiles `environments` (reusing what did not change from the snapshots served
+    /// now when `reuse`) and serves `catalog`.
     fn publish(
         &self,
         catalog: Catalog,
         environments: BTreeSet<String>,
         change: Option<Arc<Change>>,
+        reuse: bool,
     ) {
         let revision = catalog.revision;
         let mut served = FxHashMap::clone(&self.served.load());
@@ -236,14 +240,19 @@ impl Hub {
                 continue;
             }
             let timer = self.metrics.snapshot_compile.start_timer();
-            let compiled = catalog.compile(environment);
+            let previous = served.get(environment).filter(|_| reuse).cloned();
+            let compiled = catalog.compile(environment, previous.as_deref().map(|p| &p.snapshot));
             timer.observe_duration();
             for warning in &compiled.warnings {
                 tracing::warn!(environment, %warning, "left out of the snapshot");
             }
             served.insert(
                 environment.clone(),
-                Arc::new(Served::new(compiled.snapshot, &self.metrics)),
+                Arc::new(Served::new(
+                    compiled.snapshot,
+                    previous.as_deref(),
+                    &self.metrics,
+                )),
             );
         }
         self.streams.publish(&catalog, &environments);

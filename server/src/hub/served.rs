@@ -3,6 +3,10 @@
 //! first use instead of on every request (sharded counters kept by the metrics registry,
 //! so counts outlive the snapshot and workers do not contend on them), and likewise the serialized answer of each
 //! (flag, variant, reason), which the OFREP handlers copy instead of serializing again.
+//!
+//! Both are kept per flag and shared with the environment's next `Served` for every
+//! flag its snapshot reused (see [`rollgate_core::recompile`]): a write on one flag
+//! leaves the others' handles and answers in place.
 
 use std::sync::{Arc, OnceLock};
 
@@ -11,6 +15,15 @@ use prometheus::IntCounter;
 use rollgate_core::slots::{ERROR_CODES, error_slot};
 use rollgate_core::{ErrorCode, Evaluation, Reason, Slots, Snapshot};
 
+/// What is kept for one (flag, variant, reason).
+#[derive(Debug, Default)]
+struct Outcome {
+    counter: OnceLock<Arc<ShardedCounter>>,
+    /// The answer as first serialized (boxed: an empty slot then costs 16 bytes, and
+    /// 10 000 flags have about 100 000 slots).
+    answer: OnceLock<Box<Bytes>>,
+}
+
 use crate::metrics::{Metrics, ShardedCounter};
 
 /// One environment's snapshot with its counters.
@@ -18,24 +31,31 @@ use crate::metrics::{Metrics, ShardedCounter};
 pub struct Served {
     /// The compiled snapshot.
     pub snapshot: Snapshot,
-    /// Where each (flag, variant, reason) is in `counters` and `answers`.
-    slots: Slots,
-    counters: Box<[OnceLock<Arc<ShardedCounter>>]>,
-    /// Per slot: the answer of that flag, variant and reason, as first serialized (boxed:
-    /// an empty slot then costs 16 bytes, and 10 000 flags have about 100 000 slots).
-    answers: Box<[OnceLock<Box<Bytes>>]>,
+    /// Per flag, by [`Slots::within_flag`]: what is kept per variant and reason.
+    outcomes: Box<[Arc<[Outcome]>]>,
     errors: [OnceLock<IntCounter>; ERROR_CODES.len()],
     metrics: Metrics,
 }
 
 impl Served {
-    /// Wraps a snapshot.
-    pub fn new(snapshot: Snapshot, metrics: &Metrics) -> Served {
-        let slots = Slots::of(&snapshot);
+    /// Wraps a snapshot, taking over from `previous` (the environment's `Served` before)
+    /// what it kept for the flags the snapshot reused from it.
+    pub fn new(snapshot: Snapshot, previous: Option<&Served>, metrics: &Metrics) -> Served {
+        let outcomes = (0..snapshot.len())
+            .map(|flag| {
+                let reused = previous.and_then(|p| {
+                    let theirs = snapshot.reused_from(flag, &p.snapshot)?;
+                    p.outcomes.get(theirs).cloned()
+                });
+                reused.unwrap_or_else(|| {
+                    (0..Slots::per_flag(&snapshot, flag))
+                        .map(|_| Outcome::default())
+                        .collect()
+                })
+            })
+            .collect();
         Served {
-            counters: (0..slots.len()).map(|_| OnceLock::new()).collect(),
-            answers: (0..slots.len()).map(|_| OnceLock::new()).collect(),
-            slots,
+            outcomes,
             snapshot,
             errors: Default::default(),
             metrics: metrics.clone(),
@@ -74,28 +94,26 @@ impl Served {
     /// with `reason` (e.g. exposures reported by an SDK). Returns false, counting
     /// nothing, when there is no such flag, variant or serving reason.
     pub fn count_served(&self, flag: usize, variant: usize, reason: Reason, n: u64) -> bool {
-        let Some(cell) = self
-            .slots
-            .slot(flag, variant, reason)
-            .and_then(|slot| self.counters.get(slot))
-        else {
+        let Some(outcome) = self.outcome(flag, variant, reason) else {
             return false;
         };
-        cell.get_or_init(|| {
-            let key = self.snapshot.flag_key(flag).unwrap_or_default();
-            let name = self
-                .snapshot
-                .variant_names(flag)
-                .nth(variant)
-                .unwrap_or_default();
-            self.metrics.evaluations.with_label_values(&[
-                self.snapshot.environment(),
-                key,
-                name,
-                reason.as_str(),
-            ])
-        })
-        .inc_by(n);
+        outcome
+            .counter
+            .get_or_init(|| {
+                let key = self.snapshot.flag_key(flag).unwrap_or_default();
+                let name = self
+                    .snapshot
+                    .variant_names(flag)
+                    .nth(variant)
+                    .unwrap_or_default();
+                self.metrics.evaluations.with_label_values(&[
+                    self.snapshot.environment(),
+                    key,
+                    name,
+                    reason.as_str(),
+                ])
+            })
+            .inc_by(n);
         true
     }
 
@@ -112,12 +130,28 @@ impl Served {
         if evaluation.shadow_variant.is_some() {
             return None;
         }
-        let cell = self.answers.get(self.slots.of_evaluation(evaluation)?)?;
+        if evaluation.error.is_some() {
+            return None;
+        }
+        let cell = &self
+            .outcome(
+                evaluation.flag_index()?,
+                evaluation.variant_index()?,
+                evaluation.reason,
+            )?
+            .answer;
         if let Some(answer) = cell.get() {
             return Some(answer);
         }
         let made = Box::new(make()?);
         Some(cell.get_or_init(|| made))
+    }
+
+    #[inline]
+    fn outcome(&self, flag: usize, variant: usize, reason: Reason) -> Option<&Outcome> {
+        self.outcomes
+            .get(flag)?
+            .get(Slots::within_flag(variant, reason)?)
     }
 }
 
@@ -145,7 +179,7 @@ mod tests {
         let flags = [flag("a", "on"), flag("b", "off")];
         let snapshot = compile("production", 1, &flags, &[]).snapshot;
         let metrics = Metrics::new().unwrap_or_else(|e| panic!("{e}"));
-        let served = Served::new(snapshot, &metrics);
+        let served = Served::new(snapshot, None, &metrics);
         let context = Context::with_targeting_key("user-1");
         let mut made = 0;
         let mut answer = |key: &str, text: &'static str| {
@@ -170,7 +204,11 @@ mod tests {
         let metrics = Metrics::new().unwrap_or_else(|e| panic!("{e}"));
         let context = Context::with_targeting_key("user-1");
         for _ in 0..2 {
-            let served = Served::new(compile("production", 1, &flags, &[]).snapshot, &metrics);
+            let served = Served::new(
+                compile("production", 1, &flags, &[]).snapshot,
+                None,
+                &metrics,
+            );
             let evaluation = evaluate(&served.snapshot, "a", &context);
             assert_eq!(evaluation.reason, Reason::Static);
             served.count_many(&evaluation, 3);
@@ -194,7 +232,7 @@ mod tests {
         let flags = [flag("a", "off")];
         let snapshot = compile("production", 1, &flags, &[]).snapshot;
         let metrics = Metrics::new().unwrap_or_else(|e| panic!("{e}"));
-        let served = Served::new(snapshot, &metrics);
+        let served = Served::new(snapshot, None, &metrics);
         let context = Context::with_targeting_key("user-1");
         let mut evaluation = evaluate(&served.snapshot, "a", &context);
         evaluation.shadow_variant = Some("on");

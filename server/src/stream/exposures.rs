@@ -202,7 +202,7 @@ mod tests {
         }))
         .unwrap();
         let compiled = rollgate_core::compile("production", 1, [&flag], []);
-        Served::new(compiled.snapshot, metrics)
+        Served::new(compiled.snapshot, None, metrics)
     }
 
     #[test]

@@ -2,7 +2,9 @@
 //! as the server — the flags configured there (with only that environment's config) and
 //! every segment — serialized once per publication.
 //!
-//! Each flag and segment is serialized once per *version* and cached, so a publication
+//! Each flag and segment is serialized once per *revision that wrote it* (a store
+//! version starts again at 1 when a deleted key is written anew, so it cannot tell two
+//! documents apart inside one batch of changes) and cached, so a publication
 //! re-serializes only what changed and the difference against the previous publication
 //! (the change event's payload) falls out of the cache update. A flag whose version moved
 //! because another environment's config changed serializes to the same bytes here, so it
@@ -29,7 +31,8 @@ use crate::hub::{Catalog, Versioned};
 /// One document as this environment sees it.
 #[derive(Clone, Debug)]
 struct Cached {
-    version: u64,
+    /// The revision that wrote the document (see [`Versioned::revision`]).
+    revision: u64,
     /// `None`: the flag is not configured in this environment.
     bytes: Option<Bytes>,
 }
@@ -100,39 +103,33 @@ impl RulesetBuilder {
     }
 
     /// Brings the cache to `catalog` and returns what changed for this environment.
+    /// The cache is updated in place: only documents written since are serialized
+    /// again, and nothing is allocated for the others.
     pub fn update(&mut self, catalog: &Catalog) -> Delta {
         let mut delta = Delta::default();
-        let environment = self.environment.clone();
-        let (mut flags, deleted) = refresh(&self.flags, &catalog.flags, |flag: &Flag| {
-            flag.environments.get(&environment).and_then(|config| {
-                serde_json::to_vec(&FlagIn::new(flag, &environment, config)).ok()
-            })
+        let environment = self.environment.as_str();
+        let changed = refresh(&mut self.flags, &catalog.flags, |flag: &Flag| {
+            flag.environments
+                .get(environment)
+                .and_then(|config| serde_json::to_vec(&FlagIn::new(flag, environment, config)).ok())
         });
-        delta.deleted_flags = deleted;
-        for (key, cached) in &mut flags {
-            let before = self.flags.get(key).and_then(|c| c.bytes.as_ref());
-            match (&cached.bytes, before) {
-                // Keep the bytes shared with the current head (see `head`).
-                (Some(now), Some(then)) if now == then => cached.bytes = Some(then.clone()),
-                (Some(now), _) => delta.flags.push(now.clone()),
-                (None, Some(_)) => delta.deleted_flags.push(key.clone()),
-                (None, None) => {}
+        delta.deleted_flags = changed.deleted;
+        for (key, now) in changed.serialized {
+            match now {
+                Some(now) => delta.flags.push(now),
+                None => delta.deleted_flags.push(key),
             }
         }
         delta.deleted_flags.sort();
-        let (segments, deleted) = refresh(&self.segments, &catalog.segments, |segment| {
+        let changed = refresh(&mut self.segments, &catalog.segments, |segment| {
             serde_json::to_vec(segment).ok()
         });
-        delta.deleted_segments = deleted;
-        for (key, cached) in &segments {
-            if cached.bytes != self.segments.get(key).and_then(|c| c.bytes.clone())
-                && let Some(now) = &cached.bytes
-            {
-                delta.segments.push(now.clone());
-            }
-        }
-        self.flags = flags;
-        self.segments = segments;
+        delta.deleted_segments = changed.deleted;
+        delta.segments = changed
+            .serialized
+            .into_iter()
+            .filter_map(|(_, now)| now)
+            .collect();
         delta
     }
 
@@ -188,28 +185,58 @@ impl RulesetBuilder {
     }
 }
 
+/// What [`refresh`] found.
+struct Refreshed {
+    /// Documents whose bytes here changed, in key order: the new bytes, or `None` when
+    /// the document no longer shows here (a flag removed from this environment).
+    serialized: Vec<(String, Option<Bytes>)>,
+    /// Keys of documents deleted that showed here.
+    deleted: Vec<String>,
+}
+
+/// Brings `cache` to `documents`, serializing only the documents written since.
+/// A document that serializes to the bytes it had keeps them (they are shared with the
+/// current head, see [`RulesetBuilder::head`]) and is no change.
 fn refresh<T>(
-    cache: &BTreeMap<String, Cached>,
+    cache: &mut BTreeMap<String, Cached>,
     documents: &BTreeMap<String, Versioned<T>>,
     serialize: impl Fn(&T) -> Option<Vec<u8>>,
-) -> (BTreeMap<String, Cached>, Vec<String>) {
-    let mut next = BTreeMap::new();
+) -> Refreshed {
+    let mut deleted = Vec::new();
+    cache.retain(|key, cached| {
+        let kept = documents.contains_key(key);
+        if !kept && cached.bytes.is_some() {
+            deleted.push(key.clone());
+        }
+        kept
+    });
+    let mut serialized = Vec::new();
     for (key, document) in documents {
-        let cached = match cache.get(key) {
-            Some(cached) if cached.version == document.version => cached.clone(),
-            _ => Cached {
-                version: document.version,
-                bytes: serialize(&document.doc).map(Bytes::from),
-            },
-        };
-        next.insert(key.clone(), cached);
+        if cache
+            .get(key)
+            .is_some_and(|c| c.revision == document.revision)
+        {
+            continue;
+        }
+        let cached = cache.entry(key.clone()).or_insert(Cached {
+            revision: document.revision,
+            bytes: None,
+        });
+        cached.revision = document.revision;
+        let now = serialize(&document.doc).map(Bytes::from);
+        match (now, &cached.bytes) {
+            (Some(now), Some(then)) if now == *then => {}
+            (None, None) => {}
+            (now, _) => {
+                cached.bytes.clone_from(&now);
+                serialized.push((key.clone(), now));
+            }
+        }
     }
-    let deleted = cache
-        .iter()
-        .filter(|(key, cached)| cached.bytes.is_some() && !documents.contains_key(*key))
-        .map(|(key, _)| key.clone())
-        .collect();
-    (next, deleted)
+    Refreshed {
+        serialized,
+        deleted,
+    }
 }
 
 fn join(out: &mut BytesMut, items: &[Bytes]) {
@@ -298,6 +325,7 @@ mod tests {
                         f.key.clone(),
                         Versioned {
                             version,
+                            revision,
                             doc: Arc::new(f),
                         },
                     )
@@ -310,6 +338,7 @@ mod tests {
                         s.key.clone(),
                         Versioned {
                             version,
+                            revision,
                             doc: Arc::new(s),
                         },
                     )
@@ -347,7 +376,7 @@ mod tests {
         let parsed: Vec<Flag> = serde_json::from_value(ruleset["flags"].clone()).unwrap();
         let segments: Vec<Segment> = serde_json::from_value(ruleset["segments"].clone()).unwrap();
         let local = rollgate_core::compile("production", 7, &parsed, &segments);
-        let served = catalog.compile("production");
+        let served = catalog.compile("production", None);
         assert_eq!(
             local.snapshot.flag_keys().collect::<Vec<_>>(),
             served.snapshot.flag_keys().collect::<Vec<_>>()
@@ -411,5 +440,21 @@ mod tests {
         );
         let ruleset: Value = serde_json::from_slice(&builder.ruleset(3)).unwrap();
         assert_eq!(ruleset["flags"], json!([]));
+    }
+
+    #[test]
+    fn a_flag_deleted_and_created_again_in_one_batch_is_a_change_though_its_version_is_the_same() {
+        let mut builder = RulesetBuilder::new("production");
+        let first = flag("a", json!({ "production": config("on") }));
+        builder.update(&catalog(1, vec![(first, 1)], vec![]));
+        // Deleted at revision 2 and created again at 3, published together: version 1 again.
+        let again = flag("a", json!({ "production": config("off") }));
+        let delta = builder.update(&catalog(3, vec![(again, 1)], vec![]));
+        assert_eq!(delta.flags.len(), 1);
+        let ruleset: Value = serde_json::from_slice(&builder.ruleset(3)).unwrap();
+        assert_eq!(
+            ruleset["flags"][0]["environments"]["production"]["default"]["variant"],
+            "off"
+        );
     }
 }

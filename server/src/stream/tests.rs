@@ -31,6 +31,7 @@ fn catalog(revision: u64, production_variant: &str, development_variant: &str) -
             environment.key.clone(),
             Versioned {
                 version: 1,
+                revision,
                 doc: Arc::new(environment),
             },
         );
@@ -39,6 +40,7 @@ fn catalog(revision: u64, production_variant: &str, development_variant: &str) -
         "a".into(),
         Versioned {
             version: revision,
+            revision,
             doc: Arc::new(flag),
         },
     );
