@@ -7,6 +7,7 @@ use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, Schema, SchemaFormat, 
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
+use super::problem::{PROBLEM_JSON, Problem};
 use super::{access, documents, health, ofrep, releases, reports, sdk, testing, webhooks};
 
 /// The whole API.
@@ -29,7 +30,7 @@ use super::{access, documents, health, ofrep, releases, reports, sdk, testing, w
         webhooks::delete_webhook, webhooks::list_deliveries,
         testing::get_clock, testing::move_clock,
     ),
-    modifiers(&Security, &Versioned),
+    modifiers(&Security, &Versioned, &ProblemMedia),
     tags(
         (name = "flags", description = "Flags and their per-environment configuration"),
         (name = "segments", description = "Audiences, including the alpha, beta and general rings"),
@@ -113,6 +114,49 @@ impl Modify for Versioned {
     }
 }
 
+/// Problems are sent as `application/problem+json` (`problem.rs`); utoipa documents every
+/// `body = Problem` as `application/json`, so each such response is moved to the media
+/// type the server really sends.
+struct ProblemMedia;
+
+impl Modify for ProblemMedia {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let problem = format!(
+            "#/components/schemas/{}",
+            <Problem as utoipa::ToSchema>::name()
+        );
+        let operations = openapi.paths.paths.values_mut().flat_map(|item| {
+            [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.options,
+                &mut item.head,
+                &mut item.patch,
+                &mut item.trace,
+            ]
+            .into_iter()
+            .flatten()
+        });
+        for operation in operations {
+            for response in operation.responses.responses.values_mut() {
+                let RefOr::T(response) = response else {
+                    continue;
+                };
+                let is_problem = response.content.get("application/json").is_some_and(
+                    |c| matches!(&c.schema, Some(RefOr::Ref(r)) if r.ref_location == problem),
+                );
+                if is_problem
+                    && let Some(content) = response.content.shift_remove("application/json")
+                {
+                    response.content.insert(PROBLEM_JSON.to_owned(), content);
+                }
+            }
+        }
+    }
+}
+
 /// Registers the route.
 pub fn configure(config: &mut web::ServiceConfig) {
     config.service(super::resource("/api/v1/openapi.json").route(web::get().to(openapi_json)));
@@ -123,3 +167,6 @@ pub fn configure(config: &mut web::ServiceConfig) {
 pub async fn openapi_json() -> HttpResponse {
     HttpResponse::Ok().json(ApiDoc::openapi())
 }
+
+#[cfg(test)]
+mod tests;
