@@ -1,7 +1,8 @@
 //! Schemathesis (PyPI, in the venv `scripts/test` builds) fuzzes every operation of the
 //! served OpenAPI document against the real binary — the admin API with an admin token,
 //! OFREP and `/sdk/v1` with an SDK key — and no answer may be a 5xx, have a status the
-//! document does not list, or a body or content type that does not match it
+//! document does not list, or a body, content type or header that does not match it,
+//! ignore a missing credential, or refuse an unsupported method without `Allow`
 //! (TARGETS.md, Reliability, "bad input"). Each run is seeded and deterministic, so a
 //! failure reproduces with the command the test prints.
 
@@ -12,8 +13,17 @@ use std::time::{Duration, Instant};
 use rollgate_e2e::ofrep::seed_fixture;
 use rollgate_e2e::{Server, tools};
 
-/// The checks every answer must pass.
-const CHECKS: &str = "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance";
+/// The checks every answer must pass: no 5xx; status, content type, headers and body as
+/// documented; `401` when the credential is missing or wrong (`ignored_auth`); `405`
+/// with `Allow` for a method the route does not have; a missing required header refused.
+/// Not enabled: `positive_data_acceptance` (a schema-valid document may still be
+/// invalid — an unknown variant, weights not summing to 100 % — and is refused with
+/// `422`), `negative_data_rejection` (its one finding was a negative case it could
+/// not put on the wire: `limit` below its minimum, sent without `limit`), and the
+/// stateful checks (the document has no links).
+const CHECKS: &str = "not_a_server_error,status_code_conformance,content_type_conformance,\
+    response_headers_conformance,response_schema_conformance,ignored_auth,unsupported_method,\
+    missing_required_header";
 
 /// Cases per operation and phase (the coverage phase adds its own): about 4 000 requests
 /// in all, under a minute on two shared cores.

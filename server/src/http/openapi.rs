@@ -1,6 +1,9 @@
 //! The OpenAPI 3.1 document of the HTTP API, generated from the handlers' annotations
 //! and the model's schemas, served at `/api/v1/openapi.json`.
 
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
 use actix_web::{HttpResponse, web};
 use utoipa::openapi::RefOr;
 use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, Schema, SchemaFormat, Type};
@@ -155,6 +158,29 @@ impl Modify for ProblemMedia {
             }
         }
     }
+}
+
+/// The methods the document gives the route `pattern` (as actix-web writes it, which is
+/// how OpenAPI writes it too), as an `Allow` header value: `GET, PUT, DELETE`.
+pub fn allowed_methods(pattern: &str) -> Option<&'static str> {
+    static ALLOWED: OnceLock<HashMap<String, String>> = OnceLock::new();
+    const METHODS: [&str; 8] = [
+        "get", "put", "post", "delete", "options", "head", "patch", "trace",
+    ];
+    let allowed = ALLOWED.get_or_init(|| {
+        let document = serde_json::to_value(ApiDoc::openapi()).unwrap_or_default();
+        let mut allowed = HashMap::new();
+        for (path, item) in document["paths"].as_object().into_iter().flatten() {
+            let methods: Vec<String> = METHODS
+                .iter()
+                .filter(|method| item.get(**method).is_some())
+                .map(|method| method.to_ascii_uppercase())
+                .collect();
+            allowed.insert(path.clone(), methods.join(", "));
+        }
+        allowed
+    });
+    allowed.get(pattern).map(String::as_str)
 }
 
 /// Registers the route.

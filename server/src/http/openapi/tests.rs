@@ -1,6 +1,7 @@
 //! The document says what the server really answers (found by Schemathesis): problems
-//! are documented as `application/problem+json`, and every operation that needs a
-//! credential documents the `401` it answers without one.
+//! are documented as `application/problem+json`, every operation that needs a
+//! credential documents the `401` it answers without one, and the document's methods
+//! of a route are the `Allow` of its `405`.
 
 use serde_json::Value;
 use utoipa::OpenApi;
@@ -57,4 +58,14 @@ fn every_operation_with_a_credential_documents_401() {
         );
     }
     assert!(secured > 30, "only {secured} secured operations found");
+}
+
+#[test]
+fn the_allowed_methods_of_a_route_come_from_the_document() {
+    assert_eq!(
+        super::allowed_methods("/api/v1/flags/{key}"),
+        Some("GET, PUT, DELETE")
+    );
+    assert_eq!(super::allowed_methods("/api/v1/flags"), Some("GET"));
+    assert_eq!(super::allowed_methods("/api/v1/nothing-here"), None);
 }
