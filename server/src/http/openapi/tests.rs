@@ -3,6 +3,8 @@
 //! credential documents the `401` it answers without one, and the document's methods
 //! of a route are the `Allow` of its `405`.
 
+#![allow(clippy::unwrap_used, reason = "tests")]
+
 use serde_json::Value;
 use utoipa::OpenApi;
 
