@@ -1,8 +1,11 @@
-//! External tools the tests drive (the venv's Python, `promtool`, `chromium`), found
-//! through the `RG_E2E_*` variables that `scripts/test` exports after installing them.
-//! A test that needs one fails with a message saying how to get it: it never skips.
+//! External tools the tests drive (the venv's Python and Schemathesis, `promtool`,
+//! `chromium`), found through the `RG_E2E_*` variables that `scripts/test` exports after
+//! installing them. A test that needs one fails with a message saying how to get it: it
+//! never skips.
 
 use std::path::PathBuf;
+use std::process::ExitStatus;
+use std::time::Duration;
 
 /// The path in `variable`, which must name an existing file.
 fn required(variable: &str, what: &str) -> PathBuf {
@@ -37,4 +40,38 @@ pub fn chromium() -> PathBuf {
 /// `RG_E2E_PROMTOOL`: Prometheus' `promtool`.
 pub fn promtool() -> PathBuf {
     required("RG_E2E_PROMTOOL", "Prometheus' promtool")
+}
+
+/// `RG_E2E_SCHEMATHESIS`: the `st` command of Schemathesis, from the same venv.
+pub fn schemathesis() -> PathBuf {
+    required(
+        "RG_E2E_SCHEMATHESIS",
+        "the `st` command of a venv with schemathesis (tests/schemathesis/requirements.txt)",
+    )
+}
+
+/// What a finished tool run left: its exit status and its output as text.
+#[derive(Debug)]
+pub struct Run {
+    /// The exit status.
+    pub status: ExitStatus,
+    /// Standard output.
+    pub stdout: String,
+    /// Standard error.
+    pub stderr: String,
+}
+
+/// Runs `command` to its end (killing it when dropped), failing the test when it does
+/// not finish within `limit`.
+pub async fn run(command: &mut tokio::process::Command, limit: Duration) -> Run {
+    let output = command.kill_on_drop(true).output();
+    let output = tokio::time::timeout(limit, output)
+        .await
+        .unwrap_or_else(|_| panic!("{command:?} did not finish within {limit:?}"))
+        .unwrap_or_else(|e| panic!("{command:?} could not run: {e}"));
+    Run {
+        status: output.status,
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
 }

@@ -47,22 +47,16 @@ fn flags() -> Vec<Value> {
 /// Runs `check_ofrep.py` against the server and returns its JSON report.
 async fn run_sdk(server: &Server, sdk_key: &str) -> Value {
     let script = workspace().join("tests/openfeature/python/check_ofrep.py");
-    let run = tokio::process::Command::new(tools::python())
-        .arg(&script)
-        .arg(&server.url)
-        .arg(sdk_key)
-        .kill_on_drop(true)
-        .output();
-    let output = tokio::time::timeout(Duration::from_secs(120), run)
-        .await
-        .expect("the Python SDK finished within 2 minutes")
-        .expect("python runs");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let mut command = tokio::process::Command::new(tools::python());
+    command.arg(&script).arg(&server.url).arg(sdk_key);
+    let tools::Run {
+        status,
+        stdout,
+        stderr,
+    } = tools::run(&mut command, Duration::from_secs(120)).await;
     assert!(
-        output.status.success(),
-        "check_ofrep.py failed ({}):\n{stdout}\n{stderr}",
-        output.status
+        status.success(),
+        "check_ofrep.py failed ({status}):\n{stdout}\n{stderr}"
     );
     serde_json::from_str(stdout.trim())
         .unwrap_or_else(|e| panic!("check_ofrep.py printed no JSON ({e}):\n{stdout}\n{stderr}"))

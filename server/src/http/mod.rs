@@ -215,15 +215,36 @@ async fn not_found(request: HttpRequest) -> Result<HttpResponse, ApiError> {
     ))
 }
 
-async fn method_not_allowed(request: HttpRequest) -> Result<HttpResponse, ApiError> {
-    Err(ApiError::request(
-        StatusCode::METHOD_NOT_ALLOWED,
-        "method-not-allowed",
-        format!(
+/// `405` for a method a resource does not have, with `Allow` listing the methods the
+/// OpenAPI document gives its route (RFC 9110 requires it).
+async fn method_not_allowed(request: HttpRequest) -> HttpResponse {
+    let allowed = request
+        .app_data::<RouteLabel>()
+        .and_then(|label| openapi::allowed_methods(&label.pattern));
+    let detail = match allowed {
+        Some(allowed) => format!(
+            "{} is not supported on {}; use {allowed}",
+            request.method(),
+            request.path()
+        ),
+        None => format!(
             "{} is not supported on {}",
             request.method(),
             request.path()
         ),
+    };
+    let error = ApiError::request(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method-not-allowed",
+        detail,
         None,
-    ))
+    );
+    let mut response = actix_web::ResponseError::error_response(&error);
+    if let Some(allowed) = allowed {
+        response.headers_mut().insert(
+            actix_web::http::header::ALLOW,
+            actix_web::http::header::HeaderValue::from_static(allowed),
+        );
+    }
+    response
 }

@@ -512,7 +512,8 @@ pub async fn evaluate_flags(
 
 /// OFREP provider configuration: what this server supports.
 #[utoipa::path(get, path = "/ofrep/v1/configuration", tag = "ofrep",
-    responses((status = 200, description = "name and capabilities")), security(("sdk_key" = [])))]
+    responses((status = 200, description = "name and capabilities"), (status = 401), (status = 403), (status = 429)),
+    security(("sdk_key" = [])))]
 pub async fn configuration(
     app: web::Data<App>,
     limiter: web::Data<RateLimiter>,

@@ -1,12 +1,16 @@
 //! The OpenAPI 3.1 document of the HTTP API, generated from the handlers' annotations
 //! and the model's schemas, served at `/api/v1/openapi.json`.
 
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
 use actix_web::{HttpResponse, web};
 use utoipa::openapi::RefOr;
 use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, Schema, SchemaFormat, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
+use super::problem::{PROBLEM_JSON, Problem};
 use super::{access, documents, health, ofrep, releases, reports, sdk, testing, webhooks};
 
 /// The whole API.
@@ -29,7 +33,7 @@ use super::{access, documents, health, ofrep, releases, reports, sdk, testing, w
         webhooks::delete_webhook, webhooks::list_deliveries,
         testing::get_clock, testing::move_clock,
     ),
-    modifiers(&Security, &Versioned),
+    modifiers(&Security, &Versioned, &ProblemMedia),
     tags(
         (name = "flags", description = "Flags and their per-environment configuration"),
         (name = "segments", description = "Audiences, including the alpha, beta and general rings"),
@@ -113,6 +117,72 @@ impl Modify for Versioned {
     }
 }
 
+/// Problems are sent as `application/problem+json` (`problem.rs`); utoipa documents every
+/// `body = Problem` as `application/json`, so each such response is moved to the media
+/// type the server really sends.
+struct ProblemMedia;
+
+impl Modify for ProblemMedia {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let problem = format!(
+            "#/components/schemas/{}",
+            <Problem as utoipa::ToSchema>::name()
+        );
+        let operations = openapi.paths.paths.values_mut().flat_map(|item| {
+            [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.options,
+                &mut item.head,
+                &mut item.patch,
+                &mut item.trace,
+            ]
+            .into_iter()
+            .flatten()
+        });
+        for operation in operations {
+            for response in operation.responses.responses.values_mut() {
+                let RefOr::T(response) = response else {
+                    continue;
+                };
+                let is_problem = response.content.get("application/json").is_some_and(
+                    |c| matches!(&c.schema, Some(RefOr::Ref(r)) if r.ref_location == problem),
+                );
+                if is_problem
+                    && let Some(content) = response.content.shift_remove("application/json")
+                {
+                    response.content.insert(PROBLEM_JSON.to_owned(), content);
+                }
+            }
+        }
+    }
+}
+
+/// The methods the document gives the route `pattern` (as actix-web writes it, which is
+/// how OpenAPI writes it too), as an `Allow` header value: `GET, PUT, DELETE`.
+pub fn allowed_methods(pattern: &str) -> Option<&'static str> {
+    static ALLOWED: OnceLock<HashMap<String, String>> = OnceLock::new();
+    const METHODS: [&str; 8] = [
+        "get", "put", "post", "delete", "options", "head", "patch", "trace",
+    ];
+    let allowed = ALLOWED.get_or_init(|| {
+        let document = serde_json::to_value(ApiDoc::openapi()).unwrap_or_default();
+        let mut allowed = HashMap::new();
+        for (path, item) in document["paths"].as_object().into_iter().flatten() {
+            let methods: Vec<String> = METHODS
+                .iter()
+                .filter(|method| item.get(**method).is_some())
+                .map(|method| method.to_ascii_uppercase())
+                .collect();
+            allowed.insert(path.clone(), methods.join(", "));
+        }
+        allowed
+    });
+    allowed.get(pattern).map(String::as_str)
+}
+
 /// Registers the route.
 pub fn configure(config: &mut web::ServiceConfig) {
     config.service(super::resource("/api/v1/openapi.json").route(web::get().to(openapi_json)));
@@ -123,3 +193,6 @@ pub fn configure(config: &mut web::ServiceConfig) {
 pub async fn openapi_json() -> HttpResponse {
     HttpResponse::Ok().json(ApiDoc::openapi())
 }
+
+#[cfg(test)]
+mod tests;

@@ -11,6 +11,9 @@ use crate::admin::ServiceError;
 use crate::auth::AuthError;
 use crate::store::StoreError;
 
+/// The media type of every problem document.
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
 /// Base of every problem `type`.
 pub const PROBLEM_BASE: &str = "https://rollgate.dev/problems/";
 
@@ -213,7 +216,7 @@ impl ResponseError for ApiError {
     fn error_response(&self) -> HttpResponse {
         let problem = self.problem();
         let mut response = HttpResponse::build(self.status_code());
-        response.content_type("application/problem+json");
+        response.content_type(PROBLEM_JSON);
         if problem.status == 401 {
             response.insert_header(("WWW-Authenticate", "Bearer realm=\"rollgate\""));
         }
