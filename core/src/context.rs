@@ -1,5 +1,8 @@
 //! The evaluation context: the attributes of the user, device or request being evaluated.
 
+use std::fmt;
+
+use serde::de::{MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 
@@ -98,13 +101,21 @@ impl Context {
     }
 }
 
-impl From<Map<String, Value>> for Context {
-    fn from(map: Map<String, Value>) -> Context {
-        let mut attributes: Vec<(String, Value)> = map.into_iter().collect();
-        // serde_json's map iterates in name order unless its `preserve_order` feature is
-        // on somewhere in the build; then the names still are unique, just unsorted.
+impl Context {
+    /// A context of `attributes` in any order; a name given more than once keeps its
+    /// last value, as when the same JSON object is read into a map.
+    pub fn from_attributes(mut attributes: Vec<(String, Value)>) -> Context {
         if !attributes.is_sorted_by(|a, b| a.0 < b.0) {
-            attributes.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+            // Stable: among equal names the order they came in stays, so the last is the
+            // one to keep.
+            attributes.sort_by(|a, b| a.0.cmp(&b.0));
+            attributes.dedup_by(|later, kept| {
+                let same = later.0 == kept.0;
+                if same {
+                    std::mem::swap(&mut later.1, &mut kept.1);
+                }
+                same
+            });
         }
         let mut context = Context {
             attributes,
@@ -112,6 +123,26 @@ impl From<Map<String, Value>> for Context {
         };
         context.targeting_key = context.position(TARGETING_KEY).ok();
         context
+    }
+
+    /// Reads the entries of a JSON object (or any map a deserializer offers) straight into
+    /// a context, without building a map first. A format's errors pass through as they
+    /// are.
+    pub fn from_entries<'de, A: MapAccess<'de>>(mut entries: A) -> Result<Context, A::Error> {
+        let mut attributes = Vec::with_capacity(entries.size_hint().unwrap_or(8).min(64));
+        while let Some(name) = entries.next_key::<String>()? {
+            let value = entries.next_value::<Value>()?;
+            attributes.push((name, value));
+        }
+        Ok(Context::from_attributes(attributes))
+    }
+}
+
+impl From<Map<String, Value>> for Context {
+    fn from(map: Map<String, Value>) -> Context {
+        // serde_json's map iterates in name order unless its `preserve_order` feature is
+        // on somewhere in the build; then the names still are unique, just unsorted.
+        Context::from_attributes(map.into_iter().collect())
     }
 }
 
@@ -123,7 +154,22 @@ impl Serialize for Context {
 
 impl<'de> Deserialize<'de> for Context {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Context, D::Error> {
-        Map::deserialize(deserializer).map(Context::from)
+        deserializer.deserialize_map(ContextVisitor)
+    }
+}
+
+/// Reads a JSON object into a [`Context`].
+struct ContextVisitor;
+
+impl<'de> Visitor<'de> for ContextVisitor {
+    type Value = Context;
+
+    fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
+        formatter.write_str("a map")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, entries: A) -> Result<Context, A::Error> {
+        Context::from_entries(entries)
     }
 }
 
@@ -179,5 +225,50 @@ mod tests {
             serde_json::from_str::<Value>(text).unwrap()
         );
         assert!(serde_json::from_str::<Context>("[1]").is_err());
+    }
+
+    #[test]
+    fn a_name_given_twice_keeps_its_last_value_as_a_map_would() {
+        for text in [
+            r#"{"b":1,"a":2,"b":3,"targetingKey":"x","a":4,"b":5}"#,
+            r#"{"a":1,"a":2}"#,
+            r#"{"z":1,"targetingKey":"u","targetingKey":"v","c":[1,{"d":2}]}"#,
+            r#"{}"#,
+        ] {
+            let read: Context = serde_json::from_str(text).unwrap();
+            let map: Map<String, Value> = serde_json::from_str(text).unwrap();
+            assert_eq!(read, Context::from(map), "{text}");
+        }
+        let read: Context = serde_json::from_str(r#"{"b":1,"targetingKey":"u","b":3}"#).unwrap();
+        let names: Vec<&str> = read.attributes().map(|(name, _)| name).collect();
+        assert_eq!(names, ["b", "targetingKey"]);
+        let mut grown = read.clone().set("a", 0).set("b", 4);
+        grown.insert("zz", true);
+        let names: Vec<&str> = grown.attributes().map(|(name, _)| name).collect();
+        assert_eq!(names, ["a", "b", "targetingKey", "zz"]);
+        assert_eq!(grown.get("b"), Some(&json!(4)));
+        assert_eq!(grown.targeting_key(), Some(&json!("u")));
+        assert_eq!(read.get("b"), Some(&json!(3)));
+        assert_eq!(read.targeting_key(), Some(&json!("u")));
+    }
+
+    #[test]
+    fn errors_inside_the_object_are_the_formats_own() {
+        for text in [
+            r#"{"a":}"#,
+            r#"{"a":1"#,
+            r#"{"a":1,}"#,
+            r#"{"a":[1,}"#,
+            "[1]",
+            "3",
+        ] {
+            let read = serde_json::from_str::<Context>(text)
+                .unwrap_err()
+                .to_string();
+            let map = serde_json::from_str::<Map<String, Value>>(text)
+                .unwrap_err()
+                .to_string();
+            assert_eq!(read, map, "{text}");
+        }
     }
 }

@@ -12,19 +12,20 @@ use std::sync::Arc;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderMap};
 use actix_web::{HttpRequest, HttpResponse, web};
-use bytes::{Bytes, BytesMut};
-use futures_util::StreamExt;
+use bytes::Bytes;
 use rollgate_core::evaluate::evaluate_all;
 use rollgate_core::{Context, ErrorCode, Evaluation, evaluate};
 use serde::ser::{SerializeMap, SerializeStruct};
 use serde::{Serialize, Serializer};
-use serde_json::Value;
 
+use self::request::read_context;
 use super::RouteLabel;
 use super::rate::RateLimiter;
 use crate::auth::Principal;
 use crate::hub::Served;
 use crate::state::App;
+
+mod request;
 
 /// Registers the routes.
 pub fn configure(config: &mut web::ServiceConfig) {
@@ -126,7 +127,7 @@ impl Failure {
             details: &self.details,
         };
         response
-            .content_type("application/json")
+            .insert_header((header::CONTENT_TYPE, json_type()))
             .body(serde_json::to_vec(&body).unwrap_or_default())
     }
 }
@@ -178,84 +179,6 @@ fn snapshot_for(
         )
     })?;
     Ok((served, principal))
-}
-
-/// How much more of an oversized body is read (and dropped) before the `413` goes out:
-/// a client still sending would otherwise see its connection reset instead of the answer.
-const DRAIN_BYTES: usize = 1 << 20;
-
-/// Reads and drops up to `budget` more bytes of the body.
-async fn drain(mut payload: web::Payload, mut budget: usize) {
-    while budget > 0 {
-        match payload.next().await {
-            Some(Ok(chunk)) => budget = budget.saturating_sub(chunk.len()),
-            _ => return,
-        }
-    }
-}
-
-/// Reads the body (bounded) and parses the evaluation context out of it.
-async fn read_context(
-    mut payload: web::Payload,
-    limit: usize,
-) -> Result<(Context, Bytes), Failure> {
-    let mut body = BytesMut::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| {
-            Failure::new(
-                StatusCode::BAD_REQUEST,
-                "PARSE_ERROR",
-                format!("could not read the body: {e}"),
-            )
-        })?;
-        if body.len() + chunk.len() > limit {
-            drain(payload, DRAIN_BYTES).await;
-            return Err(Failure::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "GENERAL",
-                format!(
-                    "the evaluation context is larger than {limit} bytes (limits.max_context_bytes)"
-                ),
-            ));
-        }
-        body.extend_from_slice(&chunk);
-    }
-    let body = body.freeze();
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Ok((Context::new(), body));
-    }
-    #[derive(serde::Deserialize)]
-    struct Request {
-        #[serde(default)]
-        context: Value,
-    }
-    let request: Request = serde_json::from_slice(&body).map_err(|e| {
-        Failure::new(
-            StatusCode::BAD_REQUEST,
-            "PARSE_ERROR",
-            format!("the body is not an OFREP request: {e}"),
-        )
-    })?;
-    match request.context {
-        Value::Object(map) => Ok((Context::from(map), body)),
-        Value::Null => Ok((Context::new(), body)),
-        other => Err(Failure::new(
-            StatusCode::BAD_REQUEST,
-            "INVALID_CONTEXT",
-            format!("`context` must be a JSON object, got {}", json_type(&other)),
-        )),
-    }
-}
-
-fn json_type(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
 }
 
 /// One evaluation as OFREP writes it.
@@ -326,9 +249,14 @@ fn error_status(code: ErrorCode) -> StatusCode {
     }
 }
 
+/// `Content-Type: application/json`, made without parsing it again on every answer.
+fn json_type() -> header::HeaderValue {
+    header::HeaderValue::from_static("application/json")
+}
+
 fn json(status: StatusCode, body: impl actix_web::body::MessageBody + 'static) -> HttpResponse {
     HttpResponse::build(status)
-        .content_type("application/json")
+        .insert_header((header::CONTENT_TYPE, json_type()))
         .body(body)
 }
 
@@ -425,18 +353,14 @@ struct EventStream<'a> {
 /// Where web clients get change notifications: the OFREP event stream on the address the
 /// client used (`Forwarded` / `X-Forwarded-*` honoured), authenticated by the key's
 /// stream credential because `EventSource` cannot send an `Authorization` header.
-fn event_stream_url(req: &HttpRequest, principal: &Principal) -> Option<String> {
-    let token = app_credential(principal)?;
+fn event_stream_url(app: &App, req: &HttpRequest, principal: &Principal) -> Option<String> {
+    let token = app.tokens.stream_credential(principal)?;
     let info = req.connection_info();
     Some(format!(
         "{}://{}/ofrep/v1/event-stream?token={token}",
         info.scheme(),
         info.host()
     ))
-}
-
-fn app_credential(principal: &Principal) -> Option<String> {
-    crate::stream::credential::issue(principal.record())
 }
 
 /// The bulk ETag: the snapshot's revision and a hash of the request body (the context).
@@ -498,11 +422,11 @@ pub async fn evaluate_flags(
     match bulk_body(
         &served,
         &context,
-        event_stream_url(&req, &principal).as_deref(),
+        event_stream_url(&app, &req, &principal).as_deref(),
     ) {
         Ok(body) => HttpResponse::Ok()
             .insert_header((header::ETAG, etag))
-            .content_type("application/json")
+            .insert_header((header::CONTENT_TYPE, json_type()))
             .body(body),
         Err(e) => {
             Failure::new(StatusCode::INTERNAL_SERVER_ERROR, "GENERAL", e.to_string()).respond(None)

@@ -1,0 +1,353 @@
+//! Reading an OFREP request: the body, bounded by `limits.max_context_bytes`, and the
+//! evaluation context in it, parsed straight into a [`Context`] (no intermediate map of
+//! `serde_json::Value`s).
+//!
+//! What the caller is told is fixed by PRODUCT.md §3: a body that is not JSON or not an
+//! OFREP request (`{"context": {…}}`, other members ignored, an empty body or a missing
+//! or `null` context meaning no attributes) is `400 PARSE_ERROR` with the JSON parser's
+//! own message; a `context` that is not an object is `400 INVALID_CONTEXT` naming what
+//! it was; a body over the limit is `413`.
+
+use std::fmt;
+
+use actix_web::http::StatusCode;
+use actix_web::web;
+use bytes::{Bytes, BytesMut};
+use futures_util::StreamExt;
+use rollgate_core::Context;
+use serde::de::{MapAccess, SeqAccess, Visitor};
+use serde::{Deserialize, Deserializer};
+
+use super::Failure;
+
+/// How much more of an oversized body is read (and dropped) before the `413` goes out:
+/// a client still sending would otherwise see its connection reset instead of the answer.
+const DRAIN_BYTES: usize = 1 << 20;
+
+/// Reads and drops up to `budget` more bytes of the body.
+async fn drain(mut payload: web::Payload, mut budget: usize) {
+    while budget > 0 {
+        match payload.next().await {
+            Some(Ok(chunk)) => budget = budget.saturating_sub(chunk.len()),
+            _ => return,
+        }
+    }
+}
+
+/// Reads the body (bounded) and parses the evaluation context out of it.
+pub(super) async fn read_context(
+    payload: web::Payload,
+    limit: usize,
+) -> Result<(Context, Bytes), Failure> {
+    let body = read_body(payload, limit).await?;
+    let context = parse_context(&body)?;
+    Ok((context, body))
+}
+
+/// The whole body, at most `limit` bytes. A body that arrives in one chunk (the usual
+/// case for a small request) is kept as that chunk, without copying.
+async fn read_body(mut payload: web::Payload, limit: usize) -> Result<Bytes, Failure> {
+    let mut first = Bytes::new();
+    let mut joined: Option<BytesMut> = None;
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| {
+            Failure::new(
+                StatusCode::BAD_REQUEST,
+                "PARSE_ERROR",
+                format!("could not read the body: {e}"),
+            )
+        })?;
+        let read = joined.as_ref().map_or(first.len(), BytesMut::len);
+        if read + chunk.len() > limit {
+            drain(payload, DRAIN_BYTES).await;
+            return Err(Failure::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "GENERAL",
+                format!(
+                    "the evaluation context is larger than {limit} bytes (limits.max_context_bytes)"
+                ),
+            ));
+        }
+        match &mut joined {
+            Some(body) => body.extend_from_slice(&chunk),
+            None if first.is_empty() => first = chunk,
+            None => {
+                let mut body = BytesMut::with_capacity(first.len() + chunk.len());
+                body.extend_from_slice(&first);
+                body.extend_from_slice(&chunk);
+                joined = Some(body);
+            }
+        }
+    }
+    Ok(joined.map_or(first, BytesMut::freeze))
+}
+
+/// The evaluation context of an OFREP request body.
+pub(super) fn parse_context(body: &[u8]) -> Result<Context, Failure> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Context::new());
+    }
+    #[derive(Deserialize)]
+    struct Request {
+        #[serde(default)]
+        context: ContextMember,
+    }
+    let request: Request = serde_json::from_slice(body).map_err(|e| {
+        Failure::new(
+            StatusCode::BAD_REQUEST,
+            "PARSE_ERROR",
+            format!("the body is not an OFREP request: {e}"),
+        )
+    })?;
+    match request.context {
+        ContextMember::Object(context) => Ok(context),
+        ContextMember::Absent => Ok(Context::new()),
+        ContextMember::Not(what) => Err(Failure::new(
+            StatusCode::BAD_REQUEST,
+            "INVALID_CONTEXT",
+            format!("`context` must be a JSON object, got {what}"),
+        )),
+    }
+}
+
+/// What the request's `context` member held. A value of the wrong type is read to its
+/// end (so the rest of the body is still checked) and reported after the parse, as
+/// `INVALID_CONTEXT` rather than a parse error.
+#[derive(Default)]
+enum ContextMember {
+    /// An object: the attributes.
+    Object(Context),
+    /// Missing or `null`: no attributes.
+    #[default]
+    Absent,
+    /// Anything else, named as the error names it ("a string").
+    Not(&'static str),
+}
+
+impl<'de> Deserialize<'de> for ContextMember {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<ContextMember, D::Error> {
+        deserializer.deserialize_any(ContextMemberVisitor)
+    }
+}
+
+struct ContextMemberVisitor;
+
+impl<'de> Visitor<'de> for ContextMemberVisitor {
+    type Value = ContextMember;
+
+    fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
+        formatter.write_str("any JSON value")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, entries: A) -> Result<ContextMember, A::Error> {
+        Context::from_entries(entries).map(ContextMember::Object)
+    }
+
+    fn visit_unit<E>(self) -> Result<ContextMember, E> {
+        Ok(ContextMember::Absent)
+    }
+
+    fn visit_none<E>(self) -> Result<ContextMember, E> {
+        Ok(ContextMember::Absent)
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<ContextMember, E> {
+        Ok(ContextMember::Not("a boolean"))
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<ContextMember, E> {
+        Ok(ContextMember::Not("a number"))
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<ContextMember, E> {
+        Ok(ContextMember::Not("a number"))
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<ContextMember, E> {
+        Ok(ContextMember::Not("a number"))
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<ContextMember, E> {
+        Ok(ContextMember::Not("a string"))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut items: A) -> Result<ContextMember, A::Error> {
+        // Read as values, not skipped: skipping has no depth limit, and an array nested
+        // too deep must stay the parse error it was.
+        while items.next_element::<serde_json::Value>()?.is_some() {}
+        Ok(ContextMember::Not("an array"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "tests")]
+
+    use serde_json::{Map, Value, json};
+
+    use super::*;
+
+    /// The parser this module replaced: the body into a `Value`, then the context from
+    /// its map. Every answer of the new one must be the same, message included.
+    fn through_a_map(body: &[u8]) -> Result<Context, (StatusCode, &'static str, String)> {
+        if body.iter().all(u8::is_ascii_whitespace) {
+            return Ok(Context::new());
+        }
+        #[derive(Deserialize)]
+        struct Request {
+            #[serde(default)]
+            context: Value,
+        }
+        let request: Request = serde_json::from_slice(body).map_err(|e| {
+            (
+                StatusCode::BAD_REQUEST,
+                "PARSE_ERROR",
+                format!("the body is not an OFREP request: {e}"),
+            )
+        })?;
+        let what = match request.context {
+            Value::Object(map) => return Ok(Context::from(map)),
+            Value::Null => return Ok(Context::new()),
+            Value::Bool(_) => "a boolean",
+            Value::Number(_) => "a number",
+            Value::String(_) => "a string",
+            Value::Array(_) => "an array",
+        };
+        Err((
+            StatusCode::BAD_REQUEST,
+            "INVALID_CONTEXT",
+            format!("`context` must be a JSON object, got {what}"),
+        ))
+    }
+
+    fn parsed(body: &str) -> Result<Context, (StatusCode, &'static str, String)> {
+        parse_context(body.as_bytes()).map_err(|f| (f.status, f.code, f.details))
+    }
+
+    fn same_as_before(body: &str) -> Result<Context, (StatusCode, &'static str, String)> {
+        let now = parsed(body);
+        assert_eq!(now, through_a_map(body.as_bytes()), "{body}");
+        now
+    }
+
+    #[test]
+    fn a_context_object_becomes_the_attributes() {
+        let context = same_as_before(
+            r#"{"context":{"targetingKey":"u","plan":"pro","orders":3,"tags":["a"],"x":{"y":null}},"other":1}"#,
+        )
+        .unwrap();
+        assert_eq!(context.targeting_key(), Some(&json!("u")));
+        assert_eq!(context.get("orders"), Some(&json!(3)));
+        assert_eq!(context.get("x"), Some(&json!({ "y": null })));
+        assert_eq!(context.len(), 5);
+    }
+
+    #[test]
+    fn an_empty_body_a_missing_or_null_context_is_no_attributes() {
+        for body in [
+            "",
+            "  \n",
+            "{}",
+            r#"{"context":null}"#,
+            r#"{"flags":[1,{"a":2}]}"#,
+        ] {
+            assert_eq!(same_as_before(body), Ok(Context::new()), "{body:?}");
+        }
+    }
+
+    #[test]
+    fn a_name_given_twice_keeps_its_last_value() {
+        let context =
+            same_as_before(r#"{"context":{"plan":"free","targetingKey":"u","plan":"pro"}}"#)
+                .unwrap();
+        assert_eq!(context.get("plan"), Some(&json!("pro")));
+    }
+
+    #[test]
+    fn a_context_that_is_not_an_object_is_invalid_context_naming_its_type() {
+        for (context, what) in [
+            ("true", "a boolean"),
+            ("42", "a number"),
+            ("-1", "a number"),
+            ("1.5e3", "a number"),
+            (r#""user-1""#, "a string"),
+            (r#""esc\"aped""#, "a string"),
+            ("[]", "an array"),
+            (r#"["u",{"a":[1]}]"#, "an array"),
+        ] {
+            let body = format!(r#"{{"context":{context},"after":1}}"#);
+            let (status, code, details) = same_as_before(&body).unwrap_err();
+            assert_eq!((status, code), (StatusCode::BAD_REQUEST, "INVALID_CONTEXT"));
+            assert_eq!(
+                details,
+                format!("`context` must be a JSON object, got {what}")
+            );
+        }
+    }
+
+    #[test]
+    fn a_body_that_is_not_an_ofrep_request_is_a_parse_error_with_the_parsers_message() {
+        for body in [
+            "{bad",
+            r#"{"context": {"targetingKey": "u"}"#,
+            "[1, 2]",
+            r#""context""#,
+            "nul",
+            "42",
+            r#"{"context":{"a":}}"#,
+            r#"{"context":{"a":1,}}"#,
+            r#"{"context":{"a":1}} trailing"#,
+            r#"{"context":{},"context":{}}"#,
+            r#"{"context":[1,}"#,
+            r#"{"context":"a" "b"}"#,
+            r#"{"context":5, bad}"#,
+            r#"{"context":{"n":1e400}}"#,
+            r#"{"context":{"s":"\ud800"}}"#,
+        ] {
+            let Err((status, code, details)) = same_as_before(body) else {
+                panic!("{body} was read as a request");
+            };
+            assert_eq!(
+                (status, code),
+                (StatusCode::BAD_REQUEST, "PARSE_ERROR"),
+                "{body}"
+            );
+            assert!(
+                details.starts_with("the body is not an OFREP request: "),
+                "{details}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_request_given_as_an_array_reads_like_before() {
+        // serde's derived structs also accept their fields in order as an array; kept.
+        for body in [r#"[{"targetingKey":"u"}]"#, "[null]", r#"["x"]"#, "[1, 2]"] {
+            same_as_before(body).ok();
+        }
+        assert_eq!(same_as_before("[]"), Ok(Context::new()));
+        assert_eq!(
+            parsed(r#"[{"targetingKey":"u"}]"#).unwrap().targeting_key(),
+            Some(&json!("u"))
+        );
+    }
+
+    #[test]
+    fn deeply_nested_attributes_hit_the_parsers_depth_limit_as_before() {
+        let deep = format!(
+            r#"{{"context":{{"a":{}1{}}}}}"#,
+            "[".repeat(200),
+            "]".repeat(200)
+        );
+        let (_, code, _) = same_as_before(&deep).unwrap_err();
+        assert_eq!(code, "PARSE_ERROR");
+        let deep_array = format!(r#"{{"context":{}1{}}}"#, "[".repeat(200), "]".repeat(200));
+        let (_, code, details) = same_as_before(&deep_array).unwrap_err();
+        assert_eq!(code, "PARSE_ERROR", "{details}");
+        let map: Map<String, Value> = serde_json::from_str(r#"{"a":[[1]]}"#).unwrap();
+        assert_eq!(
+            parsed(r#"{"context":{"a":[[1]]}}"#).unwrap(),
+            Context::from(map)
+        );
+    }
+}
