@@ -1,5 +1,5 @@
 //! An OFREP evaluation request body from bytes (`{ "context": { … } }`), read the way
-//! the server's OFREP handlers read it (`server/src/http/ofrep.rs`, `read_context`:
+//! the server's OFREP handlers read it (`server/src/http/ofrep/request.rs`, `read_context`:
 //! blank is no context, `context` may be absent or null, anything but an object is
 //! refused), then evaluated against a fixed catalog that uses every operator, segments,
 //! rollouts, a custom stickiness attribute and a shadow serve: flag by flag and in bulk.
