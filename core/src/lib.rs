@@ -29,6 +29,7 @@ pub mod context;
 pub mod evaluate;
 pub mod key;
 pub mod model;
+pub mod ofrep;
 pub mod release;
 pub mod slots;
 pub mod validate;

@@ -1,5 +1,5 @@
-//! An OFREP evaluation request body from bytes (`{ "context": { … } }`), read the way
-//! the server's OFREP handlers read it (`server/src/http/ofrep/request.rs`, `read_context`:
+//! An OFREP evaluation request body from bytes (`{ "context": { … } }`), read by the
+//! very function the server's OFREP handlers use (`rollgate_core::ofrep::request_context`:
 //! blank is no context, `context` may be absent or null, anything but an object is
 //! refused), then evaluated against a fixed catalog that uses every operator, segments,
 //! rollouts, a custom stickiness attribute and a shadow serve: flag by flag and in bulk.
@@ -9,27 +9,9 @@
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use rollgate_core::{Context, Snapshot, compile};
+use rollgate_core::ofrep::request_context;
+use rollgate_core::{Snapshot, compile};
 use rollgate_fuzz::{builtin_segments, exercise, fixture_flags};
-use serde_json::Value;
-
-/// The body of an OFREP evaluation request; other fields are ignored, as the server does.
-#[derive(serde::Deserialize)]
-struct Request {
-    #[serde(default)]
-    context: Value,
-}
-
-fn context(body: &[u8]) -> Option<Context> {
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Some(Context::new());
-    }
-    match serde_json::from_slice::<Request>(body).ok()?.context {
-        Value::Object(map) => Some(Context::from(map)),
-        Value::Null => Some(Context::new()),
-        _ => None,
-    }
-}
 
 fn snapshot() -> &'static Snapshot {
     static SNAPSHOT: OnceLock<Snapshot> = OnceLock::new();
@@ -44,7 +26,7 @@ fn snapshot() -> &'static Snapshot {
 }
 
 fuzz_target!(|data: &[u8]| {
-    if let Some(context) = context(data) {
+    if let Ok(context) = request_context(data) {
         exercise(snapshot(), &[context]);
     }
 });

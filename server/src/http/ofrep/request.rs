@@ -1,6 +1,7 @@
 //! Reading an OFREP request: the body, bounded by `limits.max_context_bytes`, and the
-//! evaluation context in it, parsed straight into a [`Context`] (no intermediate map of
-//! `serde_json::Value`s).
+//! evaluation context in it, parsed straight into a [`Context`] by
+//! `rollgate_core::ofrep` (no intermediate map of `serde_json::Value`s; the fuzz target
+//! `ofrep_request` reads bodies through the same function).
 //!
 //! What the caller is told is fixed by PRODUCT.md §3: a body that is not JSON or not an
 //! OFREP request (`{"context": {…}}`, other members ignored, an empty body or a missing
@@ -8,15 +9,12 @@
 //! own message; a `context` that is not an object is `400 INVALID_CONTEXT` naming what
 //! it was; a body over the limit is `413`.
 
-use std::fmt;
-
 use actix_web::http::StatusCode;
 use actix_web::web;
 use bytes::{Bytes, BytesMut};
 use futures_util::StreamExt;
 use rollgate_core::Context;
-use serde::de::{MapAccess, SeqAccess, Visitor};
-use serde::{Deserialize, Deserializer};
+use rollgate_core::ofrep::{self, RequestError};
 
 use super::Failure;
 
@@ -82,107 +80,23 @@ async fn read_body(mut payload: web::Payload, limit: usize) -> Result<Bytes, Fai
     Ok(joined.map_or(first, BytesMut::freeze))
 }
 
-/// The evaluation context of an OFREP request body.
+/// The evaluation context of an OFREP request body ([`ofrep::request_context`]), its
+/// errors as OFREP answers them.
 pub(super) fn parse_context(body: &[u8]) -> Result<Context, Failure> {
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Ok(Context::new());
-    }
-    #[derive(Deserialize)]
-    struct Request {
-        #[serde(default)]
-        context: ContextMember,
-    }
-    let request: Request = serde_json::from_slice(body).map_err(|e| {
-        Failure::new(
-            StatusCode::BAD_REQUEST,
-            "PARSE_ERROR",
-            format!("the body is not an OFREP request: {e}"),
-        )
-    })?;
-    match request.context {
-        ContextMember::Object(context) => Ok(context),
-        ContextMember::Absent => Ok(Context::new()),
-        ContextMember::Not(what) => Err(Failure::new(
-            StatusCode::BAD_REQUEST,
-            "INVALID_CONTEXT",
-            format!("`context` must be a JSON object, got {what}"),
-        )),
-    }
-}
-
-/// What the request's `context` member held. A value of the wrong type is read to its
-/// end (so the rest of the body is still checked) and reported after the parse, as
-/// `INVALID_CONTEXT` rather than a parse error.
-#[derive(Default)]
-enum ContextMember {
-    /// An object: the attributes.
-    Object(Context),
-    /// Missing or `null`: no attributes.
-    #[default]
-    Absent,
-    /// Anything else, named as the error names it ("a string").
-    Not(&'static str),
-}
-
-impl<'de> Deserialize<'de> for ContextMember {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<ContextMember, D::Error> {
-        deserializer.deserialize_any(ContextMemberVisitor)
-    }
-}
-
-struct ContextMemberVisitor;
-
-impl<'de> Visitor<'de> for ContextMemberVisitor {
-    type Value = ContextMember;
-
-    fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
-        formatter.write_str("any JSON value")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, entries: A) -> Result<ContextMember, A::Error> {
-        Context::from_entries(entries).map(ContextMember::Object)
-    }
-
-    fn visit_unit<E>(self) -> Result<ContextMember, E> {
-        Ok(ContextMember::Absent)
-    }
-
-    fn visit_none<E>(self) -> Result<ContextMember, E> {
-        Ok(ContextMember::Absent)
-    }
-
-    fn visit_bool<E>(self, _: bool) -> Result<ContextMember, E> {
-        Ok(ContextMember::Not("a boolean"))
-    }
-
-    fn visit_i64<E>(self, _: i64) -> Result<ContextMember, E> {
-        Ok(ContextMember::Not("a number"))
-    }
-
-    fn visit_u64<E>(self, _: u64) -> Result<ContextMember, E> {
-        Ok(ContextMember::Not("a number"))
-    }
-
-    fn visit_f64<E>(self, _: f64) -> Result<ContextMember, E> {
-        Ok(ContextMember::Not("a number"))
-    }
-
-    fn visit_str<E>(self, _: &str) -> Result<ContextMember, E> {
-        Ok(ContextMember::Not("a string"))
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut items: A) -> Result<ContextMember, A::Error> {
-        // Read as values, not skipped: skipping has no depth limit, and an array nested
-        // too deep must stay the parse error it was.
-        while items.next_element::<serde_json::Value>()?.is_some() {}
-        Ok(ContextMember::Not("an array"))
-    }
+    ofrep::request_context(body).map_err(|e| {
+        let code = match e {
+            RequestError::Parse(_) => "PARSE_ERROR",
+            RequestError::InvalidContext(_) => "INVALID_CONTEXT",
+        };
+        Failure::new(StatusCode::BAD_REQUEST, code, e.to_string())
+    })
 }
 
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, reason = "tests")]
 
+    use serde::Deserialize;
     use serde_json::{Map, Value, json};
 
     use super::*;
