@@ -6,13 +6,31 @@ use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
-use super::condition::{Regexes, StrSet, compile_condition_at};
+use super::condition::{Matcher, Regexes, StrSet, compile_condition_at};
 use super::{CompiledFlag, CompiledRule, CompiledSegment, CompiledServe, Source};
 use crate::bucket::SaltedHasher;
 use crate::context::TARGETING_KEY;
-use crate::model::{DEFAULT_STICKINESS, Flag, FlagConfig, Segment, Serve};
+use crate::model::{Condition, DEFAULT_STICKINESS, Flag, FlagConfig, Segment, Serve};
 use crate::validate::flag::{MAX_VARIANTS, check_serve};
 use crate::validate::{FieldError, Path};
+
+/// Compiles the conditions of one rule at `path`, adding what does not compile to
+/// `errors`.
+fn compile_conditions(
+    path: Path<'_>,
+    conditions: &[Condition],
+    regexes: &mut Regexes,
+    errors: &mut Vec<FieldError>,
+) -> Box<[Matcher]> {
+    let mut matchers = Vec::with_capacity(conditions.len());
+    for (c, condition) in conditions.iter().enumerate() {
+        match compile_condition_at(path.index(c), condition, regexes) {
+            Ok(matcher) => matchers.push(matcher),
+            Err(e) => errors.extend(e),
+        }
+    }
+    matchers.into_boxed_slice()
+}
 
 /// Compiles a segment.
 pub(super) fn compile_segment(
@@ -26,15 +44,12 @@ pub(super) fn compile_segment(
     let mut rules = Vec::with_capacity(segment.rules.len());
     for (r, rule) in segment.rules.iter().enumerate() {
         let rule_path = rules_path.index(r);
-        let conditions_path = rule_path.field("conditions");
-        let mut matchers = Vec::with_capacity(rule.conditions.len());
-        for (c, condition) in rule.conditions.iter().enumerate() {
-            match compile_condition_at(conditions_path.index(c), condition, regexes) {
-                Ok(matcher) => matchers.push(matcher),
-                Err(e) => errors.extend(e),
-            }
-        }
-        rules.push(matchers.into_boxed_slice());
+        rules.push(compile_conditions(
+            rule_path.field("conditions"),
+            &rule.conditions,
+            regexes,
+            &mut errors,
+        ));
     }
     if !errors.is_empty() {
         return Err(errors);
@@ -114,18 +129,16 @@ pub(super) fn compile_flag(
                 }
             },
         };
-        let conditions_path = rule_path.field("conditions");
-        let mut conditions = Vec::with_capacity(rule.conditions.len());
-        for (c, condition) in rule.conditions.iter().enumerate() {
-            match compile_condition_at(conditions_path.index(c), condition, regexes) {
-                Ok(matcher) => conditions.push(matcher),
-                Err(e) => errors.extend(e),
-            }
-        }
+        let conditions = compile_conditions(
+            rule_path.field("conditions"),
+            &rule.conditions,
+            regexes,
+            &mut errors,
+        );
         if let Some(serve) = serve(rule_path.field("serve"), &rule.serve, &mut errors) {
             rules.push(CompiledRule {
                 segment,
-                conditions: conditions.into(),
+                conditions,
                 serve,
                 shadow: rule.serve.shadow,
             });

@@ -16,7 +16,6 @@ use std::sync::{Arc, OnceLock};
 use arc_swap::ArcSwap;
 use rand::Rng;
 use rustc_hash::FxHashMap;
-use sha2::{Digest, Sha256};
 use siphasher::sip128::{Hasher128, SipHasher24};
 use subtle::ConstantTimeEq;
 
@@ -52,9 +51,6 @@ impl Default for TokenIndex {
 #[derive(Debug)]
 struct Indexed {
     record: Arc<TokenRecord>,
-    /// The stored digest, decoded once; `None` when it is not 32 bytes of hex (then
-    /// nothing verifies, as before).
-    digest: Option<[u8; 32]>,
     /// The tag of the secret that verified against `digest`, once one has.
     verified: OnceLock<[u8; 16]>,
     /// The key's event-stream credential, once asked for (an HMAC: every bulk
@@ -64,19 +60,15 @@ struct Indexed {
 
 impl Indexed {
     fn new(record: TokenRecord) -> Indexed {
-        let mut digest = [0u8; 32];
-        let digest = hex::decode_to_slice(&record.secret_sha256, &mut digest)
-            .is_ok()
-            .then_some(digest);
         Indexed {
             record: Arc::new(record),
-            digest,
             verified: OnceLock::new(),
             stream_credential: OnceLock::new(),
         }
     }
 
-    /// Does `secret` belong to this token? Both comparisons are constant time.
+    /// Does `secret` belong to this token? The tag is compared in constant time; a
+    /// secret whose tag is not the remembered one takes [`TokenRecord::verify`].
     fn verify(&self, secret: &str, tag_key: &[u8; 16]) -> bool {
         let tag = tag(tag_key, secret);
         if let Some(verified) = self.verified.get()
@@ -84,10 +76,7 @@ impl Indexed {
         {
             return true;
         }
-        let Some(digest) = &self.digest else {
-            return false;
-        };
-        let matches = bool::from(Sha256::digest(secret.as_bytes()).as_slice().ct_eq(digest));
+        let matches = self.record.verify(secret);
         if matches {
             // Only one secret hashes to the digest, so a tag once set stays right.
             let _ = self.verified.set(tag);

@@ -1,6 +1,8 @@
-//! Request extraction shared by the admin handlers: the caller, `If-Match`, and a JSON
-//! body read under the configured size limit.
+//! Request extraction shared by the handlers: the caller, `If-Match`, and a body read
+//! under a size limit (a JSON body for the admin API; OFREP reads its own through
+//! [`read_limited`]).
 
+use actix_web::error::PayloadError;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderMap};
 use actix_web::web;
@@ -48,7 +50,7 @@ pub fn etag(version: u64) -> String {
 /// Reads a JSON request body of at most `limit` bytes.
 pub async fn json_body(
     headers: &HeaderMap,
-    mut payload: web::Payload,
+    payload: web::Payload,
     limit: usize,
 ) -> Result<Bytes, ApiError> {
     if let Some(kind) = headers.get(header::CONTENT_TYPE) {
@@ -82,20 +84,63 @@ pub async fn json_body(
     if declared.is_some_and(|n| n > limit) {
         return Err(too_large());
     }
-    let mut body = BytesMut::with_capacity(declared.unwrap_or(1024).min(limit));
+    read_limited(payload, limit).await.map_err(|e| match e {
+        BodyError::TooLarge => too_large(),
+        BodyError::Read(e) => ApiError::request(
+            StatusCode::BAD_REQUEST,
+            "bad-body",
+            format!("could not read the request body: {e}"),
+            None,
+        ),
+    })
+}
+
+/// Why a body was not read whole.
+#[derive(Debug)]
+pub enum BodyError {
+    /// It is longer than the limit.
+    TooLarge,
+    /// The connection failed while it was read.
+    Read(PayloadError),
+}
+
+/// How much more of an oversized body is read (and dropped) before the `413` goes out:
+/// a client still sending would otherwise see its connection reset instead of the answer.
+const DRAIN_BYTES: usize = 1 << 20;
+
+/// The whole body, at most `limit` bytes (the admin API's and OFREP's). A body that
+/// arrives in one chunk (the usual case for a small request) is kept as that chunk,
+/// without copying; one over the limit is drained (up to [`DRAIN_BYTES`] more).
+pub async fn read_limited(mut payload: web::Payload, limit: usize) -> Result<Bytes, BodyError> {
+    let mut first = Bytes::new();
+    let mut joined: Option<BytesMut> = None;
     while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| {
-            ApiError::request(
-                StatusCode::BAD_REQUEST,
-                "bad-body",
-                format!("could not read the request body: {e}"),
-                None,
-            )
-        })?;
-        if body.len() + chunk.len() > limit {
-            return Err(too_large());
+        let chunk = chunk.map_err(BodyError::Read)?;
+        let read = joined.as_ref().map_or(first.len(), BytesMut::len);
+        if read + chunk.len() > limit {
+            drain(payload, DRAIN_BYTES).await;
+            return Err(BodyError::TooLarge);
         }
-        body.extend_from_slice(&chunk);
+        match &mut joined {
+            Some(body) => body.extend_from_slice(&chunk),
+            None if first.is_empty() => first = chunk,
+            None => {
+                let mut body = BytesMut::with_capacity(first.len() + chunk.len());
+                body.extend_from_slice(&first);
+                body.extend_from_slice(&chunk);
+                joined = Some(body);
+            }
+        }
     }
-    Ok(body.freeze())
+    Ok(joined.map_or(first, BytesMut::freeze))
+}
+
+/// Reads and drops up to `budget` more bytes of the body.
+async fn drain(mut payload: web::Payload, mut budget: usize) {
+    while budget > 0 {
+        match payload.next().await {
+            Some(Ok(chunk)) => budget = budget.saturating_sub(chunk.len()),
+            _ => return,
+        }
+    }
 }

@@ -138,7 +138,8 @@ impl Hub {
             .replace(catalog.tokens.values().map(|t| t.doc.as_ref().clone()));
         let environments: Vec<String> = catalog.environments.keys().cloned().collect();
         let revision = catalog.revision;
-        // Compiled afresh: documents read again may carry versions seen before.
+        // Compiled afresh: a reload stamps every document with the revision it was read
+        // at, not the one that wrote it, so a stamp could match a snapshot's by chance.
         self.publish(catalog, environments.iter().cloned().collect(), None, false);
         tracing::info!(
             revision,

@@ -1,8 +1,9 @@
 //! A compiled snapshot as the server serves it: the core [`Snapshot`] plus the metric
 //! handles its evaluations count into, resolved once per (flag, variant, reason) on
-//! first use instead of on every request (sharded counters kept by the metrics registry,
-//! so counts outlive the snapshot and workers do not contend on them), and likewise the serialized answer of each
-//! (flag, variant, reason), which the OFREP handlers copy instead of serializing again.
+//! first use instead of on every request (sharded counters kept by the metrics
+//! registry, so counts outlive the snapshot and workers do not contend on them), and
+//! likewise the serialized answer of each (flag, variant, reason), which the OFREP
+//! handlers copy instead of serializing again.
 //!
 //! Both are kept per flag and shared with the environment's next `Served` for every
 //! flag its snapshot reused (see [`rollgate_core::recompile`]): a write on one flag
@@ -15,6 +16,8 @@ use prometheus::IntCounter;
 use rollgate_core::slots::{ERROR_CODES, error_slot};
 use rollgate_core::{ErrorCode, Evaluation, Reason, Slots, Snapshot};
 
+use crate::metrics::{Metrics, ShardedCounter};
+
 /// What is kept for one (flag, variant, reason).
 #[derive(Debug, Default)]
 struct Outcome {
@@ -23,8 +26,6 @@ struct Outcome {
     /// 10 000 flags have about 100 000 slots).
     answer: OnceLock<Box<Bytes>>,
 }
-
-use crate::metrics::{Metrics, ShardedCounter};
 
 /// One environment's snapshot with its counters.
 #[derive(Debug)]
@@ -127,10 +128,7 @@ impl Served {
         evaluation: &Evaluation<'_>,
         make: impl FnOnce() -> Option<Bytes>,
     ) -> Option<&Bytes> {
-        if evaluation.shadow_variant.is_some() {
-            return None;
-        }
-        if evaluation.error.is_some() {
+        if evaluation.error.is_some() || evaluation.shadow_variant.is_some() {
             return None;
         }
         let cell = &self

@@ -32,11 +32,9 @@ pub fn configure(config: &mut web::ServiceConfig) {
     // The static paths before the dynamic one, which the router matches with a regular
     // expression.
     config
-        .service(resource("/ofrep/v1/evaluate/flags", "POST").route(web::post().to(evaluate_flags)))
-        .service(resource("/ofrep/v1/configuration", "GET").route(web::get().to(configuration)))
-        .service(
-            resource("/ofrep/v1/evaluate/flags/{key}", "POST").route(web::post().to(evaluate_flag)),
-        )
+        .service(resource("/ofrep/v1/evaluate/flags").route(web::post().to(evaluate_flags)))
+        .service(resource("/ofrep/v1/configuration").route(web::get().to(configuration)))
+        .service(resource("/ofrep/v1/evaluate/flags/{key}").route(web::post().to(evaluate_flag)))
         .service(
             web::resource("/ofrep/{tail:.*}")
                 .app_data(RouteLabel::new("/ofrep/{tail:.*}"))
@@ -76,24 +74,25 @@ async fn unknown_path(
 }
 
 /// An OFREP resource whose other methods answer `405` in OFREP's error shape (clients
-/// read `errorCode` and `errorDetails` from every error), with `Allow`.
-fn resource(path: &str, allowed: &'static str) -> actix_web::Resource {
+/// read `errorCode` and `errorDetails` from every error), with `Allow` listing the
+/// methods the OpenAPI document gives the route (as for the admin API).
+fn resource(path: &str) -> actix_web::Resource {
+    let allowed = super::openapi::allowed_methods(path);
     web::resource(path)
         .app_data(RouteLabel::new(path))
         .default_service(web::to(move |req: HttpRequest| async move {
-            let mut response = Failure::new(
-                StatusCode::METHOD_NOT_ALLOWED,
-                "GENERAL",
-                format!(
-                    "{} is not supported on {}; use {allowed}",
-                    req.method(),
-                    req.path()
-                ),
-            )
-            .respond(None);
-            response
-                .headers_mut()
-                .insert(header::ALLOW, header::HeaderValue::from_static(allowed));
+            let detail = format!("{} is not supported on {}", req.method(), req.path());
+            let detail = match allowed {
+                Some(allowed) => format!("{detail}; use {allowed}"),
+                None => detail,
+            };
+            let mut response =
+                Failure::new(StatusCode::METHOD_NOT_ALLOWED, "GENERAL", detail).respond(None);
+            if let Some(allowed) = allowed {
+                response
+                    .headers_mut()
+                    .insert(header::ALLOW, header::HeaderValue::from_static(allowed));
+            }
             response
         }))
 }

@@ -11,26 +11,12 @@
 
 use actix_web::http::StatusCode;
 use actix_web::web;
-use bytes::{Bytes, BytesMut};
-use futures_util::StreamExt;
+use bytes::Bytes;
 use rollgate_core::Context;
 use rollgate_core::ofrep::{self, RequestError};
 
 use super::Failure;
-
-/// How much more of an oversized body is read (and dropped) before the `413` goes out:
-/// a client still sending would otherwise see its connection reset instead of the answer.
-const DRAIN_BYTES: usize = 1 << 20;
-
-/// Reads and drops up to `budget` more bytes of the body.
-async fn drain(mut payload: web::Payload, mut budget: usize) {
-    while budget > 0 {
-        match payload.next().await {
-            Some(Ok(chunk)) => budget = budget.saturating_sub(chunk.len()),
-            _ => return,
-        }
-    }
-}
+use crate::http::extract::{BodyError, read_limited};
 
 /// Reads the body (bounded) and parses the evaluation context out of it.
 pub(super) async fn read_context(
@@ -42,42 +28,22 @@ pub(super) async fn read_context(
     Ok((context, body))
 }
 
-/// The whole body, at most `limit` bytes. A body that arrives in one chunk (the usual
-/// case for a small request) is kept as that chunk, without copying.
-async fn read_body(mut payload: web::Payload, limit: usize) -> Result<Bytes, Failure> {
-    let mut first = Bytes::new();
-    let mut joined: Option<BytesMut> = None;
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| {
-            Failure::new(
-                StatusCode::BAD_REQUEST,
-                "PARSE_ERROR",
-                format!("could not read the body: {e}"),
-            )
-        })?;
-        let read = joined.as_ref().map_or(first.len(), BytesMut::len);
-        if read + chunk.len() > limit {
-            drain(payload, DRAIN_BYTES).await;
-            return Err(Failure::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "GENERAL",
-                format!(
-                    "the evaluation context is larger than {limit} bytes (limits.max_context_bytes)"
-                ),
-            ));
-        }
-        match &mut joined {
-            Some(body) => body.extend_from_slice(&chunk),
-            None if first.is_empty() => first = chunk,
-            None => {
-                let mut body = BytesMut::with_capacity(first.len() + chunk.len());
-                body.extend_from_slice(&first);
-                body.extend_from_slice(&chunk);
-                joined = Some(body);
-            }
-        }
-    }
-    Ok(joined.map_or(first, BytesMut::freeze))
+/// The whole body, at most `limit` bytes (see [`read_limited`]).
+async fn read_body(payload: web::Payload, limit: usize) -> Result<Bytes, Failure> {
+    read_limited(payload, limit).await.map_err(|e| match e {
+        BodyError::TooLarge => Failure::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "GENERAL",
+            format!(
+                "the evaluation context is larger than {limit} bytes (limits.max_context_bytes)"
+            ),
+        ),
+        BodyError::Read(e) => Failure::new(
+            StatusCode::BAD_REQUEST,
+            "PARSE_ERROR",
+            format!("could not read the body: {e}"),
+        ),
+    })
 }
 
 /// The evaluation context of an OFREP request body ([`ofrep::request_context`]), its
