@@ -1,4 +1,5 @@
-//! Bucketing cost (TARGETS.md: hash + projection ≤ 15 ns): our [`SaltedHasher`], which
+//! Bucketing cost (loadtests/README.md, Targets: hash + projection ≤ 15 ns): our
+//! [`SaltedHasher`], which
 //! absorbs the salt once per snapshot, against the `murmur3` crate hashing the
 //! concatenation `salt ++ unit` as the normative definition spells it.
 

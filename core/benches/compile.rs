@@ -1,4 +1,4 @@
-//! Compilation cost (TARGETS.md: a snapshot of 10 000 flags ≤ 100 ms).
+//! Compilation cost (loadtests/README.md, Targets: a snapshot of 10 000 flags ≤ 100 ms).
 
 #![allow(
     missing_docs,

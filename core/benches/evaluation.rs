@@ -1,4 +1,4 @@
-//! Evaluation cost (TARGETS.md: one evaluation of a segment rule + rollout ≤ 50 ns
+//! Evaluation cost (loadtests/README.md: one evaluation of a segment rule + rollout ≤ 50 ns
 //! median; all 50 flags of one context ≤ 5 µs).
 
 #![allow(

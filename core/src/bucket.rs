@@ -1,6 +1,6 @@
 //! Consistent hashing: which bucket (0 ..= 9999) a unit falls into for a given salt.
 //!
-//! Normative (PRODUCT.md §2), bit for bit:
+//! Normative (docs/product.md §3), bit for bit:
 //!
 //! ```text
 //! input  = UTF-8 bytes of  salt ++ unit

@@ -1,4 +1,4 @@
-//! Evaluation: what one context gets for one flag, following PRODUCT.md §2 exactly.
+//! Evaluation: what one context gets for one flag, following docs/product.md §2 exactly.
 //!
 //! The hit path borrows everything from the snapshot and the context: no allocation, no
 //! lock, no clock. Only an error allocates, to say what went wrong.

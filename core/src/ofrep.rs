@@ -2,7 +2,7 @@
 //! [`Context`] (no intermediate map of `serde_json::Value`s). Pure, so the server's
 //! handlers and the fuzz targets read a body the very same way.
 //!
-//! PRODUCT.md §3 fixes the answers: other members are ignored; an empty body, or a
+//! docs/product.md §4.1 fixes the answers: other members are ignored; an empty body, or a
 //! missing or `null` context, means no attributes; a body that is not JSON or not such
 //! an object is a parse error carrying the JSON parser's message; a `context` that is
 //! not an object is an invalid context naming what it was.

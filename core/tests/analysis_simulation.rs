@@ -1,4 +1,4 @@
-//! The count test under simulated canaries, as ANALYSIS.md states its expected
+//! The count test under simulated canaries, as docs/canary-analysis.md states its expected
 //! behaviour: seeded random traffic, 1 % base error rate, the canary ramped
 //! 1 → 5 → 20 → 50 % (ten intervals per stage), 2 000 requests per interval, α = 0.05.
 //!

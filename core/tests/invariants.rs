@@ -1,4 +1,4 @@
-//! The invariants of PRODUCT.md §2, proved as properties over compiled flags: stickiness,
+//! The invariants of docs/product.md §3, proved as properties over compiled flags: stickiness,
 //! the monotone ramp, ring monotonicity and uniformity — plus the normative hashing
 //! definition itself, checked against the `murmur3` crate.
 
@@ -29,7 +29,7 @@ fn reference_hash(salt: &str, unit: &str) -> u32 {
     murmur3::murmur3_32(&mut Cursor::new(input.as_bytes()), 0).unwrap()
 }
 
-/// The variant PRODUCT.md §2 says a unit gets, computed from the definition alone.
+/// The variant docs/product.md §3 says a unit gets, computed from the definition alone.
 fn normative_variant(salt: &str, unit: &str, arms: &[(String, u32)]) -> String {
     let bucket = (u64::from(reference_hash(salt, unit)) * 10_000) >> 32;
     let mut end = 0u64;

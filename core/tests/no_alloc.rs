@@ -1,4 +1,4 @@
-//! The hit path does not allocate (TARGETS.md): a counting global allocator watches
+//! The hit path does not allocate (loadtests/README.md): a counting global allocator watches
 //! evaluations that hit a segment rule, that fall through to a rollout, and all 50
 //! realistic flags for one context.
 //!

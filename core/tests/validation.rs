@@ -17,7 +17,7 @@ use rollgate_core::validate::{
 };
 use serde_json::{Value, json};
 
-/// The flag of PRODUCT.md §6, which is valid.
+/// The flag of docs/product.md §1.1, which is valid.
 fn valid_flag() -> Value {
     json!({
         "key": "new-checkout",

@@ -1,5 +1,5 @@
 //! Propagation: N raw SSE clients on `GET /sdk/v1/stream`, one flag change through the
-//! admin API, and the time until every client has received and parsed it (TARGETS.md:
+//! admin API, and the time until every client has received and parsed it (the target:
 //! p99 ≤ 50 ms with 1 000 and 10 000 clients), plus the server's memory with N streams
 //! open (≤ 256 MB with 10 000).
 //!

@@ -1,6 +1,6 @@
 //! From the measurements of a run to what is quoted: medians over the rounds, ratios to
 //! the baseline (the median of the per-round ratios, since both sides of a round ran on
-//! the same machine moments apart), the targets of TARGETS.md met or not; written as
+//! the same machine moments apart), the targets of loadtests/README.md met or not; written as
 //! `results/<date>.json` and as the generated section of `RESULTS.md`, which is the
 //! only part of that file a run rewrites.
 
@@ -140,10 +140,10 @@ pub fn summarize(run: &Run) -> Vec<ScenarioSummary> {
     summaries
 }
 
-/// A target of TARGETS.md and whether this run met it.
+/// A target of loadtests/README.md and whether this run met it.
 #[derive(Clone, Debug, Serialize)]
 pub struct TargetCheck {
-    /// The target as TARGETS.md states it.
+    /// The target as loadtests/README.md states it.
     pub target: String,
     /// What this run measured.
     pub measured: String,
@@ -151,8 +151,8 @@ pub struct TargetCheck {
     pub met: Option<bool>,
 }
 
-/// Unleash Edge's req/s as a fraction of the bare limit, from the orientation figures of
-/// TARGETS.md (bare actix-web 78 000/s on this kind of machine): the peer comparisons
+/// Unleash Edge's req/s as a fraction of the bare limit, from the reference figures of
+/// loadtests/README.md (bare actix-web 78 000/s on this kind of machine): the peer comparisons
 /// below are ratios of ratios.
 const EDGE_ALL_FLAGS: f64 = 11_600.0 / 78_000.0;
 const EDGE_RULESET: f64 = 9_500.0 / 78_000.0;
@@ -180,12 +180,12 @@ pub fn check_targets(run: &Run, summaries: &[ScenarioSummary]) -> Vec<TargetChec
     );
     ratio(
         Scenario::OfrepBulk,
-        "OFREP bulk ≥ 3 × Unleash Edge's all-flags endpoint (≥ 0.45 × bare, from TARGETS.md's figures)",
+        "OFREP bulk ≥ 3 × Unleash Edge's all-flags endpoint (≥ 0.45 × bare, from the reference figures)",
         3.0 * EDGE_ALL_FLAGS,
     );
     ratio(
         Scenario::Ruleset,
-        "ruleset download ≥ 3 × Unleash Edge's (≥ 0.37 × bare, from TARGETS.md's figures)",
+        "ruleset download ≥ 3 × Unleash Edge's (≥ 0.37 × bare, from the reference figures)",
         3.0 * EDGE_RULESET,
     );
     ratio(Scenario::Ruleset304, "ruleset 304 path ≥ 0.9 × bare", 0.9);
@@ -397,7 +397,7 @@ pub fn markdown(report: &Report<'_>, json_file: &str) -> String {
         mb(memory.after_rounds.map(|m| m.peak_kib)),
         mb(memory.baseline_after_rounds.map(|m| m.rss_kib))
     );
-    let _ = writeln!(out, "\n| target (TARGETS.md) | measured | met |");
+    let _ = writeln!(out, "\n| target (README.md, Targets) | measured | met |");
     let _ = writeln!(out, "|---|---|---|");
     for check in report.targets {
         let met = match check.met {

@@ -17,7 +17,7 @@ use crate::seed::{SINGLE_FLAG, WRITTEN_FLAG, admin};
 /// How many different requests (contexts, writes) each scenario cycles through.
 pub const VARIETY: usize = 1024;
 
-/// The path of the SDK ruleset (PRODUCT.md §3, issue 4).
+/// The path of the SDK ruleset (docs/product.md §4.2).
 pub const RULESET_PATH: &str = "/sdk/v1/ruleset";
 
 /// A throughput scenario.
@@ -183,7 +183,7 @@ pub async fn traffic(
                 .map_err(|e| NotAvailable(format!("GET {RULESET_PATH}: {e}")))?;
             if answer.status != StatusCode::OK {
                 return Err(NotAvailable(format!(
-                    "GET {RULESET_PATH} answered {} (the endpoint comes with issue 4)",
+                    "GET {RULESET_PATH} answered {} (a server without SDK sync)",
                     answer.status
                 )));
             }

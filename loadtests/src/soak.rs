@@ -1,4 +1,4 @@
-//! Sustained load (TARGETS.md, reliability): a release `rollgate` held at half of its
+//! Sustained load (loadtests/README.md, Targets): a release `rollgate` held at half of its
 //! measured maximum for a long time (10 minutes by default) with a realistic mix — OFREP
 //! single-flag and bulk evaluations and SDK ruleset downloads — while admin writes change
 //! a rollout at a steady rate. Targets: 0 errors, and RSS growth ≤ 5 % after warm-up.

@@ -1,6 +1,6 @@
 //! One local evaluation through the SDK's public getter — snapshot load, evaluation and
 //! exposure count included — for a flag with a segment rule and a 25 % rollout, over
-//! varied contexts. Target (TARGETS.md): ≤ 100 ns.
+//! varied contexts. Target (loadtests/README.md, Targets): ≤ 100 ns.
 
 #![allow(
     missing_docs,

@@ -1,9 +1,9 @@
-//! Documents the tests send: the normative examples of PRODUCT.md §6, and small valid
+//! Documents the tests send: the examples of docs/product.md §1, and small valid
 //! flags and segments to build on.
 
 use serde_json::{Value, json};
 
-/// The flag of PRODUCT.md §6, as written there (with `key` and a `version` the server
+/// The flag of docs/product.md §1.1, as written there (with `key` and a `version` the server
 /// ignores).
 pub fn checkout_flag() -> Value {
     json!({
@@ -29,19 +29,19 @@ pub fn checkout_flag() -> Value {
     })
 }
 
-/// The segment of PRODUCT.md §6 (`beta`, a built-in that exists on every store).
+/// The segment of docs/product.md §1.6 (`beta`, a built-in that exists on every store).
 pub fn beta_segment() -> Value {
     json!({ "key": "beta", "description": "Opted-in customers", "include": ["user-7"], "exclude": [],
       "rules": [ { "conditions": [ { "attribute": "ring", "op": "in", "values": ["beta"] } ] } ],
       "version": 1 })
 }
 
-/// The SDK key request of PRODUCT.md §6.
+/// The SDK key request of docs/product.md §1.8.
 pub fn sdk_key_request() -> Value {
     json!({ "kind": "sdk", "environment": "production", "name": "checkout-service" })
 }
 
-/// The admin token request of PRODUCT.md §6.
+/// The admin token request of docs/product.md §1.8.
 pub fn admin_token_request() -> Value {
     json!({ "kind": "admin", "role": "release_manager", "name": "alice" })
 }

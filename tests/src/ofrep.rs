@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use crate::Server;
 
-/// OpenFeature's reasons for a served value (PRODUCT.md §2).
+/// OpenFeature's reasons for a served value (docs/product.md §2).
 pub const REASONS: [&str; 5] = ["STATIC", "DEFAULT", "TARGETING_MATCH", "SPLIT", "DISABLED"];
 
 /// A response with its body kept as text.

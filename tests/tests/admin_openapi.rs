@@ -1,5 +1,5 @@
 //! The served OpenAPI document matches the handlers: it is OpenAPI 3.1, the requests the
-//! tests send (the examples of PRODUCT.md §6) are valid against its request schemas,
+//! tests send (the examples of docs/product.md §1) are valid against its request schemas,
 //! what the server refuses for its shape is invalid against them, and every body the
 //! server answers — documents, lists, tokens, audit events, problems — is valid against
 //! the response schema of its operation and status (JSON Schema 2020-12).

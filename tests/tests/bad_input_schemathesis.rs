@@ -3,7 +3,7 @@
 //! OFREP and `/sdk/v1` with an SDK key — and no answer may be a 5xx, have a status the
 //! document does not list, or a body, content type or header that does not match it,
 //! ignore a missing credential, or refuse an unsupported method without `Allow`
-//! (TARGETS.md, Reliability, "bad input"). Each run is seeded and deterministic, so a
+//! (loadtests/README.md, Targets, "bad input"). Each run is seeded and deterministic, so a
 //! failure reproduces with the command the test prints.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests")]

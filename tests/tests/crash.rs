@@ -1,11 +1,10 @@
-//! The crash test of issue 2, through HTTP: clients write flags one by one on a few
+//! The crash test of the embedded store, through HTTP: clients write flags one by one on a few
 //! connections and record every acknowledged write; the server is killed with SIGKILL
 //! after a pseudo-random number of acknowledgements; after a restart on the same data
 //! directory the store opens cleanly and every acknowledged flag is there with its body.
 //! Ten rounds, each on a new directory with its own kill point (seeded: set
-//! `RG_E2E_CRASH_SEED` to replay a failure). A new directory per round keeps the test
-//! short: every write recompiles the environment's snapshot, so a store that grows
-//! across rounds makes writes ever slower.
+//! `RG_E2E_CRASH_SEED` to replay a failure). A new directory per round keeps the rounds
+//! independent and each restart's load and check small.
 
 #![allow(
     clippy::unwrap_used,

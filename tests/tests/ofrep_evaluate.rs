@@ -1,4 +1,4 @@
-//! OFREP single-flag evaluation against the real binary: every reason of PRODUCT.md §2,
+//! OFREP single-flag evaluation against the real binary: every reason of docs/product.md §2,
 //! the fields strict clients need, typed values byte for byte, the percent-decoded key,
 //! and requests without a targeting key or without a body.
 

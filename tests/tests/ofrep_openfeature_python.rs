@@ -1,7 +1,7 @@
 //! The real OpenFeature Python SDK with its OFREP provider (`openfeature-sdk`,
 //! `openfeature-provider-ofrep` from PyPI, in the venv `scripts/test` builds) evaluates
 //! boolean, string, integer, float and object flags against the running binary and gets
-//! the values, variants, reasons and errors PRODUCT.md §2 promises.
+//! the values, variants, reasons and errors docs/product.md §2 promises.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests")]
 

@@ -1,5 +1,5 @@
 //! Rollouts seen through OFREP: 20 000 random users against a 25 % rollout land within
-//! ±1 percentage point and each one in the bucket PRODUCT.md's hashing puts it in; and a
+//! ±1 percentage point and each one in the bucket docs/product.md §3 puts it in; and a
 //! change made through the admin API is in the very next OFREP answer.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests")]
@@ -61,7 +61,7 @@ async fn twenty_thousand_users_land_within_one_point_of_a_25_percent_rollout() {
                 let expected = bucket("checkout-2026", user) < 2500;
                 assert_eq!(
                     body["value"], expected,
-                    "{user} is not in the bucket PRODUCT.md's hashing gives"
+                    "{user} is not in the bucket docs/product.md §3 gives"
                 );
                 on += usize::from(expected);
             }

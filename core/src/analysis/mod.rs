@@ -1,4 +1,5 @@
-//! Canary statistics that stay valid under continuous monitoring (ANALYSIS.md §3).
+//! Canary statistics that stay valid under continuous monitoring (docs/canary-analysis.md,
+//! "The statistics").
 //!
 //! The controller looks at a canary every interval. A classic fixed-sample test checked
 //! that often would raise false alarms far above its nominal level; every test here is

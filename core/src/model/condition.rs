@@ -24,7 +24,7 @@ pub struct Condition {
     pub negate: bool,
 }
 
-/// The condition operators of PRODUCT.md §1.
+/// The condition operators of docs/product.md §1.4.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]

@@ -1,4 +1,4 @@
-//! The wire model of PRODUCT.md §1 and §6: what an admin writes and what the store keeps.
+//! The wire model of docs/product.md §1: what an admin writes and what the store keeps.
 //!
 //! These types are plain data with `serde` derives; unknown fields are rejected at parse
 //! time so a typo never silently does nothing. Semantic checks (variants that exist,

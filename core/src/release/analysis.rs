@@ -1,4 +1,4 @@
-//! The `analysis` section of a plan (PRODUCT.md §6, ANALYSIS.md): how often the
+//! The `analysis` section of a plan (docs/release-plan.md, docs/canary-analysis.md): how often the
 //! controller looks, over which window, with which error budget, and the PromQL checks
 //! it runs for the treatment and the control cohort.
 //!

@@ -1,4 +1,4 @@
-//! Releases: the plan of shipping a set of features (PRODUCT.md §4, §6), its life as a
+//! Releases: the plan of shipping a set of features (docs/release-plan.md), its life as a
 //! pure state machine, and the flag configuration each stage implies.
 //!
 //! - [`plan`]: the plan's wire model; [`analysis`]: its `analysis` section;

@@ -1,6 +1,6 @@
 //! Rollout percentages: a JSON number between 0 and 100 with at most two decimals,
 //! held as basis points so that the stage applied to a flag is exactly the weight the
-//! bucketing uses (0.01 % granularity, PRODUCT.md §2).
+//! bucketing uses (0.01 % granularity, docs/product.md §3).
 
 use std::fmt;
 

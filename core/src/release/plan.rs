@@ -1,6 +1,6 @@
 //! The release plan: what ships (flags and the variant each releases), to whom and how
 //! (strategy and stages), when (schedule), under what watch (analysis, KPIs), and what
-//! must be ready first (approvals, checklist). The wire shape is PRODUCT.md §6.
+//! must be ready first (approvals, checklist). The wire shape is docs/release-plan.md.
 //!
 //! Plain data: unknown fields are refused at parse time; meaning is checked by
 //! [`super::validate_plan`].
@@ -68,7 +68,7 @@ pub struct ReleasedFlag {
     pub variant: String,
 }
 
-/// How a release walks its stages (PRODUCT.md §4).
+/// How a release walks its stages (docs/release-plan.md, "strategy").
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]

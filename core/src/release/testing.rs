@@ -1,5 +1,5 @@
 //! Fixtures shared by the release tests: a catalog with the built-in rings and two
-//! flags configured in `production`, and the plan of PRODUCT.md §6.
+//! flags configured in `production`, and a plan like the complete one of docs/release-plan.md.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests")]
 
@@ -55,7 +55,7 @@ impl PlanCatalog for TestCatalog {
     }
 }
 
-/// The release of PRODUCT.md §6, as JSON.
+/// A plan like the complete one of docs/release-plan.md, as JSON.
 pub(crate) fn example_json() -> serde_json::Value {
     json!({
       "name": "Checkout v2",

@@ -1,4 +1,4 @@
-//! Evaluation follows PRODUCT.md §2 step by step: every reason and every error code,
+//! Evaluation follows docs/product.md §2 step by step: every reason and every error code,
 //! stickiness by a custom attribute, segment membership (include, exclude, rules), and
 //! what compilation leaves out when a document does not compile.
 //!

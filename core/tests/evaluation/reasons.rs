@@ -1,4 +1,4 @@
-//! The evaluation order of PRODUCT.md §2 and the reason each step gives: static,
+//! The evaluation order of docs/product.md §2 and the reason each step gives: static,
 //! disabled, targeting match, split, default — and the error codes of a flag that
 //! cannot be served.
 
@@ -33,7 +33,7 @@ fn a_flag_without_rules_serves_its_default_as_static() {
     assert_eq!(served(&anonymous), (Some("on"), Reason::Static));
 }
 
-/// Steps 2 to 4 of PRODUCT.md §2: disabled, first matching rule, default.
+/// Steps 3 to 5 of docs/product.md §2: disabled, first matching rule, default.
 #[test]
 fn each_step_of_the_evaluation_order_gives_its_reason() {
     let snapshot = fixtures();

@@ -1,7 +1,7 @@
 //! Sustained load: a fresh release `rollgate` held at half of its maximum for 10 minutes
 //! (by default) with a mix of evaluations, ruleset downloads and admin writes; prints the
-//! errors, latency and the server's memory over time, and whether TARGETS.md's
-//! reliability row is met (0 errors, RSS growth ≤ 5 % after warm-up).
+//! errors, latency and the server's memory over time, and whether the sustained-load
+//! target of loadtests/README.md is met (0 errors, RSS growth ≤ 5 % after warm-up).
 //!
 //! ```sh
 //! cargo build --release -p rollgate-server

@@ -1,4 +1,4 @@
-//! The changelog (PRODUCT.md §5): per release, the features delivered to each audience
+//! The changelog (docs/product.md §6): per release, the features delivered to each audience
 //! and the version, built from the release documents alone — as JSON and Markdown for
 //! the team (`/api/v1/changelog`, internal or public view) and as an Atom feed for end
 //! users (`/changelog.atom`, public view, no token: see [`public`]).

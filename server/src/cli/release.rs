@@ -22,7 +22,7 @@ pub struct ReleaseArgs {
 pub enum ReleaseCommand {
     /// Create a release from a plan (a JSON file, or `-` for standard input).
     Create {
-        /// The plan (PRODUCT.md §6 shape).
+        /// The plan (its fields: docs/release-plan.md).
         file: PathBuf,
     },
     /// List releases.

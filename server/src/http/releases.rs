@@ -1,4 +1,4 @@
-//! Handlers for releases (PRODUCT.md §6): create, list, read, replace a plan, and the
+//! Handlers for releases (docs/release-plan.md): create, list, read, replace a plan, and the
 //! actions — `submit`, `approve`, `start`, `pause`, `resume`, `promote`, `rollback`,
 //! `cancel`, `percent`, `checklist/{index}`, `incidents`. Each answers with the release
 //! and its version as `ETag`.

@@ -1,4 +1,4 @@
-//! Handlers for validation reports and the changelog (PRODUCT.md §5):
+//! Handlers for validation reports and the changelog (docs/product.md §6):
 //! `GET /api/v1/releases/{id}/report` (JSON, Markdown or HTML, by `?format=` or
 //! `Accept`), `GET /api/v1/changelog` (JSON or Markdown, internal or public view) and
 //! `GET /changelog.atom` (the public Atom feed, no token).

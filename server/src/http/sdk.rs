@@ -1,4 +1,4 @@
-//! SDK sync over HTTP (PRODUCT.md §3): the environment's ruleset with `ETag`, the
+//! SDK sync over HTTP (docs/product.md §4.2): the environment's ruleset with `ETag`, the
 //! Server-Sent Events stream of its changes, exposure reports — all authenticated by an
 //! SDK key — and OFREP's notification stream for web clients (ADR 0008), authenticated
 //! by the stream credential in its URL (see `stream::credential`).

@@ -12,7 +12,7 @@ use time::OffsetDateTime;
 
 use crate::auth::Principal;
 
-/// A release as stored and returned (PRODUCT.md §6).
+/// A release as stored and returned (docs/release-plan.md, "The release as the server returns it").
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Release {
     /// The release's id (also its salt, so its flags share cohorts).

@@ -1,4 +1,4 @@
-//! KPIs against the plan's targets (ANALYSIS.md step 5): each KPI's PromQL is run over
+//! KPIs against the plan's targets (docs/release-plan.md, "kpis"): each KPI's PromQL is run over
 //! every stage reached and over the whole release, as an instant query evaluated at the
 //! range's end with `{{window}}` standing for the range's length (a stage that ran
 //! 25 minutes is measured with `[25m]` at its close). A query that uses `{{variant}}`

@@ -1,4 +1,4 @@
-//! Validation reports (PRODUCT.md §5): the record of a release's outcome, built from
+//! Validation reports (docs/product.md §6): the record of a release's outcome, built from
 //! the release document (its timeline and the analysis records on it) and the KPIs
 //! measured in Prometheus.
 //!

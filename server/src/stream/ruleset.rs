@@ -14,7 +14,7 @@
 //! `{"environment":"production","revision":12,"flags":[Flag…],"segments":[Segment…]}`;
 //! a `change` event: `{"revision":13,"flags":[Flag…],"deleted_flags":["k"],
 //! "segments":[Segment…],"deleted_segments":[]}`. Flags and segments are the documents of
-//! PRODUCT.md §6 without `version`; a flag's `environments` holds only this environment.
+//! docs/product.md §1 without `version`; a flag's `environments` holds only this environment.
 
 use std::collections::BTreeMap;
 use std::ops::Range;

@@ -207,7 +207,7 @@ pub struct User {
     pub key: String,
     /// `alpha`, `beta`, or none (general).
     pub ring: Option<&'static str>,
-    /// The user's bucket under the release's salt (PRODUCT.md §2), when known.
+    /// The user's bucket under the release's salt (docs/product.md §3), when known.
     pub bucket: Option<u16>,
 }
 

@@ -1,4 +1,4 @@
-//! Judging one interval, in ANALYSIS.md's order: data quality (query errors, too few
+//! Judging one interval, in docs/canary-analysis.md's order: data quality (query errors, too few
 //! requests, the sample-ratio test), guardrails, the comparison with control, then
 //! advance once the stage has baked — and [`finish`], which closes the interval's
 //! progress and record with the decision and its reason in words.

@@ -1,9 +1,9 @@
-//! The canary decision (ANALYSIS.md): given the plan, what the previous intervals left
+//! The canary decision (docs/canary-analysis.md): given the plan, what the previous intervals left
 //! ([`Progress`]), this interval's query results ([`Observations`]) and `now`, decide
 //! whether the release advances, holds, pauses, rolls back or completes — and say why
 //! in an [`AnalysisRecord`].
 //!
-//! In ANALYSIS.md's order:
+//! In the order of docs/canary-analysis.md:
 //! 1. **data quality** — a failed query makes the whole interval a *query error*: nothing
 //!    is judged, nothing bakes, and after `max_consecutive_errors` in a row the release
 //!    pauses (never rolls back). No data (an empty result, `NaN`, or fewer than

@@ -8,7 +8,8 @@ use proptest::prelude::{Strategy, prop_assert, prop_assert_eq, proptest};
 use super::*;
 use ReleaseState::*;
 
-/// The graph of PRODUCT.md §4, written out independently of `transition`.
+/// The graph of docs/release-plan.md ("States and actions"), written out independently of
+/// `transition`.
 const EDGES: &[(ReleaseState, &str, ReleaseState)] = &[
     (Draft, "submit", PendingApproval),
     (Draft, "submit+", Approved),

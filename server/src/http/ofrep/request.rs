@@ -3,7 +3,7 @@
 //! `rollgate_core::ofrep` (no intermediate map of `serde_json::Value`s; the fuzz target
 //! `ofrep_request` reads bodies through the same function).
 //!
-//! What the caller is told is fixed by PRODUCT.md §3: a body that is not JSON or not an
+//! What the caller is told is fixed by docs/product.md §4.1: a body that is not JSON or not an
 //! OFREP request (`{"context": {…}}`, other members ignored, an empty body or a missing
 //! or `null` context meaning no attributes) is `400 PARSE_ERROR` with the JSON parser's
 //! own message; a `context` that is not an object is `400 INVALID_CONTEXT` naming what

@@ -1,4 +1,4 @@
-//! The validation report as JSON (PRODUCT.md §5): the shape stored once a release ends
+//! The validation report as JSON (docs/product.md §6): the shape stored once a release ends
 //! and served at `GET /api/v1/releases/{id}/report`. Markdown and HTML are rendered
 //! from this document alone.
 //!

@@ -1,5 +1,5 @@
 //! Every branch of the decision over synthetic observations, one file per step of
-//! ANALYSIS.md's order, with the fixtures they (and `properties.rs`) share.
+//! the order of docs/canary-analysis.md, with the fixtures they (and `properties.rs`) share.
 
 pub(super) mod fixtures;
 
