@@ -7,6 +7,7 @@ use std::borrow::Cow;
 
 use serde_json::Value;
 
+use crate::bucket::project;
 use crate::compile::{CompiledFlag, CompiledServe, Snapshot};
 use crate::context::Context;
 
@@ -282,10 +283,9 @@ fn serve<'s>(
     fixed: Reason,
     subject: Subject<'_>,
 ) -> Evaluation<'s> {
-    let arms = match serve {
-        CompiledServe::Variant(variant) => return Evaluation::served(flag, index, *variant, fixed),
-        CompiledServe::Rollout(arms) => arms,
-    };
+    if let CompiledServe::Variant(variant) = serve {
+        return Evaluation::served(flag, index, *variant, fixed);
+    }
     let mut digits = itoa::Buffer::new();
     let unit: &str = match (&flag.stickiness, subject.targeting_key) {
         (None, Some(key)) => key,
@@ -321,11 +321,23 @@ fn serve<'s>(
             }
         },
     };
-    let bucket = flag.hasher.bucket(unit);
-    let variant = arms
-        .iter()
-        .find(|(_, end)| bucket < *end)
-        .or(arms.last())
-        .map_or(flag.off, |(v, _)| *v);
+    let hash = flag.hasher.hash(unit.as_bytes());
+    let variant = match serve {
+        CompiledServe::Rollout(arms) => {
+            let bucket = project(hash);
+            arms.iter()
+                .find(|(_, end)| bucket < *end)
+                .or(arms.last())
+                .map_or(flag.off, |(v, _)| *v)
+        }
+        CompiledServe::Weighted(total, arms) => {
+            let bucket = ((u64::from(hash) * u64::from(*total)) >> 32) as u32;
+            arms.iter()
+                .find(|(_, end)| bucket < *end)
+                .or(arms.last())
+                .map_or(flag.off, |(v, _)| *v)
+        }
+        CompiledServe::Variant(variant) => *variant,
+    };
     Evaluation::served(flag, index, variant, Reason::Split)
 }
