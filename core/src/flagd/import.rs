@@ -20,7 +20,7 @@ use super::catalog::CatalogView;
 use super::dnf::normal_form;
 use super::document::{FlagDefinition, read};
 use super::finding::{Finding, Findings, Path};
-use super::logic::Translator;
+use super::logic::{MAX_OPERATIONS, Translator};
 use super::rules::lay_out;
 use crate::compile::compile;
 use crate::key::check_key;
@@ -66,7 +66,8 @@ pub fn import(
     let mut file = Findings::new(None);
     let mut per_flag: Vec<(String, Findings)> = Vec::new();
     let environments: BTreeSet<String> = catalog.environments().into_iter().collect();
-    if !environments.contains(environment) {
+    let known = environments.contains(environment);
+    if !known {
         file.problem(
             &Path::default(),
             format!("unknown environment {environment:?}; the environments are {environments:?}"),
@@ -80,13 +81,16 @@ pub fn import(
             file.note(&Path::new("metadata"), "flag-set metadata is not imported");
         }
         let mut used = BTreeSet::new();
+        let mut budget = MAX_OPERATIONS;
         for (key, definition) in &read.flags {
             let findings = per_flag
                 .iter_mut()
                 .find(|(flag, _)| flag == key)
                 .map(|(_, findings)| findings);
             let Some(findings) = findings else { continue };
-            let Some((flag, uses)) = translate(key, definition, read, environment, findings) else {
+            let Some((flag, uses)) =
+                translate(key, definition, read, environment, &mut budget, findings)
+            else {
                 continue;
             };
             for (segment, evaluator) in uses {
@@ -101,6 +105,12 @@ pub fn import(
                 "no flag uses this evaluator as a segment; it is not imported on its own",
             );
         }
+    }
+    if !known {
+        // The file's own problems are reported; checks against the catalog would only
+        // repeat that the environment does not exist.
+        flags.clear();
+        segments.clear();
     }
     let mut written_flags = Vec::with_capacity(flags.len());
     for flag in flags {
@@ -174,6 +184,7 @@ fn translate(
     definition: &FlagDefinition,
     read: &super::document::FlagFile,
     environment: &str,
+    budget: &mut usize,
     findings: &mut Findings,
 ) -> Option<(Flag, Vec<(Segment, String)>)> {
     let path = Path::new("flags").key(key);
@@ -182,7 +193,13 @@ fn translate(
     }
     let variants = variants(definition, &path, findings);
     let targeting = definition.targeting.as_ref().and_then(|rule| {
-        let mut translator = Translator::new(key, &definition.variants, &read.evaluators, findings);
+        let mut translator = Translator::new(
+            key,
+            &definition.variants,
+            &read.evaluators,
+            budget,
+            findings,
+        );
         translator.targeting(rule, &path.key("targeting"))
     });
     if definition.targeting.is_some() && targeting.is_none() {

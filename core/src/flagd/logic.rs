@@ -23,6 +23,8 @@ use crate::model::builtin_segment;
 
 /// Deepest nesting of operations followed.
 pub const MAX_DEPTH: usize = 64;
+/// Most operations read in one file, `$ref`s resolved where they are used.
+pub const MAX_OPERATIONS: usize = 1_000_000;
 /// Longest attribute name (as Rollgate conditions allow).
 const MAX_ATTRIBUTE_BYTES: usize = 256;
 
@@ -94,6 +96,9 @@ pub(super) struct Translator<'a> {
     depth: usize,
     /// Times `$flagd.flagKey` was read: an evaluator that reads it is its flag's own.
     flag_key_reads: usize,
+    /// Operations the file may still take to read (shared by its flags): evaluators
+    /// that use each other twice over grow exponentially once resolved.
+    budget: &'a mut usize,
 }
 
 impl<'a> Translator<'a> {
@@ -101,6 +106,7 @@ impl<'a> Translator<'a> {
         flag_key: &'a str,
         variants: &'a [(String, Value)],
         evaluators: &'a Map<String, Value>,
+        budget: &'a mut usize,
         findings: &'a mut Findings,
     ) -> Translator<'a> {
         Translator {
@@ -111,6 +117,7 @@ impl<'a> Translator<'a> {
             resolving: Vec::new(),
             depth: 0,
             flag_key_reads: 0,
+            budget,
         }
     }
 
@@ -129,6 +136,17 @@ impl<'a> Translator<'a> {
     fn nested<T>(&mut self, path: &Path, walk: impl FnOnce(&mut Self) -> Option<T>) -> Option<T> {
         if self.depth >= MAX_DEPTH {
             return self.problem(path, format!("nested more than {MAX_DEPTH} levels deep"));
+        }
+        match *self.budget {
+            0 => return None,
+            1 => {
+                *self.budget = 0;
+                return self.problem(
+                    path,
+                    format!("the file holds more than {MAX_OPERATIONS} operations once its `$ref`s are resolved"),
+                );
+            }
+            _ => *self.budget -= 1,
         }
         self.depth += 1;
         let result = walk(self);

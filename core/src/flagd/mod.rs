@@ -33,4 +33,4 @@ pub use document::{MAX_FILE_BYTES, MAX_FLAGS};
 pub use export::{Exported, FLAGD_SCHEMA, export};
 pub use finding::Finding;
 pub use import::{ImportOptions, Imported, Written, import};
-pub use logic::MAX_DEPTH;
+pub use logic::{MAX_DEPTH, MAX_OPERATIONS};

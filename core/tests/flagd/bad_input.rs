@@ -133,6 +133,27 @@ fn oversize_files_and_deep_nesting_are_refused_without_a_crash() {
     );
     let deeper = format!("{{\"flags\": {}{}}}", "[".repeat(5_000), "]".repeat(5_000));
     assert!(problems_of(&deeper)[0].contains("recursion limit exceeded"));
+    // Evaluators that each use the one before twice: 2^40 operations once resolved.
+    let mut evaluators = serde_json::Map::new();
+    evaluators.insert("e0".to_owned(), json!({ "==": [{ "var": "x" }, 1] }));
+    for i in 1..=40 {
+        let previous = format!("e{}", i - 1);
+        evaluators.insert(
+            format!("e{i}"),
+            json!({ "and": [{ "$ref": previous }, { "$ref": previous }] }),
+        );
+    }
+    let file = json!({ "flags": { "f": {
+        "state": "ENABLED", "variants": { "on": true, "off": false }, "defaultVariant": "off",
+        "targeting": { "if": [{ "$ref": "e40" }, "on", "off"] }
+    } }, "$evaluators": evaluators });
+    let problems = problems_of(&file.to_string());
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.contains("more than 1000000 operations")),
+        "{problems:?}"
+    );
     // A condition whose normal form would have 2^12 ANDs.
     let blowup: Vec<Value> = (0..12)
         .map(|i| json!({ "or": [{ "==": [{ "var": "a" }, i] }, { "==": [{ "var": "b" }, i] }] }))

@@ -19,7 +19,7 @@ use super::{context, documents, imported, served, snapshot_of};
 
 const CONTEXTS: usize = 3_000;
 
-fn file(name: &str) -> Value {
+pub(super) fn file(name: &str) -> Value {
     let text = match name {
         "rings" => include_str!("files/rings.json"),
         "semver" => include_str!("files/semver.json"),
@@ -38,7 +38,7 @@ fn maybe(rng: &mut ChaCha8Rng, attributes: &mut Map<String, Value>, name: &str, 
 }
 
 /// A user as an application would describe one.
-fn user(rng: &mut ChaCha8Rng) -> Map<String, Value> {
+pub(super) fn user(rng: &mut ChaCha8Rng) -> Map<String, Value> {
     let mut attributes = Map::new();
     let id: u32 = rng.random();
     maybe(

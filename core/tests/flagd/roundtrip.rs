@@ -7,7 +7,7 @@ use rollgate_core::flagd::{Documents, ImportOptions, export, import};
 use rollgate_core::model::{Flag, Segment};
 use serde_json::{Value, json};
 
-use super::{ENV, context, documents, served, snapshot_of};
+use super::{ENV, context, documents, imported, served, snapshot_of};
 
 fn segments() -> Vec<Segment> {
     let segment = |value: Value| serde_json::from_value::<Segment>(value).unwrap();
@@ -188,6 +188,40 @@ proptest! {
                 served(&before, "generated", &user),
                 "{}\n{:?}", bytes, user
             );
+        }
+    }
+}
+
+#[test]
+fn imported_files_exported_and_imported_again_evaluate_alike() {
+    use rand::SeedableRng;
+    for name in ["rings", "semver", "countries", "fractional", "evaluators"] {
+        let first = imported(&super::equivalence::file(name));
+        let (flags, segments) = documents(&first);
+        let exported = export(&flags, &segments, ENV);
+        assert!(
+            exported.problems.is_empty(),
+            "{name}: {:?}",
+            exported.problems
+        );
+        let again = imported(&exported.document);
+        let (flags_again, segments_again) = documents(&again);
+        let (before, after) = (
+            snapshot_of(&flags, &segments),
+            snapshot_of(&flags_again, &segments_again),
+        );
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+        for _ in 0..1_000 {
+            let user = super::equivalence::user(&mut rng);
+            for flag in &flags {
+                assert_eq!(
+                    served(&after, &flag.key, &user),
+                    served(&before, &flag.key, &user),
+                    "{name}: {} {user:?}\n{}",
+                    flag.key,
+                    exported.document
+                );
+            }
         }
     }
 }

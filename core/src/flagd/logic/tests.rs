@@ -12,8 +12,9 @@ fn translate(targeting: Value, evaluators: Value) -> (Option<Targeting>, Vec<Str
         panic!("evaluators are an object")
     };
     let mut findings = Findings::new(Some("f"));
+    let mut budget = MAX_OPERATIONS;
     let targeting = {
-        let mut t = Translator::new("f", &variants, &evaluators, &mut findings);
+        let mut t = Translator::new("f", &variants, &evaluators, &mut budget, &mut findings);
         t.targeting(&targeting, &Path::new("flags.f.targeting"))
     };
     let (problems, _) = findings.into_parts();
