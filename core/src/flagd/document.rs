@@ -8,6 +8,7 @@
 //! and `metadata` at the top. Unknown members are refused, since a misspelt
 //! `defaultVariant` would otherwise change what users get without a word.
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::de::{Deserialize, Deserializer, Error as _, MapAccess, SeqAccess, Visitor};
@@ -48,7 +49,7 @@ pub(super) struct FlagFile {
 pub(super) fn read(
     bytes: &[u8],
     file: &mut Findings,
-    flag_findings: &mut Vec<(String, Findings)>,
+    flag_findings: &mut BTreeMap<String, Findings>,
 ) -> Option<FlagFile> {
     let root = Path::default();
     if bytes.len() > MAX_FILE_BYTES {
@@ -137,7 +138,7 @@ pub(super) fn read(
         if let Some(flag) = flag_definition(definition, &path, &mut findings) {
             read.flags.push((key.clone(), flag));
         }
-        flag_findings.push((key, findings));
+        flag_findings.insert(key, findings);
     }
     Some(read)
 }
@@ -347,7 +348,7 @@ mod tests {
 
     fn read_one(text: &str) -> (Option<FlagFile>, Vec<String>) {
         let mut file = Findings::new(None);
-        let mut flags = Vec::new();
+        let mut flags = BTreeMap::new();
         let read = read(text.as_bytes(), &mut file, &mut flags);
         let mut messages: Vec<String> = Vec::new();
         let (problems, _) = file.into_parts();
@@ -429,7 +430,7 @@ mod tests {
         }
         let huge = vec![b' '; MAX_FILE_BYTES + 1];
         let mut file = Findings::new(None);
-        assert!(read(&huge, &mut file, &mut Vec::new()).is_none());
+        assert!(read(&huge, &mut file, &mut BTreeMap::new()).is_none());
         assert!(!file.is_clean());
     }
 }

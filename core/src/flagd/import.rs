@@ -27,6 +27,9 @@ use crate::key::check_key;
 use crate::model::{Flag, Segment, SegmentRule, VariantType};
 use crate::validate::{Catalog, validate_flag, validate_segment};
 
+/// Each flag's findings, by key.
+type PerFlag = BTreeMap<String, Findings>;
+
 /// How an import treats keys that already exist.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ImportOptions {
@@ -64,7 +67,7 @@ pub fn import(
     options: ImportOptions,
 ) -> Result<Imported, Vec<Finding>> {
     let mut file = Findings::new(None);
-    let mut per_flag: Vec<(String, Findings)> = Vec::new();
+    let mut per_flag: PerFlag = BTreeMap::new();
     let environments: BTreeSet<String> = catalog.environments().into_iter().collect();
     let known = environments.contains(environment);
     if !known {
@@ -83,11 +86,7 @@ pub fn import(
         let mut used = BTreeSet::new();
         let mut budget = MAX_OPERATIONS;
         for (key, definition) in &read.flags {
-            let findings = per_flag
-                .iter_mut()
-                .find(|(flag, _)| flag == key)
-                .map(|(_, findings)| findings);
-            let Some(findings) = findings else { continue };
+            let findings = flag_findings(&mut per_flag, key);
             let Some((flag, uses)) =
                 translate(key, definition, read, environment, &mut budget, findings)
             else {
@@ -148,7 +147,7 @@ pub fn import(
     );
     let mut problems = Vec::new();
     let mut notes = Vec::new();
-    for findings in std::iter::once(file).chain(per_flag.into_iter().map(|(_, f)| f)) {
+    for findings in std::iter::once(file).chain(per_flag.into_values()) {
         let (p, n) = findings.into_parts();
         problems.extend(p);
         notes.extend(n);
@@ -166,15 +165,10 @@ pub fn import(
     })
 }
 
-fn flag_findings<'f>(per_flag: &'f mut Vec<(String, Findings)>, key: &str) -> &'f mut Findings {
-    let at = match per_flag.iter().position(|(flag, _)| flag == key) {
-        Some(at) => at,
-        None => {
-            per_flag.push((key.to_owned(), Findings::new(Some(key))));
-            per_flag.len() - 1
-        }
-    };
-    &mut per_flag[at].1
+fn flag_findings<'f>(per_flag: &'f mut PerFlag, key: &str) -> &'f mut Findings {
+    per_flag
+        .entry(key.to_owned())
+        .or_insert_with(|| Findings::new(Some(key)))
 }
 
 /// One flag: variants, then targeting laid out as rules. Returns the flag and the
@@ -361,7 +355,7 @@ fn check_compiles(
     segments: &[Written<Segment>],
     catalog: &dyn CatalogView,
     file: &mut Findings,
-    per_flag: &mut Vec<(String, Findings)>,
+    per_flag: &mut PerFlag,
 ) {
     let imported: BTreeSet<&str> = segments.iter().map(|s| s.document.key.as_str()).collect();
     let existing: Vec<&Segment> = flags
