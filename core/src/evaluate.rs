@@ -7,7 +7,6 @@ use std::borrow::Cow;
 
 use serde_json::Value;
 
-use crate::bucket::project;
 use crate::compile::{CompiledFlag, CompiledServe, Snapshot};
 use crate::context::Context;
 
@@ -283,61 +282,85 @@ fn serve<'s>(
     fixed: Reason,
     subject: Subject<'_>,
 ) -> Evaluation<'s> {
-    if let CompiledServe::Variant(variant) = serve {
-        return Evaluation::served(flag, index, *variant, fixed);
-    }
-    let mut digits = itoa::Buffer::new();
-    let unit: &str = match (&flag.stickiness, subject.targeting_key) {
-        (None, Some(key)) => key,
-        (None, None) => {
-            return Evaluation::failed(
-                Some(index),
-                ErrorCode::TargetingKeyMissing,
-                "this flag rolls out by percentage and the context has no targetingKey",
-            );
+    let arms = match serve {
+        CompiledServe::Variant(variant) => return Evaluation::served(flag, index, *variant, fixed),
+        CompiledServe::Rollout(arms) => arms,
+        CompiledServe::Weighted(total, arms) => {
+            return weighted(flag, index, *total, arms, subject);
         }
-        (Some(attribute), _) => match subject.context.get(attribute) {
-            None | Some(Value::Null) => {
-                return Evaluation::failed(
-                    Some(index),
-                    ErrorCode::TargetingKeyMissing,
-                    format!("this flag rolls out by {attribute:?} and the context has none"),
-                );
-            }
-            Some(Value::String(unit)) => unit,
-            Some(Value::Number(n)) if n.is_i64() || n.is_u64() => match (n.as_i64(), n.as_u64()) {
-                (Some(i), _) => digits.format(i),
-                (_, Some(u)) => digits.format(u),
-                _ => "",
-            },
-            Some(_) => {
-                return Evaluation::failed(
-                    Some(index),
-                    ErrorCode::InvalidContext,
-                    format!(
-                        "the stickiness attribute {attribute:?} must be a string or an integer"
-                    ),
-                );
-            }
-        },
+    };
+    let mut digits = itoa::Buffer::new();
+    let unit = match unit(flag, index, subject, &mut digits) {
+        Ok(unit) => unit,
+        Err(failed) => return failed,
+    };
+    let bucket = flag.hasher.bucket(unit);
+    let variant = arms
+        .iter()
+        .find(|(_, end)| bucket < *end)
+        .or(arms.last())
+        .map_or(flag.off, |(v, _)| *v);
+    Evaluation::served(flag, index, variant, Reason::Split)
+}
+
+/// A rollout over a total weight of its own: the bucket is `(hash × total) >> 32`.
+fn weighted<'s>(
+    flag: &'s CompiledFlag,
+    index: usize,
+    total: u32,
+    arms: &[(u16, u32)],
+    subject: Subject<'_>,
+) -> Evaluation<'s> {
+    let mut digits = itoa::Buffer::new();
+    let unit = match unit(flag, index, subject, &mut digits) {
+        Ok(unit) => unit,
+        Err(failed) => return failed,
     };
     let hash = flag.hasher.hash(unit.as_bytes());
-    let variant = match serve {
-        CompiledServe::Rollout(arms) => {
-            let bucket = project(hash);
-            arms.iter()
-                .find(|(_, end)| bucket < *end)
-                .or(arms.last())
-                .map_or(flag.off, |(v, _)| *v)
-        }
-        CompiledServe::Weighted(total, arms) => {
-            let bucket = ((u64::from(hash) * u64::from(*total)) >> 32) as u32;
-            arms.iter()
-                .find(|(_, end)| bucket < *end)
-                .or(arms.last())
-                .map_or(flag.off, |(v, _)| *v)
-        }
-        CompiledServe::Variant(variant) => *variant,
-    };
+    let bucket = ((u64::from(hash) * u64::from(total)) >> 32) as u32;
+    let variant = arms
+        .iter()
+        .find(|(_, end)| bucket < *end)
+        .or(arms.last())
+        .map_or(flag.off, |(v, _)| *v);
     Evaluation::served(flag, index, variant, Reason::Split)
+}
+
+/// The unit a rollout hashes: the targeting key, or the stickiness attribute (an integer
+/// as its decimal digits, written into `digits`).
+#[inline(always)]
+fn unit<'u, 's>(
+    flag: &'s CompiledFlag,
+    index: usize,
+    subject: Subject<'u>,
+    digits: &'u mut itoa::Buffer,
+) -> Result<&'u str, Evaluation<'s>> {
+    match (&flag.stickiness, subject.targeting_key) {
+        (None, Some(key)) => Ok(key),
+        (None, None) => Err(Evaluation::failed(
+            Some(index),
+            ErrorCode::TargetingKeyMissing,
+            "this flag rolls out by percentage and the context has no targetingKey",
+        )),
+        (Some(attribute), _) => match subject.context.get(attribute) {
+            None | Some(Value::Null) => Err(Evaluation::failed(
+                Some(index),
+                ErrorCode::TargetingKeyMissing,
+                format!("this flag rolls out by {attribute:?} and the context has none"),
+            )),
+            Some(Value::String(unit)) => Ok(unit),
+            Some(Value::Number(n)) if n.is_i64() || n.is_u64() => {
+                Ok(match (n.as_i64(), n.as_u64()) {
+                    (Some(i), _) => digits.format(i),
+                    (_, Some(u)) => digits.format(u),
+                    _ => "",
+                })
+            }
+            Some(_) => Err(Evaluation::failed(
+                Some(index),
+                ErrorCode::InvalidContext,
+                format!("the stickiness attribute {attribute:?} must be a string or an integer"),
+            )),
+        },
+    }
 }
