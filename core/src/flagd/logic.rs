@@ -184,6 +184,7 @@ impl<'a> Translator<'a> {
                 match op {
                     "if" => self.branches(argument, &at),
                     "fractional" => serve(fractional::translate(self, argument, &at)?),
+                    op if BOOLEAN.contains(&op) => self.boolean_choice(value, path),
                     "$ref" => {
                         let (name, body, body_path) = self.evaluator(argument, &at)?;
                         self.resolving.push(name);
@@ -206,6 +207,29 @@ impl<'a> Translator<'a> {
             }
             other => self.problem(path, format!("{} cannot name a variant", kind(other))),
         }
+    }
+
+    /// A condition as the result: flagd serves the variant named `"true"` or `"false"`.
+    fn boolean_choice(&mut self, value: &'a Value, path: &Path) -> Option<Targeting> {
+        if !boolean(value) {
+            return self.problem(
+                path,
+                "`and`/`or` with a literal operand answer that literal, not a variant name; compare instead",
+            );
+        }
+        let has = |name: &str| self.variants.iter().any(|(variant, _)| variant == name);
+        if !has("true") || !has("false") {
+            return self.problem(
+                path,
+                "a condition as the result chooses the variant named \"true\" or \"false\"; this flag lacks one",
+            );
+        }
+        let test = self.test(value, path)?;
+        let serve = |name: &str| Targeting::Serve(Outcome::Variant(name.to_owned()), path.clone());
+        Some(Targeting::If(
+            vec![(test, serve("true"))],
+            Box::new(serve("false")),
+        ))
     }
 
     /// `if`: condition/value pairs, then an optional else (`null` when left out).
@@ -445,6 +469,44 @@ impl<'a> Translator<'a> {
                 )
             }
         }
+    }
+}
+
+/// Operators whose result is a boolean when their operands are.
+const BOOLEAN: &[&str] = &[
+    "==",
+    "===",
+    "!=",
+    "!==",
+    "<",
+    "<=",
+    ">",
+    ">=",
+    "in",
+    "starts_with",
+    "ends_with",
+    "sem_ver",
+    "!",
+    "!!",
+    "and",
+    "or",
+];
+
+/// The expression yields `true` or `false` (not one of its operands' other values, as
+/// JsonLogic's `and` and `or` can): comparisons, negations, shared evaluators, and
+/// `and`/`or` of such.
+fn boolean(value: &Value) -> bool {
+    let Value::Object(members) = value else {
+        return value.is_boolean();
+    };
+    let mut entries = members.iter();
+    match (entries.next(), entries.next()) {
+        (Some((op, argument)), None) => match op.as_str() {
+            "and" | "or" => arguments(argument).into_iter().all(boolean),
+            "$ref" => true,
+            op => BOOLEAN.contains(&op),
+        },
+        _ => false,
     }
 }
 

@@ -45,6 +45,39 @@ fn an_if_chain_becomes_ordered_rules_and_a_default() {
 }
 
 #[test]
+fn a_condition_as_the_result_serves_the_variants_named_true_and_false() {
+    let flag = only_flag(&json!({ "flags": { "banner": {
+        "state": "ENABLED", "variants": { "true": true, "false": false }, "defaultVariant": "false",
+        "targeting": { "in": ["@example.com", { "var": "email" }] }
+    } } }));
+    assert_eq!(
+        config(&flag),
+        json!({
+            "enabled": true, "off_variant": "false",
+            "rules": [{ "conditions": [{ "attribute": "email", "op": "contains", "values": ["@example.com"] }], "serve": { "variant": "true" } }],
+            "default": { "variant": "false" }
+        })
+    );
+    let problems =
+        try_import(&flag_file(json!({ "==": [{ "var": "tier" }, "gold"] }))).unwrap_err();
+    assert!(
+        problems[0]
+            .message
+            .contains("chooses the variant named \"true\" or \"false\""),
+        "{problems:?}"
+    );
+    let problems = try_import(&json!({ "flags": { "b": {
+        "state": "ENABLED", "variants": { "true": true, "false": false }, "defaultVariant": "false",
+        "targeting": { "or": [{ "==": [{ "var": "tier" }, "gold"] }, "true"] }
+    } } }))
+    .unwrap_err();
+    assert!(
+        problems[0].message.contains("answer that literal"),
+        "{problems:?}"
+    );
+}
+
+#[test]
 fn or_and_negation_become_several_rules_with_negated_conditions() {
     let flag = only_flag(&flag_file(json!({ "if": [
         { "!": { "and": [{ "==": [{ "var": "plan" }, "free"] }, { "starts_with": [{ "var": "email" }, "test"] }] } },
