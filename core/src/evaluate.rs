@@ -318,12 +318,18 @@ fn weighted<'s>(
     };
     let hash = flag.hasher.hash(unit.as_bytes());
     let bucket = ((u64::from(hash) * u64::from(total)) >> 32) as u32;
-    let variant = arms
-        .iter()
+    Evaluation::served(flag, index, arm(arms, bucket, flag.off), Reason::Split)
+}
+
+/// The variant of the arm whose cumulative range holds `bucket` (the last arm's if the
+/// weights fall short, which validation rules out; `off` for no arm at all). The
+/// basis-point path in [`serve`] spells this out: as a shared helper it measured five
+/// instructions more per evaluation under callgrind.
+fn arm(arms: &[(u16, u32)], bucket: u32, off: u16) -> u16 {
+    arms.iter()
         .find(|(_, end)| bucket < *end)
         .or(arms.last())
-        .map_or(flag.off, |(v, _)| *v);
-    Evaluation::served(flag, index, variant, Reason::Split)
+        .map_or(off, |(variant, _)| *variant)
 }
 
 /// The unit a rollout hashes: the targeting key, or the stickiness attribute (an integer
