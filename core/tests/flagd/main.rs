@@ -13,6 +13,7 @@ mod common;
 
 mod bad_input;
 mod equivalence;
+mod fractional;
 mod mapping;
 mod reference;
 mod roundtrip;
