@@ -285,41 +285,14 @@ fn serve<'s>(
     let arms = match serve {
         CompiledServe::Variant(variant) => return Evaluation::served(flag, index, *variant, fixed),
         CompiledServe::Rollout(arms) => arms,
+        CompiledServe::Weighted(total, arms) => {
+            return weighted(flag, index, *total, arms, subject);
+        }
     };
     let mut digits = itoa::Buffer::new();
-    let unit: &str = match (&flag.stickiness, subject.targeting_key) {
-        (None, Some(key)) => key,
-        (None, None) => {
-            return Evaluation::failed(
-                Some(index),
-                ErrorCode::TargetingKeyMissing,
-                "this flag rolls out by percentage and the context has no targetingKey",
-            );
-        }
-        (Some(attribute), _) => match subject.context.get(attribute) {
-            None | Some(Value::Null) => {
-                return Evaluation::failed(
-                    Some(index),
-                    ErrorCode::TargetingKeyMissing,
-                    format!("this flag rolls out by {attribute:?} and the context has none"),
-                );
-            }
-            Some(Value::String(unit)) => unit,
-            Some(Value::Number(n)) if n.is_i64() || n.is_u64() => match (n.as_i64(), n.as_u64()) {
-                (Some(i), _) => digits.format(i),
-                (_, Some(u)) => digits.format(u),
-                _ => "",
-            },
-            Some(_) => {
-                return Evaluation::failed(
-                    Some(index),
-                    ErrorCode::InvalidContext,
-                    format!(
-                        "the stickiness attribute {attribute:?} must be a string or an integer"
-                    ),
-                );
-            }
-        },
+    let unit = match unit(flag, index, subject, &mut digits) {
+        Ok(unit) => unit,
+        Err(failed) => return failed,
     };
     let bucket = flag.hasher.bucket(unit);
     let variant = arms
@@ -328,4 +301,72 @@ fn serve<'s>(
         .or(arms.last())
         .map_or(flag.off, |(v, _)| *v);
     Evaluation::served(flag, index, variant, Reason::Split)
+}
+
+/// A rollout over a total weight of its own: the bucket is `(hash × total) >> 32`.
+fn weighted<'s>(
+    flag: &'s CompiledFlag,
+    index: usize,
+    total: u32,
+    arms: &[(u16, u32)],
+    subject: Subject<'_>,
+) -> Evaluation<'s> {
+    let mut digits = itoa::Buffer::new();
+    let unit = match unit(flag, index, subject, &mut digits) {
+        Ok(unit) => unit,
+        Err(failed) => return failed,
+    };
+    let hash = flag.hasher.hash(unit.as_bytes());
+    let bucket = ((u64::from(hash) * u64::from(total)) >> 32) as u32;
+    Evaluation::served(flag, index, arm(arms, bucket, flag.off), Reason::Split)
+}
+
+/// The variant of the arm whose cumulative range holds `bucket` (the last arm's if the
+/// weights fall short, which validation rules out; `off` for no arm at all). The
+/// basis-point path in [`serve`] spells this out: as a shared helper it measured five
+/// instructions more per evaluation under callgrind.
+fn arm(arms: &[(u16, u32)], bucket: u32, off: u16) -> u16 {
+    arms.iter()
+        .find(|(_, end)| bucket < *end)
+        .or(arms.last())
+        .map_or(off, |(variant, _)| *variant)
+}
+
+/// The unit a rollout hashes: the targeting key, or the stickiness attribute (an integer
+/// as its decimal digits, written into `digits`).
+#[inline(always)]
+fn unit<'u, 's>(
+    flag: &'s CompiledFlag,
+    index: usize,
+    subject: Subject<'u>,
+    digits: &'u mut itoa::Buffer,
+) -> Result<&'u str, Evaluation<'s>> {
+    match (&flag.stickiness, subject.targeting_key) {
+        (None, Some(key)) => Ok(key),
+        (None, None) => Err(Evaluation::failed(
+            Some(index),
+            ErrorCode::TargetingKeyMissing,
+            "this flag rolls out by percentage and the context has no targetingKey",
+        )),
+        (Some(attribute), _) => match subject.context.get(attribute) {
+            None | Some(Value::Null) => Err(Evaluation::failed(
+                Some(index),
+                ErrorCode::TargetingKeyMissing,
+                format!("this flag rolls out by {attribute:?} and the context has none"),
+            )),
+            Some(Value::String(unit)) => Ok(unit),
+            Some(Value::Number(n)) if n.is_i64() || n.is_u64() => {
+                Ok(match (n.as_i64(), n.as_u64()) {
+                    (Some(i), _) => digits.format(i),
+                    (_, Some(u)) => digits.format(u),
+                    _ => "",
+                })
+            }
+            Some(_) => Err(Evaluation::failed(
+                Some(index),
+                ErrorCode::InvalidContext,
+                format!("the stickiness attribute {attribute:?} must be a string or an integer"),
+            )),
+        },
+    }
 }

@@ -27,6 +27,7 @@ pub mod bucket;
 pub mod compile;
 pub mod context;
 pub mod evaluate;
+pub mod flagd;
 pub mod key;
 pub mod model;
 pub mod ofrep;

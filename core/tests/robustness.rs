@@ -5,6 +5,8 @@
 
 #![allow(clippy::unwrap_used, reason = "tests fail loudly on a broken fixture")]
 
+mod common;
+
 use std::cell::RefCell;
 use std::collections::BTreeSet;
 
@@ -162,13 +164,7 @@ fn rule() -> impl Strategy<Value = Value> {
         prop::collection::vec(condition(), 0..3),
         serve(),
     )
-        .prop_map(|(segment, conditions, serve)| {
-            let mut rule = json!({ "conditions": conditions, "serve": serve });
-            if let Some(segment) = segment {
-                rule["segment"] = json!(segment);
-            }
-            rule
-        })
+        .prop_map(|(segment, conditions, serve)| common::rule(segment, conditions, serve))
 }
 
 fn config() -> impl Strategy<Value = Value> {

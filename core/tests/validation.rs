@@ -124,6 +124,12 @@ fn each_faulty_flag_field_is_named_by_its_path() {
         ("/environments/production/default/rollout/0/weight", json!(-1), "environments.production.default.rollout[0].weight", "invalid value"),
         ("/environments/production/default/rollout/0/weight", json!("2500"), "environments.production.default.rollout[0].weight", "invalid type"),
         ("/environments/production/default/rollout", json!([{ "variant": "on", "weight": 5000 }, { "variant": "on", "weight": 5000 }]), "environments.production.default.rollout[1].variant", "duplicate variant \"on\""),
+        // A total weight of the rollout's own.
+        ("/environments/production/default/total_weight", json!(3), "environments.production.default.rollout", "must sum to the total weight 3, got 10000"),
+        ("/environments/production/default/total_weight", json!(0), "environments.production.default.total_weight", "between 1 and 2147483647"),
+        ("/environments/production/default/total_weight", json!(2_147_483_648_u64), "environments.production.default.total_weight", "between 1 and 2147483647"),
+        ("/environments/production/default", json!({ "rollout": [{ "variant": "on", "weight": 4 }, { "variant": "off", "weight": 0 }], "total_weight": 3 }), "environments.production.default.rollout[0].weight", "between 0 and 3 (the total weight)"),
+        ("/environments/production/rules/0/serve/total_weight", json!(3), "environments.production.rules[0].serve.total_weight", "only a `rollout`"),
         // Serve shape.
         ("/environments/production/default/variant", json!("on"), "environments.production.default", "not both"),
         ("/environments/production/default", json!({}), "environments.production.default", "give one of"),
@@ -163,6 +169,7 @@ fn each_faulty_flag_field_is_named_by_its_path() {
         ("/tags", json!([""]), "tags[0]", "1 to 64 bytes"),
         ("/description", json!("d".repeat(4097)), "description", "at most 4096"),
         ("/environments/production/salt", json!(""), "environments.production.salt", "1 to 256 bytes"),
+        ("/environments/production/unsalted", json!(true), "environments.production.unsalted", "give `salt` or `unsalted`, not both"),
         ("/environments/production/stickiness", json!(""), "environments.production.stickiness", "1 to 256 bytes"),
         // Unknown fields, wherever they are.
         ("/enabled", json!(true), "enabled", "unknown field `enabled`"),

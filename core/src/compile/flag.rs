@@ -10,7 +10,7 @@ use super::condition::{Matcher, Regexes, StrSet, compile_condition_at};
 use super::{CompiledFlag, CompiledRule, CompiledSegment, CompiledServe, Source};
 use crate::bucket::SaltedHasher;
 use crate::context::TARGETING_KEY;
-use crate::model::{Condition, DEFAULT_STICKINESS, Flag, FlagConfig, Segment, Serve};
+use crate::model::{Condition, DEFAULT_STICKINESS, Flag, FlagConfig, Segment, Serve, TOTAL_WEIGHT};
 use crate::validate::flag::{MAX_VARIANTS, check_serve};
 use crate::validate::{FieldError, Path};
 
@@ -89,9 +89,9 @@ pub(super) fn compile_flag(
         if errors.len() > before {
             return None;
         }
-        match (&serve.variant, &serve.rollout) {
-            (Some(variant), _) => variant_index(variant).map(CompiledServe::Variant),
-            (_, Some(rollout)) => {
+        match (&serve.variant, &serve.rollout, serve.total_weight) {
+            (Some(variant), _, _) => variant_index(variant).map(CompiledServe::Variant),
+            (_, Some(rollout), None | Some(TOTAL_WEIGHT)) => {
                 let mut end = 0u16;
                 let arms = rollout
                     .iter()
@@ -101,6 +101,17 @@ pub(super) fn compile_flag(
                     })
                     .collect();
                 Some(CompiledServe::Rollout(arms))
+            }
+            (_, Some(rollout), Some(total)) => {
+                let mut end = 0u32;
+                let arms = rollout
+                    .iter()
+                    .filter_map(|arm| {
+                        end = end.saturating_add(arm.weight);
+                        Some((variant_index(&arm.variant)?, end))
+                    })
+                    .collect();
+                Some(CompiledServe::Weighted(total, arms))
             }
             _ => None,
         }
@@ -167,7 +178,11 @@ pub(super) fn compile_flag(
         rules: rules.into(),
         default,
         default_shadow: config.default.shadow,
-        hasher: SaltedHasher::new(config.salt.as_deref().unwrap_or(&flag.key)),
+        hasher: SaltedHasher::new(match (&config.salt, config.unsalted) {
+            (Some(salt), _) => salt,
+            (None, true) => "",
+            (None, false) => &flag.key,
+        }),
         stickiness,
     })
 }

@@ -111,7 +111,10 @@ pub(crate) struct CompiledRule {
 #[derive(Debug)]
 pub(crate) enum CompiledServe {
     Variant(u16),
+    /// Over 10 000 basis points.
     Rollout(Box<[(u16, u16)]>),
+    /// Over a total weight of its own (see [`crate::model::Serve::total_weight`]).
+    Weighted(u32, Box<[(u16, u32)]>),
 }
 
 #[derive(Debug)]

@@ -52,6 +52,11 @@ pub struct FlagConfig {
     /// user in the same bucket, which keeps a release's features together.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub salt: Option<String>,
+    /// Hash the unit alone, without a salt (not even the flag key): how flagd's
+    /// `fractional` buckets by an attribute (`{"var": "email"}`), so that flags imported
+    /// from flagd keep their cohorts. Excludes `salt`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unsalted: bool,
     /// The context attribute that identifies the unit of randomisation; defaults to
     /// `targetingKey`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -82,9 +87,16 @@ pub struct Serve {
     /// A fixed variant.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub variant: Option<String>,
-    /// A weighted split, weights in basis points summing to 10 000.
+    /// A weighted split, weights in basis points summing to 10 000 (or to
+    /// `total_weight`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rollout: Option<Vec<WeightedVariant>>,
+    /// What the rollout's weights sum to, when not 10 000: a unit's bucket is then
+    /// `(hash × total_weight) >> 32` instead of `(hash × 10 000) >> 32`. flagd's
+    /// `fractional` maps onto the sum of its weights this way; a split such as thirds,
+    /// which basis points cannot state exactly, keeps its cohorts with it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total_weight: Option<u32>,
     /// A dark launch (a `shadow` release): the caller gets the flag's `off_variant`,
     /// and the evaluation names the variant this serve chose as its shadow variant.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -123,8 +135,7 @@ impl Serve {
     pub fn variant(name: impl Into<String>) -> Serve {
         Serve {
             variant: Some(name.into()),
-            rollout: None,
-            shadow: false,
+            ..Serve::default()
         }
     }
 
@@ -138,7 +149,7 @@ impl Serve {
                     .map(|(variant, weight)| WeightedVariant { variant, weight })
                     .collect(),
             ),
-            shadow: false,
+            ..Serve::default()
         }
     }
 
@@ -164,7 +175,7 @@ impl Serve {
 pub struct WeightedVariant {
     /// The variant served in this arm.
     pub variant: String,
-    /// Basis points (percent × 100).
+    /// Basis points (percent × 100), or a share of the serve's `total_weight`.
     pub weight: u32,
 }
 

@@ -18,6 +18,11 @@ pub use segment::{BUILTIN_SEGMENTS, Segment, SegmentRule, builtin_segment};
 /// Weights are basis points: 10 000 is 100 %.
 pub const TOTAL_WEIGHT: u32 = 10_000;
 
+/// Largest `total_weight` a rollout may declare: flagd's limit on the sum of a
+/// `fractional`'s weights (`i32::MAX`), which keeps the weights of an imported flag
+/// exactly as they were.
+pub const MAX_TOTAL_WEIGHT: u32 = i32::MAX as u32;
+
 /// The context attribute that identifies the unit of randomisation unless a flag says
 /// otherwise.
 pub const DEFAULT_STICKINESS: &str = "targetingKey";

@@ -134,6 +134,7 @@ fn config(salt: &str, target: FlagTarget<'_>, rules: Vec<Rule>, default: Serve) 
         rules,
         default,
         salt: Some(salt.to_owned()),
+        unsalted: false,
         stickiness: target.stickiness.map(str::to_owned),
     }
 }

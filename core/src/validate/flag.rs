@@ -4,7 +4,9 @@ use super::{
     Catalog, FieldError, MAX_DESCRIPTION, Path, count_field, key_field, text_field, unique_field,
     validate_condition,
 };
-use crate::model::{Flag, FlagConfig, Serve, TOTAL_WEIGHT, VariantType};
+use crate::model::{
+    Flag, FlagConfig, MAX_TOTAL_WEIGHT, Serve, TOTAL_WEIGHT, VariantType, WeightedVariant,
+};
 
 /// Most variants a flag may have.
 pub const MAX_VARIANTS: usize = 100;
@@ -140,6 +142,12 @@ fn check_config(
             "must be 1 to 256 bytes (leave it out to use the flag key)",
         ));
     }
+    if config.unsalted && config.salt.is_some() {
+        errors.push(FieldError::new(
+            format!("{field}.unsalted"),
+            "give `salt` or `unsalted`, not both",
+        ));
+    }
     if let Some(stickiness) = &config.stickiness
         && (stickiness.is_empty() || stickiness.len() > 256)
     {
@@ -151,7 +159,8 @@ fn check_config(
 }
 
 /// Checks one serve: exactly one of `variant` and `rollout`, known variants, weights
-/// that sum to 10 000 basis points. Nothing is formatted unless something is wrong.
+/// that sum to 10 000 basis points (or to `total_weight`). Nothing is formatted unless
+/// something is wrong.
 pub(crate) fn check_serve(
     errors: &mut Vec<FieldError>,
     path: Path<'_>,
@@ -159,56 +168,91 @@ pub(crate) fn check_serve(
     serve: &Serve,
 ) {
     match (&serve.variant, &serve.rollout) {
-        (Some(variant), None) => check_variant_name(errors, path.field("variant"), flag, variant),
-        (None, Some(rollout)) => {
-            let path = path.field("rollout");
-            if rollout.is_empty() {
-                errors.push(path.error("a rollout needs at least one variant"));
-                return;
-            }
-            // More arms than a flag may have variants means repeats or unknown names;
-            // stopping here also bounds the duplicate check below.
-            if rollout.len() > MAX_VARIANTS {
-                errors.push(path.error(format!(
-                    "must have at most {MAX_VARIANTS} arms, got {}",
-                    rollout.len()
-                )));
-                return;
-            }
-            let mut total: u64 = 0;
-            for (index, arm) in rollout.iter().enumerate() {
-                let arm_path = path.index(index);
-                check_variant_name(errors, arm_path.field("variant"), flag, &arm.variant);
-                if rollout[..index]
-                    .iter()
-                    .any(|earlier| earlier.variant == arm.variant)
-                {
-                    errors.push(
-                        arm_path
-                            .field("variant")
-                            .error(format!("duplicate variant {:?} in rollout", arm.variant)),
-                    );
-                }
-                if arm.weight > TOTAL_WEIGHT {
-                    errors.push(arm_path.field("weight").error(format!(
-                        "must be between 0 and {TOTAL_WEIGHT} basis points, got {}",
-                        arm.weight
-                    )));
-                }
-                total += u64::from(arm.weight);
-            }
-            if total != u64::from(TOTAL_WEIGHT) {
-                errors.push(path.error(format!(
-                    "weights must sum to {TOTAL_WEIGHT} basis points (100 %), got {total} ({}.{:02} %)",
-                    total / 100,
-                    total % 100
-                )));
+        (Some(variant), None) => {
+            check_variant_name(errors, path.field("variant"), flag, variant);
+            if serve.total_weight.is_some() {
+                errors.push(
+                    path.field("total_weight")
+                        .error("only a `rollout` has a total weight"),
+                );
             }
         }
+        (None, Some(rollout)) => check_rollout(errors, path, flag, rollout, serve.total_weight),
         (Some(_), Some(_)) => {
             errors.push(path.error("give either `variant` or `rollout`, not both"))
         }
         (None, None) => errors.push(path.error("give one of `variant` or `rollout`")),
+    }
+}
+
+fn check_rollout(
+    errors: &mut Vec<FieldError>,
+    serve_path: Path<'_>,
+    flag: &Flag,
+    rollout: &[WeightedVariant],
+    total_weight: Option<u32>,
+) {
+    let path = serve_path.field("rollout");
+    if rollout.is_empty() {
+        errors.push(path.error("a rollout needs at least one variant"));
+        return;
+    }
+    // More arms than a flag may have variants means repeats or unknown names;
+    // stopping here also bounds the duplicate check below.
+    if rollout.len() > MAX_VARIANTS {
+        errors.push(path.error(format!(
+            "must have at most {MAX_VARIANTS} arms, got {}",
+            rollout.len()
+        )));
+        return;
+    }
+    let expected = match total_weight {
+        Some(total) if total == 0 || total > MAX_TOTAL_WEIGHT => {
+            errors.push(serve_path.field("total_weight").error(format!(
+                "must be between 1 and {MAX_TOTAL_WEIGHT}, got {total}"
+            )));
+            return;
+        }
+        Some(total) => total,
+        None => TOTAL_WEIGHT,
+    };
+    let mut total: u64 = 0;
+    for (index, arm) in rollout.iter().enumerate() {
+        let arm_path = path.index(index);
+        check_variant_name(errors, arm_path.field("variant"), flag, &arm.variant);
+        if rollout[..index]
+            .iter()
+            .any(|earlier| earlier.variant == arm.variant)
+        {
+            errors.push(
+                arm_path
+                    .field("variant")
+                    .error(format!("duplicate variant {:?} in rollout", arm.variant)),
+            );
+        }
+        if arm.weight > expected {
+            let unit = if total_weight.is_none() {
+                " basis points"
+            } else {
+                " (the total weight)"
+            };
+            errors.push(arm_path.field("weight").error(format!(
+                "must be between 0 and {expected}{unit}, got {}",
+                arm.weight
+            )));
+        }
+        total += u64::from(arm.weight);
+    }
+    if total != u64::from(expected) {
+        errors.push(path.error(if total_weight.is_none() {
+            format!(
+                "weights must sum to {TOTAL_WEIGHT} basis points (100 %), got {total} ({}.{:02} %)",
+                total / 100,
+                total % 100
+            )
+        } else {
+            format!("weights must sum to the total weight {expected}, got {total}")
+        }));
     }
 }
 

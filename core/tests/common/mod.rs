@@ -85,6 +85,15 @@ pub fn rollout(arms: &[(&str, u32)]) -> Value {
     json!({ "rollout": arms })
 }
 
+/// A rule document: an optional segment, conditions and a serve.
+pub fn rule(segment: Option<&str>, conditions: Vec<Value>, serve: Value) -> Value {
+    let mut rule = json!({ "conditions": conditions, "serve": serve });
+    if let Some(segment) = segment {
+        rule["segment"] = json!(segment);
+    }
+    rule
+}
+
 /// The flag the latency target is stated for: an `alpha` segment rule, then a default
 /// 25 % rollout.
 pub fn segment_and_rollout_flag(key: &str) -> Flag {
