@@ -29,7 +29,7 @@ use tokio::process::{Child, Command};
 /// The admin token every test server starts with (`ROLLGATE_ADMIN_TOKEN`).
 pub const ADMIN_TOKEN: &str = "e2e-bootstrap-admin-token";
 
-/// How long a server gets to print its address.
+/// How long a server gets to print its address, and then to answer `/readyz` with 200.
 const START_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The workspace root.
@@ -275,16 +275,15 @@ impl Server {
     }
 
     async fn wait_ready(&self) {
-        for _ in 0..600 {
-            if let Ok(response) = self.http.get(format!("{}/readyz", self.url)).send().await
-                && response.status() == StatusCode::OK
-            {
-                return;
+        let what = format!("{} to answer /readyz with 200", self.url);
+        wait::until(START_TIMEOUT, &what, || async {
+            match self.http.get(format!("{}/readyz", self.url)).send().await {
+                Ok(response) if response.status() == StatusCode::OK => Ok(()),
+                Ok(response) => Err(format!("{}", response.status())),
+                Err(e) => Err(e.to_string()),
             }
-            tokio::task::yield_now().await;
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        panic!("server at {} never became ready", self.url);
+        })
+        .await;
     }
 
     /// Every stdout line printed after the address so far.
@@ -485,6 +484,7 @@ pub mod exposition;
 pub mod ofrep;
 pub mod prometheus_stub;
 pub mod tools;
+pub mod wait;
 
 #[cfg(test)]
 mod tests {

@@ -31,6 +31,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use rollgate_e2e::chromium::{assert_real_picture, render};
+use rollgate_e2e::wait;
 
 use super::report::{actions, assert_spread, check, final_report, health, issues, reached_stages};
 use super::support::{Stack, events, of_kind};
@@ -281,17 +282,20 @@ async fn errors_in_the_treatment_roll_the_release_back_and_everyone_gets_control
     }
     // And the application, evaluating locally with the SDK, serves the classic checkout
     // to everyone: the rollback reached it.
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    for n in 0..50 {
-        let user = format!("user-{n}");
-        while stack.app.checkout(&user).await != "classic" {
-            assert!(
-                std::time::Instant::now() < deadline,
-                "{user} still gets the new checkout"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
+    wait::until(
+        Duration::from_secs(10),
+        "the classic checkout for everyone in the application",
+        || async {
+            for n in 0..50 {
+                let user = format!("user-{n}");
+                if stack.app.checkout(&user).await != "classic" {
+                    return Err(format!("{user} still gets the new checkout"));
+                }
+            }
+            Ok(())
+        },
+    )
+    .await;
 
     // The report: one stage, rolled back; the error rate of the treatment above the
     // control's and above its bound, as Prometheus measured them.

@@ -4,10 +4,10 @@
 //! by the version it read — is refused and the decision dropped; the release stays
 //! paused where the person left it. Once the person resumes, the controller carries on.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use reqwest::{Method, StatusCode};
-use rollgate_e2e::{Options, Server};
+use rollgate_e2e::{Options, Server, wait};
 use serde_json::{Value, json};
 
 use super::support::{FLAG, GatedPrometheus, events, of_kind, summary};
@@ -82,19 +82,18 @@ async fn a_manual_pause_while_the_controller_decides_wins_and_the_decision_is_dr
     let paused_version = release(&server, &id).await["version"].clone();
     prometheus.open();
 
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !server
-        .stderr()
-        .iter()
-        .any(|line| line.contains("controller decision dropped"))
-    {
-        assert!(
-            Instant::now() < deadline,
-            "the controller never tried: {:?}",
-            server.stderr()
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait::until(
+        Duration::from_secs(30),
+        "the controller to try and drop its decision",
+        || async {
+            let stderr = server.stderr();
+            let dropped = stderr
+                .iter()
+                .any(|line| line.contains("controller decision dropped"));
+            wait::holds(dropped, || format!("{stderr:?}"))
+        },
+    )
+    .await;
     let after = release(&server, &id).await;
     assert_eq!(after["state"], "paused", "{}", summary(&after));
     assert_eq!(after["current_stage"], 0);
@@ -111,15 +110,16 @@ async fn a_manual_pause_while_the_controller_decides_wins_and_the_decision_is_dr
 
     // The person resumes: the controller analyses afresh and advances.
     act(&server, &id, "resume").await;
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
+    let now = wait::until(Duration::from_secs(30), "a stage advanced", || async {
         let now = release(&server, &id).await;
-        if let Some(advanced) = of_kind(&now, "stage_advanced").first() {
-            assert_eq!(advanced["by"]["id"], "system:controller");
-            assert_eq!(advanced["stage"], 1);
-            break;
+        if of_kind(&now, "stage_advanced").is_empty() {
+            Err(summary(&now))
+        } else {
+            Ok(now)
         }
-        assert!(Instant::now() < deadline, "{}", summary(&now));
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    })
+    .await;
+    let advanced = of_kind(&now, "stage_advanced")[0];
+    assert_eq!(advanced["by"]["id"], "system:controller");
+    assert_eq!(advanced["stage"], 1);
 }

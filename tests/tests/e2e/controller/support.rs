@@ -1,23 +1,20 @@
 //! What the controller tests share: a real Prometheus (Debian's package, started on a
 //! free port with a 1 s scrape interval and a temporary storage directory), the real
 //! demo application, and the real `rollgate` binary — wired together as a [`Stack`] —
-//! plus release plans with short intervals and polling with deadlines.
+//! plus release plans with short intervals and waits on the release with deadlines.
 
 use std::path::PathBuf;
 use std::process::Stdio;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use reqwest::{Method, StatusCode};
-use rollgate_e2e::{Server, built};
+use rollgate_e2e::{Server, built, wait};
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
 /// The flag the demo application switches its new checkout with.
 pub const FLAG: &str = "new-checkout";
-
-/// How often the test looks at a release while it waits.
-const POLL: Duration = Duration::from_millis(100);
 
 /// The `prometheus` binary: `$RG_E2E_PROMETHEUS` (scripts/test exports it), else the one
 /// on the PATH.
@@ -108,16 +105,19 @@ impl Prometheus {
             .spawn()
             .expect("start prometheus");
         self.child = Some(child);
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            if let Ok(response) = self.http.get(format!("{}/-/ready", self.url)).send().await
-                && response.status() == StatusCode::OK
-            {
-                return;
-            }
-            assert!(Instant::now() < deadline, "prometheus never became ready");
-            tokio::time::sleep(POLL).await;
-        }
+        let ready = format!("{}/-/ready", self.url);
+        wait::until(
+            Duration::from_secs(60),
+            "prometheus to be ready",
+            || async {
+                match self.http.get(&ready).send().await {
+                    Ok(response) if response.status() == StatusCode::OK => Ok(()),
+                    Ok(response) => Err(response.status().to_string()),
+                    Err(e) => Err(e.to_string()),
+                }
+            },
+        )
+        .await;
     }
 
     /// Runs an instant query; the first value, if any.
@@ -135,14 +135,13 @@ impl Prometheus {
 
     /// Waits until `promql` gives a value that `done` accepts.
     pub async fn until(&self, promql: &str, done: impl Fn(f64) -> bool) {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            if self.value(promql).await.is_some_and(&done) {
-                return;
+        wait::until(Duration::from_secs(60), promql, || async {
+            match self.value(promql).await {
+                Some(value) if done(value) => Ok(()),
+                value => Err(format!("{value:?}")),
             }
-            assert!(Instant::now() < deadline, "{promql} never got there");
-            tokio::time::sleep(POLL).await;
-        }
+        })
+        .await;
     }
 
     /// Stops Prometheus (SIGTERM, then waits for it to exit).
@@ -355,21 +354,20 @@ impl Stack {
         within: Duration,
         done: impl Fn(&Value) -> bool,
     ) -> Value {
-        let deadline = Instant::now() + within;
-        loop {
+        wait::until(within, what, || async {
             let release = self.release(id).await;
             if done(&release) {
-                return release;
+                Ok(release)
+            } else {
+                Err(format!(
+                    "the release {} at stage {}; timeline:\n{}",
+                    release["state"],
+                    release["current_stage"],
+                    summary(&release)
+                ))
             }
-            assert!(
-                Instant::now() < deadline,
-                "{what}: not within {within:?}; the release is {} at stage {}; timeline:\n{}",
-                release["state"],
-                release["current_stage"],
-                summary(&release)
-            );
-            tokio::time::sleep(POLL).await;
-        }
+        })
+        .await
     }
 
     /// What `user` is served through OFREP.
@@ -483,11 +481,11 @@ impl GatedPrometheus {
 
     /// Waits until at least `count` queries have arrived (answered or held).
     pub async fn until_asked(&self, count: usize) {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while self.asked.load(std::sync::atomic::Ordering::SeqCst) < count {
-            assert!(Instant::now() < deadline, "the controller never asked");
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        wait::until(Duration::from_secs(30), "the controller to ask", || async {
+            let asked = self.asked.load(std::sync::atomic::Ordering::SeqCst);
+            wait::holds(asked >= count, || format!("{asked} queries"))
+        })
+        .await;
     }
 
     /// Lets every held and future query through.

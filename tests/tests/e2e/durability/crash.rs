@@ -15,7 +15,7 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use rollgate_e2e::{ADMIN_TOKEN, Options, Server};
 use serde_json::{Value, json};
-use tokio::sync::Notify;
+use tokio::sync::watch;
 
 const ROUNDS: usize = 10;
 const FLAGS_PER_ROUND: usize = 500;
@@ -62,23 +62,19 @@ struct Outcome {
 }
 
 /// Writes flags `0..FLAGS_PER_ROUND` of `round` on `CONNECTIONS` connections until
-/// the server goes away; `acks` counts acknowledgements and `acked` is notified of each.
-async fn write_round(
-    url: String,
-    round: usize,
-    acks: Arc<AtomicUsize>,
-    acked: Arc<Notify>,
-) -> Outcome {
+/// the server goes away; `acks` counts acknowledgements (and closes when every writer
+/// has stopped).
+async fn write_round(url: String, round: usize, acks: watch::Sender<usize>) -> Outcome {
+    let acks = Arc::new(acks);
     let next = Arc::new(AtomicUsize::new(0));
     let outcome = Arc::new(Mutex::new(Outcome::default()));
     let mut writers = Vec::new();
     for _ in 0..CONNECTIONS {
-        let (url, next, outcome, acks, acked) = (
+        let (url, next, outcome, acks) = (
             url.clone(),
             Arc::clone(&next),
             Arc::clone(&outcome),
             Arc::clone(&acks),
-            Arc::clone(&acked),
         );
         writers.push(tokio::spawn(async move {
             let client = reqwest::Client::builder()
@@ -101,19 +97,18 @@ async fn write_round(
                 match reply {
                     Ok(response) if response.status() == StatusCode::CREATED => {
                         outcome.lock().unwrap().acknowledged.push(index);
-                        acks.fetch_add(1, Ordering::SeqCst);
-                        acked.notify_one();
+                        acks.send_modify(|count| *count += 1);
                     }
                     Ok(response) => panic!("{key}: unexpected {}", response.status()),
                     Err(_) => {
                         outcome.lock().unwrap().in_doubt.push(index);
-                        acked.notify_one();
                         return;
                     }
                 }
             }
         }));
     }
+    drop(acks);
     for writer in writers {
         writer.await.unwrap();
     }
@@ -165,16 +160,14 @@ async fn every_acknowledged_write_survives_sigkill() {
         let context = format!("seed {seed:#x}, round {round}, kill after {kill_after}");
         let dir = tempfile::tempdir().unwrap();
         let server = Server::start_in(dir.path(), Options::default()).await;
-        let (acks, acked) = (Arc::new(AtomicUsize::new(0)), Arc::new(Notify::new()));
-        let writing = tokio::spawn(write_round(
-            server.url.clone(),
-            round,
-            Arc::clone(&acks),
-            Arc::clone(&acked),
-        ));
-        while acks.load(Ordering::SeqCst) < kill_after && !writing.is_finished() {
-            let _ = tokio::time::timeout(Duration::from_millis(100), acked.notified()).await;
-        }
+        let (acks, mut acknowledged) = watch::channel(0);
+        let writing = tokio::spawn(write_round(server.url.clone(), round, acks));
+        // Until the kill point, or until every writer has stopped (the channel closes:
+        // the count is then checked below).
+        let reached = acknowledged.wait_for(|count| *count >= kill_after);
+        let _ = tokio::time::timeout(Duration::from_secs(60), reached)
+            .await
+            .unwrap_or_else(|_| panic!("{context}: {kill_after} writes not acknowledged in 60 s"));
         server.kill().await;
         let outcome = writing.await.unwrap();
         assert!(

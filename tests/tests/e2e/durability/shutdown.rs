@@ -6,10 +6,10 @@
 //! request on that same connection has been answered: so the server has certainly
 //! accepted the connection before the signal, whatever the scheduling.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use rollgate_e2e::examples::boolean_flag;
-use rollgate_e2e::{ADMIN_TOKEN, Options, Server};
+use rollgate_e2e::{ADMIN_TOKEN, Options, Server, wait};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 
@@ -76,21 +76,20 @@ async fn sigterm_finishes_the_request_in_flight_and_refuses_new_connections() {
     stream.flush().await.unwrap();
 
     server.signal_terminate();
-    let deadline = Instant::now() + DEADLINE;
-    loop {
-        match TcpStream::connect(&address).await {
-            Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => break,
-            // A handshake racing with the listener's close is reset: not served either.
-            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => {}
-            Err(e) => panic!("unexpected connect error {e}"),
-            Ok(probe) => drop(probe),
-        }
-        assert!(
-            Instant::now() < deadline,
-            "new connections still accepted after SIGTERM"
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    wait::until(
+        DEADLINE,
+        "new connections to be refused after SIGTERM",
+        || async {
+            match TcpStream::connect(&address).await {
+                Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => Ok(()),
+                // A handshake racing with the listener's close is reset: not served either.
+                Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => Err("a reset"),
+                Err(e) => panic!("unexpected connect error {e}"),
+                Ok(_) => Err("a connection accepted"),
+            }
+        },
+    )
+    .await;
 
     connection.get_mut().write_all(rest).await.unwrap();
     let (status, answer) = tokio::time::timeout(DEADLINE, read_response(&mut connection))

@@ -6,10 +6,9 @@ use std::time::Duration;
 
 use reqwest::{Method, StatusCode};
 use rollgate_e2e::ofrep::{
-    assert_failure, assert_served, bulk, evaluate, evaluate_for, eventually, post, seed_fixture,
-    send,
+    assert_failure, assert_served, bulk, evaluate, evaluate_for, post, seed_fixture, send,
 };
-use rollgate_e2e::{Options, Server};
+use rollgate_e2e::{Options, Server, wait};
 use serde_json::json;
 
 const SINGLE: &str = "/ofrep/v1/evaluate/flags/static-on";
@@ -226,9 +225,9 @@ async fn past_the_rate_limit_the_answer_is_429_with_retry_after_in_seconds() {
         "static-on",
     );
     // After waiting, the key is served again.
-    eventually("the limit to lift", Duration::from_secs(30), || async {
+    wait::until(Duration::from_secs(30), "the limit to lift", || async {
         let raw = evaluate(&server, &sdk, "static-on", Some("{}")).await;
-        (raw.status == StatusCode::OK).then_some(())
+        wait::holds(raw.status == StatusCode::OK, || raw.status)
     })
     .await;
 }

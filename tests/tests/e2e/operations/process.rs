@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use reqwest::{Method, StatusCode};
 use rollgate_e2e::ofrep::{
-    assert_served, bool_flag, bulk, bulk_entry, evaluate_for, eventually, put_flag, send,
+    assert_served, bool_flag, bulk, bulk_entry, evaluate_for, put_flag, send,
 };
-use rollgate_e2e::{Options, Server, binary};
+use rollgate_e2e::{Options, Server, binary, wait};
 use serde_json::{Value, json};
 
 #[tokio::test]
@@ -64,9 +64,15 @@ async fn with_log_format_json_every_stderr_line_is_a_json_object() {
     .await;
     server.signal_terminate();
     assert!(server.wait().await.success(), "a clean exit on SIGTERM");
-    let lines = eventually("the shutdown log line", Duration::from_secs(30), || {
+    let lines = wait::until(Duration::from_secs(30), "the shutdown log line", || {
         let lines = server.stderr();
-        async move { lines.iter().any(|l| l.contains("stopped")).then_some(lines) }
+        async move {
+            if lines.iter().any(|l| l.contains("stopped")) {
+                Ok(lines)
+            } else {
+                Err(format!("{lines:?}"))
+            }
+        }
     })
     .await;
     assert!(
@@ -83,9 +89,15 @@ async fn with_log_format_json_every_stderr_line_is_a_json_object() {
 
     // The setting is what makes them JSON: text logs are not.
     let text = Server::start_with(logging("text")).await;
-    let lines = eventually("a text log line", Duration::from_secs(30), || {
+    let lines = wait::until(Duration::from_secs(30), "a text log line", || {
         let lines = text.stderr();
-        async move { (!lines.is_empty()).then_some(lines) }
+        async move {
+            if lines.is_empty() {
+                Err("nothing on stderr")
+            } else {
+                Ok(lines)
+            }
+        }
     })
     .await;
     assert!(
@@ -177,15 +189,18 @@ async fn demo_seeds_flags_and_prints_an_admin_token_and_sdk_keys_that_work() {
     })
     .await;
     let (admin, production, development) =
-        eventually("the demo credentials", Duration::from_secs(30), || {
+        wait::until(Duration::from_secs(30), "the demo credentials", || {
             let mut lines = server.banner.clone();
             lines.extend(server.stdout());
             async move {
-                Some((
-                    credential(&lines, "admin token:")?,
-                    credential(&lines, "SDK key (production):")?,
-                    credential(&lines, "SDK key (development):")?,
-                ))
+                let credentials = || {
+                    Some((
+                        credential(&lines, "admin token:")?,
+                        credential(&lines, "SDK key (production):")?,
+                        credential(&lines, "SDK key (development):")?,
+                    ))
+                };
+                credentials().ok_or_else(|| format!("{lines:?}"))
             }
         })
         .await;

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use hmac::{Hmac, Mac};
 use reqwest::{Method, StatusCode};
-use rollgate_e2e::Server;
+use rollgate_e2e::{Server, wait};
 use serde_json::{Value, json};
 use sha2::Sha256;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -117,21 +117,22 @@ fn with_retries(mut options: rollgate_e2e::Options) -> rollgate_e2e::Options {
 
 /// The delivery log of `hook` once `settled` holds (within 30 s), read as a viewer.
 async fn settled_log(desk: &Desk, hook: &str, settled: impl Fn(&[Value]) -> bool) -> Vec<Value> {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    loop {
-        let path = format!("/api/v1/webhooks/{hook}/deliveries");
-        let reply = desk.call(&desk.viewer, Method::GET, &path, None).await;
-        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
-        let log = reply.body.as_array().unwrap().clone();
-        if settled(&log) {
-            return log;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the log never settled: {log:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let path = format!("/api/v1/webhooks/{hook}/deliveries");
+    wait::until(
+        Duration::from_secs(30),
+        "the delivery log to settle",
+        || async {
+            let reply = desk.call(&desk.viewer, Method::GET, &path, None).await;
+            assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+            let log = reply.body.as_array().unwrap().clone();
+            if settled(&log) {
+                Ok(log)
+            } else {
+                Err(format!("{log:?}"))
+            }
+        },
+    )
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -6,8 +6,8 @@
 use reqwest::StatusCode;
 use std::time::Duration;
 
-use rollgate_e2e::ofrep::eventually;
 use rollgate_e2e::openapi::ApiDocument;
+use rollgate_e2e::wait;
 use serde_json::{Value, json};
 
 use super::support::{cli, desk_with_prometheus, get, plan_with_kpi, rolled_back_by_hand, view};
@@ -26,13 +26,19 @@ async fn a_release_rolled_back_by_hand_has_a_complete_report() {
     let (desk, stub) = desk_with_prometheus().await;
     let id = rolled_back_by_hand(&desk).await;
     // Nobody asks for it: the report writer stores it right after the rollback.
-    let stored = eventually(
-        "the final report to be written",
+    let stored = wait::until(
         Duration::from_secs(20),
+        "the final report to be written",
         || {
             let server = &desk.server;
             let query = format!("kind=report&key={id}");
-            async move { server.audit(&query).await.into_iter().next() }
+            async move {
+                let events = server.audit(&query).await;
+                events
+                    .into_iter()
+                    .next()
+                    .ok_or("no report in the audit log")
+            }
         },
     )
     .await;

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use reqwest::{Method, StatusCode};
-use rollgate_e2e::{Options, Server};
+use rollgate_e2e::{Options, Server, wait};
 use rollgate_sdk::sse::{Decoder, Event};
 use rollgate_sdk::{Client, ClientBuilder};
 use serde_json::{Value, json};
@@ -110,18 +110,19 @@ pub async fn metric(server: &Server, name: &str) -> f64 {
 
 /// Waits until `check` holds on the server's metrics.
 pub async fn wait_for_metric(server: &Server, name: &str, check: impl Fn(f64) -> bool) -> f64 {
-    let deadline = tokio::time::Instant::now() + DEADLINE;
-    loop {
-        let value = metric(server, name).await;
-        if check(value) {
-            return value;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "{name} stayed at {value}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    wait::until(
+        DEADLINE,
+        &format!("a value of {name} that passes"),
+        || async {
+            let value = metric(server, name).await;
+            if check(value) {
+                Ok(value)
+            } else {
+                Err(format!("{name} {value}"))
+            }
+        },
+    )
+    .await
 }
 
 /// A raw SSE connection, read event by event.
