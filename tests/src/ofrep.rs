@@ -2,9 +2,6 @@
 //! the checks every success and every error body must pass, and the flags the OFREP
 //! tests evaluate, seeded through the admin API.
 
-use std::future::Future;
-use std::time::{Duration, Instant};
-
 use reqwest::header::HeaderMap;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -270,20 +267,4 @@ pub async fn seed_fixture(server: &Server) -> String {
         put_flag(server, &flag).await;
     }
     server.sdk_key("production").await
-}
-
-/// Polls `check` until it returns `Some`, failing after `timeout` with `what`.
-pub async fn eventually<T, F, Fut>(what: &str, timeout: Duration, mut check: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Option<T>>,
-{
-    let deadline = Instant::now() + timeout;
-    loop {
-        if let Some(value) = check().await {
-            return value;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
 }

@@ -1,0 +1,9 @@
+//! Releases: their lifecycle measured over OFREP, the scheduler on the test clock,
+//! webhooks, the command line, and the refusals of bad input.
+
+mod cli;
+mod lifecycle;
+mod scheduler;
+pub mod support;
+mod validation;
+mod webhooks;
