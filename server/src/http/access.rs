@@ -6,10 +6,10 @@ use serde::Deserialize;
 
 use super::extract::{json_body, principal};
 use super::problem::{ApiError, Problem};
-use crate::admin::tokens::{IssuedTokenView, NewToken, TokenView};
-use crate::admin::{audit, tokens};
-use crate::state::App;
-use crate::store::AuditEvent;
+use crate::infra::store::AuditEvent;
+use crate::service::App;
+use crate::service::tokens::{IssuedTokenView, NewToken, TokenView};
+use crate::service::{audit, tokens};
 
 /// Registers the routes.
 pub fn configure(config: &mut web::ServiceConfig) {

@@ -9,8 +9,8 @@ use serde::Serialize;
 
 use super::extract::{etag, if_match, json_body, principal};
 use super::problem::{ApiError, Problem};
-use crate::admin::{WithVersion, environments, flags, segments};
-use crate::state::App;
+use crate::service::App;
+use crate::service::{WithVersion, environments, flags, segments};
 
 /// Registers the routes.
 pub fn configure(config: &mut web::ServiceConfig) {
@@ -135,8 +135,8 @@ pub async fn get_flag_environment(
     let (key, environment) = path.into_inner();
     let flag = flags::get(&app, &principal, &key).await?;
     let config = flag.doc.environments.get(&environment).ok_or_else(|| {
-        ApiError::Service(crate::admin::ServiceError::NotFound {
-            kind: crate::store::Kind::Environment,
+        ApiError::Service(crate::service::ServiceError::NotFound {
+            kind: crate::infra::store::Kind::Environment,
             key: format!("{key}/{environment}"),
         })
     })?;

@@ -10,16 +10,16 @@ use bytes::{Bytes, BytesMut};
 use futures_util::StreamExt;
 
 use super::problem::ApiError;
-use crate::admin::IfMatch;
-use crate::auth::Principal;
-use crate::state::App;
+use crate::service::App;
+use crate::service::IfMatch;
+use crate::service::Principal;
 
 /// The caller behind the `Authorization` header.
 pub fn principal(app: &App, headers: &HeaderMap) -> Result<Principal, ApiError> {
     let header = headers
         .get(header::AUTHORIZATION)
         .map(|v| v.to_str().unwrap_or(""));
-    Ok(app.tokens.authenticate(header)?)
+    Ok(Principal::new(app.tokens.authenticate(header)?))
 }
 
 /// `If-Match: "3"`, `If-Match: 3`, `If-Match: W/"3"` or `If-Match: *`.

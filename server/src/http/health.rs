@@ -3,7 +3,7 @@
 use actix_web::{HttpResponse, web};
 use serde_json::json;
 
-use crate::state::App;
+use crate::service::App;
 
 /// Registers the routes.
 pub fn configure(config: &mut web::ServiceConfig) {

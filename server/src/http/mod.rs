@@ -28,8 +28,8 @@ use prometheus::{Histogram, IntCounter};
 
 use self::problem::ApiError;
 use self::rate::RateLimiter;
-use crate::metrics::Metrics;
-use crate::state::App;
+use crate::infra::metrics::Metrics;
+use crate::service::App;
 
 /// The running HTTP server.
 pub struct HttpService {

@@ -7,9 +7,9 @@ use actix_web::{HttpResponse, ResponseError};
 use rollgate_core::FieldError;
 use serde::Serialize;
 
-use crate::admin::ServiceError;
-use crate::auth::AuthError;
-use crate::store::StoreError;
+use crate::infra::auth::AuthError;
+use crate::infra::store::StoreError;
+use crate::service::ServiceError;
 
 /// The media type of every problem document.
 pub const PROBLEM_JSON: &str = "application/problem+json";

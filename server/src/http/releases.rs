@@ -10,12 +10,12 @@ use serde::Deserialize;
 
 use super::extract::{etag, if_match, json_body, principal};
 use super::problem::{ApiError, Problem};
-use crate::admin::{IfMatch, WithVersion};
-use crate::auth::Principal;
-use crate::releases::{
+use crate::service::App;
+use crate::service::Principal;
+use crate::service::releases::{
     self, Action, ActionRequest, ChecklistRequest, IncidentRequest, PercentRequest, Release,
 };
-use crate::state::App;
+use crate::service::{IfMatch, WithVersion};
 
 /// Registers the routes.
 pub fn configure(config: &mut web::ServiceConfig) {

@@ -10,9 +10,9 @@ use serde::Deserialize;
 
 use super::extract::{etag, principal};
 use super::problem::{ApiError, Problem};
-use crate::changelog::{self, ChangelogEntry, View, atom};
-use crate::reports::{self, Report};
-use crate::state::App;
+use crate::service::App;
+use crate::service::changelog::{self, ChangelogEntry, View, atom};
+use crate::service::reports::{self, Report};
 
 /// Registers the routes. Must come before the release actions' `{id}/{action}` route,
 /// which would otherwise take `report` for an action.

@@ -13,10 +13,11 @@ use serde::Deserialize;
 
 use super::extract::json_body;
 use super::problem::{ApiError, Problem};
-use crate::auth::{AuthError, Principal};
-use crate::state::App;
-use crate::stream::exposures::{self, Recorded, Report};
-use crate::stream::{Flavor, SubscribeError, Subscription, credential};
+use crate::infra::auth::AuthError;
+use crate::infra::stream::exposures::{self, Recorded, Report};
+use crate::infra::stream::{Flavor, SubscribeError, Subscription, credential};
+use crate::service::App;
+use crate::service::Principal;
 
 /// Seconds a client refused for too many streams should wait.
 const RETRY_STREAMS_AFTER: u64 = 5;
@@ -35,7 +36,7 @@ fn sdk_caller(app: &App, headers: &HeaderMap) -> Result<(Principal, String), Api
     let header = headers
         .get(header::AUTHORIZATION)
         .map(|v| v.to_str().unwrap_or(""));
-    let principal = app.tokens.authenticate(header)?;
+    let principal = Principal::new(app.tokens.authenticate(header)?);
     let environment = principal
         .sdk_environment()
         .ok_or_else(|| {

@@ -15,10 +15,11 @@ use time::OffsetDateTime;
 
 use super::extract::{json_body, principal};
 use super::problem::{ApiError, Problem};
-use crate::admin::ServiceError;
-use crate::auth::{Role, require_role};
-use crate::clock::ManualClock;
-use crate::state::App;
+use crate::infra::auth::Role;
+use crate::infra::clock::ManualClock;
+use crate::service::App;
+use crate::service::ServiceError;
+use crate::service::require_role;
 
 /// How long the endpoint waits for the scheduler to catch up.
 const CATCH_UP: Duration = Duration::from_secs(30);

@@ -5,9 +5,11 @@ use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::extract::{etag, if_match, json_body, principal};
 use super::problem::{ApiError, Problem};
-use crate::admin::WithVersion;
-use crate::state::App;
-use crate::webhooks::{self, CreatedSubscription, Delivery, SubscriptionRequest, SubscriptionView};
+use crate::service::App;
+use crate::service::WithVersion;
+use crate::service::webhooks::{
+    self, CreatedSubscription, Delivery, SubscriptionRequest, SubscriptionView,
+};
 
 /// Registers the routes.
 pub fn configure(config: &mut web::ServiceConfig) {

@@ -21,9 +21,9 @@ use serde::{Serialize, Serializer};
 use self::request::read_context;
 use super::RouteLabel;
 use super::rate::RateLimiter;
-use crate::auth::Principal;
-use crate::hub::Served;
-use crate::state::App;
+use crate::infra::hub::Served;
+use crate::service::App;
+use crate::service::Principal;
 
 mod request;
 
@@ -153,6 +153,7 @@ fn snapshot_for(
     let principal = app
         .tokens
         .authenticate(header)
+        .map(Principal::new)
         .map_err(|e| Failure::new(StatusCode::UNAUTHORIZED, "GENERAL", e.to_string()))?;
     let Some(environment) = principal.sdk_environment() else {
         return Err(Failure::new(
@@ -353,7 +354,7 @@ struct EventStream<'a> {
 /// client used (`Forwarded` / `X-Forwarded-*` honoured), authenticated by the key's
 /// stream credential because `EventSource` cannot send an `Authorization` header.
 fn event_stream_url(app: &App, req: &HttpRequest, principal: &Principal) -> Option<String> {
-    let token = app.tokens.stream_credential(principal)?;
+    let token = app.tokens.stream_credential(principal.record())?;
     let info = req.connection_info();
     Some(format!(
         "{}://{}/ofrep/v1/event-stream?token={token}",

@@ -1,0 +1,93 @@
+//! The one way a service writes: an atomic store commit, its version conflicts read as
+//! the service's causes, then a wait until the change is served — so a caller that got
+//! its answer sees its change on the next evaluation.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::{App, ServiceError};
+use crate::infra::hub::Catalog;
+use crate::infra::store::{Change, Commit, Expect, StoreError};
+
+/// How long a writer waits for its change to be served before answering anyway (the
+/// change is durable either way).
+const SERVE_WAIT: Duration = Duration::from_secs(5);
+
+/// Commits, maps conflicts on the written document to 412/428, and waits until the
+/// change is served.
+pub async fn commit(app: &App, commit: Commit) -> Result<Arc<Change>, ServiceError> {
+    let change = app
+        .store
+        .commit(commit)
+        .await
+        .map_err(conflict_to_precondition)?;
+    if tokio::time::timeout(SERVE_WAIT, app.hub.wait_for(change.revision))
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            revision = change.revision,
+            "change committed but not yet served after 5 s"
+        );
+    }
+    Ok(change)
+}
+
+/// Maps a store conflict to the HTTP precondition semantics.
+pub fn conflict_to_precondition(error: StoreError) -> ServiceError {
+    match error {
+        StoreError::Conflict {
+            kind,
+            key,
+            expected: Expect::Absent,
+            found: Some(current),
+        } => ServiceError::PreconditionRequired { kind, key, current },
+        StoreError::Conflict {
+            kind,
+            key,
+            expected: Expect::Version(expected),
+            found,
+        } => ServiceError::PreconditionFailed {
+            kind,
+            key,
+            expected,
+            current: found,
+        },
+        StoreError::Conflict {
+            kind,
+            key,
+            expected: Expect::Present,
+            found: None,
+        } => ServiceError::NotFound { kind, key },
+        other => ServiceError::Store(other),
+    }
+}
+
+/// How often a write that depends on the whole catalog retries when the store moved.
+const STALE_RETRIES: usize = 5;
+
+/// Commits a write whose validity depends on the whole catalog (e.g. "no flag uses this
+/// segment"): `build` decides from the served catalog, and the commit only applies if
+/// the store is still at that catalog's revision; otherwise it waits and decides again.
+pub async fn commit_at_revision<F>(app: &App, mut build: F) -> Result<Arc<Change>, ServiceError>
+where
+    F: FnMut(&Catalog) -> Result<Commit, ServiceError>,
+{
+    for _ in 0..STALE_RETRIES {
+        let catalog = app.hub.catalog();
+        let mut commit = build(&catalog)?;
+        commit.expect_revision = Some(catalog.revision);
+        match app.store.commit(commit).await {
+            Ok(change) => {
+                app.hub.wait_for(change.revision).await;
+                return Ok(change);
+            }
+            Err(StoreError::Stale { found, .. }) => app.hub.wait_for(found).await,
+            Err(other) => return Err(conflict_to_precondition(other)),
+        }
+    }
+    Err(ServiceError::Conflict {
+        detail: "the store kept changing during this write; try again".to_owned(),
+        field: None,
+    })
+}
