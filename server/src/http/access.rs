@@ -6,6 +6,7 @@ use serde::Deserialize;
 
 use super::extract::{json_body, principal};
 use super::problem::{ApiError, Problem};
+use super::request_error::RequestError;
 use crate::infra::store::AuditEvent;
 use crate::service::App;
 use crate::service::tokens::{IssuedTokenView, NewToken, TokenView};
@@ -94,16 +95,13 @@ pub struct AuditParams {
 }
 
 /// A number from the query string, or a 400 naming the parameter.
-fn number<T: std::str::FromStr>(name: &str, text: Option<String>) -> Result<Option<T>, ApiError> {
+fn number<T: std::str::FromStr>(
+    name: &'static str,
+    text: Option<String>,
+) -> Result<Option<T>, ApiError> {
     text.map(|text| {
-        text.parse().map_err(|_| {
-            ApiError::request(
-                StatusCode::BAD_REQUEST,
-                "bad-query",
-                format!("query parameter `{name}` must be a non-negative integer, got {text:?}"),
-                Some(name),
-            )
-        })
+        text.parse()
+            .map_err(|_| RequestError::NotANumber { name, text }.into())
     })
     .transpose()
 }
@@ -120,14 +118,7 @@ pub async fn list_audit(app: web::Data<App>, req: HttpRequest) -> Result<HttpRes
         before,
         limit,
     } = web::Query::<AuditParams>::from_query(req.query_string())
-        .map_err(|error| {
-            ApiError::request(
-                StatusCode::BAD_REQUEST,
-                "bad-query",
-                format!("invalid query parameters: {error}"),
-                None,
-            )
-        })?
+        .map_err(|error| RequestError::Query(error.to_string()))?
         .into_inner();
     let before = number("before", before)?;
     let limit = number("limit", limit)?;

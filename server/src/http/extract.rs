@@ -3,13 +3,13 @@
 //! [`read_limited`]).
 
 use actix_web::error::PayloadError;
-use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderMap};
 use actix_web::web;
 use bytes::{Bytes, BytesMut};
 use futures_util::StreamExt;
 
 use super::problem::ApiError;
+use super::request_error::RequestError;
 use crate::service::App;
 use crate::service::IfMatch;
 use crate::service::Principal;
@@ -32,14 +32,9 @@ pub fn if_match(headers: &HeaderMap) -> Result<Option<IfMatch>, ApiError> {
         return Ok(Some(IfMatch::Any));
     }
     let bare = text.trim_start_matches("W/").trim_matches('"');
-    bare.parse::<u64>().map(|v| Some(IfMatch::Version(v))).map_err(|_| {
-        ApiError::request(
-            StatusCode::BAD_REQUEST,
-            "bad-header",
-            format!("If-Match must be a document version such as \"3\" (the ETag of a GET), got {text:?}"),
-            Some("If-Match"),
-        )
-    })
+    bare.parse::<u64>()
+        .map(|v| Some(IfMatch::Version(v)))
+        .map_err(|_| RequestError::IfMatch(text.to_owned()).into())
 }
 
 /// The `ETag` value for a document version.
@@ -57,41 +52,22 @@ pub async fn json_body(
         let kind = kind.to_str().unwrap_or("").to_ascii_lowercase();
         let essence = kind.split(';').next().unwrap_or("").trim();
         if !(essence == "application/json" || essence.ends_with("+json")) {
-            return Err(ApiError::request(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported-media-type",
-                format!(
-                    "request bodies are JSON; send Content-Type: application/json, not {essence:?}"
-                ),
-                Some("Content-Type"),
-            ));
+            return Err(RequestError::NotJson(essence.to_owned()).into());
         }
     }
-    let too_large = || {
-        ApiError::request(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "payload-too-large",
-            format!(
-                "the request body is larger than the limit of {limit} bytes (limits.max_body_bytes)"
-            ),
-            None,
-        )
-    };
     let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
     if declared.is_some_and(|n| n > limit) {
-        return Err(too_large());
+        return Err(RequestError::TooLarge(limit).into());
     }
-    read_limited(payload, limit).await.map_err(|e| match e {
-        BodyError::TooLarge => too_large(),
-        BodyError::Read(e) => ApiError::request(
-            StatusCode::BAD_REQUEST,
-            "bad-body",
-            format!("could not read the request body: {e}"),
-            None,
-        ),
+    read_limited(payload, limit).await.map_err(|e| {
+        match e {
+            BodyError::TooLarge => RequestError::TooLarge(limit),
+            BodyError::Read(e) => RequestError::Unreadable(e),
+        }
+        .into()
     })
 }
 

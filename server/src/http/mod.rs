@@ -12,6 +12,7 @@ pub mod problem;
 mod rate;
 mod releases;
 mod reports;
+mod request_error;
 mod sdk;
 mod testing;
 mod webhooks;
@@ -28,6 +29,7 @@ use prometheus::{Histogram, IntCounter};
 
 use self::problem::ApiError;
 use self::rate::RateLimiter;
+use self::request_error::RequestError;
 use crate::infra::metrics::Metrics;
 use crate::service::App;
 
@@ -78,22 +80,10 @@ pub fn start(
             .app_data(Arc::clone(&alive))
             .app_data(limiter.clone())
             .app_data(web::QueryConfig::default().error_handler(|error, _| {
-                ApiError::request(
-                    StatusCode::BAD_REQUEST,
-                    "bad-query",
-                    format!("invalid query parameters: {error}"),
-                    None,
-                )
-                .into()
+                ApiError::from(RequestError::Query(error.to_string())).into()
             }))
             .app_data(web::PathConfig::default().error_handler(|error, _| {
-                ApiError::request(
-                    StatusCode::BAD_REQUEST,
-                    "bad-path",
-                    format!("invalid path: {error}"),
-                    None,
-                )
-                .into()
+                ApiError::from(RequestError::Path(error.to_string())).into()
             }))
             .wrap_fn(move |request, service| {
                 let started = Instant::now();
@@ -207,44 +197,19 @@ impl RouteLabel {
 }
 
 async fn not_found(request: HttpRequest) -> Result<HttpResponse, ApiError> {
-    Err(ApiError::request(
-        StatusCode::NOT_FOUND,
-        "not-found",
-        format!("no route for {}", request.path()),
-        None,
-    ))
+    Err(RequestError::NoRoute(request.path().to_owned()).into())
 }
 
 /// `405` for a method a resource does not have, with `Allow` listing the methods the
 /// OpenAPI document gives its route (RFC 9110 requires it).
-async fn method_not_allowed(request: HttpRequest) -> HttpResponse {
+async fn method_not_allowed(request: HttpRequest) -> Result<HttpResponse, ApiError> {
     let allowed = request
         .app_data::<RouteLabel>()
         .and_then(|label| openapi::allowed_methods(&label.pattern));
-    let detail = match allowed {
-        Some(allowed) => format!(
-            "{} is not supported on {}; use {allowed}",
-            request.method(),
-            request.path()
-        ),
-        None => format!(
-            "{} is not supported on {}",
-            request.method(),
-            request.path()
-        ),
-    };
-    let error = ApiError::request(
-        StatusCode::METHOD_NOT_ALLOWED,
-        "method-not-allowed",
-        detail,
-        None,
-    );
-    let mut response = actix_web::ResponseError::error_response(&error);
-    if let Some(allowed) = allowed {
-        response.headers_mut().insert(
-            actix_web::http::header::ALLOW,
-            actix_web::http::header::HeaderValue::from_static(allowed),
-        );
+    Err(RequestError::MethodNotAllowed {
+        method: request.method().to_string(),
+        path: request.path().to_owned(),
+        allowed,
     }
-    response
+    .into())
 }

@@ -10,6 +10,7 @@ use serde::Deserialize;
 
 use super::extract::{etag, if_match, json_body, principal};
 use super::problem::{ApiError, Problem};
+use super::request_error::RequestError;
 use crate::service::App;
 use crate::service::Principal;
 use crate::service::releases::{
@@ -162,15 +163,8 @@ pub async fn act(
     let (id, name) = path.into_inner();
     let (principal, if_match, body) = write_parts(&app, &req, payload).await?;
     let Some(action) = Action::parse(&name) else {
-        let known: Vec<&str> = Action::ALL.iter().map(|a| a.as_str()).collect();
-        return Err(ApiError::request(
-            StatusCode::NOT_FOUND,
-            "not-found",
-            format!(
-                "unknown release action {name:?}; one of {known:?}, percent, checklist/{{index}}, incidents"
-            ),
-            Some("action"),
-        ));
+        let known = Action::ALL.iter().map(|a| a.as_str()).collect();
+        return Err(RequestError::UnknownAction { name, known }.into());
     };
     let done = releases::act(&app, &principal, &id, action, &body, if_match).await?;
     Ok(release(StatusCode::OK, &done))

@@ -3,13 +3,13 @@
 //! `Accept`), `GET /api/v1/changelog` (JSON or Markdown, internal or public view) and
 //! `GET /changelog.atom` (the public Atom feed, no token).
 
-use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderMap};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
 use super::extract::{etag, principal};
 use super::problem::{ApiError, Problem};
+use super::request_error::RequestError;
 use crate::service::App;
 use crate::service::changelog::{self, ChangelogEntry, View, atom};
 use crate::service::reports::{self, Report};
@@ -45,21 +45,20 @@ impl Format {
 fn negotiate(
     asked: Option<&str>,
     headers: &HeaderMap,
-    offered: &[(Format, &str, &str)],
+    offered: &[(Format, &'static str, &'static str)],
 ) -> Result<Format, ApiError> {
-    let names: Vec<&str> = offered.iter().map(|(_, name, _)| *name).collect();
+    let names: Vec<&'static str> = offered.iter().map(|(_, name, _)| *name).collect();
     if let Some(asked) = asked {
         return offered
             .iter()
             .find(|(_, name, _)| *name == asked || (*name == "md" && asked == "markdown"))
             .map(|(format, _, _)| *format)
             .ok_or_else(|| {
-                ApiError::request(
-                    StatusCode::BAD_REQUEST,
-                    "bad-query",
-                    format!("unknown format {asked:?}; one of {names:?}"),
-                    Some("format"),
-                )
+                RequestError::UnknownFormat {
+                    asked: asked.to_owned(),
+                    offered: names,
+                }
+                .into()
             });
     }
     let Some(accept) = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()) else {
@@ -83,15 +82,12 @@ fn negotiate(
     if wildcard {
         return Ok(Format::Json);
     }
-    let types: Vec<&str> = offered.iter().map(|(_, _, mime)| *mime).collect();
-    Err(ApiError::request(
-        StatusCode::NOT_ACCEPTABLE,
-        "not-acceptable",
-        format!(
-            "cannot answer with {accept:?}; ask for one of {types:?}, or use ?format={names:?}"
-        ),
-        Some("Accept"),
-    ))
+    Err(RequestError::NotAcceptable {
+        accept: accept.to_owned(),
+        types: offered.iter().map(|(_, _, mime)| *mime).collect(),
+        formats: names,
+    }
+    .into())
 }
 
 /// The format of a report.
@@ -184,12 +180,7 @@ pub async fn get_changelog(
         None | Some("internal") => View::Internal,
         Some("public") => View::Public,
         Some(other) => {
-            return Err(ApiError::request(
-                StatusCode::BAD_REQUEST,
-                "bad-query",
-                format!("unknown view {other:?}; one of [\"internal\", \"public\"]"),
-                Some("view"),
-            ));
+            return Err(RequestError::UnknownView(other.to_owned()).into());
         }
     };
     let format = negotiate(
@@ -231,12 +222,7 @@ pub async fn changelog_feed(
     query: web::Query<FeedQuery>,
 ) -> Result<HttpResponse, ApiError> {
     if !app.settings.changelog.public_feed {
-        return Err(ApiError::request(
-            StatusCode::NOT_FOUND,
-            "not-found",
-            "the public changelog feed is turned off (changelog.public_feed)",
-            None,
-        ));
+        return Err(RequestError::FeedOff.into());
     }
     let environment = query.environment.as_deref();
     let entries = changelog::public(&app, environment).await?;

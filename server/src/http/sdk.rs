@@ -6,21 +6,18 @@
 //! The handlers only authenticate, call into `stream`, and map; the stream bodies are
 //! `stream::Subscription`s, whose bytes were built once per publication.
 
-use actix_web::http::StatusCode;
-use actix_web::http::header::{self, HeaderMap, HeaderValue};
-use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
+use actix_web::http::header::{self, HeaderMap};
+use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
 use super::extract::json_body;
 use super::problem::{ApiError, Problem};
-use crate::infra::auth::AuthError;
+use super::request_error::RequestError;
 use crate::infra::stream::exposures::{self, Recorded, Report};
-use crate::infra::stream::{Flavor, SubscribeError, Subscription, credential};
+use crate::infra::stream::{Flavor, Subscription, credential};
 use crate::service::App;
 use crate::service::Principal;
-
-/// Seconds a client refused for too many streams should wait.
-const RETRY_STREAMS_AFTER: u64 = 5;
+use crate::service::{Forbidden, ServiceError};
 
 /// Registers the routes.
 pub fn configure(config: &mut web::ServiceConfig) {
@@ -39,21 +36,13 @@ fn sdk_caller(app: &App, headers: &HeaderMap) -> Result<(Principal, String), Api
     let principal = Principal::new(app.tokens.authenticate(header)?);
     let environment = principal
         .sdk_environment()
-        .ok_or_else(|| {
-            AuthError::Forbidden(
-                "this endpoint takes an SDK key (POST /api/v1/tokens with kind \"sdk\"), not an admin token"
-                    .to_owned(),
-            )
-        })?
+        .ok_or(Forbidden::NotSdkKey)?
         .to_owned();
     Ok((principal, environment))
 }
 
 fn environment_gone(environment: &str) -> ApiError {
-    AuthError::Forbidden(format!(
-        "environment {environment:?} of this SDK key no longer exists"
-    ))
-    .into()
+    Forbidden::EnvironmentGone(environment.to_owned()).into()
 }
 
 /// The full ruleset of the SDK key's environment.
@@ -90,31 +79,9 @@ fn last_event_id(headers: &HeaderMap) -> Result<Option<u64>, ApiError> {
     if text.is_empty() {
         return Ok(None);
     }
-    text.parse().map(Some).map_err(|_| {
-        ApiError::request(
-            StatusCode::BAD_REQUEST,
-            "bad-header",
-            format!(
-                "Last-Event-ID must be the revision (id) of the last event received, got {text:?}"
-            ),
-            Some("Last-Event-ID"),
-        )
-    })
-}
-
-fn refused(error: SubscribeError) -> HttpResponse {
-    let (status, slug) = match &error {
-        SubscribeError::UnknownEnvironment(_) => (StatusCode::FORBIDDEN, "forbidden"),
-        SubscribeError::TooManyStreams(_) => (StatusCode::TOO_MANY_REQUESTS, "too-many-streams"),
-        SubscribeError::Closed => (StatusCode::SERVICE_UNAVAILABLE, "shutting-down"),
-    };
-    let mut response = ApiError::request(status, slug, error.to_string(), None).error_response();
-    if status != StatusCode::FORBIDDEN {
-        response
-            .headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from(RETRY_STREAMS_AFTER));
-    }
-    response
+    text.parse()
+        .map(Some)
+        .map_err(|_| RequestError::LastEventId(text.to_owned()).into())
 }
 
 fn event_stream_response(subscription: Subscription) -> HttpResponse {
@@ -138,16 +105,11 @@ fn event_stream_response(subscription: Subscription) -> HttpResponse {
 pub async fn stream(app: web::Data<App>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let (principal, environment) = sdk_caller(&app, req.headers())?;
     let resume = last_event_id(req.headers())?;
-    Ok(
-        match app
-            .hub
+    let subscription =
+        app.hub
             .streams()
-            .subscribe(&environment, principal.id(), resume, Flavor::Sdk)
-        {
-            Ok(subscription) => event_stream_response(subscription),
-            Err(error) => refused(error),
-        },
-    )
+            .subscribe(&environment, principal.id(), resume, Flavor::Sdk)?;
+    Ok(event_stream_response(subscription))
 }
 
 /// Query of the OFREP event stream.
@@ -183,16 +145,11 @@ pub async fn event_stream(
         }
     };
     let resume = last_event_id(req.headers())?;
-    Ok(
-        match app
-            .hub
+    let subscription =
+        app.hub
             .streams()
-            .subscribe(&environment, &key_id, resume, Flavor::Notify)
-        {
-            Ok(subscription) => event_stream_response(subscription),
-            Err(error) => refused(error),
-        },
-    )
+            .subscribe(&environment, &key_id, resume, Flavor::Notify)?;
+    Ok(event_stream_response(subscription))
 }
 
 /// Report exposures counted by an SDK since its last report; they are added to
@@ -212,5 +169,6 @@ pub async fn report_exposures(
         .hub
         .snapshot(&environment)
         .ok_or_else(|| environment_gone(&environment))?;
-    Ok(HttpResponse::Ok().json(exposures::record(&served, &body)?))
+    let recorded = exposures::record(&served, &body).map_err(ServiceError::from)?;
+    Ok(HttpResponse::Ok().json(recorded))
 }

@@ -6,15 +6,14 @@
 
 use std::time::Duration;
 
-use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
-use rollgate_core::FieldError;
 use rollgate_core::release::Duration as Span;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use super::extract::{json_body, principal};
 use super::problem::{ApiError, Problem};
+use super::request_error::RequestError;
 use crate::infra::auth::Role;
 use crate::infra::clock::ManualClock;
 use crate::service::App;
@@ -61,14 +60,9 @@ pub struct ClockNow {
 fn manual(app: &App, req: &HttpRequest) -> Result<std::sync::Arc<ManualClock>, ApiError> {
     let principal = principal(app, req.headers())?;
     require_role(&principal, Role::Admin)?;
-    app.manual_clock.clone().ok_or_else(|| {
-        ApiError::request(
-            StatusCode::CONFLICT,
-            "conflict",
-            "the manual clock is off (it is for tests: set testing.manual_clock_start)",
-            None,
-        )
-    })
+    app.manual_clock
+        .clone()
+        .ok_or_else(|| RequestError::ManualClockOff.into())
 }
 
 /// The server's time, and whether it is the test-only manual clock.
@@ -101,10 +95,8 @@ pub async fn move_clock(
         (Some(by), None) => clock.advance(by.to_time()),
         (None, Some(to)) => clock.set(to),
         _ => {
-            return Err(ServiceError::Invalid(vec![FieldError::new(
-                "advance",
-                "give exactly one of `advance` (a duration such as \"90s\") and `set` (an RFC 3339 time)",
-            )])
+            return Err(ServiceError::invalid("advance",
+                "give exactly one of `advance` (a duration such as \"90s\") and `set` (an RFC 3339 time)",)
             .into());
         }
     }

@@ -32,17 +32,17 @@ pub async fn list(
         })?),
     };
     if key.is_some() && kind.is_none() {
-        return Err(ServiceError::Invalid(vec![FieldError::new(
+        return Err(ServiceError::invalid(
             "key",
             "filtering by key needs a kind too",
-        )]));
+        ));
     }
     let limit = limit.unwrap_or(100);
     if limit == 0 || limit > MAX_PAGE {
-        return Err(ServiceError::Invalid(vec![FieldError::new(
+        return Err(ServiceError::invalid(
             "limit",
             format!("must be between 1 and {MAX_PAGE}"),
-        )]));
+        ));
     }
     let query = AuditQuery {
         kind,
@@ -67,7 +67,7 @@ async fn whole_revisions(app: &App, query: AuditQuery) -> Result<Vec<AuditEvent>
         .store
         .audit(query.clone())
         .await
-        .map_err(ServiceError::Store)?;
+        .map_err(ServiceError::from)?;
     let (Some(first), Some(last)) = (page.first(), page.last()) else {
         return Ok(page);
     };
@@ -87,7 +87,7 @@ async fn whole_revisions(app: &App, query: AuditQuery) -> Result<Vec<AuditEvent>
             ..query
         })
         .await
-        .map_err(ServiceError::Store)?;
+        .map_err(ServiceError::from)?;
     Ok(whole
         .into_iter()
         .take_while(|e| e.revision == last)

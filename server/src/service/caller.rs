@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use crate::infra::auth::{AuthError, Role, TokenKind, TokenRecord};
+use crate::infra::auth::{Role, TokenKind, TokenRecord};
 
 /// Who is calling: the verified token's record (shared, never copied per request).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -51,17 +51,43 @@ impl Principal {
     }
 }
 
+/// Why a caller whose credentials are fine may not do what they asked.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Forbidden {
+    /// An admin token whose role is below the one needed.
+    #[error("this needs the {} role; the token has {}", .needed.as_str(), .has.as_str())]
+    Role {
+        /// The role the call needs.
+        needed: Role,
+        /// The caller's role.
+        has: Role,
+    },
+    /// An SDK key on the admin API.
+    #[error("SDK keys can only evaluate flags; use an admin token for the admin API")]
+    SdkKey,
+    /// An admin token where an SDK key is needed (the SDK's sync).
+    #[error(
+        "this endpoint takes an SDK key (POST /api/v1/tokens with kind \"sdk\"), not an admin token"
+    )]
+    NotSdkKey,
+    /// An admin token asking to evaluate flags.
+    #[error(
+        "admin tokens cannot evaluate flags; use an SDK key (POST /api/v1/tokens with kind \"sdk\")"
+    )]
+    AdminEvaluates,
+    /// An SDK key whose environment has been deleted.
+    #[error("environment {0:?} of this SDK key no longer exists")]
+    EnvironmentGone(String),
+    /// The author of a release approving it (four eyes).
+    #[error("four eyes: the author of a release cannot approve it; another release manager must")]
+    OwnRelease,
+}
+
 /// Checks that `principal` is an admin token with at least `needed`.
-pub fn require_role(principal: &Principal, needed: Role) -> Result<(), AuthError> {
+pub fn require_role(principal: &Principal, needed: Role) -> Result<(), Forbidden> {
     match principal.role() {
         Some(role) if role >= needed => Ok(()),
-        Some(role) => Err(AuthError::Forbidden(format!(
-            "this needs the {} role; the token has {}",
-            needed.as_str(),
-            role.as_str()
-        ))),
-        None => Err(AuthError::Forbidden(
-            "SDK keys can only evaluate flags; use an admin token for the admin API".to_owned(),
-        )),
+        Some(has) => Err(Forbidden::Role { needed, has }),
+        None => Err(Forbidden::SdkKey),
     }
 }

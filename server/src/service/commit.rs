@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::{App, ServiceError};
+use super::{App, Conflict, ServiceError};
 use crate::infra::hub::Catalog;
 use crate::infra::store::{Change, Commit, Expect, StoreError};
 
@@ -13,14 +13,10 @@ use crate::infra::store::{Change, Commit, Expect, StoreError};
 /// change is durable either way).
 const SERVE_WAIT: Duration = Duration::from_secs(5);
 
-/// Commits, maps conflicts on the written document to 412/428, and waits until the
-/// change is served.
+/// Commits, reads a conflict on the written document as its cause (see
+/// [`write_conflict`]), and waits until the change is served.
 pub async fn commit(app: &App, commit: Commit) -> Result<Arc<Change>, ServiceError> {
-    let change = app
-        .store
-        .commit(commit)
-        .await
-        .map_err(conflict_to_precondition)?;
+    let change = app.store.commit(commit).await.map_err(write_conflict)?;
     if tokio::time::timeout(SERVE_WAIT, app.hub.wait_for(change.revision))
         .await
         .is_err()
@@ -33,21 +29,23 @@ pub async fn commit(app: &App, commit: Commit) -> Result<Arc<Change>, ServiceErr
     Ok(change)
 }
 
-/// Maps a store conflict to the HTTP precondition semantics.
-pub fn conflict_to_precondition(error: StoreError) -> ServiceError {
+/// Reads a store conflict on a written document as the service's cause: a write that
+/// named no version found one (version required), a named version is no longer the
+/// current one (version conflict), a document that had to exist is gone (not found).
+pub fn write_conflict(error: StoreError) -> ServiceError {
     match error {
         StoreError::Conflict {
             kind,
             key,
             expected: Expect::Absent,
             found: Some(current),
-        } => ServiceError::PreconditionRequired { kind, key, current },
+        } => ServiceError::VersionRequired { kind, key, current },
         StoreError::Conflict {
             kind,
             key,
             expected: Expect::Version(expected),
             found,
-        } => ServiceError::PreconditionFailed {
+        } => ServiceError::VersionConflict {
             kind,
             key,
             expected,
@@ -59,7 +57,7 @@ pub fn conflict_to_precondition(error: StoreError) -> ServiceError {
             expected: Expect::Present,
             found: None,
         } => ServiceError::NotFound { kind, key },
-        other => ServiceError::Store(other),
+        other => ServiceError::from(other),
     }
 }
 
@@ -83,11 +81,8 @@ where
                 return Ok(change);
             }
             Err(StoreError::Stale { found, .. }) => app.hub.wait_for(found).await,
-            Err(other) => return Err(conflict_to_precondition(other)),
+            Err(other) => return Err(write_conflict(other)),
         }
     }
-    Err(ServiceError::Conflict {
-        detail: "the store kept changing during this write; try again".to_owned(),
-        field: None,
-    })
+    Err(Conflict::StoreKeptChanging.into())
 }

@@ -5,7 +5,7 @@ use rollgate_core::model::Environment;
 use rollgate_core::validate::validate_environment;
 
 use super::{
-    IfMatch, ServiceError, WithVersion, check_path_key, commit, commit_at_revision,
+    Conflict, IfMatch, ServiceError, WithVersion, check_path_key, commit, commit_at_revision,
     delete_expectation, expect_for, parse_document, read, read_all, to_body,
 };
 use crate::infra::auth::Role;
@@ -93,31 +93,31 @@ pub async fn delete(
             });
         };
         let expect = delete_expectation(if_match, Kind::Environment, key, existing.version)?;
-        let flags: Vec<&str> = catalog
+        let flags: Vec<String> = catalog
             .flags
             .values()
             .filter(|f| f.doc.environments.contains_key(key))
-            .map(|f| f.doc.key.as_str())
+            .map(|f| f.doc.key.clone())
             .collect();
         if !flags.is_empty() {
-            return Err(ServiceError::Conflict {
-                detail: format!(
-                    "environment `{key}` is configured on flags {flags:?}; remove it there first"
-                ),
-                field: Some("key".to_owned()),
-            });
+            return Err(Conflict::EnvironmentConfigured {
+                environment: key.to_owned(),
+                flags,
+            }
+            .into());
         }
-        let keys: Vec<&str> = catalog
+        let keys: Vec<String> = catalog
             .tokens
             .values()
             .filter(|t| t.doc.environment.as_deref() == Some(key))
-            .map(|t| t.doc.name.as_str())
+            .map(|t| t.doc.name.clone())
             .collect();
         if !keys.is_empty() {
-            return Err(ServiceError::Conflict {
-                detail: format!("environment `{key}` has SDK keys {keys:?}; revoke them first"),
-                field: Some("key".to_owned()),
-            });
+            return Err(Conflict::EnvironmentHasKeys {
+                environment: key.to_owned(),
+                keys,
+            }
+            .into());
         }
         Ok(Commit {
             actor: principal.actor(),

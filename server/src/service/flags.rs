@@ -129,7 +129,7 @@ pub async fn delete(
         Some(IfMatch::Any) => Expect::Present,
         None => {
             return Err(match existing {
-                Some(current) => ServiceError::PreconditionRequired {
+                Some(current) => ServiceError::VersionRequired {
                     kind: Kind::Flag,
                     key: key.to_owned(),
                     current,
@@ -224,10 +224,7 @@ pub async fn write(
 fn reference_vanished(error: ServiceError, flag: &str) -> ServiceError {
     match error {
         ServiceError::NotFound { kind, key } if kind != Kind::Flag || key != flag => {
-            ServiceError::Invalid(vec![rollgate_core::FieldError::new(
-                "environments",
-                format!("{kind} {key:?} no longer exists"),
-            )])
+            ServiceError::invalid("environments", format!("{kind} {key:?} no longer exists"))
         }
         other => other,
     }

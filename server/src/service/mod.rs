@@ -32,16 +32,16 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 pub use app::App;
-pub use caller::{Principal, require_role};
-pub use commit::{commit, commit_at_revision, conflict_to_precondition};
-pub use error::ServiceError;
+pub use caller::{Forbidden, Principal, require_role};
+pub use commit::{commit, commit_at_revision, write_conflict};
+pub use error::{Conflict, FlagProblem, Refusal, ServiceError};
 pub use version::{IfMatch, WithVersion, delete_expectation, expect_for};
 
-use crate::infra::store::{Kind, StoreError};
+use crate::infra::store::Kind;
 
 /// Checks a key taken from a URL.
 pub fn check_path_key(field: &str, key: &str) -> Result<(), ServiceError> {
-    check_key(key).map_err(|message| ServiceError::Invalid(vec![FieldError::new(field, message)]))
+    check_key(key).map_err(|message| ServiceError::invalid(field, message))
 }
 
 /// Parses a document body whose `key` may be left out (the URL names it) and whose
@@ -58,10 +58,10 @@ pub fn parse_document<T: DeserializeOwned>(body: &[u8], key: &str) -> Result<T, 
         match name.as_str() {
             "version" => {
                 if serde_json::from_str::<u64>(raw.get()).is_err() {
-                    return Err(ServiceError::Invalid(vec![FieldError::new(
+                    return Err(ServiceError::invalid(
                         "version",
                         "must be a non-negative integer",
-                    )]));
+                    ));
                 }
                 continue;
             }
@@ -132,7 +132,7 @@ impl<'de> serde::Deserialize<'de> for TopLevel {
 
 /// Serializes a document for the store.
 pub fn to_body<T: Serialize>(doc: &T) -> Result<Vec<u8>, ServiceError> {
-    serde_json::to_vec(doc).map_err(|e| ServiceError::Store(StoreError::Backend(Box::new(e))))
+    serde_json::to_vec(doc).map_err(ServiceError::unreadable)
 }
 
 /// Reads one stored document into `T` with its version.
@@ -145,13 +145,12 @@ pub async fn read<T: DeserializeOwned>(
         .store
         .get(kind, key)
         .await
-        .map_err(ServiceError::Store)?
+        .map_err(ServiceError::from)?
         .ok_or_else(|| ServiceError::NotFound {
             kind,
             key: key.to_owned(),
         })?;
-    let doc = serde_json::from_slice(&document.body)
-        .map_err(|e| ServiceError::Store(StoreError::Backend(Box::new(e))))?;
+    let doc = serde_json::from_slice(&document.body).map_err(ServiceError::unreadable)?;
     Ok(WithVersion {
         doc,
         version: document.version,
@@ -163,12 +162,11 @@ pub async fn read_all<T: DeserializeOwned>(
     app: &App,
     kind: Kind,
 ) -> Result<Vec<WithVersion<T>>, ServiceError> {
-    let documents = app.store.list(kind).await.map_err(ServiceError::Store)?;
+    let documents = app.store.list(kind).await.map_err(ServiceError::from)?;
     documents
         .into_iter()
         .map(|d| {
-            let doc = serde_json::from_slice(&d.body)
-                .map_err(|e| ServiceError::Store(StoreError::Backend(Box::new(e))))?;
+            let doc = serde_json::from_slice(&d.body).map_err(ServiceError::unreadable)?;
             Ok(WithVersion {
                 doc,
                 version: d.version,

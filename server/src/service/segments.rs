@@ -5,7 +5,7 @@ use rollgate_core::model::{BUILTIN_SEGMENTS, Segment};
 use rollgate_core::validate::validate_segment;
 
 use super::{
-    IfMatch, ServiceError, WithVersion, check_path_key, commit, commit_at_revision,
+    Conflict, IfMatch, ServiceError, WithVersion, check_path_key, commit, commit_at_revision,
     delete_expectation, expect_for, parse_document, read, read_all, to_body,
 };
 use crate::infra::auth::Role;
@@ -43,10 +43,7 @@ pub async fn put(
     require_role(principal, Role::Editor)?;
     check_path_key("key", key)?;
     if key == "general" {
-        return Err(ServiceError::Conflict {
-            detail: "the built-in segment `general` is everyone and cannot be changed".to_owned(),
-            field: Some("key".to_owned()),
-        });
+        return Err(Conflict::GeneralSegment.into());
     }
     let segment: Segment = parse_document(body, key)?;
     let errors = validate_segment(&segment);
@@ -87,12 +84,7 @@ pub async fn delete(
 ) -> Result<(), ServiceError> {
     require_role(principal, Role::Editor)?;
     if BUILTIN_SEGMENTS.contains(&key) {
-        return Err(ServiceError::Conflict {
-            detail: format!(
-                "the built-in segment `{key}` is an audience ring and cannot be deleted"
-            ),
-            field: Some("key".to_owned()),
-        });
+        return Err(Conflict::AudienceRing(key.to_owned()).into());
     }
     commit_at_revision(app, |catalog| {
         let Some(existing) = catalog.segments.get(key) else {
@@ -102,7 +94,7 @@ pub async fn delete(
             });
         };
         let expect = delete_expectation(if_match, Kind::Segment, key, existing.version)?;
-        let users: Vec<&str> = catalog
+        let users: Vec<String> = catalog
             .flags
             .values()
             .filter(|f| {
@@ -111,15 +103,14 @@ pub async fn delete(
                     .values()
                     .any(|c| c.rules.iter().any(|r| r.segment.as_deref() == Some(key)))
             })
-            .map(|f| f.doc.key.as_str())
+            .map(|f| f.doc.key.clone())
             .collect();
         if !users.is_empty() {
-            return Err(ServiceError::Conflict {
-                detail: format!(
-                    "segment `{key}` is used by flags {users:?}; remove it from their rules first"
-                ),
-                field: Some("key".to_owned()),
-            });
+            return Err(Conflict::SegmentInUse {
+                segment: key.to_owned(),
+                flags: users,
+            }
+            .into());
         }
         Ok(Commit {
             actor: principal.actor(),

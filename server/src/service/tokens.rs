@@ -5,7 +5,7 @@ use rollgate_core::FieldError;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use super::{ServiceError, commit, commit_at_revision, read, read_all, to_body};
+use super::{Conflict, ServiceError, commit, commit_at_revision, read, read_all, to_body};
 use crate::infra::auth::{Role, TokenKind, TokenRecord, issue};
 use crate::infra::store::{Commit, Expect, Kind, Write};
 use crate::service::App;
@@ -190,21 +190,25 @@ pub async fn revoke(app: &App, principal: &Principal, id: &str) -> Result<(), Se
     require_role(principal, Role::Admin)?;
     commit_at_revision(app, |catalog| {
         let Some(token) = catalog.tokens.get(id) else {
-            return Err(ServiceError::NotFound { kind: Kind::Token, key: id.to_owned() });
+            return Err(ServiceError::NotFound {
+                kind: Kind::Token,
+                key: id.to_owned(),
+            });
         };
         let is_admin = |t: &TokenRecord| t.kind == TokenKind::Admin && t.role == Some(Role::Admin);
-        if is_admin(&token.doc) && catalog.tokens.values().filter(|t| is_admin(&t.doc)).count() == 1 {
-            return Err(ServiceError::Conflict {
-                detail: "this is the last token with the admin role; issue another admin token before revoking it"
-                    .to_owned(),
-                field: Some("id".to_owned()),
-            });
+        if is_admin(&token.doc) && catalog.tokens.values().filter(|t| is_admin(&t.doc)).count() == 1
+        {
+            return Err(Conflict::LastAdminToken.into());
         }
         Ok(Commit {
             actor: principal.actor(),
             action: "token.revoke".to_owned(),
             at: app.clock.now(),
-            writes: vec![Write::delete(Kind::Token, id, Expect::Version(token.version))],
+            writes: vec![Write::delete(
+                Kind::Token,
+                id,
+                Expect::Version(token.version),
+            )],
             checks: Vec::new(),
             audited: true,
             expect_revision: None,

@@ -36,7 +36,7 @@ pub fn expect_for(
 ) -> Result<Expect, ServiceError> {
     match (if_match, exists) {
         (None, None) => Ok(Expect::Absent),
-        (None, Some(current)) => Err(ServiceError::PreconditionRequired {
+        (None, Some(current)) => Err(ServiceError::VersionRequired {
             kind,
             key: key.to_owned(),
             current,
@@ -56,7 +56,7 @@ pub fn delete_expectation(
     match if_match {
         Some(IfMatch::Version(v)) => Ok(Expect::Version(v)),
         Some(IfMatch::Any) => Ok(Expect::Present),
-        None => Err(ServiceError::PreconditionRequired {
+        None => Err(ServiceError::VersionRequired {
             kind,
             key: key.to_owned(),
             current,

@@ -87,7 +87,7 @@ async fn write(app: &Arc<App>, id: &str) -> Result<bool, ServiceError> {
         .store
         .get(Kind::Report, id)
         .await
-        .map_err(ServiceError::Store)?
+        .map_err(ServiceError::from)?
         .is_some();
     if present {
         return Ok(false);

@@ -113,7 +113,9 @@ async fn due(
             .await
             {
                 Ok(_) => {}
-                Err(ServiceError::Conflict { detail, .. }) => {
+                // Not ready to start (or a person acted first): noted once on the timeline.
+                Err(blocked @ (ServiceError::Conflict(_) | ServiceError::Refused(_))) => {
+                    let detail = blocked.to_string();
                     let noted = release.timeline.last().is_some_and(|e| {
                         e.event == EventKind::StartBlocked && e.comment.as_deref() == Some(&detail)
                     });

@@ -81,7 +81,7 @@ async fn pass(
         .store
         .list(Kind::Webhook)
         .await
-        .map_err(ServiceError::Store)?
+        .map_err(ServiceError::from)?
         .into_iter()
         .filter_map(|d| serde_json::from_slice::<Subscription>(&d.body).ok())
         .map(|s| (s.id.clone(), s))
@@ -192,6 +192,6 @@ async fn record(app: &App, delivery: &Delivery, version: u64) -> Result<(), Serv
         .await;
     match result {
         Ok(_) | Err(StoreError::Conflict { .. }) => Ok(()),
-        Err(other) => Err(ServiceError::Store(other)),
+        Err(other) => Err(ServiceError::from(other)),
     }
 }

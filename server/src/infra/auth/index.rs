@@ -19,7 +19,7 @@ use rustc_hash::FxHashMap;
 use siphasher::sip128::{Hasher128, SipHasher24};
 use subtle::ConstantTimeEq;
 
-use super::AuthError;
+use super::Unauthenticated;
 use super::token::{TokenRecord, parse_token};
 use crate::infra::config::Secret;
 use crate::infra::stream::credential;
@@ -140,18 +140,14 @@ impl TokenIndex {
     }
 
     /// Resolves the value of an `Authorization` header.
-    pub fn authenticate(&self, header: Option<&str>) -> Result<Arc<TokenRecord>, AuthError> {
-        let header = header.ok_or(AuthError::Unauthenticated(
-            "missing Authorization header; send `Authorization: Bearer <token>`",
-        ))?;
+    pub fn authenticate(&self, header: Option<&str>) -> Result<Arc<TokenRecord>, Unauthenticated> {
+        let header = header.ok_or(Unauthenticated::Missing)?;
         let token = header
             .strip_prefix("Bearer ")
             .or_else(|| header.strip_prefix("bearer "))
             .map(str::trim)
             .filter(|t| !t.is_empty())
-            .ok_or(AuthError::Unauthenticated(
-                "the Authorization header must be `Bearer <token>`",
-            ))?;
+            .ok_or(Unauthenticated::NotBearer)?;
         let records = self.records.load();
         let indexed = match parse_token(token) {
             Some((kind, id, secret)) => records
@@ -161,7 +157,7 @@ impl TokenIndex {
                 .get(BOOTSTRAP_ID)
                 .filter(|i| i.verify(token, &self.tag_key)),
         };
-        let indexed = indexed.ok_or(AuthError::Unauthenticated("unknown or revoked token"))?;
+        let indexed = indexed.ok_or(Unauthenticated::UnknownToken)?;
         Ok(Arc::clone(&indexed.record))
     }
 
@@ -211,7 +207,7 @@ mod tests {
         format!("Bearer {token}")
     }
 
-    fn environment(index: &TokenIndex, token: &str) -> Result<String, AuthError> {
+    fn environment(index: &TokenIndex, token: &str) -> Result<String, Unauthenticated> {
         index
             .authenticate(Some(&bearer(token)))
             .map(|record| record.environment.clone().unwrap())
@@ -248,7 +244,7 @@ mod tests {
         index.remove(&key.record.id);
         assert_eq!(
             environment(&index, &key.token),
-            Err(AuthError::Unauthenticated("unknown or revoked token"))
+            Err(Unauthenticated::UnknownToken)
         );
         assert_eq!(environment(&index, &other.token).unwrap(), "staging");
     }

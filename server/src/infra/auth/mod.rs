@@ -13,13 +13,19 @@ pub use index::{BOOTSTRAP_ID, TokenIndex};
 pub(crate) use token::random_text;
 pub use token::{IssuedToken, Role, TokenKind, TokenRecord, hash_secret, issue, parse_token};
 
-/// Why a request is refused.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum AuthError {
-    /// No usable credentials.
-    #[error("{0}")]
-    Unauthenticated(&'static str),
-    /// Credentials fine, permission missing.
-    #[error("{0}")]
-    Forbidden(String),
+/// Why credentials were not accepted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Unauthenticated {
+    /// No credentials at all.
+    #[error("missing Authorization header; send `Authorization: Bearer <token>`")]
+    Missing,
+    /// Credentials that are not a bearer token.
+    #[error("the Authorization header must be `Bearer <token>`")]
+    NotBearer,
+    /// A token that no stored record verifies: never issued, revoked, or mistyped.
+    #[error("unknown or revoked token")]
+    UnknownToken,
+    /// An event-stream credential that no SDK key's record verifies.
+    #[error("unknown or revoked stream credential")]
+    UnknownStreamCredential,
 }

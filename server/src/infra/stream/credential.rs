@@ -16,7 +16,7 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
-use crate::infra::auth::{AuthError, TokenIndex, TokenKind, TokenRecord};
+use crate::infra::auth::{TokenIndex, TokenKind, TokenRecord, Unauthenticated};
 
 const LABEL: &[u8] = b"rollgate event stream v1:";
 /// Bytes of the MAC kept in the credential.
@@ -42,8 +42,8 @@ pub fn issue(record: &TokenRecord) -> Option<String> {
 pub fn verify(
     tokens: &TokenIndex,
     credential: &str,
-) -> Result<std::sync::Arc<TokenRecord>, AuthError> {
-    const UNKNOWN: AuthError = AuthError::Unauthenticated("unknown or revoked stream credential");
+) -> Result<std::sync::Arc<TokenRecord>, Unauthenticated> {
+    const UNKNOWN: Unauthenticated = Unauthenticated::UnknownStreamCredential;
     let (id, presented) = credential.split_once('.').ok_or(UNKNOWN)?;
     let presented = hex::decode(presented).map_err(|_| UNKNOWN)?;
     let record = tokens

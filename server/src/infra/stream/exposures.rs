@@ -14,11 +14,10 @@
 //! evaluated it) is not counted — an SDK key must not be able to create label series
 //! at will — and is listed in the answer's `unknown`.
 
-use rollgate_core::{ErrorCode, FieldError, Reason};
+use rollgate_core::{ErrorCode, FieldError, ParseError, Reason};
 use serde::{Deserialize, Serialize};
 
 use crate::infra::hub::Served;
-use crate::service::ServiceError;
 
 /// Most entries in one report.
 pub const MAX_ENTRIES: usize = 10_000;
@@ -139,11 +138,12 @@ fn check(index: usize, exposure: &Exposure) -> Result<Checked, FieldError> {
     })
 }
 
-/// Parses, checks and counts a report into `served`'s counters.
-pub fn record(served: &Served, body: &[u8]) -> Result<Recorded, ServiceError> {
+/// Parses, checks and counts a report into `served`'s counters; a report that does not
+/// parse, or names a field wrongly, counts nothing.
+pub fn record(served: &Served, body: &[u8]) -> Result<Recorded, ParseError> {
     let report: Report = rollgate_core::validate::parse(body)?;
     if report.exposures.len() > MAX_ENTRIES {
-        return Err(ServiceError::Invalid(vec![FieldError::new(
+        return Err(ParseError::Invalid(vec![FieldError::new(
             "exposures",
             format!("at most {MAX_ENTRIES} entries per report; send the rest in another"),
         )]));
@@ -154,7 +154,7 @@ pub fn record(served: &Served, body: &[u8]) -> Result<Recorded, ServiceError> {
         .enumerate()
         .map(|(index, exposure)| check(index, exposure))
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|error| ServiceError::Invalid(vec![error]))?;
+        .map_err(|error| ParseError::Invalid(vec![error]))?;
     let mut recorded = Recorded::default();
     let snapshot = &served.snapshot;
     for (index, (checked, exposure)) in checked.into_iter().zip(&report.exposures).enumerate() {
@@ -254,13 +254,13 @@ mod tests {
             ),
         ] {
             match record(&served, body.to_string().as_bytes()) {
-                Err(ServiceError::Invalid(errors)) => assert_eq!(errors[0].field, field),
+                Err(ParseError::Invalid(errors)) => assert_eq!(errors[0].field, field),
                 other => panic!("{body}: {other:?}"),
             }
         }
         assert!(matches!(
             record(&served, br#"{"exposures":[{"flag":"a","count":1,"reason":"STATIC","variant":"on","extra":1}]}"#),
-            Err(ServiceError::Invalid(_) | ServiceError::Malformed(_))
+            Err(ParseError::Invalid(_) | ParseError::Syntax(_))
         ));
         let text = String::from_utf8(metrics.render().unwrap()).unwrap();
         assert!(

@@ -1,7 +1,6 @@
 //! The bodies of release actions, parsed with field-precise errors. An action's body
 //! may be empty (no comment).
 
-use rollgate_core::FieldError;
 use rollgate_core::validate::parse;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -66,10 +65,10 @@ pub fn read<T: DeserializeOwned>(body: &[u8]) -> Result<T, ServiceError> {
 /// Checks an optional free text.
 pub fn text(field: &str, value: Option<&str>) -> Result<(), ServiceError> {
     match value {
-        Some(text) if text.len() > MAX_TEXT => Err(ServiceError::Invalid(vec![FieldError::new(
+        Some(text) if text.len() > MAX_TEXT => Err(ServiceError::invalid(
             field,
             format!("must be at most {MAX_TEXT} bytes, got {}", text.len()),
-        )])),
+        )),
         _ => Ok(()),
     }
 }
@@ -81,9 +80,6 @@ pub fn required(field: &str, value: Option<&str>, what: &str) -> Result<String, 
             self::text(field, Some(text))?;
             Ok(text.to_owned())
         }
-        _ => Err(ServiceError::Invalid(vec![FieldError::new(
-            field,
-            format!("is required: {what}"),
-        )])),
+        _ => Err(ServiceError::invalid(field, format!("is required: {what}"))),
     }
 }

@@ -5,10 +5,10 @@
 use rollgate_core::release::{PlanCatalog, ReleasePlan, validate_plan};
 use rollgate_core::{FieldError, model::Flag};
 
-use super::rollout::conflict_from;
-use super::{Release, conflict, read_all};
+use super::{Release, read_all};
 use crate::infra::hub::Catalog;
 use crate::service::App;
+use crate::service::Refusal;
 use crate::service::ServiceError;
 
 /// Validates a plan against the served catalog and the other releases.
@@ -91,37 +91,29 @@ pub(super) async fn check_ready(app: &App, release: &Release) -> Result<(), Serv
         .find(|(_, item)| !item.done)
     {
         let open = release.plan.checklist.iter().filter(|i| !i.done).count();
-        return Err(conflict(
-            format!(
-                "the checklist is not done: {open} item(s) open, first {:?}{}",
-                item.item,
-                if item.owner.is_empty() {
-                    String::new()
-                } else {
-                    format!(" (owner {})", item.owner)
-                }
-            ),
-            &format!("checklist[{index}].done"),
-        ));
+        return Err(Refusal::ChecklistOpen {
+            index,
+            open,
+            item: item.item.clone(),
+            owner: item.owner.clone(),
+        }
+        .into());
     }
     if !release.approvals_complete() {
-        return Err(conflict(
-            format!(
-                "{} of {} approval(s) are in",
-                release.approval_count(),
-                release.plan.approvals_required
-            ),
-            "approvals",
-        ));
+        return Err(Refusal::ApprovalsMissing {
+            given: release.approval_count(),
+            required: release.plan.approvals_required,
+        }
+        .into());
     }
     let catalog = app.hub.catalog();
     let errors = validate_plan(&release.plan, &Documents(&catalog), None);
     if !errors.is_empty() {
-        return Err(conflict_from(errors, "the plan no longer fits the flags"));
+        return Err(Refusal::PlanUnfit(errors).into());
     }
     let errors = flags_in_other_releases(app, &release.plan, &release.id).await?;
     if !errors.is_empty() {
-        return Err(conflict_from(errors, "cannot start"));
+        return Err(Refusal::FlagsTaken(errors).into());
     }
     Ok(())
 }

@@ -35,6 +35,7 @@ pub(crate) use stored::{save, save_guarded};
 use crate::infra::auth::{Role, random_text};
 use crate::infra::store::Kind;
 use crate::service::App;
+use crate::service::Refusal;
 use crate::service::{IfMatch, ServiceError, WithVersion};
 use crate::service::{Principal, require_role};
 use guards::check_plan;
@@ -157,7 +158,7 @@ pub async fn replace(
     require_role(principal, Role::ReleaseManager)?;
     let stored = load(app, id).await?;
     let Some(if_match) = if_match else {
-        return Err(ServiceError::PreconditionRequired {
+        return Err(ServiceError::VersionRequired {
             kind: Kind::Release,
             key: id.to_owned(),
             current: stored.version,
@@ -168,10 +169,10 @@ pub async fn replace(
     if let Some(sent) = fields.get("id").and_then(|v| v.as_str())
         && sent != id
     {
-        return Err(ServiceError::Invalid(vec![FieldError::new(
+        return Err(ServiceError::invalid(
             "id",
             format!("the body names {sent:?} but the URL names {id:?}"),
-        )]));
+        ));
     }
     for name in READ_ONLY {
         fields.remove(name);
@@ -179,13 +180,11 @@ pub async fn replace(
     let plan: ReleasePlan = parse(serde_json::Value::Object(fields).to_string().as_bytes())?;
     let current = &stored.release;
     if !current.state.is_editable() {
-        return Err(ServiceError::Conflict {
-            detail: format!(
-                "release {id} is {}; only a plan that has not started can be replaced",
-                current.state
-            ),
-            field: Some("state".to_owned()),
-        });
+        return Err(Refusal::NotEditable {
+            id: id.to_owned(),
+            state: current.state,
+        }
+        .into());
     }
     let now = app.clock.now();
     let schedule_changed = plan.schedule.announce_at != current.plan.schedule.announce_at
@@ -202,7 +201,7 @@ pub async fn replace(
     if material && current.state != ReleaseState::Draft {
         let to =
             rollgate_core::release::transition(current.state, rollgate_core::release::Step::Revise)
-                .map_err(|e| conflict(e.to_string(), "state"))?;
+                .map_err(Refusal::from)?;
         next.state = to;
         next.timeline.push(TimelineEvent {
             from: Some(current.state),
@@ -225,12 +224,4 @@ pub async fn replace(
         Some(if_match),
     )
     .await
-}
-
-/// A 409 naming the field in the way.
-fn conflict(detail: String, field: &str) -> ServiceError {
-    ServiceError::Conflict {
-        detail,
-        field: Some(field.to_owned()),
-    }
 }

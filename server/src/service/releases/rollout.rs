@@ -6,15 +6,15 @@
 
 use std::collections::BTreeMap;
 
-use rollgate_core::FieldError;
 use rollgate_core::model::{DEFAULT_STICKINESS, Flag, FlagConfig};
 use rollgate_core::release::{
     FlagTarget, Position, completed_config, control_config, stage_config,
 };
 
 use super::Release;
-use crate::infra::store::{Expect, Kind, StoreError, Write};
+use crate::infra::store::{Expect, Kind, Write};
 use crate::service::App;
+use crate::service::{Conflict, FlagProblem};
 use crate::service::{ServiceError, to_body};
 
 /// What the release does to its flags.
@@ -41,12 +41,12 @@ impl CurrentFlags {
                 .store
                 .get(Kind::Flag, &released.key)
                 .await
-                .map_err(ServiceError::Store)?
+                .map_err(ServiceError::from)?
             else {
                 continue;
             };
-            let flag: Flag = serde_json::from_slice(&document.body)
-                .map_err(|e| ServiceError::Store(StoreError::Backend(Box::new(e))))?;
+            let flag: Flag =
+                serde_json::from_slice(&document.body).map_err(ServiceError::unreadable)?;
             flags.insert(released.key.clone(), (flag, document.version));
         }
         Ok(CurrentFlags(flags))
@@ -78,15 +78,11 @@ pub fn flag_writes(
     let plan = &release.plan;
     let mut writes = Vec::with_capacity(plan.flags.len());
     for (index, released) in plan.flags.iter().enumerate() {
-        let field = format!("flags[{index}].key");
         let Some((flag, version)) = current.0.get(&released.key) else {
             if matches!(target, Target::Control) {
                 continue;
             }
-            return Err(conflict(
-                field,
-                format!("flag {:?} no longer exists", released.key),
-            ));
+            return Err(unfit(index, &released.key, FlagProblem::Gone));
         };
         let Some(config) = flag
             .environments
@@ -94,12 +90,10 @@ pub fn flag_writes(
             .map(|config| &**config)
             .or_else(|| release.baseline.get(&released.key))
         else {
-            return Err(conflict(
-                field,
-                format!(
-                    "flag {:?} has no configuration in {} any more",
-                    released.key, plan.environment
-                ),
+            return Err(unfit(
+                index,
+                &released.key,
+                FlagProblem::Unconfigured(plan.environment.clone()),
             ));
         };
         let stickiness = config
@@ -114,9 +108,10 @@ pub fn flag_writes(
         if !matches!(target, Target::Control) {
             for variant in [flag_target.released, flag_target.control] {
                 if !flag.variants.contains_key(variant) {
-                    return Err(conflict(
-                        field,
-                        format!("flag {:?} no longer has variant {variant:?}", released.key),
+                    return Err(unfit(
+                        index,
+                        &released.key,
+                        FlagProblem::MissingVariant(variant.to_owned()),
                     ));
                 }
             }
@@ -140,23 +135,12 @@ pub fn flag_writes(
     Ok(writes)
 }
 
-fn conflict(field: String, detail: String) -> ServiceError {
-    ServiceError::Conflict {
-        detail,
-        field: Some(field),
+/// A released flag that is not what the action needs.
+fn unfit(index: usize, flag: &str, problem: FlagProblem) -> ServiceError {
+    Conflict::ReleasedFlag {
+        flag: flag.to_owned(),
+        index: Some(index),
+        problem,
     }
-}
-
-/// A [`FieldError`] list as one 409 naming the first field.
-pub fn conflict_from(errors: Vec<FieldError>, prefix: &str) -> ServiceError {
-    let field = errors.first().map(|e| e.field.clone());
-    let detail = errors
-        .iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join("; ");
-    ServiceError::Conflict {
-        detail: format!("{prefix}: {detail}"),
-        field,
-    }
+    .into()
 }

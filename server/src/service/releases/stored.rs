@@ -5,7 +5,9 @@
 use super::{Actor, Release};
 use crate::infra::store::{Check, Commit, Expect, Kind, StoreError, Write};
 use crate::service::App;
-use crate::service::{IfMatch, ServiceError, WithVersion, check_path_key, to_body};
+use crate::service::{
+    Conflict, FlagProblem, IfMatch, ServiceError, WithVersion, check_path_key, to_body,
+};
 
 /// A release read from the store, with its version.
 #[derive(Clone, Debug)]
@@ -23,14 +25,13 @@ pub async fn load(app: &App, id: &str) -> Result<Stored, ServiceError> {
         .store
         .get(Kind::Release, id)
         .await
-        .map_err(ServiceError::Store)?
+        .map_err(ServiceError::from)?
         .ok_or_else(|| ServiceError::NotFound {
             kind: Kind::Release,
             key: id.to_owned(),
         })?;
     Ok(Stored {
-        release: serde_json::from_slice(&document.body)
-            .map_err(|e| ServiceError::Store(StoreError::Backend(Box::new(e))))?,
+        release: serde_json::from_slice(&document.body).map_err(ServiceError::unreadable)?,
         version: document.version,
     })
 }
@@ -41,7 +42,7 @@ pub async fn read_all(app: &App) -> Result<Vec<Stored>, ServiceError> {
         .store
         .list(Kind::Release)
         .await
-        .map_err(ServiceError::Store)?;
+        .map_err(ServiceError::from)?;
     Ok(documents
         .into_iter()
         .filter_map(|d| match serde_json::from_slice::<Release>(&d.body) {
@@ -63,7 +64,7 @@ pub(super) fn check_if_match(
     if_match: Option<IfMatch>,
 ) -> Result<(), ServiceError> {
     match if_match {
-        Some(IfMatch::Version(v)) if v != stored.version => Err(ServiceError::PreconditionFailed {
+        Some(IfMatch::Version(v)) if v != stored.version => Err(ServiceError::VersionConflict {
             kind: Kind::Release,
             key: stored.release.id.clone(),
             expected: v,
@@ -178,6 +179,9 @@ pub(crate) async fn save_guarded(
     })
 }
 
+/// Reads a refused release commit as its cause: the release moved (a version conflict
+/// when the caller named the version, else a conflict), the controller's lease moved
+/// (lease lost), or a released flag moved.
 fn commit_error(error: StoreError, release: &Release, if_match: Option<IfMatch>) -> ServiceError {
     match error {
         StoreError::Conflict {
@@ -185,7 +189,7 @@ fn commit_error(error: StoreError, release: &Release, if_match: Option<IfMatch>)
             expected: Expect::Version(expected),
             found,
             ..
-        } if if_match.is_some() => ServiceError::PreconditionFailed {
+        } if if_match.is_some() => ServiceError::VersionConflict {
             kind: Kind::Release,
             key: release.id.clone(),
             expected,
@@ -194,34 +198,22 @@ fn commit_error(error: StoreError, release: &Release, if_match: Option<IfMatch>)
         StoreError::Conflict {
             kind: Kind::Release,
             ..
-        } => ServiceError::Conflict {
-            detail: format!(
-                "release {} changed while this action ran; read it again and retry",
-                release.id
-            ),
-            field: None,
-        },
+        } => Conflict::ReleaseChanged(release.id.clone()).into(),
         StoreError::Conflict {
             kind: Kind::Lease,
             key,
             ..
-        } => ServiceError::Conflict {
-            detail: format!(
-                "lease {key:?} changed: this replica no longer holds it, so its decision is dropped"
-            ),
-            field: None,
-        },
+        } => ServiceError::LeaseLost { lease: key },
         StoreError::Conflict {
             kind: Kind::Flag,
             key,
             ..
-        } => {
-            let index = release.plan.flags.iter().position(|f| f.key == key);
-            ServiceError::Conflict {
-                detail: format!("flag {key:?} changed while this action ran; retry"),
-                field: index.map(|i| format!("flags[{i}].key")),
-            }
+        } => Conflict::ReleasedFlag {
+            index: release.plan.flags.iter().position(|f| f.key == key),
+            flag: key,
+            problem: FlagProblem::Changed,
         }
-        other => ServiceError::Store(other),
+        .into(),
+        other => ServiceError::from(other),
     }
 }

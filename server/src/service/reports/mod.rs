@@ -145,11 +145,9 @@ pub async fn final_report(app: &App, release: &Release) -> Result<Served, Servic
             version: Some(change.entries.first().map_or(1, |e| e.version)),
         }),
         Err(StoreError::Conflict { .. }) => stored(app, &release.id).await?.ok_or_else(|| {
-            ServiceError::Store(StoreError::Unavailable(
-                "the report was written and then vanished".to_owned(),
-            ))
+            ServiceError::StoreUnavailable("the report was written and then vanished".to_owned())
         }),
-        Err(error) => Err(ServiceError::Store(error)),
+        Err(error) => Err(ServiceError::from(error)),
     }
 }
 
@@ -159,12 +157,12 @@ async fn stored(app: &App, id: &str) -> Result<Option<Served>, ServiceError> {
         .store
         .get(Kind::Report, id)
         .await
-        .map_err(ServiceError::Store)?
+        .map_err(ServiceError::from)?
     else {
         return Ok(None);
     };
-    let report: Report = serde_json::from_slice(&document.body)
-        .map_err(|e| ServiceError::Store(StoreError::Backend(Box::new(e))))?;
+    let report: Report =
+        serde_json::from_slice(&document.body).map_err(ServiceError::unreadable)?;
     Ok(Some(Served {
         json: document.body,
         report,

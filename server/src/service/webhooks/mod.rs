@@ -23,12 +23,10 @@ pub use model::{
 };
 
 use crate::infra::auth::{Role, random_text};
-use crate::infra::store::{Commit, Expect, Kind, StoreError, Write};
+use crate::infra::store::{Commit, Expect, Kind, Write};
 use crate::service::App;
 use crate::service::releases::{EventKind, Release, TimelineEvent};
-use crate::service::{
-    IfMatch, ServiceError, WithVersion, check_path_key, conflict_to_precondition, to_body,
-};
+use crate::service::{IfMatch, ServiceError, WithVersion, check_path_key, to_body, write_conflict};
 use crate::service::{Principal, require_role};
 
 /// The delivery records for `events`, just appended to `release`'s timeline, one per
@@ -171,7 +169,7 @@ pub async fn replace(
         Some(IfMatch::Version(v)) => Expect::Version(v),
         Some(IfMatch::Any) => Expect::Present,
         None => {
-            return Err(ServiceError::PreconditionRequired {
+            return Err(ServiceError::VersionRequired {
                 kind: Kind::Webhook,
                 key: id.to_owned(),
                 current: stored.version,
@@ -322,7 +320,7 @@ async fn commit(
             expect_revision: None,
         })
         .await
-        .map_err(conflict_to_precondition)
+        .map_err(write_conflict)
 }
 
 async fn read(app: &App, id: &str) -> Result<WithVersion<Subscription>, ServiceError> {
@@ -335,13 +333,12 @@ async fn read_all(app: &App) -> Result<Vec<WithVersion<Subscription>>, ServiceEr
         .store
         .list(Kind::Webhook)
         .await
-        .map_err(ServiceError::Store)?;
+        .map_err(ServiceError::from)?;
     documents
         .into_iter()
         .map(|d| {
             Ok(WithVersion {
-                doc: serde_json::from_slice(&d.body)
-                    .map_err(|e| ServiceError::Store(StoreError::Backend(Box::new(e))))?,
+                doc: serde_json::from_slice(&d.body).map_err(ServiceError::unreadable)?,
                 version: d.version,
             })
         })
@@ -354,7 +351,7 @@ pub async fn read_deliveries(app: &App) -> Result<Vec<(Delivery, u64)>, ServiceE
         .store
         .list(Kind::Delivery)
         .await
-        .map_err(ServiceError::Store)?;
+        .map_err(ServiceError::from)?;
     Ok(documents
         .into_iter()
         .filter_map(|d| match serde_json::from_slice::<Delivery>(&d.body) {

@@ -108,9 +108,7 @@ pub async fn analyse(
     let automation = Automation {
         checks: vec![fence],
         progress: Some(progress),
-        analysis: Some(serde_json::to_value(&record).map_err(|e| {
-            ServiceError::Store(crate::infra::store::StoreError::Backend(Box::new(e)))
-        })?),
+        analysis: Some(serde_json::to_value(&record).map_err(ServiceError::unreadable)?),
     };
     let actor = Actor::system(COMPONENT);
     let if_match = Some(IfMatch::Version(stored.version));
@@ -222,18 +220,24 @@ pub async fn probe(
 }
 
 /// A decision that lost the race with a person (or with another replica) is dropped,
-/// not an error.
+/// not an error: the release moved since it was read (a version conflict, a conflict
+/// with its flags, or a state that no longer allows the action), or the lease moved.
 fn settle(result: Result<Verdict, ServiceError>, id: &str) -> Result<Outcome, ServiceError> {
     match result {
         Ok(verdict) => Ok(Outcome::Applied(verdict)),
-        Err(ServiceError::PreconditionFailed { .. }) => {
+        Err(ServiceError::VersionConflict { .. }) => {
             let why = "the release changed since it was read (a person acted first)".to_owned();
             tracing::info!(release = id, "controller decision dropped: {why}");
             Ok(Outcome::Dropped(why))
         }
-        Err(ServiceError::Conflict { detail, .. }) => {
-            tracing::info!(release = id, "controller decision dropped: {detail}");
-            Ok(Outcome::Dropped(detail))
+        Err(
+            lost @ (ServiceError::Conflict(_)
+            | ServiceError::Refused(_)
+            | ServiceError::LeaseLost { .. }),
+        ) => {
+            let why = lost.to_string();
+            tracing::info!(release = id, "controller decision dropped: {why}");
+            Ok(Outcome::Dropped(why))
         }
         Err(other) => Err(other),
     }

@@ -6,11 +6,10 @@ use rollgate_core::FieldError;
 use serde_json::json;
 
 use super::super::bodies::{self, ChecklistRequest, IncidentRequest};
-use super::super::{
-    Actor, EventKind, Release, TimelineEvent, check_if_match, conflict, load, save,
-};
+use super::super::{Actor, EventKind, Release, TimelineEvent, check_if_match, load, save};
 use crate::infra::auth::Role;
 use crate::service::App;
+use crate::service::{Conflict, Refusal};
 use crate::service::{IfMatch, ServiceError, WithVersion};
 use crate::service::{Principal, require_role};
 
@@ -29,10 +28,11 @@ pub async fn check_item(
     let actor = Actor::of(principal);
     annotate(app, &actor, id, if_match, "release.checklist", |release, now| {
         if release.state.is_terminal() {
-            return Err(conflict(
-                format!("release {id} is {}; its checklist is closed", release.state),
-                "state",
-            ));
+            return Err(Refusal::ChecklistClosed {
+                id: id.to_owned(),
+                state: release.state,
+            }
+            .into());
         }
         let count = release.plan.checklist.len();
         let Some(item) = release.plan.checklist.get_mut(index) else {
@@ -142,7 +142,7 @@ async fn annotate(
         )
         .await
         {
-            Err(ServiceError::Conflict { .. })
+            Err(ServiceError::Conflict(Conflict::ReleaseChanged(_)))
                 if if_match.is_none() && attempt < ANNOTATE_RETRIES =>
             {
                 attempt += 1;

@@ -29,12 +29,13 @@ use super::bodies::{self, ActionRequest};
 use super::guards::check_ready;
 use super::rollout::{CurrentFlags, Target, flag_writes};
 use super::{
-    Actor, Approval, EventKind, Guarded, Release, TimelineEvent, check_if_match, conflict, load,
-    propagation, save_guarded,
+    Actor, Approval, EventKind, Guarded, Release, TimelineEvent, check_if_match, load, propagation,
+    save_guarded,
 };
-use crate::infra::auth::{AuthError, Role};
+use crate::infra::auth::Role;
 use crate::infra::store::Write;
 use crate::service::App;
+use crate::service::{Forbidden, Refusal};
 use crate::service::{IfMatch, ServiceError, WithVersion};
 use crate::service::{Principal, require_role};
 
@@ -174,16 +175,10 @@ pub async fn run_with(
         Action::Approve => {
             step(current, Step::Approve { approved: false })?;
             if actor.id == current.author.id {
-                return Err(ServiceError::Auth(AuthError::Forbidden(
-                    "four eyes: the author of a release cannot approve it; another release manager must"
-                        .to_owned(),
-                )));
+                return Err(Forbidden::OwnRelease.into());
             }
             if current.approvals.iter().any(|a| a.by.id == actor.id) {
-                return Err(conflict(
-                    format!("{} has already approved this release", actor.name),
-                    "approvals",
-                ));
+                return Err(Refusal::AlreadyApproved(actor.name.clone()).into());
             }
             next.approvals.push(Approval {
                 by: actor.clone(),
@@ -332,7 +327,7 @@ pub async fn run_with(
 
 /// The state after `step`, or a 409 saying why not.
 fn step(release: &Release, step: Step) -> Result<ReleaseState, ServiceError> {
-    transition(release.state, step).map_err(|e| conflict(e.to_string(), "state"))
+    transition(release.state, step).map_err(|e| Refusal::from(e).into())
 }
 
 #[cfg(test)]

@@ -1,19 +1,17 @@
 //! Setting the percentage of the current stage's audience by hand (never lower: roll
 //! back instead; always 100 for blue/green).
 
-use rollgate_core::FieldError;
 use rollgate_core::release::{Percent, Position, Step, Strategy};
 use serde_json::json;
 
 use super::super::bodies::{self, PercentRequest};
 use super::super::rollout::{CurrentFlags, Target, flag_writes};
-use super::super::{
-    Actor, EventKind, Release, TimelineEvent, check_if_match, conflict, load, save,
-};
+use super::super::{Actor, EventKind, Release, TimelineEvent, check_if_match, load, save};
 use super::position::place;
 use super::step;
 use crate::infra::auth::Role;
 use crate::service::App;
+use crate::service::Refusal;
 use crate::service::{IfMatch, ServiceError, WithVersion};
 use crate::service::{Principal, require_role};
 
@@ -28,8 +26,7 @@ pub async fn set_percent(
     require_role(principal, Role::ReleaseManager)?;
     let request: PercentRequest = bodies::read(body)?;
     bodies::text("comment", request.comment.as_deref())?;
-    let invalid =
-        |message: String| ServiceError::Invalid(vec![FieldError::new("percent", message)]);
+    let invalid = |message: String| ServiceError::invalid("percent", message);
     let percent = Percent::from_percent(request.percent)
         .filter(|p| *p > Percent::ZERO)
         .ok_or_else(|| {
@@ -44,7 +41,7 @@ pub async fn set_percent(
     let current = &stored.release;
     step(current, Step::SetPercent)?;
     let Some(position) = current.position() else {
-        return Err(conflict("the release has not started".to_owned(), "state"));
+        return Err(Refusal::NotStarted.into());
     };
     if percent < position.percent {
         return Err(invalid(format!(

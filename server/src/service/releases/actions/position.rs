@@ -3,7 +3,8 @@
 
 use rollgate_core::release::Position;
 
-use super::super::{Release, conflict};
+use super::super::Release;
+use crate::service::Refusal;
 use crate::service::ServiceError;
 
 /// Puts the release at `position` from `now`.
@@ -17,7 +18,7 @@ pub(super) fn place(release: &mut Release, position: Position, now: time::Offset
 /// audience the percentage never goes down, even if it was set above the next stage's.
 pub(super) fn following(release: &Release) -> Result<Option<Position>, ServiceError> {
     let Some(position) = release.position() else {
-        return Err(conflict("the release has not started".to_owned(), "state"));
+        return Err(Refusal::NotStarted.into());
     };
     let stages = &release.plan.stages;
     let Some(next) = stages.get(position.stage + 1) else {
