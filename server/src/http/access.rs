@@ -1,15 +1,17 @@
 //! Handlers for tokens (issue, list, revoke) and the audit log.
 
+use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::web::{self, Data, Path, Query};
 use serde::Deserialize;
 
-use super::extract::{json_body, principal};
+use super::Answer;
+use super::extract::JsonBody;
 use super::problem::{ApiError, Problem};
 use super::request_error::RequestError;
 use crate::infra::store::AuditEvent;
-use crate::service::App;
 use crate::service::tokens::{IssuedTokenView, NewToken, TokenView};
+use crate::service::{App, Principal};
 use crate::service::{audit, tokens};
 
 /// Registers the routes.
@@ -31,14 +33,8 @@ pub fn configure(config: &mut web::ServiceConfig) {
 /// Issue an SDK key or an admin token; the secret is in the response, once.
 #[utoipa::path(post, path = "/api/v1/tokens", tag = "tokens", request_body = NewToken,
     responses((status = 201, body = IssuedTokenView), (status = "4XX", body = Problem)), security(("admin_token" = [])))]
-pub async fn create_token(
-    app: web::Data<App>,
-    req: HttpRequest,
-    payload: web::Payload,
-) -> Result<HttpResponse, ApiError> {
-    let principal = principal(&app, req.headers())?;
-    let body = json_body(req.headers(), payload, app.settings.limits.max_body_bytes).await?;
-    let issued = tokens::create(&app, &principal, &body).await?;
+pub async fn create_token(app: Data<App>, caller: Principal, JsonBody(body): JsonBody) -> Answer {
+    let issued = tokens::create(&app, &caller, &body).await?;
     Ok(HttpResponse::build(StatusCode::CREATED)
         .insert_header(("Cache-Control", "no-store"))
         .json(issued))
@@ -47,33 +43,22 @@ pub async fn create_token(
 /// List tokens (never their secrets).
 #[utoipa::path(get, path = "/api/v1/tokens", tag = "tokens",
     responses((status = 200, body = [TokenView]), (status = "4XX", body = Problem)), security(("admin_token" = [])))]
-pub async fn list_tokens(app: web::Data<App>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    let principal = principal(&app, req.headers())?;
-    Ok(HttpResponse::Ok().json(tokens::list(&app, &principal).await?))
+pub async fn list_tokens(app: Data<App>, caller: Principal) -> Answer {
+    Ok(HttpResponse::Ok().json(tokens::list(&app, &caller).await?))
 }
 
 /// Read a token (never its secret).
 #[utoipa::path(get, path = "/api/v1/tokens/{id}", tag = "tokens", params(("id" = String, Path)),
     responses((status = 200, body = TokenView), (status = "4XX", body = Problem)), security(("admin_token" = [])))]
-pub async fn get_token(
-    app: web::Data<App>,
-    req: HttpRequest,
-    id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    let principal = principal(&app, req.headers())?;
-    Ok(HttpResponse::Ok().json(tokens::get(&app, &principal, &id).await?))
+pub async fn get_token(app: Data<App>, id: Path<String>, caller: Principal) -> Answer {
+    Ok(HttpResponse::Ok().json(tokens::get(&app, &caller, &id).await?))
 }
 
 /// Revoke a token at once.
 #[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "tokens", params(("id" = String, Path)),
     responses((status = 204), (status = "4XX", body = Problem)), security(("admin_token" = [])))]
-pub async fn revoke_token(
-    app: web::Data<App>,
-    req: HttpRequest,
-    id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    let principal = principal(&app, req.headers())?;
-    tokens::revoke(&app, &principal, &id).await?;
+pub async fn revoke_token(app: Data<App>, id: Path<String>, caller: Principal) -> Answer {
+    tokens::revoke(&app, &caller, &id).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -109,19 +94,20 @@ fn number<T: std::str::FromStr>(
 /// Read the audit log, newest first: who changed what, when, before → after.
 #[utoipa::path(get, path = "/api/v1/audit", tag = "audit", params(AuditParams),
     responses((status = 200, body = [AuditEvent]), (status = "4XX", body = Problem)), security(("admin_token" = [])))]
-pub async fn list_audit(app: web::Data<App>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    let principal = principal(&app, req.headers())?;
-    // Parsed after authentication, so an anonymous caller learns nothing but 401.
+pub async fn list_audit(
+    app: Data<App>,
+    caller: Principal,
+    // After the caller, so an anonymous caller learns nothing but 401.
+    params: Query<AuditParams>,
+) -> Answer {
     let AuditParams {
         kind,
         key,
         before,
         limit,
-    } = web::Query::<AuditParams>::from_query(req.query_string())
-        .map_err(|error| RequestError::Query(error.to_string()))?
-        .into_inner();
+    } = params.into_inner();
     let before = number("before", before)?;
     let limit = number("limit", limit)?;
     Ok(HttpResponse::Ok()
-        .json(audit::list(&app, &principal, kind.as_deref(), key, before, limit).await?))
+        .json(audit::list(&app, &caller, kind.as_deref(), key, before, limit).await?))
 }

@@ -33,6 +33,9 @@ use self::request_error::RequestError;
 use crate::infra::metrics::Metrics;
 use crate::service::App;
 
+/// What a handler answers: a response, or an error [`problem`] turns into one.
+pub(crate) type Answer = Result<HttpResponse, ApiError>;
+
 /// The running HTTP server.
 pub struct HttpService {
     handle: ServerHandle,

@@ -7,12 +7,12 @@ use actix_web::http::header::{self, HeaderMap};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
-use super::extract::{etag, principal};
+use super::extract::etag;
 use super::problem::{ApiError, Problem};
 use super::request_error::RequestError;
-use crate::service::App;
 use crate::service::changelog::{self, ChangelogEntry, View, atom};
 use crate::service::reports::{self, Report};
+use crate::service::{App, Principal};
 
 /// Registers the routes. Must come before the release actions' `{id}/{action}` route,
 /// which would otherwise take `report` for an action.
@@ -117,8 +117,8 @@ pub async fn get_report(
     req: HttpRequest,
     id: web::Path<String>,
     query: web::Query<ReportQuery>,
+    caller: Principal,
 ) -> Result<HttpResponse, ApiError> {
-    let principal = principal(&app, req.headers())?;
     let format = negotiate(
         query.format.as_deref(),
         req.headers(),
@@ -128,7 +128,7 @@ pub async fn get_report(
             (Format::Html, "html", "text/html"),
         ],
     )?;
-    let served = reports::report(&app, &principal, &id).await?;
+    let served = reports::report(&app, &caller, &id).await?;
     let mut response = HttpResponse::Ok();
     response.content_type(format.content_type());
     if let Some(version) = served.version {
@@ -174,8 +174,8 @@ pub async fn get_changelog(
     app: web::Data<App>,
     req: HttpRequest,
     query: web::Query<ChangelogQuery>,
+    caller: Principal,
 ) -> Result<HttpResponse, ApiError> {
-    let principal = principal(&app, req.headers())?;
     let view = match query.view.as_deref() {
         None | Some("internal") => View::Internal,
         Some("public") => View::Public,
@@ -191,7 +191,7 @@ pub async fn get_changelog(
             (Format::Markdown, "md", "text/markdown"),
         ],
     )?;
-    let entries = changelog::for_team(&app, &principal, view, query.environment.as_deref()).await?;
+    let entries = changelog::for_team(&app, &caller, view, query.environment.as_deref()).await?;
     let mut response = HttpResponse::Ok();
     response.content_type(format.content_type());
     Ok(match format {

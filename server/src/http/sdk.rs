@@ -10,13 +10,12 @@ use actix_web::http::header::{self, HeaderMap};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
-use super::extract::json_body;
+use super::extract::{JsonBody, SdkKey};
 use super::problem::{ApiError, Problem};
 use super::request_error::RequestError;
 use crate::infra::stream::exposures::{self, Recorded, Report};
 use crate::infra::stream::{Flavor, Subscription, credential};
 use crate::service::App;
-use crate::service::Principal;
 use crate::service::{Forbidden, ServiceError};
 
 /// Registers the routes.
@@ -26,19 +25,6 @@ pub fn configure(config: &mut web::ServiceConfig) {
         .service(super::resource("/sdk/v1/stream").route(web::get().to(stream)))
         .service(super::resource("/sdk/v1/exposures").route(web::post().to(report_exposures)))
         .service(super::resource("/ofrep/v1/event-stream").route(web::get().to(event_stream)));
-}
-
-/// The SDK key's principal and environment.
-fn sdk_caller(app: &App, headers: &HeaderMap) -> Result<(Principal, String), ApiError> {
-    let header = headers
-        .get(header::AUTHORIZATION)
-        .map(|v| v.to_str().unwrap_or(""));
-    let principal = Principal::new(app.tokens.authenticate(header)?);
-    let environment = principal
-        .sdk_environment()
-        .ok_or(Forbidden::NotSdkKey)?
-        .to_owned();
-    Ok((principal, environment))
 }
 
 fn environment_gone(environment: &str) -> ApiError {
@@ -51,8 +37,11 @@ fn environment_gone(environment: &str) -> ApiError {
     responses((status = 200, description = "`{ environment, revision, flags, segments }`; ETag is the revision", content_type = "application/json"),
               (status = 304), (status = "4XX", body = Problem)),
     security(("sdk_key" = [])))]
-pub async fn ruleset(app: web::Data<App>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    let (_, environment) = sdk_caller(&app, req.headers())?;
+pub async fn ruleset(
+    app: web::Data<App>,
+    req: HttpRequest,
+    SdkKey { environment, .. }: SdkKey,
+) -> Result<HttpResponse, ApiError> {
     let head = app
         .hub
         .streams()
@@ -102,8 +91,14 @@ fn event_stream_response(subscription: Subscription) -> HttpResponse {
               (status = 429, description = "Too many streams for this SDK key (Retry-After)", body = Problem),
               (status = "4XX", body = Problem)),
     security(("sdk_key" = [])))]
-pub async fn stream(app: web::Data<App>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    let (principal, environment) = sdk_caller(&app, req.headers())?;
+pub async fn stream(
+    app: web::Data<App>,
+    req: HttpRequest,
+    SdkKey {
+        principal,
+        environment,
+    }: SdkKey,
+) -> Result<HttpResponse, ApiError> {
     let resume = last_event_id(req.headers())?;
     let subscription =
         app.hub
@@ -140,8 +135,8 @@ pub async fn event_stream(
             (record.id.clone(), environment)
         }
         None => {
-            let (principal, environment) = sdk_caller(&app, req.headers())?;
-            (principal.id().to_owned(), environment)
+            let key = SdkKey::of(&app, req.headers())?;
+            (key.principal.id().to_owned(), key.environment)
         }
     };
     let resume = last_event_id(req.headers())?;
@@ -160,11 +155,9 @@ pub async fn event_stream(
     security(("sdk_key" = [])))]
 pub async fn report_exposures(
     app: web::Data<App>,
-    req: HttpRequest,
-    payload: web::Payload,
+    SdkKey { environment, .. }: SdkKey,
+    JsonBody(body): JsonBody,
 ) -> Result<HttpResponse, ApiError> {
-    let (_, environment) = sdk_caller(&app, req.headers())?;
-    let body = json_body(req.headers(), payload, app.settings.limits.max_body_bytes).await?;
     let served = app
         .hub
         .snapshot(&environment)

@@ -11,14 +11,14 @@ use rollgate_core::release::Duration as Span;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use super::extract::{json_body, principal};
+use super::extract::JsonBody;
 use super::problem::{ApiError, Problem};
 use super::request_error::RequestError;
 use crate::infra::auth::Role;
 use crate::infra::clock::ManualClock;
 use crate::service::App;
 use crate::service::ServiceError;
-use crate::service::require_role;
+use crate::service::{Principal, require_role};
 
 /// How long the endpoint waits for the scheduler to catch up.
 const CATCH_UP: Duration = Duration::from_secs(30);
@@ -57,9 +57,8 @@ pub struct ClockNow {
     manual: bool,
 }
 
-fn manual(app: &App, req: &HttpRequest) -> Result<std::sync::Arc<ManualClock>, ApiError> {
-    let principal = principal(app, req.headers())?;
-    require_role(&principal, Role::Admin)?;
+fn manual(app: &App, caller: &Principal) -> Result<std::sync::Arc<ManualClock>, ApiError> {
+    require_role(caller, Role::Admin)?;
     app.manual_clock
         .clone()
         .ok_or_else(|| RequestError::ManualClockOff.into())
@@ -69,9 +68,8 @@ fn manual(app: &App, req: &HttpRequest) -> Result<std::sync::Arc<ManualClock>, A
 #[utoipa::path(get, path = "/api/v1/testing/clock", tag = "testing",
     responses((status = 200, body = ClockNow), (status = "4XX", body = Problem)),
     security(("admin_token" = [])))]
-pub async fn get_clock(app: web::Data<App>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    let principal = principal(&app, req.headers())?;
-    require_role(&principal, Role::Admin)?;
+pub async fn get_clock(app: web::Data<App>, caller: Principal) -> Result<HttpResponse, ApiError> {
+    require_role(&caller, Role::Admin)?;
     Ok(HttpResponse::Ok().json(ClockNow {
         now: app.clock.now(),
         manual: app.manual_clock.is_some(),
@@ -86,10 +84,13 @@ pub async fn get_clock(app: web::Data<App>, req: HttpRequest) -> Result<HttpResp
 pub async fn move_clock(
     app: web::Data<App>,
     req: HttpRequest,
+    caller: Principal,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let clock = manual(&app, &req)?;
-    let body = json_body(req.headers(), payload, app.settings.limits.max_body_bytes).await?;
+    // The body is read only once the caller may move the clock and it is manual.
+    let clock = manual(&app, &caller)?;
+    let limit = app.settings.limits.max_body_bytes;
+    let body = JsonBody::read(req.headers(), payload, limit).await?;
     let request: ClockMove = rollgate_core::validate::parse(&body).map_err(ServiceError::from)?;
     match (request.advance, request.set) {
         (Some(by), None) => clock.advance(by.to_time()),

@@ -1,53 +1,20 @@
-//! Flags: create, replace, read, delete, and one environment's configuration at a time.
+//! Flags: documents like the others (see [`super::documents`]), checked against the
+//! environments and segments they refer to; plus one environment's configuration at a
+//! time, and a delete that needs no look at the catalog.
+
+use std::collections::BTreeMap;
 
 use rollgate_core::model::{Flag, FlagConfig};
 use rollgate_core::validate::validate_flag;
 use rollgate_core::{FieldError, ParseError};
 
+use super::documents::{self, Document};
 use super::{
-    IfMatch, ServiceError, WithVersion, check_path_key, commit, expect_for, parse_document, read,
-    read_all, to_body,
+    App, IfMatch, Principal, ServiceError, WithVersion, commit, expect_for, read, require_role,
 };
 use crate::infra::auth::Role;
+use crate::infra::hub::{Catalog, Versioned};
 use crate::infra::store::{Check, Commit, Expect, Kind, Write};
-use crate::service::App;
-use crate::service::{Principal, require_role};
-
-/// All flags, by key.
-pub async fn list(
-    app: &App,
-    principal: &Principal,
-) -> Result<Vec<WithVersion<Flag>>, ServiceError> {
-    require_role(principal, Role::Viewer)?;
-    read_all(app, Kind::Flag).await
-}
-
-/// One flag.
-pub async fn get(
-    app: &App,
-    principal: &Principal,
-    key: &str,
-) -> Result<WithVersion<Flag>, ServiceError> {
-    require_role(principal, Role::Viewer)?;
-    read(app, Kind::Flag, key).await
-}
-
-/// Creates (no If-Match, absent) or replaces (If-Match) a flag. Returns the stored flag
-/// and whether it was created.
-pub async fn put(
-    app: &App,
-    principal: &Principal,
-    key: &str,
-    body: &[u8],
-    if_match: Option<IfMatch>,
-) -> Result<(WithVersion<Flag>, bool), ServiceError> {
-    require_role(principal, Role::Editor)?;
-    check_path_key("key", key)?;
-    let flag: Flag = parse_document(body, key)?;
-    let existing = app.hub.catalog().flags.get(key).map(|f| f.version);
-    let expect = expect_for(if_match, existing, Kind::Flag, key)?;
-    write(app, principal, flag, expect, "flag.put").await
-}
 
 /// Replaces one environment's configuration of a flag.
 pub async fn put_environment(
@@ -157,75 +124,66 @@ pub async fn delete(
     Ok(())
 }
 
-/// Validates and writes a whole flag; the commit also checks that every environment
-/// and segment it references still exists.
-pub async fn write(
+/// Writes a whole flag through the document service, reading a referenced
+/// environment or segment that vanished meanwhile as a field error.
+async fn write(
     app: &App,
     principal: &Principal,
     flag: Flag,
     expect: Expect,
     action: &str,
 ) -> Result<(WithVersion<Flag>, bool), ServiceError> {
-    let catalog = app.hub.catalog();
-    let errors = validate_flag(&flag, &catalog.references());
-    if !errors.is_empty() {
-        return Err(ServiceError::Invalid(errors));
-    }
-    let mut checks: Vec<Check> = flag
-        .environments
-        .keys()
-        .map(|env| Check {
-            kind: Kind::Environment,
-            key: env.clone(),
-            expect: Expect::Present,
+    let key = flag.key.clone();
+    documents::write(app, principal, &key, flag, expect, action)
+        .await
+        .map_err(|error| match error {
+            ServiceError::NotFound { kind, key: gone } if kind != Kind::Flag || gone != key => {
+                ServiceError::invalid("environments", format!("{kind} {gone:?} no longer exists"))
+            }
+            other => other,
         })
-        .collect();
-    let mut segments: Vec<&str> = flag
-        .environments
-        .values()
-        .flat_map(|config| {
-            config
-                .rules
-                .iter()
-                .filter_map(|rule| rule.segment.as_deref())
-        })
-        .collect();
-    segments.sort_unstable();
-    segments.dedup();
-    checks.extend(segments.into_iter().map(|s| Check {
-        kind: Kind::Segment,
-        key: s.to_owned(),
-        expect: Expect::Present,
-    }));
-    let change = commit(
-        app,
-        Commit {
-            actor: principal.actor(),
-            action: action.to_owned(),
-            at: app.clock.now(),
-            writes: vec![Write::put(
-                Kind::Flag,
-                flag.key.clone(),
-                expect,
-                to_body(&flag)?,
-            )],
-            checks,
-            audited: true,
-            expect_revision: None,
-        },
-    )
-    .await
-    .map_err(|error| reference_vanished(error, &flag.key))?;
-    let version = change.entries.first().map_or(1, |e| e.version);
-    Ok((WithVersion { doc: flag, version }, expect == Expect::Absent))
 }
 
-/// A check on a referenced document failed: it was deleted while this write ran.
-fn reference_vanished(error: ServiceError, flag: &str) -> ServiceError {
-    match error {
-        ServiceError::NotFound { kind, key } if kind != Kind::Flag || key != flag => {
-            ServiceError::invalid("environments", format!("{kind} {key:?} no longer exists"))
-        }
-        other => other,
+impl Document for Flag {
+    const KIND: Kind = Kind::Flag;
+    const WRITER: Role = Role::Editor;
+
+    fn served(catalog: &Catalog) -> &BTreeMap<String, Versioned<Flag>> {
+        &catalog.flags
+    }
+
+    fn validate_in(&self, catalog: &Catalog) -> Vec<FieldError> {
+        validate_flag(self, &catalog.references())
+    }
+
+    /// Every environment it is configured in and every segment its rules use.
+    fn references(&self) -> Vec<Check> {
+        let mut checks: Vec<Check> = self
+            .environments
+            .keys()
+            .map(|env| Check {
+                kind: Kind::Environment,
+                key: env.clone(),
+                expect: Expect::Present,
+            })
+            .collect();
+        let mut segments: Vec<&str> = self
+            .environments
+            .values()
+            .flat_map(|config| {
+                config
+                    .rules
+                    .iter()
+                    .filter_map(|rule| rule.segment.as_deref())
+            })
+            .collect();
+        segments.sort_unstable();
+        segments.dedup();
+        checks.extend(segments.into_iter().map(|s| Check {
+            kind: Kind::Segment,
+            key: s.to_owned(),
+            expect: Expect::Present,
+        }));
+        checks
     }
 }

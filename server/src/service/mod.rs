@@ -17,6 +17,7 @@ mod version;
 
 pub mod audit;
 pub mod changelog;
+pub mod documents;
 pub mod environments;
 pub mod flags;
 pub mod releases;
@@ -26,7 +27,6 @@ pub mod segments;
 pub mod tokens;
 pub mod webhooks;
 
-use rollgate_core::FieldError;
 use rollgate_core::key::check_key;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -35,99 +35,13 @@ pub use app::App;
 pub use caller::{Forbidden, Principal, require_role};
 pub use commit::{commit, commit_at_revision, write_conflict};
 pub use error::{Conflict, FlagProblem, Refusal, ServiceError};
-pub use version::{IfMatch, WithVersion, delete_expectation, expect_for};
+pub use version::{IfMatch, WithVersion, expect_for, expect_required};
 
 use crate::infra::store::Kind;
 
 /// Checks a key taken from a URL.
 pub fn check_path_key(field: &str, key: &str) -> Result<(), ServiceError> {
     check_key(key).map_err(|message| ServiceError::invalid(field, message))
-}
-
-/// Parses a document body whose `key` may be left out (the URL names it) and whose
-/// `version` is read-only (If-Match carries the version for writes).
-///
-/// The top-level fields are read as raw JSON, so nested objects (a flag's variants)
-/// keep the order the author wrote them in.
-pub fn parse_document<T: DeserializeOwned>(body: &[u8], key: &str) -> Result<T, ServiceError> {
-    let fields: TopLevel = rollgate_core::validate::parse(body)?;
-    let mut text = String::with_capacity(body.len() + key.len() + 16);
-    text.push('{');
-    let mut has_key = false;
-    for (name, raw) in &fields.0 {
-        match name.as_str() {
-            "version" => {
-                if serde_json::from_str::<u64>(raw.get()).is_err() {
-                    return Err(ServiceError::invalid(
-                        "version",
-                        "must be a non-negative integer",
-                    ));
-                }
-                continue;
-            }
-            "key" => {
-                if serde_json::from_str::<&str>(raw.get()).ok() != Some(key) {
-                    return Err(ServiceError::Invalid(vec![FieldError::new(
-                        "key",
-                        format!(
-                            "the body names {} but the URL names {key:?}; leave `key` out or make them agree",
-                            raw.get()
-                        ),
-                    )]));
-                }
-                has_key = true;
-            }
-            _ => {}
-        }
-        if text.len() > 1 {
-            text.push(',');
-        }
-        text.push_str(&serde_json::Value::String(name.clone()).to_string());
-        text.push(':');
-        text.push_str(raw.get());
-    }
-    if !has_key {
-        if text.len() > 1 {
-            text.push(',');
-        }
-        text.push_str("\"key\":");
-        text.push_str(&serde_json::Value::String(key.to_owned()).to_string());
-    }
-    text.push('}');
-    Ok(rollgate_core::validate::parse(text.as_bytes())?)
-}
-
-/// The top-level fields of a JSON object, raw and in order; duplicates are refused.
-struct TopLevel(Vec<(String, Box<serde_json::value::RawValue>)>);
-
-impl<'de> serde::Deserialize<'de> for TopLevel {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<TopLevel, D::Error> {
-        struct Fields;
-        impl<'de> serde::de::Visitor<'de> for Fields {
-            type Value = TopLevel;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a JSON object")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<TopLevel, A::Error> {
-                let mut fields: Vec<(String, Box<serde_json::value::RawValue>)> = Vec::new();
-                while let Some((name, raw)) =
-                    map.next_entry::<String, Box<serde_json::value::RawValue>>()?
-                {
-                    if fields.iter().any(|(seen, _)| *seen == name) {
-                        return Err(serde::de::Error::custom(format!(
-                            "duplicate field `{name}`"
-                        )));
-                    }
-                    fields.push((name, raw));
-                }
-                Ok(TopLevel(fields))
-            }
-        }
-        deserializer.deserialize_map(Fields)
-    }
 }
 
 /// Serializes a document for the store.

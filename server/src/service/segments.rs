@@ -1,100 +1,46 @@
-//! Segments: named audiences. The built-in rings cannot be deleted, and `general`
-//! (everyone) cannot be changed.
+//! Segments: named audiences. The built-in rings cannot be deleted, `general`
+//! (everyone) cannot be changed, and a segment that flags' rules use cannot be deleted.
 
+use std::collections::BTreeMap;
+
+use rollgate_core::FieldError;
 use rollgate_core::model::{BUILTIN_SEGMENTS, Segment};
 use rollgate_core::validate::validate_segment;
 
-use super::{
-    Conflict, IfMatch, ServiceError, WithVersion, check_path_key, commit, commit_at_revision,
-    delete_expectation, expect_for, parse_document, read, read_all, to_body,
-};
+use super::documents::Document;
+use super::{Conflict, ServiceError};
 use crate::infra::auth::Role;
-use crate::infra::store::{Commit, Expect, Kind, Write};
-use crate::service::App;
-use crate::service::{Principal, require_role};
+use crate::infra::hub::{Catalog, Versioned};
+use crate::infra::store::Kind;
 
-/// All segments.
-pub async fn list(
-    app: &App,
-    principal: &Principal,
-) -> Result<Vec<WithVersion<Segment>>, ServiceError> {
-    require_role(principal, Role::Viewer)?;
-    read_all(app, Kind::Segment).await
-}
+impl Document for Segment {
+    const KIND: Kind = Kind::Segment;
+    const WRITER: Role = Role::Editor;
 
-/// One segment.
-pub async fn get(
-    app: &App,
-    principal: &Principal,
-    key: &str,
-) -> Result<WithVersion<Segment>, ServiceError> {
-    require_role(principal, Role::Viewer)?;
-    read(app, Kind::Segment, key).await
-}
-
-/// Creates or replaces a segment.
-pub async fn put(
-    app: &App,
-    principal: &Principal,
-    key: &str,
-    body: &[u8],
-    if_match: Option<IfMatch>,
-) -> Result<(WithVersion<Segment>, bool), ServiceError> {
-    require_role(principal, Role::Editor)?;
-    check_path_key("key", key)?;
-    if key == "general" {
-        return Err(Conflict::GeneralSegment.into());
+    fn served(catalog: &Catalog) -> &BTreeMap<String, Versioned<Segment>> {
+        &catalog.segments
     }
-    let segment: Segment = parse_document(body, key)?;
-    let errors = validate_segment(&segment);
-    if !errors.is_empty() {
-        return Err(ServiceError::Invalid(errors));
-    }
-    let existing = app.hub.catalog().segments.get(key).map(|s| s.version);
-    let expect = expect_for(if_match, existing, Kind::Segment, key)?;
-    let change = commit(
-        app,
-        Commit {
-            actor: principal.actor(),
-            action: "segment.put".to_owned(),
-            at: app.clock.now(),
-            writes: vec![Write::put(Kind::Segment, key, expect, to_body(&segment)?)],
-            checks: Vec::new(),
-            audited: true,
-            expect_revision: None,
-        },
-    )
-    .await?;
-    let version = change.entries.first().map_or(1, |e| e.version);
-    Ok((
-        WithVersion {
-            doc: segment,
-            version,
-        },
-        expect == Expect::Absent,
-    ))
-}
 
-/// Deletes a segment no flag uses (If-Match required).
-pub async fn delete(
-    app: &App,
-    principal: &Principal,
-    key: &str,
-    if_match: Option<IfMatch>,
-) -> Result<(), ServiceError> {
-    require_role(principal, Role::Editor)?;
-    if BUILTIN_SEGMENTS.contains(&key) {
-        return Err(Conflict::AudienceRing(key.to_owned()).into());
+    fn refuse_write(key: &str) -> Result<(), ServiceError> {
+        if key == "general" {
+            return Err(Conflict::GeneralSegment.into());
+        }
+        Ok(())
     }
-    commit_at_revision(app, |catalog| {
-        let Some(existing) = catalog.segments.get(key) else {
-            return Err(ServiceError::NotFound {
-                kind: Kind::Segment,
-                key: key.to_owned(),
-            });
-        };
-        let expect = delete_expectation(if_match, Kind::Segment, key, existing.version)?;
-        let users: Vec<String> = catalog
+
+    fn validate(&self) -> Vec<FieldError> {
+        validate_segment(self)
+    }
+
+    fn refuse_delete(key: &str) -> Result<(), ServiceError> {
+        if BUILTIN_SEGMENTS.contains(&key) {
+            return Err(Conflict::AudienceRing(key.to_owned()).into());
+        }
+        Ok(())
+    }
+
+    fn in_use(key: &str, catalog: &Catalog) -> Result<(), ServiceError> {
+        let flags: Vec<String> = catalog
             .flags
             .values()
             .filter(|f| {
@@ -105,23 +51,13 @@ pub async fn delete(
             })
             .map(|f| f.doc.key.clone())
             .collect();
-        if !users.is_empty() {
+        if !flags.is_empty() {
             return Err(Conflict::SegmentInUse {
                 segment: key.to_owned(),
-                flags: users,
+                flags,
             }
             .into());
         }
-        Ok(Commit {
-            actor: principal.actor(),
-            action: "segment.delete".to_owned(),
-            at: app.clock.now(),
-            writes: vec![Write::delete(Kind::Segment, key, expect)],
-            checks: Vec::new(),
-            audited: true,
-            expect_revision: None,
-        })
-    })
-    .await?;
-    Ok(())
+        Ok(())
+    }
 }

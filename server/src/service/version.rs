@@ -46,8 +46,9 @@ pub fn expect_for(
     }
 }
 
-/// The expectation for deleting a document: If-Match is required.
-pub fn delete_expectation(
+/// The expectation for a write that must name the version it changes (deletes, and
+/// replacing a document that always exists): If-Match is required.
+pub fn expect_required(
     if_match: Option<IfMatch>,
     kind: Kind,
     key: &str,

@@ -63,10 +63,7 @@ pub async fn list(
         .into_iter()
         .filter(|s| state.is_none_or(|wanted| s.release.state == wanted))
         .filter(|s| environment.is_none_or(|e| s.release.plan.environment == e))
-        .map(|s| WithVersion {
-            doc: s.release,
-            version: s.version,
-        })
+        .map(WithVersion::from)
         .collect())
 }
 
@@ -77,11 +74,7 @@ pub async fn get(
     id: &str,
 ) -> Result<WithVersion<Release>, ServiceError> {
     require_role(principal, Role::Viewer)?;
-    let stored = load(app, id).await?;
-    Ok(WithVersion {
-        doc: stored.release,
-        version: stored.version,
-    })
+    Ok(load(app, id).await?.into())
 }
 
 /// Creates a release in `draft` from a plan.

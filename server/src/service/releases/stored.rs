@@ -18,6 +18,15 @@ pub struct Stored {
     pub version: u64,
 }
 
+impl From<Stored> for WithVersion<Release> {
+    fn from(stored: Stored) -> WithVersion<Release> {
+        WithVersion {
+            doc: stored.release,
+            version: stored.version,
+        }
+    }
+}
+
 /// Reads one release.
 pub async fn load(app: &App, id: &str) -> Result<Stored, ServiceError> {
     check_path_key("id", id)?;

@@ -26,7 +26,9 @@ use crate::infra::auth::{Role, random_text};
 use crate::infra::store::{Commit, Expect, Kind, Write};
 use crate::service::App;
 use crate::service::releases::{EventKind, Release, TimelineEvent};
-use crate::service::{IfMatch, ServiceError, WithVersion, check_path_key, to_body, write_conflict};
+use crate::service::{
+    IfMatch, ServiceError, WithVersion, check_path_key, expect_required, to_body, write_conflict,
+};
 use crate::service::{Principal, require_role};
 
 /// The delivery records for `events`, just appended to `release`'s timeline, one per
@@ -125,20 +127,21 @@ pub async fn create(
     })
 }
 
+/// A subscription as the API shows it: without its secret.
+fn view(stored: &WithVersion<Subscription>) -> WithVersion<SubscriptionView> {
+    WithVersion {
+        doc: SubscriptionView::from(&stored.doc),
+        version: stored.version,
+    }
+}
+
 /// Every subscription (without secrets).
 pub async fn list(
     app: &App,
     principal: &Principal,
 ) -> Result<Vec<WithVersion<SubscriptionView>>, ServiceError> {
     require_role(principal, Role::Viewer)?;
-    Ok(read_all(app)
-        .await?
-        .iter()
-        .map(|s| WithVersion {
-            doc: SubscriptionView::from(&s.doc),
-            version: s.version,
-        })
-        .collect())
+    Ok(read_all(app).await?.iter().map(view).collect())
 }
 
 /// One subscription (without its secret).
@@ -148,11 +151,7 @@ pub async fn get(
     id: &str,
 ) -> Result<WithVersion<SubscriptionView>, ServiceError> {
     require_role(principal, Role::Viewer)?;
-    let stored = read(app, id).await?;
-    Ok(WithVersion {
-        doc: SubscriptionView::from(&stored.doc),
-        version: stored.version,
-    })
+    Ok(view(&read(app, id).await?))
 }
 
 /// Replaces a subscription (If-Match required); a left-out secret is kept.
@@ -165,17 +164,7 @@ pub async fn replace(
 ) -> Result<WithVersion<SubscriptionView>, ServiceError> {
     require_role(principal, Role::Admin)?;
     let stored = read(app, id).await?;
-    let expect = match if_match {
-        Some(IfMatch::Version(v)) => Expect::Version(v),
-        Some(IfMatch::Any) => Expect::Present,
-        None => {
-            return Err(ServiceError::VersionRequired {
-                kind: Kind::Webhook,
-                key: id.to_owned(),
-                current: stored.version,
-            });
-        }
-    };
+    let expect = expect_required(if_match, Kind::Webhook, id, stored.version)?;
     let request: SubscriptionRequest = parse(body)?;
     let events = check(&request)?;
     let subscription = Subscription {
@@ -202,7 +191,7 @@ pub async fn delete(
 ) -> Result<(), ServiceError> {
     require_role(principal, Role::Admin)?;
     let stored = read(app, id).await?;
-    let expect = crate::service::delete_expectation(if_match, Kind::Webhook, id, stored.version)?;
+    let expect = expect_required(if_match, Kind::Webhook, id, stored.version)?;
     commit(
         app,
         principal,

@@ -85,22 +85,48 @@ async fn observe_release(
     Some(observe(client, url, release, analysis, &cohorts, standing, now).await)
 }
 
-/// Analyses a running release at `now` and applies the decision.
-pub async fn analyse(
+/// What the controller does with a release.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Work {
+    /// Analyse and decide.
+    Analyse,
+    /// See whether Prometheus answers again.
+    Probe,
+}
+
+/// Observes `stored` at `now` and does `work`: analyses a running release and applies
+/// the decision, or resumes a release paused for query errors once every query answers.
+/// Every write is fenced by the lease check `fence`.
+pub(super) async fn run(
     app: &App,
     client: &PrometheusClient,
     stored: &Stored,
     fence: Check,
     now: OffsetDateTime,
+    work: Work,
 ) -> Result<Outcome, ServiceError> {
-    let release = &stored.release;
     let Some(observations) = observe_release(app, client, stored, now).await else {
         return Ok(Outcome::Skipped);
     };
+    match work {
+        Work::Analyse => analyse(app, stored, fence, &observations, now).await,
+        Work::Probe => probe(app, stored, fence, &observations).await,
+    }
+}
+
+/// Decides on a running release's observations and applies the decision.
+async fn analyse(
+    app: &App,
+    stored: &Stored,
+    fence: Check,
+    observations: &Observations,
+    now: OffsetDateTime,
+) -> Result<Outcome, ServiceError> {
+    let release = &stored.release;
     let (decision, progress, record) = decide(
         &release.plan,
         release.analysis_progress.as_ref(),
-        &observations,
+        observations,
         now,
     );
     let verdict = record.verdict;
@@ -164,19 +190,15 @@ pub async fn analyse(
     settle(result.map(|_| verdict), &release.id)
 }
 
-/// Probes Prometheus for a release paused for query errors; resumes it once every
-/// query answers. Returns whether it resumed.
-pub async fn probe(
+/// Resumes a release paused for query errors once every query of its observations
+/// answered.
+async fn probe(
     app: &App,
-    client: &PrometheusClient,
     stored: &Stored,
     fence: Check,
-    now: OffsetDateTime,
+    observations: &Observations,
 ) -> Result<Outcome, ServiceError> {
     let release = &stored.release;
-    let Some(observations) = observe_release(app, client, stored, now).await else {
-        return Ok(Outcome::Skipped);
-    };
     let failing = observations
         .checks
         .iter()

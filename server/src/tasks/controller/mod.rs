@@ -35,7 +35,7 @@ use futures_util::future::join_all;
 use time::OffsetDateTime;
 use tokio::sync::watch;
 
-use self::act::{Outcome, analyse, is_analysed, is_paused_for_errors, probe};
+use self::act::{Outcome, Work, is_analysed, is_paused_for_errors};
 use self::lease::Lease;
 use crate::infra::auth::random_text;
 use crate::infra::promql::client::PrometheusClient;
@@ -136,12 +136,7 @@ impl Controller {
         let client = &self.client;
         let results = join_all(due.iter().map(|(stored, work)| {
             let fence = fence.clone();
-            async move {
-                match work {
-                    Work::Analyse => analyse(app, client, stored, fence, now).await,
-                    Work::Probe => probe(app, client, stored, fence, now).await,
-                }
-            }
+            async move { act::run(app, client, stored, fence, now, *work).await }
         }))
         .await;
         for ((stored, work), result) in due.iter().zip(results) {
@@ -183,15 +178,6 @@ impl Controller {
             }
         }
     }
-}
-
-/// What the controller does with a release.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Work {
-    /// Analyse and decide.
-    Analyse,
-    /// See whether Prometheus answers again.
-    Probe,
 }
 
 fn interval(stored: &Stored) -> Option<time::Duration> {
