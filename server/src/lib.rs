@@ -22,7 +22,7 @@
 //! See ARCHITECTURE.md at the repository root for the map of this crate.
 
 // Transport.
-pub mod http;
+pub(crate) mod http;
 
 pub mod cli;
 
@@ -30,7 +30,7 @@ pub mod cli;
 pub mod service;
 
 // Background tasks.
-pub mod tasks;
+pub(crate) mod tasks;
 
 // Infrastructure.
 pub mod infra;

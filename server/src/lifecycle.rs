@@ -38,7 +38,7 @@ pub enum RunError {
 }
 
 /// Opens the store the settings name.
-pub fn open_store(settings: &Settings) -> Result<Arc<dyn Store>, RunError> {
+pub(crate) fn open_store(settings: &Settings) -> Result<Arc<dyn Store>, RunError> {
     if let Some(url) = &settings.redis_url {
         return Err(RunError::Unsupported(format!(
             "the Redis store ({url}) is not available in this build; leave redis_url unset to use the embedded store"

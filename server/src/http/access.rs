@@ -15,7 +15,7 @@ use crate::service::{App, Principal};
 use crate::service::{audit, tokens};
 
 /// Registers the routes.
-pub fn configure(config: &mut web::ServiceConfig) {
+pub(crate) fn configure(config: &mut web::ServiceConfig) {
     config
         .service(
             super::resource("/api/v1/tokens")
@@ -33,7 +33,11 @@ pub fn configure(config: &mut web::ServiceConfig) {
 /// Issue an SDK key or an admin token; the secret is in the response, once.
 #[utoipa::path(post, path = "/api/v1/tokens", tag = "tokens", request_body = NewToken,
     responses((status = 201, body = IssuedTokenView), (status = "4XX", body = Problem)), security(("admin_token" = [])))]
-pub async fn create_token(app: Data<App>, caller: Principal, JsonBody(body): JsonBody) -> Answer {
+pub(crate) async fn create_token(
+    app: Data<App>,
+    caller: Principal,
+    JsonBody(body): JsonBody,
+) -> Answer {
     let issued = tokens::create(&app, &caller, &body).await?;
     Ok(HttpResponse::build(StatusCode::CREATED)
         .insert_header(("Cache-Control", "no-store"))
@@ -43,21 +47,21 @@ pub async fn create_token(app: Data<App>, caller: Principal, JsonBody(body): Jso
 /// List tokens (never their secrets).
 #[utoipa::path(get, path = "/api/v1/tokens", tag = "tokens",
     responses((status = 200, body = [TokenView]), (status = "4XX", body = Problem)), security(("admin_token" = [])))]
-pub async fn list_tokens(app: Data<App>, caller: Principal) -> Answer {
+pub(crate) async fn list_tokens(app: Data<App>, caller: Principal) -> Answer {
     Ok(HttpResponse::Ok().json(tokens::list(&app, &caller).await?))
 }
 
 /// Read a token (never its secret).
 #[utoipa::path(get, path = "/api/v1/tokens/{id}", tag = "tokens", params(("id" = String, Path)),
     responses((status = 200, body = TokenView), (status = "4XX", body = Problem)), security(("admin_token" = [])))]
-pub async fn get_token(app: Data<App>, id: Path<String>, caller: Principal) -> Answer {
+pub(crate) async fn get_token(app: Data<App>, id: Path<String>, caller: Principal) -> Answer {
     Ok(HttpResponse::Ok().json(tokens::get(&app, &caller, &id).await?))
 }
 
 /// Revoke a token at once.
 #[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "tokens", params(("id" = String, Path)),
     responses((status = 204), (status = "4XX", body = Problem)), security(("admin_token" = [])))]
-pub async fn revoke_token(app: Data<App>, id: Path<String>, caller: Principal) -> Answer {
+pub(crate) async fn revoke_token(app: Data<App>, id: Path<String>, caller: Principal) -> Answer {
     tokens::revoke(&app, &caller, &id).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -65,7 +69,7 @@ pub async fn revoke_token(app: Data<App>, id: Path<String>, caller: Principal) -
 /// Filters of the audit log. The numbers are read as text so that a bad one is named.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
-pub struct AuditParams {
+pub(crate) struct AuditParams {
     /// Only this kind of document (`flag`, `segment`, `environment`, `token`, …).
     kind: Option<String>,
     /// Only this document (with `kind`).
@@ -94,7 +98,7 @@ fn number<T: std::str::FromStr>(
 /// Read the audit log, newest first: who changed what, when, before → after.
 #[utoipa::path(get, path = "/api/v1/audit", tag = "audit", params(AuditParams),
     responses((status = 200, body = [AuditEvent]), (status = "4XX", body = Problem)), security(("admin_token" = [])))]
-pub async fn list_audit(
+pub(crate) async fn list_audit(
     app: Data<App>,
     caller: Principal,
     // After the caller, so an anonymous caller learns nothing but 401.

@@ -17,7 +17,7 @@ use crate::service::documents::{self, Document};
 use crate::service::{App, Principal, ServiceError, WithVersion, flags};
 
 /// Registers the routes.
-pub fn configure(config: &mut web::ServiceConfig) {
+pub(crate) fn configure(config: &mut web::ServiceConfig) {
     config
         .service(super::resource("/api/v1/flags").route(web::get().to(list_flags)))
         .service(
@@ -94,7 +94,7 @@ async fn delete<T: Document>(app: &App, target: Keyed) -> Answer {
 #[utoipa::path(get, path = "/api/v1/flags", tag = "flags",
     responses((status = 200, body = [WithVersion<Flag>]), (status = "4XX", body = Problem)),
     security(("admin_token" = [])))]
-pub async fn list_flags(app: Data<App>, caller: Principal) -> Answer {
+pub(crate) async fn list_flags(app: Data<App>, caller: Principal) -> Answer {
     list::<Flag>(&app, &caller).await
 }
 
@@ -102,7 +102,7 @@ pub async fn list_flags(app: Data<App>, caller: Principal) -> Answer {
 #[utoipa::path(get, path = "/api/v1/flags/{key}", tag = "flags", params(("key" = String, Path)),
     responses((status = 200, body = WithVersion<Flag>, headers(("ETag" = String))), (status = "4XX", body = Problem)),
     security(("admin_token" = [])))]
-pub async fn get_flag(app: Data<App>, key: Path<String>, caller: Principal) -> Answer {
+pub(crate) async fn get_flag(app: Data<App>, key: Path<String>, caller: Principal) -> Answer {
     get::<Flag>(&app, &caller, &key).await
 }
 
@@ -112,7 +112,7 @@ pub async fn get_flag(app: Data<App>, key: Path<String>, caller: Principal) -> A
     request_body = Flag,
     responses((status = 200, body = WithVersion<Flag>), (status = 201, body = WithVersion<Flag>), (status = "4XX", body = Problem)),
     security(("admin_token" = [])))]
-pub async fn put_flag(app: Data<App>, write: KeyedWrite) -> Answer {
+pub(crate) async fn put_flag(app: Data<App>, write: KeyedWrite) -> Answer {
     put::<Flag>(&app, write).await
 }
 
@@ -120,7 +120,7 @@ pub async fn put_flag(app: Data<App>, write: KeyedWrite) -> Answer {
 #[utoipa::path(delete, path = "/api/v1/flags/{key}", tag = "flags",
     params(("key" = String, Path), ("If-Match" = String, Header)),
     responses((status = 204), (status = "4XX", body = Problem)), security(("admin_token" = [])))]
-pub async fn delete_flag(app: Data<App>, target: Keyed) -> Answer {
+pub(crate) async fn delete_flag(app: Data<App>, target: Keyed) -> Answer {
     flags::delete(&app, &target.caller, &target.key, target.if_match).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -130,7 +130,7 @@ pub async fn delete_flag(app: Data<App>, target: Keyed) -> Answer {
     params(("key" = String, Path), ("environment" = String, Path)),
     responses((status = 200, body = FlagConfig, headers(("ETag" = String, description = "The flag's version"))), (status = "4XX", body = Problem)),
     security(("admin_token" = [])))]
-pub async fn get_flag_environment(
+pub(crate) async fn get_flag_environment(
     app: Data<App>,
     path: Path<(String, String)>,
     caller: Principal,
@@ -155,7 +155,10 @@ pub async fn get_flag_environment(
     params(("key" = String, Path), ("environment" = String, Path), ("If-Match" = String, Header)),
     request_body = FlagConfig,
     responses((status = 200, body = WithVersion<Flag>), (status = "4XX", body = Problem)), security(("admin_token" = [])))]
-pub async fn put_flag_environment(app: Data<App>, write: KeyedWrite<(String, String)>) -> Answer {
+pub(crate) async fn put_flag_environment(
+    app: Data<App>,
+    write: KeyedWrite<(String, String)>,
+) -> Answer {
     let Keyed {
         key: (key, environment),
         caller,
@@ -170,7 +173,10 @@ pub async fn put_flag_environment(app: Data<App>, write: KeyedWrite<(String, Str
 #[utoipa::path(delete, path = "/api/v1/flags/{key}/environments/{environment}", tag = "flags",
     params(("key" = String, Path), ("environment" = String, Path), ("If-Match" = String, Header)),
     responses((status = 200, body = WithVersion<Flag>), (status = "4XX", body = Problem)), security(("admin_token" = [])))]
-pub async fn delete_flag_environment(app: Data<App>, target: Keyed<(String, String)>) -> Answer {
+pub(crate) async fn delete_flag_environment(
+    app: Data<App>,
+    target: Keyed<(String, String)>,
+) -> Answer {
     let (key, environment) = &target.key;
     let flag =
         flags::delete_environment(&app, &target.caller, key, environment, target.if_match).await?;
@@ -180,14 +186,14 @@ pub async fn delete_flag_environment(app: Data<App>, target: Keyed<(String, Stri
 /// List segments.
 #[utoipa::path(get, path = "/api/v1/segments", tag = "segments",
     responses((status = 200, body = [WithVersion<Segment>]), (status = "4XX", body = Problem)), security(("admin_token" = [])))]
-pub async fn list_segments(app: Data<App>, caller: Principal) -> Answer {
+pub(crate) async fn list_segments(app: Data<App>, caller: Principal) -> Answer {
     list::<Segment>(&app, &caller).await
 }
 
 /// Read a segment.
 #[utoipa::path(get, path = "/api/v1/segments/{key}", tag = "segments", params(("key" = String, Path)),
     responses((status = 200, body = WithVersion<Segment>), (status = "4XX", body = Problem)), security(("admin_token" = [])))]
-pub async fn get_segment(app: Data<App>, key: Path<String>, caller: Principal) -> Answer {
+pub(crate) async fn get_segment(app: Data<App>, key: Path<String>, caller: Principal) -> Answer {
     get::<Segment>(&app, &caller, &key).await
 }
 
@@ -196,7 +202,7 @@ pub async fn get_segment(app: Data<App>, key: Path<String>, caller: Principal) -
     params(("key" = String, Path), ("If-Match" = Option<String>, Header)), request_body = Segment,
     responses((status = 200, body = WithVersion<Segment>), (status = 201, body = WithVersion<Segment>), (status = "4XX", body = Problem)),
     security(("admin_token" = [])))]
-pub async fn put_segment(app: Data<App>, write: KeyedWrite) -> Answer {
+pub(crate) async fn put_segment(app: Data<App>, write: KeyedWrite) -> Answer {
     put::<Segment>(&app, write).await
 }
 
@@ -204,21 +210,25 @@ pub async fn put_segment(app: Data<App>, write: KeyedWrite) -> Answer {
 #[utoipa::path(delete, path = "/api/v1/segments/{key}", tag = "segments",
     params(("key" = String, Path), ("If-Match" = String, Header)),
     responses((status = 204), (status = "4XX", body = Problem)), security(("admin_token" = [])))]
-pub async fn delete_segment(app: Data<App>, target: Keyed) -> Answer {
+pub(crate) async fn delete_segment(app: Data<App>, target: Keyed) -> Answer {
     delete::<Segment>(&app, target).await
 }
 
 /// List environments.
 #[utoipa::path(get, path = "/api/v1/environments", tag = "environments",
     responses((status = 200, body = [WithVersion<Environment>]), (status = "4XX", body = Problem)), security(("admin_token" = [])))]
-pub async fn list_environments(app: Data<App>, caller: Principal) -> Answer {
+pub(crate) async fn list_environments(app: Data<App>, caller: Principal) -> Answer {
     list::<Environment>(&app, &caller).await
 }
 
 /// Read an environment.
 #[utoipa::path(get, path = "/api/v1/environments/{key}", tag = "environments", params(("key" = String, Path)),
     responses((status = 200, body = WithVersion<Environment>), (status = "4XX", body = Problem)), security(("admin_token" = [])))]
-pub async fn get_environment(app: Data<App>, key: Path<String>, caller: Principal) -> Answer {
+pub(crate) async fn get_environment(
+    app: Data<App>,
+    key: Path<String>,
+    caller: Principal,
+) -> Answer {
     get::<Environment>(&app, &caller, &key).await
 }
 
@@ -227,7 +237,7 @@ pub async fn get_environment(app: Data<App>, key: Path<String>, caller: Principa
     params(("key" = String, Path), ("If-Match" = Option<String>, Header)), request_body = Environment,
     responses((status = 200, body = WithVersion<Environment>), (status = 201, body = WithVersion<Environment>), (status = "4XX", body = Problem)),
     security(("admin_token" = [])))]
-pub async fn put_environment(app: Data<App>, write: KeyedWrite) -> Answer {
+pub(crate) async fn put_environment(app: Data<App>, write: KeyedWrite) -> Answer {
     put::<Environment>(&app, write).await
 }
 
@@ -235,6 +245,6 @@ pub async fn put_environment(app: Data<App>, write: KeyedWrite) -> Answer {
 #[utoipa::path(delete, path = "/api/v1/environments/{key}", tag = "environments",
     params(("key" = String, Path), ("If-Match" = String, Header)),
     responses((status = 204), (status = "4XX", body = Problem)), security(("admin_token" = [])))]
-pub async fn delete_environment(app: Data<App>, target: Keyed) -> Answer {
+pub(crate) async fn delete_environment(app: Data<App>, target: Keyed) -> Answer {
     delete::<Environment>(&app, target).await
 }

@@ -199,7 +199,6 @@ impl<K: DeserializeOwned + 'static> FromRequest for Keyed<K> {
 pub(super) struct KeyedWrite<K = String> {
     /// The key, the caller and `If-Match`.
     pub target: Keyed<K>,
-    /// The body.
     pub body: Bytes,
 }
 
@@ -218,7 +217,7 @@ impl<K: DeserializeOwned + 'static> FromRequest for KeyedWrite<K> {
 
 /// Why a body was not read whole.
 #[derive(Debug)]
-pub enum BodyError {
+pub(crate) enum BodyError {
     /// It is longer than the limit.
     TooLarge,
     /// The connection failed while it was read.
@@ -232,7 +231,10 @@ const DRAIN_BYTES: usize = 1 << 20;
 /// The whole body, at most `limit` bytes (the admin API's and OFREP's). A body that
 /// arrives in one chunk (the usual case for a small request) is kept as that chunk,
 /// without copying; one over the limit is drained (up to [`DRAIN_BYTES`] more).
-pub async fn read_limited(mut payload: web::Payload, limit: usize) -> Result<Bytes, BodyError> {
+pub(crate) async fn read_limited(
+    mut payload: web::Payload,
+    limit: usize,
+) -> Result<Bytes, BodyError> {
     let mut first = Bytes::new();
     let mut joined: Option<BytesMut> = None;
     while let Some(chunk) = payload.next().await {

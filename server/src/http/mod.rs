@@ -7,8 +7,8 @@ mod documents;
 mod extract;
 mod health;
 mod ofrep;
-pub mod openapi;
-pub mod problem;
+pub(crate) mod openapi;
+pub(crate) mod problem;
 mod rate;
 mod releases;
 mod reports;
@@ -37,7 +37,7 @@ use crate::service::App;
 pub(crate) type Answer = Result<HttpResponse, ApiError>;
 
 /// The running HTTP server.
-pub struct HttpService {
+pub(crate) struct HttpService {
     handle: ServerHandle,
     task: actix_rt::task::JoinHandle<std::io::Result<()>>,
     /// Cloned into every worker's app: the workers are gone when only this one is left.
@@ -51,7 +51,7 @@ impl HttpService {
     /// Stops accepting connections, lets in-flight requests finish (up to the
     /// shutdown timeout), and waits for the server to end and its worker threads to
     /// drop their handles on the app, so that the store can then close cleanly.
-    pub async fn stop(self) -> std::io::Result<()> {
+    pub(crate) async fn stop(self) -> std::io::Result<()> {
         self.handle.stop(true).await;
         let served = self.task.await.map_err(std::io::Error::other)?;
         // A worker acknowledges the stop before its thread drops its app.
@@ -64,7 +64,7 @@ impl HttpService {
 }
 
 /// Starts serving `app` on `listener`.
-pub fn start(
+pub(crate) fn start(
     app: Arc<App>,
     listener: TcpListener,
     workers: usize,

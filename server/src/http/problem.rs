@@ -24,17 +24,17 @@ use crate::infra::stream::SubscribeError;
 use crate::service::{Forbidden, ServiceError};
 
 /// The media type of every problem document.
-pub const PROBLEM_JSON: &str = "application/problem+json";
+pub(crate) const PROBLEM_JSON: &str = "application/problem+json";
 
 /// Base of every problem `type`.
-pub const PROBLEM_BASE: &str = "https://rollgate.dev/problems/";
+pub(crate) const PROBLEM_BASE: &str = "https://rollgate.dev/problems/";
 
 /// Seconds a client refused a stream (too many, or shutting down) should wait.
 const RETRY_STREAMS_AFTER: u64 = 5;
 
 /// An error the HTTP layer answers with a problem document.
 #[derive(Debug, thiserror::Error)]
-pub enum ApiError {
+pub(crate) enum ApiError {
     /// From the services.
     #[error(transparent)]
     Service(#[from] ServiceError),
@@ -60,7 +60,7 @@ impl From<Forbidden> for ApiError {
 
 /// The problem document (RFC 9457), as published in the OpenAPI document.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct Problem {
+pub(crate) struct Problem {
     /// Stable URI naming the kind of problem.
     #[serde(rename = "type")]
     pub kind: String,
@@ -83,7 +83,7 @@ pub struct Problem {
 
 /// One field error inside a problem.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct ProblemField {
+pub(crate) struct ProblemField {
     /// JSON path of the field.
     pub field: String,
     /// What is wrong.
@@ -207,7 +207,7 @@ impl ApiError {
     }
 
     /// The problem document for this error.
-    pub fn problem(&self) -> Problem {
+    pub(crate) fn problem(&self) -> Problem {
         let (status, slug, title) = self.parts();
         let mut problem = Problem {
             kind: format!("{PROBLEM_BASE}{slug}"),

@@ -19,7 +19,7 @@ use crate::service::releases::{
 use crate::service::{App, Principal};
 
 /// Registers the routes.
-pub fn configure(config: &mut web::ServiceConfig) {
+pub(crate) fn configure(config: &mut web::ServiceConfig) {
     config
         .service(
             super::resource("/api/v1/releases")
@@ -80,7 +80,7 @@ async fn change(app: &App, write: KeyedWrite, change: Change) -> Answer {
 /// Filters of the release list.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
-pub struct ReleaseFilter {
+pub(crate) struct ReleaseFilter {
     /// Only releases in this state (`draft`, `pending_approval`, `approved`, `running`,
     /// `paused`, `completed`, `rolled_back`, `cancelled`).
     state: Option<String>,
@@ -92,7 +92,7 @@ pub struct ReleaseFilter {
 #[utoipa::path(get, path = "/api/v1/releases", tag = "releases", params(ReleaseFilter),
     responses((status = 200, body = [WithVersion<Release>]), (status = "4XX", body = Problem)),
     security(("admin_token" = [])))]
-pub async fn list_releases(
+pub(crate) async fn list_releases(
     app: Data<App>,
     filter: Query<ReleaseFilter>,
     caller: Principal,
@@ -112,7 +112,11 @@ pub async fn list_releases(
     request_body = rollgate_core::release::ReleasePlan,
     responses((status = 201, body = WithVersion<Release>), (status = "4XX", body = Problem)),
     security(("admin_token" = [])))]
-pub async fn create_release(app: Data<App>, caller: Principal, JsonBody(body): JsonBody) -> Answer {
+pub(crate) async fn create_release(
+    app: Data<App>,
+    caller: Principal,
+    JsonBody(body): JsonBody,
+) -> Answer {
     let created = releases::create(&app, &caller, &body).await?;
     Ok(release(StatusCode::CREATED, &created))
 }
@@ -121,7 +125,7 @@ pub async fn create_release(app: Data<App>, caller: Principal, JsonBody(body): J
 #[utoipa::path(get, path = "/api/v1/releases/{id}", tag = "releases", params(("id" = String, Path)),
     responses((status = 200, body = WithVersion<Release>, headers(("ETag" = String))), (status = "4XX", body = Problem)),
     security(("admin_token" = [])))]
-pub async fn get_release(app: Data<App>, id: Path<String>, caller: Principal) -> Answer {
+pub(crate) async fn get_release(app: Data<App>, id: Path<String>, caller: Principal) -> Answer {
     Ok(release(
         StatusCode::OK,
         &releases::get(&app, &caller, &id).await?,
@@ -136,7 +140,7 @@ pub async fn get_release(app: Data<App>, id: Path<String>, caller: Principal) ->
     request_body = rollgate_core::release::ReleasePlan,
     responses((status = 200, body = WithVersion<Release>), (status = "4XX", body = Problem)),
     security(("admin_token" = [])))]
-pub async fn replace_release(app: Data<App>, write: KeyedWrite) -> Answer {
+pub(crate) async fn replace_release(app: Data<App>, write: KeyedWrite) -> Answer {
     change(&app, write, Change::Plan).await
 }
 
@@ -150,7 +154,7 @@ pub async fn replace_release(app: Data<App>, write: KeyedWrite) -> Answer {
     request_body(content = Option<ActionRequest>, description = "Optional `{ \"comment\": \"…\" }`; `rollback` requires `{ \"reason\": \"…\" }`"),
     responses((status = 200, body = WithVersion<Release>), (status = "4XX", body = Problem)),
     security(("admin_token" = [])))]
-pub async fn act(app: Data<App>, write: KeyedWrite<(String, String)>) -> Answer {
+pub(crate) async fn act(app: Data<App>, write: KeyedWrite<(String, String)>) -> Answer {
     let Keyed {
         key: (id, name),
         caller,
@@ -170,7 +174,7 @@ pub async fn act(app: Data<App>, write: KeyedWrite<(String, String)>) -> Answer 
     request_body = PercentRequest,
     responses((status = 200, body = WithVersion<Release>), (status = "4XX", body = Problem)),
     security(("admin_token" = [])))]
-pub async fn set_percent(app: Data<App>, write: KeyedWrite) -> Answer {
+pub(crate) async fn set_percent(app: Data<App>, write: KeyedWrite) -> Answer {
     change(&app, write, Change::Percent).await
 }
 
@@ -180,7 +184,7 @@ pub async fn set_percent(app: Data<App>, write: KeyedWrite) -> Answer {
     request_body = ChecklistRequest,
     responses((status = 200, body = WithVersion<Release>), (status = "4XX", body = Problem)),
     security(("admin_token" = [])))]
-pub async fn check_item(app: Data<App>, write: KeyedWrite<(String, usize)>) -> Answer {
+pub(crate) async fn check_item(app: Data<App>, write: KeyedWrite<(String, usize)>) -> Answer {
     let Keyed {
         key: (id, index),
         caller,
@@ -197,6 +201,6 @@ pub async fn check_item(app: Data<App>, write: KeyedWrite<(String, usize)>) -> A
     request_body = IncidentRequest,
     responses((status = 200, body = WithVersion<Release>), (status = "4XX", body = Problem)),
     security(("admin_token" = [])))]
-pub async fn log_incident(app: Data<App>, write: KeyedWrite) -> Answer {
+pub(crate) async fn log_incident(app: Data<App>, write: KeyedWrite) -> Answer {
     change(&app, write, Change::Incident).await
 }

@@ -16,7 +16,7 @@ use crate::service::{App, Principal};
 
 /// Registers the routes. Must come before the release actions' `{id}/{action}` route,
 /// which would otherwise take `report` for an action.
-pub fn configure(config: &mut web::ServiceConfig) {
+pub(crate) fn configure(config: &mut web::ServiceConfig) {
     config
         .service(super::resource("/api/v1/releases/{id}/report").route(web::get().to(get_report)))
         .service(super::resource("/api/v1/changelog").route(web::get().to(get_changelog)))
@@ -93,7 +93,7 @@ fn negotiate(
 /// The format of a report.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
-pub struct ReportQuery {
+pub(crate) struct ReportQuery {
     /// `json`, `md` or `html`; overrides `Accept`.
     format: Option<String>,
 }
@@ -112,7 +112,7 @@ pub struct ReportQuery {
             (String = "text/html"))),
         (status = "4XX", body = Problem)),
     security(("admin_token" = [])))]
-pub async fn get_report(
+pub(crate) async fn get_report(
     app: web::Data<App>,
     req: HttpRequest,
     id: web::Path<String>,
@@ -149,7 +149,7 @@ pub async fn get_report(
 /// Which changelog.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
-pub struct ChangelogQuery {
+pub(crate) struct ChangelogQuery {
     /// `internal` (default: with exposures, rollback reasons and incidents) or
     /// `public` (what end users see).
     view: Option<String>,
@@ -170,7 +170,7 @@ pub struct ChangelogQuery {
             (String = "text/markdown"))),
         (status = "4XX", body = Problem)),
     security(("admin_token" = [])))]
-pub async fn get_changelog(
+pub(crate) async fn get_changelog(
     app: web::Data<App>,
     req: HttpRequest,
     query: web::Query<ChangelogQuery>,
@@ -203,7 +203,7 @@ pub async fn get_changelog(
 /// Which feed.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
-pub struct FeedQuery {
+pub(crate) struct FeedQuery {
     /// Only releases of this environment.
     environment: Option<String>,
 }
@@ -216,7 +216,7 @@ pub struct FeedQuery {
     responses(
         (status = 200, description = "An Atom 1.0 feed", content_type = "application/atom+xml", body = String),
         (status = "4XX", body = Problem)))]
-pub async fn changelog_feed(
+pub(crate) async fn changelog_feed(
     app: web::Data<App>,
     req: HttpRequest,
     query: web::Query<FeedQuery>,

@@ -6,7 +6,7 @@ use actix_web::error::PayloadError;
 
 /// A request the HTTP layer refuses on its shape.
 #[derive(Debug, thiserror::Error)]
-pub enum RequestError {
+pub(crate) enum RequestError {
     /// `If-Match` is not a version or `*`.
     #[error("If-Match must be a document version such as \"3\" (the ETag of a GET), got {0:?}")]
     IfMatch(String),
@@ -28,7 +28,6 @@ pub enum RequestError {
     /// A numeric query parameter that is not a number.
     #[error("query parameter `{name}` must be a non-negative integer, got {text:?}")]
     NotANumber {
-        /// The parameter.
         name: &'static str,
         /// What was sent.
         text: String,
@@ -47,7 +46,6 @@ pub enum RequestError {
     /// An `Accept` header that no offered representation satisfies.
     #[error("cannot answer with {accept:?}; ask for one of {types:?}, or use ?format={formats:?}")]
     NotAcceptable {
-        /// The header.
         accept: String,
         /// The media types offered.
         types: Vec<&'static str>,

@@ -19,7 +19,7 @@ use crate::service::App;
 use crate::service::{Forbidden, ServiceError};
 
 /// Registers the routes.
-pub fn configure(config: &mut web::ServiceConfig) {
+pub(crate) fn configure(config: &mut web::ServiceConfig) {
     config
         .service(super::resource("/sdk/v1/ruleset").route(web::get().to(ruleset)))
         .service(super::resource("/sdk/v1/stream").route(web::get().to(stream)))
@@ -37,7 +37,7 @@ fn environment_gone(environment: &str) -> ApiError {
     responses((status = 200, description = "`{ environment, revision, flags, segments }`; ETag is the revision", content_type = "application/json"),
               (status = 304), (status = "4XX", body = Problem)),
     security(("sdk_key" = [])))]
-pub async fn ruleset(
+pub(crate) async fn ruleset(
     app: web::Data<App>,
     req: HttpRequest,
     SdkKey { environment, .. }: SdkKey,
@@ -91,7 +91,7 @@ fn event_stream_response(subscription: Subscription) -> HttpResponse {
               (status = 429, description = "Too many streams for this SDK key (Retry-After)", body = Problem),
               (status = "4XX", body = Problem)),
     security(("sdk_key" = [])))]
-pub async fn stream(
+pub(crate) async fn stream(
     app: web::Data<App>,
     req: HttpRequest,
     SdkKey {
@@ -109,7 +109,7 @@ pub async fn stream(
 
 /// Query of the OFREP event stream.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
-pub struct EventStreamParams {
+pub(crate) struct EventStreamParams {
     /// The stream credential from `eventStreams[].url` (or send the SDK key as a bearer
     /// token instead).
     token: Option<String>,
@@ -123,7 +123,7 @@ pub struct EventStreamParams {
         ("Last-Event-ID" = Option<String>, Header, description = "Revision of the last event processed")),
     responses((status = 200, description = "Server-Sent Events: `refetchEvaluation` messages", content_type = "text/event-stream"),
               (status = 429, description = "Too many streams for this SDK key", body = Problem), (status = "4XX", body = Problem)))]
-pub async fn event_stream(
+pub(crate) async fn event_stream(
     app: web::Data<App>,
     req: HttpRequest,
     params: web::Query<EventStreamParams>,
@@ -153,7 +153,7 @@ pub async fn event_stream(
 #[utoipa::path(post, path = "/sdk/v1/exposures", tag = "sdk", request_body = Report,
     responses((status = 200, body = Recorded), (status = "4XX", body = Problem)),
     security(("sdk_key" = [])))]
-pub async fn report_exposures(
+pub(crate) async fn report_exposures(
     app: web::Data<App>,
     SdkKey { environment, .. }: SdkKey,
     JsonBody(body): JsonBody,

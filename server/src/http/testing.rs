@@ -24,7 +24,7 @@ use crate::service::{Principal, require_role};
 const CATCH_UP: Duration = Duration::from_secs(30);
 
 /// Registers the routes.
-pub fn configure(config: &mut web::ServiceConfig) {
+pub(crate) fn configure(config: &mut web::ServiceConfig) {
     config.service(
         super::resource("/api/v1/testing/clock")
             .route(web::get().to(get_clock))
@@ -35,7 +35,7 @@ pub fn configure(config: &mut web::ServiceConfig) {
 /// `{ "advance": "90s" }` or `{ "set": "2026-12-03T09:00:00Z" }`.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ClockMove {
+pub(crate) struct ClockMove {
     /// Move forward by this duration.
     #[serde(default)]
     #[schema(value_type = Option<String>, example = "90s")]
@@ -48,7 +48,7 @@ pub struct ClockMove {
 
 /// The server's time.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct ClockNow {
+pub(crate) struct ClockNow {
     /// Now, as the server sees it.
     #[serde(with = "time::serde::rfc3339")]
     #[schema(value_type = String, format = DateTime)]
@@ -68,7 +68,10 @@ fn manual(app: &App, caller: &Principal) -> Result<std::sync::Arc<ManualClock>, 
 #[utoipa::path(get, path = "/api/v1/testing/clock", tag = "testing",
     responses((status = 200, body = ClockNow), (status = "4XX", body = Problem)),
     security(("admin_token" = [])))]
-pub async fn get_clock(app: web::Data<App>, caller: Principal) -> Result<HttpResponse, ApiError> {
+pub(crate) async fn get_clock(
+    app: web::Data<App>,
+    caller: Principal,
+) -> Result<HttpResponse, ApiError> {
     require_role(&caller, Role::Admin)?;
     Ok(HttpResponse::Ok().json(ClockNow {
         now: app.clock.now(),
@@ -81,7 +84,7 @@ pub async fn get_clock(app: web::Data<App>, caller: Principal) -> Result<HttpRes
 #[utoipa::path(post, path = "/api/v1/testing/clock", tag = "testing", request_body = ClockMove,
     responses((status = 200, body = ClockNow), (status = "4XX", body = Problem)),
     security(("admin_token" = [])))]
-pub async fn move_clock(
+pub(crate) async fn move_clock(
     app: web::Data<App>,
     req: HttpRequest,
     caller: Principal,

@@ -12,7 +12,7 @@ use crate::service::webhooks::{
 use crate::service::{App, Principal};
 
 /// Registers the routes.
-pub fn configure(config: &mut web::ServiceConfig) {
+pub(crate) fn configure(config: &mut web::ServiceConfig) {
     config
         .service(
             super::resource("/api/v1/webhooks")
@@ -36,7 +36,7 @@ pub fn configure(config: &mut web::ServiceConfig) {
 #[utoipa::path(post, path = "/api/v1/webhooks", tag = "webhooks", request_body = SubscriptionRequest,
     responses((status = 201, body = CreatedSubscription), (status = "4XX", body = Problem)),
     security(("admin_token" = [])))]
-pub async fn create_webhook(
+pub(crate) async fn create_webhook(
     app: web::Data<App>,
     caller: Principal,
     JsonBody(body): JsonBody,
@@ -51,7 +51,7 @@ pub async fn create_webhook(
 #[utoipa::path(get, path = "/api/v1/webhooks", tag = "webhooks",
     responses((status = 200, body = [WithVersion<SubscriptionView>]), (status = "4XX", body = Problem)),
     security(("admin_token" = [])))]
-pub async fn list_webhooks(
+pub(crate) async fn list_webhooks(
     app: web::Data<App>,
     caller: Principal,
 ) -> Result<HttpResponse, ApiError> {
@@ -62,7 +62,7 @@ pub async fn list_webhooks(
 #[utoipa::path(get, path = "/api/v1/webhooks/{id}", tag = "webhooks", params(("id" = String, Path)),
     responses((status = 200, body = WithVersion<SubscriptionView>), (status = "4XX", body = Problem)),
     security(("admin_token" = [])))]
-pub async fn get_webhook(
+pub(crate) async fn get_webhook(
     app: web::Data<App>,
     id: web::Path<String>,
     caller: Principal,
@@ -78,7 +78,7 @@ pub async fn get_webhook(
     params(("id" = String, Path), ("If-Match" = String, Header)), request_body = SubscriptionRequest,
     responses((status = 200, body = WithVersion<SubscriptionView>), (status = "4XX", body = Problem)),
     security(("admin_token" = [])))]
-pub async fn replace_webhook(
+pub(crate) async fn replace_webhook(
     app: web::Data<App>,
     write: KeyedWrite,
 ) -> Result<HttpResponse, ApiError> {
@@ -100,7 +100,10 @@ pub async fn replace_webhook(
 #[utoipa::path(delete, path = "/api/v1/webhooks/{id}", tag = "webhooks",
     params(("id" = String, Path), ("If-Match" = String, Header)),
     responses((status = 204), (status = "4XX", body = Problem)), security(("admin_token" = [])))]
-pub async fn delete_webhook(app: web::Data<App>, target: Keyed) -> Result<HttpResponse, ApiError> {
+pub(crate) async fn delete_webhook(
+    app: web::Data<App>,
+    target: Keyed,
+) -> Result<HttpResponse, ApiError> {
     webhooks::delete(&app, &target.caller, &target.key, target.if_match).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -109,7 +112,7 @@ pub async fn delete_webhook(app: web::Data<App>, target: Keyed) -> Result<HttpRe
 #[utoipa::path(get, path = "/api/v1/webhooks/{id}/deliveries", tag = "webhooks", params(("id" = String, Path)),
     responses((status = 200, body = [Delivery]), (status = "4XX", body = Problem)),
     security(("admin_token" = [])))]
-pub async fn list_deliveries(
+pub(crate) async fn list_deliveries(
     app: web::Data<App>,
     id: web::Path<String>,
     caller: Principal,

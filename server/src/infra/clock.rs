@@ -6,14 +6,14 @@ use std::sync::Mutex;
 use time::OffsetDateTime;
 
 /// A source of the current time.
-pub trait Clock: Send + Sync + 'static {
-    /// Now.
+pub(crate) trait Clock: Send + Sync + 'static {
+    /// The current time, in UTC.
     fn now(&self) -> OffsetDateTime;
 }
 
 /// The system's wall clock.
 #[derive(Debug, Default, Clone, Copy)]
-pub struct SystemClock;
+pub(crate) struct SystemClock;
 
 impl Clock for SystemClock {
     fn now(&self) -> OffsetDateTime {
@@ -23,20 +23,20 @@ impl Clock for SystemClock {
 
 /// A clock that only moves when told to.
 #[derive(Debug)]
-pub struct ManualClock {
+pub(crate) struct ManualClock {
     now: Mutex<OffsetDateTime>,
 }
 
 impl ManualClock {
     /// A clock standing at `start`.
-    pub fn new(start: OffsetDateTime) -> ManualClock {
+    pub(crate) fn new(start: OffsetDateTime) -> ManualClock {
         ManualClock {
             now: Mutex::new(start),
         }
     }
 
     /// Sets the time.
-    pub fn set(&self, to: OffsetDateTime) {
+    pub(crate) fn set(&self, to: OffsetDateTime) {
         *self
             .now
             .lock()
@@ -44,7 +44,7 @@ impl ManualClock {
     }
 
     /// Moves the time forward.
-    pub fn advance(&self, by: time::Duration) {
+    pub(crate) fn advance(&self, by: time::Duration) {
         let mut now = self
             .now
             .lock()

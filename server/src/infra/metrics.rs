@@ -3,7 +3,7 @@
 
 mod sharded;
 
-pub use sharded::{CounterFamily, ShardedCounter};
+pub(crate) use sharded::{CounterFamily, ShardedCounter};
 
 use prometheus::{
     Encoder, Histogram, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry,
@@ -12,7 +12,7 @@ use prometheus::{
 
 /// Every metric family the server exports.
 #[derive(Clone, Debug)]
-pub struct Metrics {
+pub(crate) struct Metrics {
     registry: Registry,
     /// Evaluations served, by environment, flag, variant and reason: sharded, since
     /// every worker counts every evaluation.
@@ -31,7 +31,7 @@ pub struct Metrics {
 
 impl Metrics {
     /// Creates and registers every family.
-    pub fn new() -> Result<Metrics, prometheus::Error> {
+    pub(crate) fn new() -> Result<Metrics, prometheus::Error> {
         let registry = Registry::new();
         let evaluations = CounterFamily::new(
             "rollgate_evaluations_total",
@@ -94,12 +94,12 @@ impl Metrics {
     }
 
     /// The registry, for components that add their own families.
-    pub fn registry(&self) -> &Registry {
+    pub(crate) fn registry(&self) -> &Registry {
         &self.registry
     }
 
     /// The text exposition of every family.
-    pub fn render(&self) -> Result<Vec<u8>, prometheus::Error> {
+    pub(crate) fn render(&self) -> Result<Vec<u8>, prometheus::Error> {
         let mut out = Vec::with_capacity(16 << 10);
         TextEncoder::new().encode(&self.registry.gather(), &mut out)?;
         Ok(out)

@@ -4,12 +4,12 @@
 //! in memory; metrics, clock, wake-ups, settings and the Prometheus query client are
 //! the server's other outside dependencies, each behind one module.
 
-pub mod auth;
-pub mod clock;
+pub(crate) mod auth;
+pub(crate) mod clock;
 pub mod config;
-pub mod hub;
-pub mod metrics;
-pub mod promql;
+pub(crate) mod hub;
+pub(crate) mod metrics;
+pub(crate) mod promql;
 pub mod store;
-pub mod stream;
-pub mod wake;
+pub(crate) mod stream;
+pub(crate) mod wake;

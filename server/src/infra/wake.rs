@@ -8,7 +8,7 @@ use tokio::sync::{Notify, watch};
 
 /// The nudges the background tasks listen to.
 #[derive(Debug)]
-pub struct Wake {
+pub(crate) struct Wake {
     /// Something the scheduler may act on changed (a release, the clock).
     pub scheduler: Notify,
     /// New webhook deliveries may be pending.
@@ -33,14 +33,14 @@ impl Default for Wake {
 impl Wake {
     /// Releases or deliveries changed: nudge the background tasks. A nudge sent while a
     /// task is busy is kept until it waits again, so none is lost.
-    pub fn changed(&self) {
+    pub(crate) fn changed(&self) {
         self.scheduler.notify_one();
         self.deliveries.notify_one();
         self.controller.notify_one();
     }
 
     /// The scheduler did everything due up to `at`.
-    pub fn scheduled_up_to(&self, at: OffsetDateTime) {
+    pub(crate) fn scheduled_up_to(&self, at: OffsetDateTime) {
         self.scheduled.send_if_modified(|current| {
             let moved = at > *current;
             if moved {
@@ -51,7 +51,7 @@ impl Wake {
     }
 
     /// Waits until the scheduler has done everything due up to `at`.
-    pub async fn until_scheduled(&self, at: OffsetDateTime) {
+    pub(crate) async fn until_scheduled(&self, at: OffsetDateTime) {
         let mut scheduled = self.scheduled.subscribe();
         let _ = scheduled.wait_for(|done| *done >= at).await;
     }

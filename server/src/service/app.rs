@@ -14,7 +14,7 @@ use crate::infra::store::Store;
 use crate::infra::wake::Wake;
 
 /// Shared server state, built once by [`crate::lifecycle::run`].
-pub struct App {
+pub(crate) struct App {
     /// The settings the server runs with.
     pub settings: Settings,
     /// Where documents live.
@@ -23,9 +23,9 @@ pub struct App {
     pub hub: Arc<Hub>,
     /// Token records for authentication.
     pub tokens: Arc<TokenIndex>,
-    /// Prometheus metrics.
+    /// The server's own metrics registry and the handles the services count with.
     pub metrics: Metrics,
-    /// Now.
+    /// Where every "now" comes from: the system clock, or the manual one in tests.
     pub clock: Arc<dyn Clock>,
     /// The test-only manual clock (`testing.manual_clock_start`), when it is the clock.
     pub manual_clock: Option<Arc<ManualClock>>,
@@ -45,7 +45,7 @@ impl App {
     /// How long a background task sleeps when it is next due at `next`: until then, at
     /// most `idle` (a nudge ends the sleep earlier). On the manual clock time moves only
     /// when a test moves it, which nudges the tasks, so they sleep `idle`.
-    pub fn sleep_until(&self, next: Option<OffsetDateTime>, idle: Duration) -> Duration {
+    pub(crate) fn sleep_until(&self, next: Option<OffsetDateTime>, idle: Duration) -> Duration {
         match next {
             Some(_) if self.manual_clock.is_some() => idle,
             Some(at) => Duration::try_from(at - self.clock.now())

@@ -9,10 +9,10 @@ use crate::service::App;
 use crate::service::{Principal, require_role};
 
 /// Most events one page returns.
-pub const MAX_PAGE: usize = 500;
+pub(crate) const MAX_PAGE: usize = 500;
 
 /// Reads a page of the audit log. `kind` is a kind name (`flag`, `segment`, …).
-pub async fn list(
+pub(crate) async fn list(
     app: &App,
     principal: &Principal,
     kind: Option<&str>,

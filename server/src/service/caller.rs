@@ -6,36 +6,36 @@ use crate::infra::auth::{Role, TokenKind, TokenRecord};
 
 /// Who is calling: the verified token's record (shared, never copied per request).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Principal(Arc<TokenRecord>);
+pub(crate) struct Principal(Arc<TokenRecord>);
 
 impl Principal {
     /// The caller behind a verified record.
-    pub fn new(record: Arc<TokenRecord>) -> Principal {
+    pub(crate) fn new(record: Arc<TokenRecord>) -> Principal {
         Principal(record)
     }
 
     /// How the audit log names this caller: `name (id)`.
-    pub fn actor(&self) -> String {
+    pub(crate) fn actor(&self) -> String {
         format!("{} ({})", self.0.name, self.0.id)
     }
 
     /// The verified token's record.
-    pub fn record(&self) -> &TokenRecord {
+    pub(crate) fn record(&self) -> &TokenRecord {
         &self.0
     }
 
     /// The token id.
-    pub fn id(&self) -> &str {
+    pub(crate) fn id(&self) -> &str {
         &self.0.id
     }
 
     /// The token's name.
-    pub fn name(&self) -> &str {
+    pub(crate) fn name(&self) -> &str {
         &self.0.name
     }
 
     /// The role of an admin token; `None` for an SDK key.
-    pub fn role(&self) -> Option<Role> {
+    pub(crate) fn role(&self) -> Option<Role> {
         match self.0.kind {
             TokenKind::Admin => Some(self.0.role.unwrap_or(Role::Viewer)),
             TokenKind::Sdk => None,
@@ -43,7 +43,7 @@ impl Principal {
     }
 
     /// The environment of an SDK key; `None` for an admin token.
-    pub fn sdk_environment(&self) -> Option<&str> {
+    pub(crate) fn sdk_environment(&self) -> Option<&str> {
         match self.0.kind {
             TokenKind::Sdk => self.0.environment.as_deref(),
             TokenKind::Admin => None,
@@ -53,7 +53,7 @@ impl Principal {
 
 /// Why a caller whose credentials are fine may not do what they asked.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum Forbidden {
+pub(crate) enum Forbidden {
     /// An admin token whose role is below the one needed.
     #[error("this needs the {} role; the token has {}", .needed.as_str(), .has.as_str())]
     Role {
@@ -84,7 +84,7 @@ pub enum Forbidden {
 }
 
 /// Checks that `principal` is an admin token with at least `needed`.
-pub fn require_role(principal: &Principal, needed: Role) -> Result<(), Forbidden> {
+pub(crate) fn require_role(principal: &Principal, needed: Role) -> Result<(), Forbidden> {
     match principal.role() {
         Some(role) if role >= needed => Ok(()),
         Some(has) => Err(Forbidden::Role { needed, has }),

@@ -15,7 +15,7 @@ const SERVE_WAIT: Duration = Duration::from_secs(5);
 
 /// Commits, reads a conflict on the written document as its cause (see
 /// [`write_conflict`]), and waits until the change is served.
-pub async fn commit(app: &App, commit: Commit) -> Result<Arc<Change>, ServiceError> {
+pub(crate) async fn commit(app: &App, commit: Commit) -> Result<Arc<Change>, ServiceError> {
     let change = app.store.commit(commit).await.map_err(write_conflict)?;
     if tokio::time::timeout(SERVE_WAIT, app.hub.wait_for(change.revision))
         .await
@@ -32,7 +32,7 @@ pub async fn commit(app: &App, commit: Commit) -> Result<Arc<Change>, ServiceErr
 /// Reads a store conflict on a written document as the service's cause: a write that
 /// named no version found one (version required), a named version is no longer the
 /// current one (version conflict), a document that had to exist is gone (not found).
-pub fn write_conflict(error: StoreError) -> ServiceError {
+pub(crate) fn write_conflict(error: StoreError) -> ServiceError {
     match error {
         StoreError::Conflict {
             kind,
@@ -67,7 +67,10 @@ const STALE_RETRIES: usize = 5;
 /// Commits a write whose validity depends on the whole catalog (e.g. "no flag uses this
 /// segment"): `build` decides from the served catalog, and the commit only applies if
 /// the store is still at that catalog's revision; otherwise it waits and decides again.
-pub async fn commit_at_revision<F>(app: &App, mut build: F) -> Result<Arc<Change>, ServiceError>
+pub(crate) async fn commit_at_revision<F>(
+    app: &App,
+    mut build: F,
+) -> Result<Arc<Change>, ServiceError>
 where
     F: FnMut(&Catalog) -> Result<Commit, ServiceError>,
 {

@@ -23,7 +23,7 @@ use crate::infra::hub::{Catalog, Versioned};
 use crate::infra::store::{Check, Commit, Expect, Kind, Write};
 
 /// A kind of document the admin API manages whole.
-pub trait Document: Serialize + DeserializeOwned + Sized {
+pub(crate) trait Document: Serialize + DeserializeOwned + Sized {
     /// Its kind in the store.
     const KIND: Kind;
     /// The role that may write it (everyone with an admin token reads it).
@@ -64,7 +64,7 @@ pub trait Document: Serialize + DeserializeOwned + Sized {
 }
 
 /// Every document of kind `T`.
-pub async fn list<T: Document>(
+pub(crate) async fn list<T: Document>(
     app: &App,
     principal: &Principal,
 ) -> Result<Vec<WithVersion<T>>, ServiceError> {
@@ -73,7 +73,7 @@ pub async fn list<T: Document>(
 }
 
 /// One document.
-pub async fn get<T: Document>(
+pub(crate) async fn get<T: Document>(
     app: &App,
     principal: &Principal,
     key: &str,
@@ -84,7 +84,7 @@ pub async fn get<T: Document>(
 
 /// Creates (no If-Match, absent) or replaces (If-Match) a document. Returns the stored
 /// document and whether it was created.
-pub async fn put<T: Document>(
+pub(crate) async fn put<T: Document>(
     app: &App,
     principal: &Principal,
     key: &str,
@@ -108,7 +108,7 @@ pub async fn put<T: Document>(
 /// Validates `doc` among the served documents and writes it under `key`, checking in
 /// the same commit that everything it refers to still exists (a reference that
 /// vanished meanwhile is a `NotFound` naming it).
-pub async fn write<T: Document>(
+pub(crate) async fn write<T: Document>(
     app: &App,
     principal: &Principal,
     key: &str,
@@ -139,7 +139,7 @@ pub async fn write<T: Document>(
 
 /// Deletes a document nothing uses (If-Match required). Whether it is in use is decided
 /// on the served catalog, and the delete applies only if the store has not moved since.
-pub async fn delete<T: Document>(
+pub(crate) async fn delete<T: Document>(
     app: &App,
     principal: &Principal,
     key: &str,
@@ -175,7 +175,10 @@ pub async fn delete<T: Document>(
 ///
 /// The top-level fields are read as raw JSON, so nested objects (a flag's variants)
 /// keep the order the author wrote them in.
-pub fn parse_document<T: DeserializeOwned>(body: &[u8], key: &str) -> Result<T, ServiceError> {
+pub(crate) fn parse_document<T: DeserializeOwned>(
+    body: &[u8],
+    key: &str,
+) -> Result<T, ServiceError> {
     let fields: TopLevel = rollgate_core::validate::parse(body)?;
     let mut text = String::with_capacity(body.len() + key.len() + 16);
     text.push('{');

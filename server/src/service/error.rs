@@ -15,7 +15,7 @@ use crate::infra::store::{Kind, StoreError};
 
 /// Why a service call failed.
 #[derive(Debug, thiserror::Error)]
-pub enum ServiceError {
+pub(crate) enum ServiceError {
     /// No usable credentials.
     #[error(transparent)]
     Unauthenticated(#[from] Unauthenticated),
@@ -30,20 +30,13 @@ pub enum ServiceError {
     Invalid(Vec<FieldError>),
     /// No such document.
     #[error("{kind} {key:?} not found")]
-    NotFound {
-        /// Its kind.
-        kind: Kind,
-        /// Its key.
-        key: String,
-    },
+    NotFound { kind: Kind, key: String },
     /// The document exists and the write did not name the version it replaces.
     #[error(
         "{kind} {key:?} exists (version {current}); send If-Match with the version you are replacing"
     )]
     VersionRequired {
-        /// Its kind.
         kind: Kind,
-        /// Its key.
         key: String,
         /// The current version.
         current: u64,
@@ -51,9 +44,7 @@ pub enum ServiceError {
     /// The write named a version that is no longer the current one.
     #[error("{kind} {key:?} has changed: If-Match names version {expected}, the current version is {}", current.map_or("none (deleted)".to_owned(), |v| v.to_string()))]
     VersionConflict {
-        /// Its kind.
         kind: Kind,
-        /// Its key.
         key: String,
         /// The version the caller named.
         expected: u64,
@@ -102,17 +93,17 @@ impl From<StoreError> for ServiceError {
 
 impl ServiceError {
     /// One field at fault.
-    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> ServiceError {
+    pub(crate) fn invalid(field: impl Into<String>, message: impl Into<String>) -> ServiceError {
         ServiceError::Invalid(vec![FieldError::new(field, message)])
     }
 
     /// A stored document that cannot be serialized or read back.
-    pub fn unreadable(error: serde_json::Error) -> ServiceError {
+    pub(crate) fn unreadable(error: serde_json::Error) -> ServiceError {
         ServiceError::StoreFailed(StoreError::Backend(Box::new(error)))
     }
 
     /// The field a conflict or refusal is about, as a path in the document or request.
-    pub fn field(&self) -> Option<String> {
+    pub(crate) fn field(&self) -> Option<String> {
         match self {
             ServiceError::Conflict(conflict) => conflict.field(),
             ServiceError::Refused(refusal) => refusal.field(),
@@ -123,7 +114,7 @@ impl ServiceError {
 
 /// What a released flag no longer has, or did while a release action ran.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum FlagProblem {
+pub(crate) enum FlagProblem {
     /// It was written by someone else during the action.
     #[error("changed while this action ran; retry")]
     Changed,
@@ -140,11 +131,10 @@ pub enum FlagProblem {
 
 /// A conflict with other documents: the call is sound, but what is stored forbids it.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum Conflict {
+pub(crate) enum Conflict {
     /// An environment that flags are still configured in.
     #[error("environment `{environment}` is configured on flags {flags:?}; remove it there first")]
     EnvironmentConfigured {
-        /// The environment.
         environment: String,
         /// The flags configured in it.
         flags: Vec<String>,
@@ -152,7 +142,6 @@ pub enum Conflict {
     /// An environment that SDK keys are still bound to.
     #[error("environment `{environment}` has SDK keys {keys:?}; revoke them first")]
     EnvironmentHasKeys {
-        /// The environment.
         environment: String,
         /// The names of its keys.
         keys: Vec<String>,
@@ -160,7 +149,6 @@ pub enum Conflict {
     /// A segment that flags' rules still use.
     #[error("segment `{segment}` is used by flags {flags:?}; remove it from their rules first")]
     SegmentInUse {
-        /// The segment.
         segment: String,
         /// The flags using it.
         flags: Vec<String>,
@@ -185,7 +173,6 @@ pub enum Conflict {
     /// A flag of the release is not what the action needs.
     #[error("flag {flag:?} {problem}")]
     ReleasedFlag {
-        /// The flag's key.
         flag: String,
         /// Its place in the plan's `flags`, when known.
         index: Option<usize>,
@@ -196,7 +183,7 @@ pub enum Conflict {
 
 impl Conflict {
     /// The field the conflict is about.
-    pub fn field(&self) -> Option<String> {
+    pub(crate) fn field(&self) -> Option<String> {
         match self {
             Conflict::EnvironmentConfigured { .. }
             | Conflict::EnvironmentHasKeys { .. }
@@ -212,26 +199,16 @@ impl Conflict {
 
 /// Why a release refuses an action in the state it is in.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum Refusal {
+pub(crate) enum Refusal {
     /// The state machine has no such step from the current state.
     #[error(transparent)]
     Transition(#[from] TransitionError),
     /// Only a plan that has not started can be replaced.
     #[error("release {id} is {state}; only a plan that has not started can be replaced")]
-    NotEditable {
-        /// The release.
-        id: String,
-        /// Its state.
-        state: ReleaseState,
-    },
+    NotEditable { id: String, state: ReleaseState },
     /// The checklist of an ended release is closed.
     #[error("release {id} is {state}; its checklist is closed")]
-    ChecklistClosed {
-        /// The release.
-        id: String,
-        /// Its state.
-        state: ReleaseState,
-    },
+    ChecklistClosed { id: String, state: ReleaseState },
     /// The action needs a current stage.
     #[error("the release has not started")]
     NotStarted,
@@ -271,7 +248,7 @@ pub enum Refusal {
 
 impl Refusal {
     /// The field the refusal is about.
-    pub fn field(&self) -> Option<String> {
+    pub(crate) fn field(&self) -> Option<String> {
         match self {
             Refusal::Transition(_)
             | Refusal::NotEditable { .. }

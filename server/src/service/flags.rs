@@ -17,7 +17,7 @@ use crate::infra::hub::{Catalog, Versioned};
 use crate::infra::store::{Check, Commit, Expect, Kind, Write};
 
 /// Replaces one environment's configuration of a flag.
-pub async fn put_environment(
+pub(crate) async fn put_environment(
     app: &App,
     principal: &Principal,
     key: &str,
@@ -60,7 +60,7 @@ fn within_environment(environment: &str, error: ParseError) -> ServiceError {
 
 /// Removes one environment's configuration of a flag (it then evaluates as not found
 /// there).
-pub async fn delete_environment(
+pub(crate) async fn delete_environment(
     app: &App,
     principal: &Principal,
     key: &str,
@@ -83,7 +83,7 @@ pub async fn delete_environment(
 }
 
 /// Deletes a flag (If-Match required).
-pub async fn delete(
+pub(crate) async fn delete(
     app: &App,
     principal: &Principal,
     key: &str,

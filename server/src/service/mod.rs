@@ -15,42 +15,42 @@ mod commit;
 mod error;
 mod version;
 
-pub mod audit;
-pub mod changelog;
-pub mod documents;
-pub mod environments;
-pub mod flags;
+pub(crate) mod audit;
+pub(crate) mod changelog;
+pub(crate) mod documents;
+pub(crate) mod environments;
+pub(crate) mod flags;
 pub mod releases;
 pub mod reports;
 pub mod seed;
-pub mod segments;
-pub mod tokens;
-pub mod webhooks;
+pub(crate) mod segments;
+pub(crate) mod tokens;
+pub(crate) mod webhooks;
 
 use rollgate_core::key::check_key;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-pub use app::App;
-pub use caller::{Forbidden, Principal, require_role};
-pub use commit::{commit, commit_at_revision, write_conflict};
-pub use error::{Conflict, FlagProblem, Refusal, ServiceError};
-pub use version::{IfMatch, WithVersion, expect_for, expect_required};
+pub(crate) use app::App;
+pub(crate) use caller::{Forbidden, Principal, require_role};
+pub(crate) use commit::{commit, commit_at_revision, write_conflict};
+pub(crate) use error::{Conflict, FlagProblem, Refusal, ServiceError};
+pub(crate) use version::{IfMatch, WithVersion, expect_for, expect_required};
 
 use crate::infra::store::Kind;
 
 /// Checks a key taken from a URL.
-pub fn check_path_key(field: &str, key: &str) -> Result<(), ServiceError> {
+pub(crate) fn check_path_key(field: &str, key: &str) -> Result<(), ServiceError> {
     check_key(key).map_err(|message| ServiceError::invalid(field, message))
 }
 
 /// Serializes a document for the store.
-pub fn to_body<T: Serialize>(doc: &T) -> Result<Vec<u8>, ServiceError> {
+pub(crate) fn to_body<T: Serialize>(doc: &T) -> Result<Vec<u8>, ServiceError> {
     serde_json::to_vec(doc).map_err(ServiceError::unreadable)
 }
 
 /// Reads one stored document into `T` with its version.
-pub async fn read<T: DeserializeOwned>(
+pub(crate) async fn read<T: DeserializeOwned>(
     app: &App,
     kind: Kind,
     key: &str,
@@ -72,7 +72,7 @@ pub async fn read<T: DeserializeOwned>(
 }
 
 /// Reads every stored document of a kind.
-pub async fn read_all<T: DeserializeOwned>(
+pub(crate) async fn read_all<T: DeserializeOwned>(
     app: &App,
     kind: Kind,
 ) -> Result<Vec<WithVersion<T>>, ServiceError> {

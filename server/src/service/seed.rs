@@ -38,7 +38,7 @@ fn seed_commit(action: &str, at: OffsetDateTime, writes: Vec<Write>) -> Commit {
 
 /// Seeds an empty store, installs the bootstrap admin token when no token exists, and
 /// loads the demo when asked (once per store).
-pub async fn prepare(
+pub(crate) async fn prepare(
     store: &dyn Store,
     admin_token: Option<&Secret>,
     demo: bool,
@@ -155,7 +155,7 @@ async fn seed_demo(store: &dyn Store, now: OffsetDateTime) -> Result<DemoCredent
 }
 
 /// The demo flags: realistic examples of each variant type and targeting style.
-pub fn demo_flags() -> Vec<Flag> {
+pub(crate) fn demo_flags() -> Vec<Flag> {
     let documents = [
         json!({
             "key": "new-checkout", "description": "One-page checkout, rolled out to 25 % of everyone",

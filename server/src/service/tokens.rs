@@ -14,7 +14,7 @@ use crate::service::{Principal, require_role};
 /// `POST /api/v1/tokens` body.
 #[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct NewToken {
+pub(crate) struct NewToken {
     /// `sdk` or `admin`.
     pub kind: TokenKind,
     /// Who or what it is for (e.g. `checkout-service`, `alice`).
@@ -29,7 +29,7 @@ pub struct NewToken {
 
 /// A token as listed: everything but the secret.
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
-pub struct TokenView {
+pub(crate) struct TokenView {
     /// Public id.
     pub id: String,
     /// Who or what it is for.
@@ -66,7 +66,7 @@ impl From<&TokenRecord> for TokenView {
 
 /// A token just issued: the view plus the secret bearer token, shown this once.
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
-pub struct IssuedTokenView {
+pub(crate) struct IssuedTokenView {
     /// The token's public fields.
     #[serde(flatten)]
     pub view: TokenView,
@@ -75,7 +75,7 @@ pub struct IssuedTokenView {
 }
 
 /// Issues a token.
-pub async fn create(
+pub(crate) async fn create(
     app: &App,
     principal: &Principal,
     body: &[u8],
@@ -168,7 +168,7 @@ pub async fn create(
 }
 
 /// All tokens, without secrets.
-pub async fn list(app: &App, principal: &Principal) -> Result<Vec<TokenView>, ServiceError> {
+pub(crate) async fn list(app: &App, principal: &Principal) -> Result<Vec<TokenView>, ServiceError> {
     require_role(principal, Role::Admin)?;
     Ok(read_all::<TokenRecord>(app, Kind::Token)
         .await?
@@ -178,7 +178,11 @@ pub async fn list(app: &App, principal: &Principal) -> Result<Vec<TokenView>, Se
 }
 
 /// One token, without its secret.
-pub async fn get(app: &App, principal: &Principal, id: &str) -> Result<TokenView, ServiceError> {
+pub(crate) async fn get(
+    app: &App,
+    principal: &Principal,
+    id: &str,
+) -> Result<TokenView, ServiceError> {
     require_role(principal, Role::Admin)?;
     Ok(TokenView::from(
         &read::<TokenRecord>(app, Kind::Token, id).await?.doc,
@@ -186,7 +190,7 @@ pub async fn get(app: &App, principal: &Principal, id: &str) -> Result<TokenView
 }
 
 /// Revokes a token at once.
-pub async fn revoke(app: &App, principal: &Principal, id: &str) -> Result<(), ServiceError> {
+pub(crate) async fn revoke(app: &App, principal: &Principal, id: &str) -> Result<(), ServiceError> {
     require_role(principal, Role::Admin)?;
     commit_at_revision(app, |catalog| {
         let Some(token) = catalog.tokens.get(id) else {

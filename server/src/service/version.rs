@@ -9,7 +9,7 @@ use crate::infra::store::{Expect, Kind};
 
 /// What a write's `If-Match` said.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum IfMatch {
+pub(crate) enum IfMatch {
     /// `*`: the document must exist.
     Any,
     /// A version.
@@ -18,7 +18,7 @@ pub enum IfMatch {
 
 /// A document as returned by the API: its fields plus `version`.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct WithVersion<T> {
+pub(crate) struct WithVersion<T> {
     /// The document.
     #[serde(flatten)]
     pub doc: T,
@@ -28,7 +28,7 @@ pub struct WithVersion<T> {
 
 /// The expectation for replacing `(kind, key)` given the caller's If-Match and what the
 /// served catalog last saw.
-pub fn expect_for(
+pub(crate) fn expect_for(
     if_match: Option<IfMatch>,
     exists: Option<u64>,
     kind: Kind,
@@ -48,7 +48,7 @@ pub fn expect_for(
 
 /// The expectation for a write that must name the version it changes (deletes, and
 /// replacing a document that always exists): If-Match is required.
-pub fn expect_required(
+pub(crate) fn expect_required(
     if_match: Option<IfMatch>,
     kind: Kind,
     key: &str,

@@ -5,7 +5,7 @@
 //! writes are validated, versioned and audited like theirs, and it reacts to their
 //! errors by cause, never by message.
 
-pub mod controller;
-pub mod report_writer;
-pub mod scheduler;
-pub mod webhook_sender;
+pub(crate) mod controller;
+pub(crate) mod report_writer;
+pub(crate) mod scheduler;
+pub(crate) mod webhook_sender;

@@ -32,7 +32,7 @@ use crate::service::releases::{load, read_all};
 const RETRY: Duration = Duration::from_secs(10);
 
 /// Runs until `shutdown` flips.
-pub async fn run(app: Arc<App>, mut shutdown: watch::Receiver<bool>) {
+pub(crate) async fn run(app: Arc<App>, mut shutdown: watch::Receiver<bool>) {
     let mut feed = app.store.subscribe();
     let mut behind = true;
     loop {
@@ -117,7 +117,7 @@ async fn write(app: &Arc<App>, id: &str) -> Result<bool, ServiceError> {
 }
 
 /// Writes the missing final reports of every ended release; returns how many it wrote.
-pub async fn pass(app: &Arc<App>) -> Result<usize, ServiceError> {
+pub(crate) async fn pass(app: &Arc<App>) -> Result<usize, ServiceError> {
     let mut written = 0;
     for stored in read_all(app).await? {
         if !stored.release.state.is_terminal() {

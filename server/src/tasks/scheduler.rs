@@ -28,7 +28,7 @@ use crate::service::releases::{
 const IDLE: Duration = Duration::from_secs(60);
 
 /// Runs until `shutdown` flips.
-pub async fn run_scheduler(app: Arc<App>, mut shutdown: watch::Receiver<bool>) {
+pub(crate) async fn run_scheduler(app: Arc<App>, mut shutdown: watch::Receiver<bool>) {
     loop {
         let now = app.clock.now();
         let next = match tick(&app, now).await {
@@ -49,7 +49,10 @@ pub async fn run_scheduler(app: Arc<App>, mut shutdown: watch::Receiver<bool>) {
 }
 
 /// Does everything due at `now`; returns when something is next due.
-pub async fn tick(app: &App, now: OffsetDateTime) -> Result<Option<OffsetDateTime>, ServiceError> {
+pub(crate) async fn tick(
+    app: &App,
+    now: OffsetDateTime,
+) -> Result<Option<OffsetDateTime>, ServiceError> {
     let mut next = Next(None);
     for stored in read_all(app).await? {
         if let Err(error) = due(app, &stored, now, &mut next).await {

@@ -24,7 +24,7 @@ use crate::service::{ServiceError, to_body};
 const IDLE: Duration = Duration::from_secs(60);
 
 /// Runs until `shutdown` flips.
-pub async fn run(app: Arc<App>, mut shutdown: watch::Receiver<bool>) {
+pub(crate) async fn run(app: Arc<App>, mut shutdown: watch::Receiver<bool>) {
     let settings = &app.settings.webhooks;
     let client = match reqwest::Client::builder()
         .timeout(settings.timeout)

@@ -11,7 +11,7 @@ use crate::service::Forbidden;
 
 /// An OFREP request refused.
 #[derive(Debug, thiserror::Error)]
-pub enum OfrepError {
+pub(crate) enum OfrepError {
     /// A path under `/ofrep/` that is no OFREP endpoint.
     #[error(
         "no OFREP endpoint at {0}; evaluate with POST /ofrep/v1/evaluate/flags/{{key}} or POST /ofrep/v1/evaluate/flags"

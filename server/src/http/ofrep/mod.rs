@@ -34,7 +34,7 @@ mod request;
 pub(crate) use error::OfrepError;
 
 /// Registers the routes.
-pub fn configure(config: &mut web::ServiceConfig) {
+pub(crate) fn configure(config: &mut web::ServiceConfig) {
     // The static paths before the dynamic one, which the router matches with a regular
     // expression.
     config
@@ -186,7 +186,7 @@ fn json(status: StatusCode, body: impl actix_web::body::MessageBody + 'static) -
               (status = 400, description = "errorCode PARSE_ERROR, TARGETING_KEY_MISSING or INVALID_CONTEXT"),
               (status = 404, description = "errorCode FLAG_NOT_FOUND"), (status = 401), (status = 403), (status = 429)),
     security(("sdk_key" = [])))]
-pub async fn evaluate_flag(
+pub(crate) async fn evaluate_flag(
     app: web::Data<App>,
     limiter: web::Data<RateLimiter>,
     req: HttpRequest,
@@ -306,7 +306,7 @@ pub(super) fn none_match(headers: &HeaderMap, etag: &str) -> bool {
     responses((status = 200, description = "`{ \"flags\": [ … ] }` with an ETag"), (status = 304),
               (status = 400, description = "errorCode PARSE_ERROR or INVALID_CONTEXT"), (status = 401), (status = 403), (status = 429)),
     security(("sdk_key" = [])))]
-pub async fn evaluate_flags(
+pub(crate) async fn evaluate_flags(
     app: web::Data<App>,
     limiter: web::Data<RateLimiter>,
     req: HttpRequest,
@@ -349,7 +349,7 @@ pub async fn evaluate_flags(
 #[utoipa::path(get, path = "/ofrep/v1/configuration", tag = "ofrep",
     responses((status = 200, description = "name and capabilities"), (status = 401), (status = 403), (status = 429)),
     security(("sdk_key" = [])))]
-pub async fn configuration(
+pub(crate) async fn configuration(
     app: web::Data<App>,
     limiter: web::Data<RateLimiter>,
     req: HttpRequest,

@@ -21,16 +21,15 @@ use subtle::ConstantTimeEq;
 
 use super::Unauthenticated;
 use super::token::{TokenRecord, parse_token};
-use crate::infra::config::Secret;
 use crate::infra::stream::credential;
 
 /// The id under which `ROLLGATE_ADMIN_TOKEN` is stored: that token is chosen by the
 /// operator, so it does not carry our id.
-pub const BOOTSTRAP_ID: &str = "bootstrap";
+pub(crate) const BOOTSTRAP_ID: &str = "bootstrap";
 
 /// Token records by id, swapped atomically on every change.
 #[derive(Debug)]
-pub struct TokenIndex {
+pub(crate) struct TokenIndex {
     /// By id. Ids are public and chosen by us, so a fast hash does: lookups insert
     /// nothing, whatever id a caller presents.
     records: ArcSwap<FxHashMap<String, Arc<Indexed>>>,
@@ -94,7 +93,7 @@ fn tag(key: &[u8; 16], secret: &str) -> [u8; 16] {
 
 impl TokenIndex {
     /// Replaces the whole index.
-    pub fn replace(&self, records: impl IntoIterator<Item = TokenRecord>) {
+    pub(crate) fn replace(&self, records: impl IntoIterator<Item = TokenRecord>) {
         let map = records
             .into_iter()
             .map(|r| (r.id.clone(), Arc::new(Indexed::new(r))))
@@ -103,7 +102,7 @@ impl TokenIndex {
     }
 
     /// Adds or replaces one record.
-    pub fn upsert(&self, record: TokenRecord) {
+    pub(crate) fn upsert(&self, record: TokenRecord) {
         let indexed = Arc::new(Indexed::new(record));
         self.records.rcu(|current| {
             let mut next = FxHashMap::clone(current);
@@ -113,7 +112,7 @@ impl TokenIndex {
     }
 
     /// Removes one record.
-    pub fn remove(&self, id: &str) {
+    pub(crate) fn remove(&self, id: &str) {
         self.records.rcu(|current| {
             let mut next = FxHashMap::clone(current);
             next.remove(id);
@@ -121,18 +120,8 @@ impl TokenIndex {
         });
     }
 
-    /// Number of tokens.
-    pub fn len(&self) -> usize {
-        self.records.load().len()
-    }
-
-    /// True when there are no tokens.
-    pub fn is_empty(&self) -> bool {
-        self.records.load().is_empty()
-    }
-
     /// The record with id `id`.
-    pub fn get(&self, id: &str) -> Option<Arc<TokenRecord>> {
+    pub(crate) fn get(&self, id: &str) -> Option<Arc<TokenRecord>> {
         self.records
             .load()
             .get(id)
@@ -140,7 +129,10 @@ impl TokenIndex {
     }
 
     /// Resolves the value of an `Authorization` header.
-    pub fn authenticate(&self, header: Option<&str>) -> Result<Arc<TokenRecord>, Unauthenticated> {
+    pub(crate) fn authenticate(
+        &self,
+        header: Option<&str>,
+    ) -> Result<Arc<TokenRecord>, Unauthenticated> {
         let header = header.ok_or(Unauthenticated::Missing)?;
         let token = header
             .strip_prefix("Bearer ")
@@ -164,7 +156,7 @@ impl TokenIndex {
     /// The event-stream credential of the SDK key `record` (as [`TokenIndex::authenticate`]
     /// returned it; `None` for an admin token), derived once per indexed version of the
     /// token; see [`credential`].
-    pub fn stream_credential(&self, record: &TokenRecord) -> Option<Arc<str>> {
+    pub(crate) fn stream_credential(&self, record: &TokenRecord) -> Option<Arc<str>> {
         let derive = || credential::issue(record).map(Arc::from);
         match self.records.load().get(&record.id) {
             Some(indexed) if std::ptr::eq(Arc::as_ptr(&indexed.record), record) => {
@@ -172,14 +164,6 @@ impl TokenIndex {
             }
             _ => derive(),
         }
-    }
-
-    /// True when `secret` is the stored bootstrap token.
-    pub fn is_bootstrap(&self, secret: &Secret) -> bool {
-        self.records
-            .load()
-            .get(BOOTSTRAP_ID)
-            .is_some_and(|i| i.verify(secret.expose(), &self.tag_key))
     }
 }
 
@@ -190,7 +174,8 @@ mod tests {
     use time::OffsetDateTime;
 
     use super::*;
-    use crate::infra::auth::{IssuedToken, TokenKind, hash_secret, issue};
+    use crate::infra::auth::token::IssuedToken;
+    use crate::infra::auth::{TokenKind, hash_secret, issue};
 
     fn sdk_key(environment: &str) -> IssuedToken {
         issue(

@@ -9,13 +9,13 @@
 mod index;
 mod token;
 
-pub use index::{BOOTSTRAP_ID, TokenIndex};
+pub(crate) use index::{BOOTSTRAP_ID, TokenIndex};
 pub(crate) use token::random_text;
-pub use token::{IssuedToken, Role, TokenKind, TokenRecord, hash_secret, issue, parse_token};
+pub(crate) use token::{Role, TokenKind, TokenRecord, hash_secret, issue};
 
 /// Why credentials were not accepted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum Unauthenticated {
+pub(crate) enum Unauthenticated {
     /// No credentials at all.
     #[error("missing Authorization header; send `Authorization: Bearer <token>`")]
     Missing,

@@ -21,7 +21,7 @@ use time::OffsetDateTime;
     utoipa::ToSchema,
 )]
 #[serde(rename_all = "snake_case")]
-pub enum Role {
+pub(crate) enum Role {
     /// Read everything.
     Viewer,
     /// Also write flags and segments.
@@ -34,7 +34,7 @@ pub enum Role {
 
 impl Role {
     /// The role's name on the wire.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Role::Viewer => "viewer",
             Role::Editor => "editor",
@@ -47,7 +47,7 @@ impl Role {
 /// SDK key or admin token.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
-pub enum TokenKind {
+pub(crate) enum TokenKind {
     /// Evaluates flags in one environment.
     Sdk,
     /// Uses the admin API with a role.
@@ -65,7 +65,7 @@ impl TokenKind {
 
 /// A token as stored: never the secret, only its digest.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TokenRecord {
+pub(crate) struct TokenRecord {
     /// Public id.
     pub id: String,
     /// Who or what it was issued to.
@@ -90,7 +90,7 @@ pub struct TokenRecord {
 impl TokenRecord {
     /// Does `secret` belong to this record? Constant time in the digest comparison; the
     /// stored digest is decoded on the stack (every request checks its token).
-    pub fn verify(&self, secret: &str) -> bool {
+    pub(crate) fn verify(&self, secret: &str) -> bool {
         let mut expected = [0u8; 32];
         if hex::decode_to_slice(&self.secret_sha256, &mut expected).is_err() {
             return false;
@@ -102,7 +102,7 @@ impl TokenRecord {
 
 /// A freshly issued token: the record to store and the secret to show once.
 #[derive(Debug)]
-pub struct IssuedToken {
+pub(crate) struct IssuedToken {
     /// What to store.
     pub record: TokenRecord,
     /// The full bearer token, `rg_<kind>_<id>_<secret>`.
@@ -122,12 +122,12 @@ pub(crate) fn random_text(len: usize) -> String {
 }
 
 /// Hex SHA-256 of a secret.
-pub fn hash_secret(secret: &str) -> String {
+pub(crate) fn hash_secret(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
 }
 
 /// Issues a token. 32 characters of a 62-letter alphabet carry 190 bits.
-pub fn issue(
+pub(crate) fn issue(
     kind: TokenKind,
     name: String,
     role: Option<Role>,
@@ -152,7 +152,7 @@ pub fn issue(
 }
 
 /// Splits a bearer token into `(kind, id, secret)`; `None` when it is not ours.
-pub fn parse_token(token: &str) -> Option<(TokenKind, &str, &str)> {
+pub(crate) fn parse_token(token: &str) -> Option<(TokenKind, &str, &str)> {
     let (kind, rest) = if let Some(rest) = token.strip_prefix(TokenKind::Sdk.prefix()) {
         (TokenKind::Sdk, rest)
     } else {

@@ -18,10 +18,11 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-pub use sections::{
-    ChangelogSettings, ControllerSettings, Limits, LogFormat, LogSettings, Secret, StoreSettings,
-    StreamSettings, TestingSettings, WebhookSettings,
+pub(crate) use sections::{
+    ChangelogSettings, ControllerSettings, Limits, Secret, StoreSettings, StreamSettings,
+    TestingSettings, WebhookSettings,
 };
+pub use sections::{LogFormat, LogSettings};
 
 use sections::duration;
 
@@ -36,36 +37,36 @@ pub struct Settings {
     /// Address to listen on.
     pub bind: SocketAddr,
     /// Directory of the embedded store.
-    pub data_dir: PathBuf,
+    pub(crate) data_dir: PathBuf,
     /// Redis URL: use the shared store instead of the embedded one.
-    pub redis_url: Option<String>,
+    pub(crate) redis_url: Option<String>,
     /// On an empty store, this becomes the first admin token.
-    pub admin_token: Option<Secret>,
+    pub(crate) admin_token: Option<Secret>,
     /// Default Prometheus for release analysis.
-    pub prometheus_url: Option<String>,
+    pub(crate) prometheus_url: Option<String>,
     /// Seed demo data on an empty store and print credentials.
-    pub demo: bool,
+    pub(crate) demo: bool,
     /// HTTP worker threads; 0 means one per core.
-    pub workers: usize,
+    pub(crate) workers: usize,
     /// How long a graceful shutdown waits for in-flight requests.
     #[serde(deserialize_with = "duration")]
-    pub shutdown_timeout: Duration,
+    pub(crate) shutdown_timeout: Duration,
     /// Logging.
     pub log: LogSettings,
     /// Bounds on what callers may send.
-    pub limits: Limits,
+    pub(crate) limits: Limits,
     /// Store tuning.
-    pub store: StoreSettings,
+    pub(crate) store: StoreSettings,
     /// Outgoing webhook deliveries.
-    pub webhooks: WebhookSettings,
+    pub(crate) webhooks: WebhookSettings,
     /// The canary controller.
-    pub controller: ControllerSettings,
+    pub(crate) controller: ControllerSettings,
     /// The changelog.
-    pub changelog: ChangelogSettings,
+    pub(crate) changelog: ChangelogSettings,
     /// Test-only switches; all off by default.
-    pub testing: TestingSettings,
+    pub(crate) testing: TestingSettings,
     /// SDK streams.
-    pub stream: StreamSettings,
+    pub(crate) stream: StreamSettings,
 }
 
 impl Default for Settings {

@@ -11,7 +11,7 @@ use serde::{Deserialize, Deserializer};
 /// Outgoing webhook deliveries.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct WebhookSettings {
+pub(crate) struct WebhookSettings {
     /// How long one delivery attempt may take.
     #[serde(deserialize_with = "duration")]
     pub timeout: Duration,
@@ -39,7 +39,7 @@ impl Default for WebhookSettings {
 /// The canary controller.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct ControllerSettings {
+pub(crate) struct ControllerSettings {
     /// Whether this replica runs the controller at all (one replica decides at a time
     /// either way).
     pub enabled: bool,
@@ -65,7 +65,7 @@ impl Default for ControllerSettings {
 /// The changelog.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct ChangelogSettings {
+pub(crate) struct ChangelogSettings {
     /// Serve the public changelog as an Atom feed at `/changelog.atom`, without a token.
     pub public_feed: bool,
 }
@@ -79,7 +79,7 @@ impl Default for ChangelogSettings {
 /// Test-only switches.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct TestingSettings {
+pub(crate) struct TestingSettings {
     /// When set (RFC 3339), the server runs on a manual clock standing at this time,
     /// moved only through the admin-only `POST /api/v1/testing/clock`. For tests only.
     #[serde(deserialize_with = "optional_time")]
@@ -118,7 +118,7 @@ pub enum LogFormat {
 /// Bounds on what callers may send.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct Limits {
+pub(crate) struct Limits {
     /// Largest admin request body, in bytes (413 above).
     pub max_body_bytes: usize,
     /// Largest OFREP request body (the evaluation context), in bytes.
@@ -143,7 +143,7 @@ impl Default for Limits {
 /// Store tuning.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct StoreSettings {
+pub(crate) struct StoreSettings {
     /// How many past changes the change feed keeps for clients that resume.
     pub change_retention: u64,
 }
@@ -159,7 +159,7 @@ impl Default for StoreSettings {
 /// SDK streams (`GET /sdk/v1/stream`, the OFREP event stream).
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct StreamSettings {
+pub(crate) struct StreamSettings {
     /// Time between heartbeat comments on every open stream.
     #[serde(deserialize_with = "duration")]
     pub heartbeat_interval: Duration,
@@ -182,11 +182,11 @@ impl Default for StreamSettings {
 /// A secret that never appears in `Debug` output or logs.
 #[derive(Clone, Deserialize, PartialEq, Eq)]
 #[serde(transparent)]
-pub struct Secret(String);
+pub(crate) struct Secret(String);
 
 impl Secret {
     /// The secret itself; call only where it is used.
-    pub fn expose(&self) -> &str {
+    pub(crate) fn expose(&self) -> &str {
         &self.0
     }
 }

@@ -14,14 +14,14 @@ use crate::infra::store::{Change, ChangeEntry, Kind, Store, StoreError};
 
 /// A document with its store version.
 #[derive(Debug)]
-pub struct Versioned<T> {
+pub(crate) struct Versioned<T> {
     /// The store version (`If-Match` carries it).
     pub version: u64,
     /// The revision of the change that wrote it (documents read at startup: the revision
     /// they were read at). Unlike `version`, which starts again at 1 when a deleted key
     /// is written anew, it names this content for good: compilation reuses by it.
     pub revision: u64,
-    /// The document.
+    /// The document, shared with every snapshot compiled from it.
     pub doc: Arc<T>,
 }
 
@@ -47,7 +47,7 @@ impl<T> Clone for Versioned<T> {
 
 /// Environments, flags, segments and tokens at one revision.
 #[derive(Clone, Debug, Default)]
-pub struct Catalog {
+pub(crate) struct Catalog {
     /// The revision these documents reflect.
     pub revision: u64,
     /// Environments by key.
@@ -63,7 +63,7 @@ pub struct Catalog {
 impl Catalog {
     /// Reads every document the catalog holds; `revision` is what the store reported
     /// just before.
-    pub async fn read(store: &dyn Store, revision: u64) -> Result<Catalog, StoreError> {
+    pub(crate) async fn read(store: &dyn Store, revision: u64) -> Result<Catalog, StoreError> {
         Ok(Catalog {
             revision,
             environments: read_kind(store, Kind::Environment, revision).await?,
@@ -74,7 +74,7 @@ impl Catalog {
     }
 
     /// Applies one change.
-    pub fn apply(&mut self, change: &Change) {
+    pub(crate) fn apply(&mut self, change: &Change) {
         for entry in &change.entries {
             match entry.kind {
                 Kind::Environment => apply_entry(&mut self.environments, entry, change.revision),
@@ -88,7 +88,7 @@ impl Catalog {
     }
 
     /// Environments whose snapshot `change` alters (call before applying it).
-    pub fn affected_environments(&self, change: &Change) -> BTreeSet<String> {
+    pub(crate) fn affected_environments(&self, change: &Change) -> BTreeSet<String> {
         let mut affected = BTreeSet::new();
         for entry in &change.entries {
             match entry.kind {
@@ -116,7 +116,7 @@ impl Catalog {
 
     /// Compiles `environment`'s snapshot, reusing from `previous` (an earlier snapshot
     /// of it compiled from this catalog's history) what did not change.
-    pub fn compile(&self, environment: &str, previous: Option<&Snapshot>) -> Compiled {
+    pub(crate) fn compile(&self, environment: &str, previous: Option<&Snapshot>) -> Compiled {
         recompile(
             previous,
             environment,
@@ -127,7 +127,7 @@ impl Catalog {
     }
 
     /// The keys validation checks references against.
-    pub fn references(&self) -> validate::Catalog {
+    pub(crate) fn references(&self) -> validate::Catalog {
         validate::Catalog {
             environments: self.environments.keys().cloned().collect(),
             segments: self.segments.keys().cloned().collect(),

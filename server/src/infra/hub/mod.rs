@@ -16,34 +16,22 @@ use arc_swap::ArcSwap;
 use rustc_hash::FxHashMap;
 use tokio::sync::{broadcast, watch};
 
-pub use catalog::{Catalog, Versioned};
-pub use served::Served;
+pub(crate) use catalog::{Catalog, Versioned};
+pub(crate) use served::Served;
 
 use crate::infra::auth::TokenIndex;
 use crate::infra::metrics::Metrics;
 use crate::infra::store::{Change, ChangesSince, Kind, Store, StoreError};
-use crate::infra::stream::{StreamOptions, Streams};
+use crate::infra::stream::Streams;
 
 /// How many changes to read per `changes_since` call while catching up.
 const CATCH_UP_BATCH: usize = 1024;
 
-/// What the hub published: the revision and the environments whose snapshot changed.
-#[derive(Clone, Debug)]
-pub struct Published {
-    /// The store revision now served.
-    pub revision: u64,
-    /// The change that caused it (`None` for a full reload).
-    pub change: Option<Arc<Change>>,
-    /// Environments whose snapshot was recompiled.
-    pub environments: Vec<String>,
-}
-
 /// Compiled snapshots per environment, and the in-memory documents they come from.
-pub struct Hub {
+pub(crate) struct Hub {
     catalog: ArcSwap<Catalog>,
     served: ArcSwap<FxHashMap<String, Arc<Served>>>,
     applied: watch::Sender<u64>,
-    published: broadcast::Sender<Arc<Published>>,
     tokens: Arc<TokenIndex>,
     metrics: Metrics,
     streams: Arc<Streams>,
@@ -59,19 +47,23 @@ impl std::fmt::Debug for Hub {
 
 impl Hub {
     /// An empty hub with default stream settings; call [`Hub::load`] before serving.
-    pub fn new(tokens: Arc<TokenIndex>, metrics: Metrics) -> Hub {
-        let streams = Arc::new(Streams::new(StreamOptions::default()));
+    #[cfg(test)]
+    pub(crate) fn new(tokens: Arc<TokenIndex>, metrics: Metrics) -> Hub {
+        let streams = Arc::new(Streams::new(crate::infra::stream::StreamOptions::default()));
         Hub::with_streams(tokens, metrics, streams)
     }
 
     /// An empty hub that also publishes every environment's SDK ruleset and changes to
     /// `streams`; call [`Hub::load`] before serving.
-    pub fn with_streams(tokens: Arc<TokenIndex>, metrics: Metrics, streams: Arc<Streams>) -> Hub {
+    pub(crate) fn with_streams(
+        tokens: Arc<TokenIndex>,
+        metrics: Metrics,
+        streams: Arc<Streams>,
+    ) -> Hub {
         Hub {
             catalog: ArcSwap::from_pointee(Catalog::default()),
             served: ArcSwap::from_pointee(FxHashMap::default()),
             applied: watch::channel(0).0,
-            published: broadcast::channel(1024).0,
             tokens,
             metrics,
             streams,
@@ -79,40 +71,35 @@ impl Hub {
     }
 
     /// SDK rulesets and streams.
-    pub fn streams(&self) -> &Arc<Streams> {
+    pub(crate) fn streams(&self) -> &Arc<Streams> {
         &self.streams
     }
 
     /// The snapshot served for `environment`.
     #[inline]
-    pub fn snapshot(&self, environment: &str) -> Option<Arc<Served>> {
+    pub(crate) fn snapshot(&self, environment: &str) -> Option<Arc<Served>> {
         self.served.load().get(environment).cloned()
     }
 
     /// The documents as of the served revision.
-    pub fn catalog(&self) -> Arc<Catalog> {
+    pub(crate) fn catalog(&self) -> Arc<Catalog> {
         self.catalog.load_full()
     }
 
     /// The revision served.
-    pub fn revision(&self) -> u64 {
+    pub(crate) fn revision(&self) -> u64 {
         *self.applied.borrow()
     }
 
-    /// Notifications of every publication, for stream fan-out.
-    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Published>> {
-        self.published.subscribe()
-    }
-
     /// Waits until revision `revision` (or a later one) is served.
-    pub async fn wait_for(&self, revision: u64) {
+    pub(crate) async fn wait_for(&self, revision: u64) {
         let mut applied = self.applied.subscribe();
         // The sender lives as long as the hub, so this only ends when the revision is served.
         let _ = applied.wait_for(|served| *served >= revision).await;
     }
 
     /// Loads every document from the store and publishes every environment.
-    pub async fn load(&self, store: &dyn Store) -> Result<(), StoreError> {
+    pub(crate) async fn load(&self, store: &dyn Store) -> Result<(), StoreError> {
         let revision = store.revision().await?;
         let mut catalog = Catalog::read(store, revision).await?;
         // Documents listed above may already include commits after `revision`; replaying
@@ -140,7 +127,7 @@ impl Hub {
         let revision = catalog.revision;
         // Compiled afresh: a reload stamps every document with the revision it was read
         // at, not the one that wrote it, so a stamp could match a snapshot's by chance.
-        self.publish(catalog, environments.iter().cloned().collect(), None, false);
+        self.publish(catalog, environments.iter().cloned().collect(), false);
         tracing::info!(
             revision,
             environments = environments.len(),
@@ -152,7 +139,7 @@ impl Hub {
     /// Applies changes from the feed until `shutdown` flips. Run it as a task after
     /// [`Hub::load`]; the receiver must have been created before `load` so nothing is
     /// missed in between.
-    pub async fn follow(
+    pub(crate) async fn follow(
         &self,
         store: &dyn Store,
         mut feed: broadcast::Receiver<Arc<Change>>,
@@ -199,10 +186,10 @@ impl Hub {
     }
 
     /// Applies changes in revision order; ones already served are skipped.
-    pub fn apply_batch(&self, changes: &[Arc<Change>]) {
+    pub(crate) fn apply_batch(&self, changes: &[Arc<Change>]) {
         let mut catalog = Catalog::clone(&self.catalog.load());
         let mut environments = BTreeSet::new();
-        let mut last = None;
+        let mut applied = false;
         for change in changes {
             if change.revision <= catalog.revision {
                 continue;
@@ -217,22 +204,16 @@ impl Hub {
                     }
                 }
             }
-            last = Some(Arc::clone(change));
+            applied = true;
         }
-        if last.is_some() {
-            self.publish(catalog, environments, last, true);
+        if applied {
+            self.publish(catalog, environments, true);
         }
     }
 
     /// Compiles `environments` (reusing what did not change from the snapshots served
     /// now when `reuse`) and serves `catalog`.
-    fn publish(
-        &self,
-        catalog: Catalog,
-        environments: BTreeSet<String>,
-        change: Option<Arc<Change>>,
-        reuse: bool,
-    ) {
+    fn publish(&self, catalog: Catalog, environments: BTreeSet<String>, reuse: bool) {
         let revision = catalog.revision;
         let mut served = FxHashMap::clone(&self.served.load());
         served.retain(|env, _| catalog.environments.contains_key(env));
@@ -263,10 +244,5 @@ impl Hub {
             .store_revision
             .set(i64::try_from(revision).unwrap_or(i64::MAX));
         self.applied.send_replace(revision);
-        let _ = self.published.send(Arc::new(Published {
-            revision,
-            change,
-            environments: environments.into_iter().collect(),
-        }));
     }
 }

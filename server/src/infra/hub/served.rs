@@ -29,7 +29,7 @@ struct Outcome {
 
 /// One environment's snapshot with its counters.
 #[derive(Debug)]
-pub struct Served {
+pub(crate) struct Served {
     /// The compiled snapshot.
     pub snapshot: Snapshot,
     /// Per flag, by [`Slots::within_flag`]: what is kept per variant and reason.
@@ -41,7 +41,7 @@ pub struct Served {
 impl Served {
     /// Wraps a snapshot, taking over from `previous` (the environment's `Served` before)
     /// what it kept for the flags the snapshot reused from it.
-    pub fn new(snapshot: Snapshot, previous: Option<&Served>, metrics: &Metrics) -> Served {
+    pub(crate) fn new(snapshot: Snapshot, previous: Option<&Served>, metrics: &Metrics) -> Served {
         let outcomes = (0..snapshot.len())
             .map(|flag| {
                 let reused = previous.and_then(|p| {
@@ -65,12 +65,12 @@ impl Served {
 
     /// Counts one evaluation in `rollgate_evaluations_total` (and the error family).
     #[inline]
-    pub fn count(&self, evaluation: &Evaluation<'_>) {
+    pub(crate) fn count(&self, evaluation: &Evaluation<'_>) {
         self.count_many(evaluation, 1);
     }
 
     /// Counts `n` identical evaluations.
-    pub fn count_many(&self, evaluation: &Evaluation<'_>, n: u64) {
+    pub(crate) fn count_many(&self, evaluation: &Evaluation<'_>, n: u64) {
         if let Some(code) = evaluation.error {
             self.count_error(code, n);
             return;
@@ -81,7 +81,7 @@ impl Served {
     }
 
     /// Counts `n` failed evaluations with `code` (e.g. reported by an SDK).
-    pub fn count_error(&self, code: ErrorCode, n: u64) {
+    pub(crate) fn count_error(&self, code: ErrorCode, n: u64) {
         self.errors[error_slot(code)]
             .get_or_init(|| {
                 self.metrics
@@ -94,7 +94,7 @@ impl Served {
     /// Counts `n` evaluations of the flag at `flag` that served its variant at `variant`
     /// with `reason` (e.g. exposures reported by an SDK). Returns false, counting
     /// nothing, when there is no such flag, variant or serving reason.
-    pub fn count_served(&self, flag: usize, variant: usize, reason: Reason, n: u64) -> bool {
+    pub(crate) fn count_served(&self, flag: usize, variant: usize, reason: Reason, n: u64) -> bool {
         let Some(outcome) = self.outcome(flag, variant, reason) else {
             return false;
         };
@@ -123,7 +123,7 @@ impl Served {
     /// evaluation, for a dark launch (its `shadowVariant` depends on the context), or when
     /// `make` fails. Borrowed: a caller copying it into a larger body (bulk evaluation)
     /// does not touch the shared reference count, which both workers would contend on.
-    pub fn answer(
+    pub(crate) fn answer(
         &self,
         evaluation: &Evaluation<'_>,
         make: impl FnOnce() -> Option<Bytes>,

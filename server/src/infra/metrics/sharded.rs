@@ -12,7 +12,7 @@ use prometheus::proto::{Counter, LabelPair, Metric, MetricFamily, MetricType};
 
 /// Shards per counter that a single thread owns: the first [`SHARDS`] threads to count
 /// each get one for good; later threads share one more, the overflow shard.
-pub const SHARDS: usize = 8;
+pub(crate) const SHARDS: usize = 8;
 /// The shard of every thread beyond the first [`SHARDS`].
 const OVERFLOW: usize = SHARDS;
 
@@ -25,14 +25,14 @@ struct Shard(AtomicU64);
 /// shard has one writer, so it is added to with a plain load and store (no locked
 /// read-modify-write); only the overflow shard, shared, needs `fetch_add`.
 #[derive(Debug, Default)]
-pub struct ShardedCounter {
+pub(crate) struct ShardedCounter {
     shards: [Shard; SHARDS + 1],
 }
 
 impl ShardedCounter {
     /// Adds `n` in the calling thread's shard.
     #[inline]
-    pub fn inc_by(&self, n: u64) {
+    pub(crate) fn inc_by(&self, n: u64) {
         let index = shard_of_this_thread();
         let shard = &self.shards[index].0;
         if index == OVERFLOW {
@@ -45,7 +45,7 @@ impl ShardedCounter {
     }
 
     /// The total over every shard.
-    pub fn get(&self) -> u64 {
+    pub(crate) fn get(&self) -> u64 {
         self.shards.iter().fold(0u64, |sum, shard| {
             sum.wrapping_add(shard.0.load(Ordering::Relaxed))
         })
@@ -69,7 +69,7 @@ fn shard_of_this_thread() -> usize {
 /// A labelled family of sharded counters, registered in a Prometheus registry as one
 /// counter family. Cloning shares the counters.
 #[derive(Clone, Debug)]
-pub struct CounterFamily {
+pub(crate) struct CounterFamily {
     inner: Arc<Family>,
 }
 
@@ -81,7 +81,7 @@ struct Family {
 
 impl CounterFamily {
     /// A family named `name` with one label per entry of `labels`.
-    pub fn new(
+    pub(crate) fn new(
         name: &str,
         help: &str,
         labels: &[&str],
@@ -102,7 +102,7 @@ impl CounterFamily {
 
     /// The counter of these label values (in label order), made on first use. The same
     /// values always give the same counter, so counts outlive whoever holds it.
-    pub fn with_label_values(&self, values: &[&str]) -> Arc<ShardedCounter> {
+    pub(crate) fn with_label_values(&self, values: &[&str]) -> Arc<ShardedCounter> {
         let key: Vec<String> = values.iter().map(|value| (*value).to_owned()).collect();
         if let Some(counter) = self
             .inner

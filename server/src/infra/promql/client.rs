@@ -13,7 +13,7 @@ use time::OffsetDateTime;
 
 /// What one query gave.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Sample {
+pub(crate) enum Sample {
     /// A number (possibly `±inf`, e.g. a quantile in the `+Inf` bucket).
     Value(f64),
     /// An empty result or `NaN`: nothing to judge.
@@ -22,7 +22,7 @@ pub enum Sample {
 
 /// Why a query failed.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum QueryError {
+pub(crate) enum QueryError {
     /// No answer within the timeout.
     #[error("Prometheus did not answer within {0:?}")]
     Timeout(Duration),
@@ -52,7 +52,7 @@ pub enum QueryError {
 
 /// An HTTP client for Prometheus' query API.
 #[derive(Clone, Debug)]
-pub struct PrometheusClient {
+pub(crate) struct PrometheusClient {
     http: reqwest::Client,
     timeout: Duration,
 }
@@ -77,7 +77,7 @@ struct Data {
 
 impl PrometheusClient {
     /// A client whose queries give up after `timeout`.
-    pub fn new(timeout: Duration) -> PrometheusClient {
+    pub(crate) fn new(timeout: Duration) -> PrometheusClient {
         let http = reqwest::Client::builder()
             .connect_timeout(timeout)
             .build()
@@ -86,7 +86,7 @@ impl PrometheusClient {
     }
 
     /// Runs `promql` as an instant query at `at` against the Prometheus at `base_url`.
-    pub async fn query(
+    pub(crate) async fn query(
         &self,
         base_url: &str,
         promql: &str,
@@ -116,7 +116,7 @@ impl PrometheusClient {
 }
 
 /// Turns an HTTP status and body from `/api/v1/query` into a sample or an error.
-pub fn interpret(status: u16, body: &[u8]) -> Result<Sample, QueryError> {
+pub(crate) fn interpret(status: u16, body: &[u8]) -> Result<Sample, QueryError> {
     let answer: Answer = match serde_json::from_slice(body) {
         Ok(answer) => answer,
         Err(_) if !(200..300).contains(&status) => {

@@ -2,5 +2,5 @@
 //! a release's checks and KPIs. Both the canary controller and the validation reports
 //! query through here, so what "no data" or "a query error" means is decided once.
 
-pub mod client;
-pub mod template;
+pub(crate) mod client;
+pub(crate) mod template;

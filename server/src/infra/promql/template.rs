@@ -4,7 +4,7 @@
 
 /// The values a template may use.
 #[derive(Clone, Debug, Default)]
-pub struct Placeholders<'a> {
+pub(crate) struct Placeholders<'a> {
     /// The released flag's key.
     pub flag: &'a str,
     /// The cohort's variant (treatment or control).
@@ -15,13 +15,10 @@ pub struct Placeholders<'a> {
     pub window: &'a str,
 }
 
-/// The placeholders a template may contain.
-pub const NAMES: [&str; 4] = ["flag", "variant", "release", "window"];
-
 /// Why a template cannot be filled.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum TemplateError {
-    /// `{{name}}` with a name not in [`NAMES`].
+pub(crate) enum TemplateError {
+    /// `{{name}}` with a name other than `flag`, `variant`, `release` or `window`.
     #[error(
         "unknown placeholder {{{{{0}}}}}; use {{{{flag}}}}, {{{{variant}}}}, {{{{release}}}} or {{{{window}}}}"
     )]
@@ -31,13 +28,14 @@ pub enum TemplateError {
     Unclosed,
 }
 
-/// Checks a template without filling it.
-pub fn check(template: &str) -> Result<(), TemplateError> {
+/// Checks a template without filling it (the tests' view of what `render` refuses).
+#[cfg(test)]
+fn check(template: &str) -> Result<(), TemplateError> {
     render(template, &Placeholders::default()).map(|_| ())
 }
 
 /// Fills a template.
-pub fn render(template: &str, values: &Placeholders<'_>) -> Result<String, TemplateError> {
+pub(crate) fn render(template: &str, values: &Placeholders<'_>) -> Result<String, TemplateError> {
     let mut out = String::with_capacity(template.len() + 32);
     let mut rest = template;
     while let Some(start) = rest.find("{{") {
@@ -60,7 +58,7 @@ pub fn render(template: &str, values: &Placeholders<'_>) -> Result<String, Templ
 }
 
 /// A value escaped for a PromQL double-quoted string.
-pub fn escape(value: &str) -> String {
+pub(crate) fn escape(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
     escape_into(&mut out, value);
     out

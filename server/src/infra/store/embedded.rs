@@ -41,7 +41,7 @@ pub struct EmbeddedOptions {
 /// change log, audit trail — tens of MB) ended up resident. The hub keeps the documents
 /// in memory and the store is read on startup, on writes and for the change feed, so
 /// the cache only has to hold the B-trees' interior pages.
-pub const DEFAULT_CACHE_SIZE: usize = 4 << 20;
+pub(crate) const DEFAULT_CACHE_SIZE: usize = 4 << 20;
 
 impl Default for EmbeddedOptions {
     fn default() -> Self {

@@ -33,13 +33,13 @@ fn mac(record: &TokenRecord) -> Option<[u8; MAC_BYTES]> {
 }
 
 /// The stream credential of an SDK key's record.
-pub fn issue(record: &TokenRecord) -> Option<String> {
+pub(crate) fn issue(record: &TokenRecord) -> Option<String> {
     (record.kind == TokenKind::Sdk).then_some(())?;
     Some(format!("{}.{}", record.id, hex::encode(mac(record)?)))
 }
 
 /// The SDK key record behind a stream credential.
-pub fn verify(
+pub(crate) fn verify(
     tokens: &TokenIndex,
     credential: &str,
 ) -> Result<std::sync::Arc<TokenRecord>, Unauthenticated> {

@@ -20,14 +20,14 @@ use serde::{Deserialize, Serialize};
 use crate::infra::hub::Served;
 
 /// Most entries in one report.
-pub const MAX_ENTRIES: usize = 10_000;
+pub(crate) const MAX_ENTRIES: usize = 10_000;
 /// Largest count of one entry.
-pub const MAX_COUNT: u64 = 1_000_000_000;
+pub(crate) const MAX_COUNT: u64 = 1_000_000_000;
 
 /// A report of exposures.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct Report {
+pub(crate) struct Report {
     /// Counts since the previous report.
     pub exposures: Vec<Exposure>,
 }
@@ -35,7 +35,7 @@ pub struct Report {
 /// How often one flag served one variant for one reason (or failed with one code).
 #[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct Exposure {
+pub(crate) struct Exposure {
     /// The flag (may be left out for an error).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub flag: Option<String>,
@@ -53,7 +53,7 @@ pub struct Exposure {
 
 /// What was done with a report.
 #[derive(Debug, Default, Serialize, utoipa::ToSchema)]
-pub struct Recorded {
+pub(crate) struct Recorded {
     /// Evaluations added to the counters.
     pub counted: u64,
     /// Entries not counted because the flag or variant is not served here.
@@ -62,7 +62,7 @@ pub struct Recorded {
 
 /// An entry naming a flag or variant not served in the key's environment.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct UnknownExposure {
+pub(crate) struct UnknownExposure {
     /// Its position in `exposures`.
     pub index: usize,
     /// The flag named.
@@ -140,7 +140,7 @@ fn check(index: usize, exposure: &Exposure) -> Result<Checked, FieldError> {
 
 /// Parses, checks and counts a report into `served`'s counters; a report that does not
 /// parse, or names a field wrongly, counts nothing.
-pub fn record(served: &Served, body: &[u8]) -> Result<Recorded, ParseError> {
+pub(crate) fn record(served: &Served, body: &[u8]) -> Result<Recorded, ParseError> {
     let report: Report = rollgate_core::validate::parse(body)?;
     if report.exposures.len() > MAX_ENTRIES {
         return Err(ParseError::Invalid(vec![FieldError::new(

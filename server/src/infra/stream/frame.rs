@@ -5,13 +5,13 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 /// The heartbeat: an SSE comment, ignored by clients, that keeps proxies from closing an
 /// idle stream and lets the server notice clients that stopped reading.
-pub const HEARTBEAT: &[u8] = b": heartbeat\n\n";
+pub(crate) const HEARTBEAT: &[u8] = b": heartbeat\n\n";
 
 /// Tells an `EventSource` how long to wait before reconnecting, in milliseconds.
-pub const RETRY: &[u8] = b"retry: 1000\n\n";
+pub(crate) const RETRY: &[u8] = b"retry: 1000\n\n";
 
 /// An event named `name` with id `revision` and `data` (a single line).
-pub fn event(name: &str, revision: u64, data: &[u8]) -> Bytes {
+pub(crate) fn event(name: &str, revision: u64, data: &[u8]) -> Bytes {
     let mut out = BytesMut::with_capacity(data.len() + name.len() + 40);
     out.put_slice(b"event: ");
     out.put_slice(name.as_bytes());
@@ -25,14 +25,14 @@ pub fn event(name: &str, revision: u64, data: &[u8]) -> Bytes {
 
 /// The `data` of `event`, made by [`event`] with data `len` bytes long: a view of the
 /// same bytes, not a copy.
-pub fn data(event: &Bytes, len: usize) -> Bytes {
+pub(crate) fn data(event: &Bytes, len: usize) -> Bytes {
     let end = event.len().saturating_sub(2);
     event.slice(end.saturating_sub(len)..end)
 }
 
 /// OFREP's notification (ADR 0008): a `message` telling web clients to refetch their
 /// bulk evaluation; `etag` is the ruleset's revision.
-pub fn refetch(revision: u64) -> Bytes {
+pub(crate) fn refetch(revision: u64) -> Bytes {
     let data = format!(r#"{{"type":"refetchEvaluation","etag":"\"{revision}\""}}"#);
     event("message", revision, data.as_bytes())
 }

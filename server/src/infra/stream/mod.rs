@@ -18,12 +18,12 @@
 //!
 //! Nothing here knows HTTP: `http/sdk.rs` maps requests to these calls.
 
-pub mod credential;
-pub mod exposures;
-pub mod fanout;
-pub mod frame;
+pub(crate) mod credential;
+pub(crate) mod exposures;
+pub(crate) mod fanout;
+pub(crate) mod frame;
 mod options;
-pub mod ruleset;
+pub(crate) mod ruleset;
 mod subscription;
 
 use std::collections::BTreeSet;
@@ -35,9 +35,9 @@ use prometheus::Registry;
 use rustc_hash::FxHashMap;
 use tokio::sync::watch;
 
-pub use fanout::{Flavor, Head};
-pub use options::{StreamMetrics, StreamOptions};
-pub use subscription::Subscription;
+pub(crate) use fanout::{Flavor, Head};
+pub(crate) use options::{StreamMetrics, StreamOptions};
+pub(crate) use subscription::Subscription;
 
 use self::fanout::{Channel, Frame, Tally};
 use self::ruleset::RulesetBuilder;
@@ -45,7 +45,7 @@ use crate::infra::hub::Catalog;
 
 /// Why a stream cannot be opened.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum SubscribeError {
+pub(crate) enum SubscribeError {
     /// The key's environment is not served (deleted).
     #[error("environment {0:?} of this SDK key no longer exists")]
     UnknownEnvironment(String),
@@ -61,7 +61,7 @@ pub enum SubscribeError {
 
 /// Rulesets and streams of every environment.
 #[derive(Debug)]
-pub struct Streams {
+pub(crate) struct Streams {
     settings: StreamOptions,
     channels: ArcSwap<FxHashMap<Box<str>, Arc<Channel>>>,
     /// Publisher-side state; publication is serialized by this lock.
@@ -75,7 +75,7 @@ pub struct Streams {
 
 /// How far `environment`'s open streams are.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
-pub struct Delivered {
+pub(crate) struct Delivered {
     /// Streams open.
     pub connected: usize,
     /// Of those, how many have been handed the revision asked about (or a later one):
@@ -85,7 +85,7 @@ pub struct Delivered {
 
 impl Streams {
     /// No environments yet; the hub's first publication creates them.
-    pub fn new(settings: StreamOptions) -> Streams {
+    pub(crate) fn new(settings: StreamOptions) -> Streams {
         Streams {
             settings,
             channels: ArcSwap::from_pointee(FxHashMap::default()),
@@ -98,25 +98,21 @@ impl Streams {
     }
 
     /// Adds the stream metrics to `registry`.
-    pub fn register(&self, registry: &Registry) -> Result<(), prometheus::Error> {
+    pub(crate) fn register(&self, registry: &Registry) -> Result<(), prometheus::Error> {
         registry.register(Box::new(self.metrics.connected.clone()))?;
         registry.register(Box::new(self.metrics.events.clone()))?;
         registry.register(Box::new(self.metrics.dropped.clone()))
     }
 
-    /// The settings in force.
-    pub fn settings(&self) -> &StreamOptions {
-        &self.settings
-    }
-
-    /// The metrics.
-    pub fn metrics(&self) -> &StreamMetrics {
+    /// The stream metrics (the tests read them).
+    #[cfg(test)]
+    pub(crate) fn metrics(&self) -> &StreamMetrics {
         &self.metrics
     }
 
     /// Brings the rulesets of `environments` to `catalog` and queues one event per
     /// environment whose SDKs would see a difference.
-    pub fn publish(&self, catalog: &Catalog, environments: &BTreeSet<String>) {
+    pub(crate) fn publish(&self, catalog: &Catalog, environments: &BTreeSet<String>) {
         let mut builders = self.builders.lock().unwrap_or_else(PoisonError::into_inner);
         let current = self.channels.load_full();
         let mut channels = FxHashMap::clone(&current);
@@ -171,13 +167,13 @@ impl Streams {
 
     /// `environment`'s current ruleset.
     #[inline]
-    pub fn head(&self, environment: &str) -> Option<Arc<Head>> {
+    pub(crate) fn head(&self, environment: &str) -> Option<Arc<Head>> {
         self.channels.load().get(environment).map(|c| c.head())
     }
 
     /// Opens a stream of `environment` for SDK key `key_id`, resuming after revision
     /// `resume` when given (see [`fanout::Channel::subscribe`]).
-    pub fn subscribe(
+    pub(crate) fn subscribe(
         &self,
         environment: &str,
         key_id: &str,
@@ -224,7 +220,7 @@ impl Streams {
 
     /// How many of `environment`'s open streams have been handed `revision` (or a later
     /// one). Streams that closed are forgotten here.
-    pub fn delivered(&self, environment: &str, revision: u64) -> Delivered {
+    pub(crate) fn delivered(&self, environment: &str, revision: u64) -> Delivered {
         let mut all = self
             .delivered
             .lock()
@@ -248,7 +244,7 @@ impl Streams {
     }
 
     /// Sends a heartbeat on every stream each interval until `shutdown` flips.
-    pub async fn run_heartbeats(&self, mut shutdown: watch::Receiver<bool>) {
+    pub(crate) async fn run_heartbeats(&self, mut shutdown: watch::Receiver<bool>) {
         let mut ticks = tokio::time::interval(self.settings.heartbeat_interval);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         ticks.tick().await;
@@ -266,7 +262,7 @@ impl Streams {
 
     /// Ends every stream (after what is queued) and refuses new ones: streams never end
     /// by themselves, so a graceful shutdown calls this before draining requests.
-    pub fn close(&self) {
+    pub(crate) fn close(&self) {
         self.closed.store(true, Ordering::Release);
         for channel in self.channels.load().values() {
             channel.close();

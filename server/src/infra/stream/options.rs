@@ -7,7 +7,7 @@ use prometheus::{IntCounter, IntGauge};
 
 /// How streams behave (from `[stream]` and `[limits]` in the settings).
 #[derive(Clone, Debug)]
-pub struct StreamOptions {
+pub(crate) struct StreamOptions {
     /// Time between heartbeat comments on every stream.
     pub heartbeat_interval: Duration,
     /// Frames queued per client before it counts as too slow and is dropped.
@@ -31,7 +31,7 @@ impl Default for StreamOptions {
 
 /// The stream metrics (registered in the server's registry by [`Streams::register`]).
 #[derive(Clone, Debug)]
-pub struct StreamMetrics {
+pub(crate) struct StreamMetrics {
     /// Open streams.
     pub connected: IntGauge,
     /// Events queued to clients (rulesets and changes; heartbeats not counted).

@@ -39,7 +39,7 @@ struct Cached {
 
 /// What changed for one environment between two publications.
 #[derive(Debug, Default, PartialEq)]
-pub struct Delta {
+pub(crate) struct Delta {
     /// Flags added or changed (serialized documents).
     pub flags: Vec<Bytes>,
     /// Keys of flags removed from this environment.
@@ -52,7 +52,7 @@ pub struct Delta {
 
 impl Delta {
     /// Nothing this environment's SDKs would notice.
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.flags.is_empty()
             && self.deleted_flags.is_empty()
             && self.segments.is_empty()
@@ -60,7 +60,7 @@ impl Delta {
     }
 
     /// The `change` event's JSON.
-    pub fn to_json(&self, revision: u64) -> Bytes {
+    pub(crate) fn to_json(&self, revision: u64) -> Bytes {
         let mut out = BytesMut::with_capacity(
             64 + self
                 .flags
@@ -86,7 +86,7 @@ impl Delta {
 
 /// Keeps one environment's serialized documents between publications.
 #[derive(Debug)]
-pub struct RulesetBuilder {
+pub(crate) struct RulesetBuilder {
     environment: String,
     flags: BTreeMap<String, Cached>,
     segments: BTreeMap<String, Cached>,
@@ -94,7 +94,7 @@ pub struct RulesetBuilder {
 
 impl RulesetBuilder {
     /// A builder that has seen nothing yet.
-    pub fn new(environment: &str) -> RulesetBuilder {
+    pub(crate) fn new(environment: &str) -> RulesetBuilder {
         RulesetBuilder {
             environment: environment.to_owned(),
             flags: BTreeMap::new(),
@@ -105,7 +105,7 @@ impl RulesetBuilder {
     /// Brings the cache to `catalog` and returns what changed for this environment.
     /// The cache is updated in place: only documents written since are serialized
     /// again, and nothing is allocated for the others.
-    pub fn update(&mut self, catalog: &Catalog) -> Delta {
+    pub(crate) fn update(&mut self, catalog: &Catalog) -> Delta {
         let mut delta = Delta::default();
         let environment = self.environment.as_str();
         let changed = refresh(&mut self.flags, &catalog.flags, |flag: &Flag| {
@@ -133,14 +133,15 @@ impl RulesetBuilder {
         delta
     }
 
-    /// The full ruleset at `revision`.
-    pub fn ruleset(&self, revision: u64) -> Bytes {
+    /// The full ruleset at `revision` (the tests read it).
+    #[cfg(test)]
+    pub(crate) fn ruleset(&self, revision: u64) -> Bytes {
         self.build(revision).0
     }
 
     /// The head at `revision`. The cached documents are then re-pointed into the head's
     /// bytes, so the ruleset is held once (not once per document plus once whole).
-    pub fn head(&mut self, revision: u64) -> Head {
+    pub(crate) fn head(&mut self, revision: u64) -> Head {
         let (ruleset, spans) = self.build(revision);
         let head = Head::new(revision, ruleset);
         let cached = self.flags.values_mut().chain(self.segments.values_mut());

@@ -67,7 +67,7 @@ impl Drop for Lease {
 
 /// The bytes of one open stream.
 #[derive(Debug)]
-pub struct Subscription {
+pub(crate) struct Subscription {
     initial: VecDeque<Bytes>,
     queue: mpsc::Receiver<Arc<Frame>>,
     /// Change frames at or before this revision were already in the initial frames.

@@ -15,10 +15,10 @@ use super::entry::{ChangelogEntry, DeliveryStatus};
 use crate::service::reports::text;
 
 /// The Atom namespace.
-pub const NAMESPACE: &str = "http://www.w3.org/2005/Atom";
+pub(crate) const NAMESPACE: &str = "http://www.w3.org/2005/Atom";
 
 /// Where the feed lives, for its `self` link and id.
-pub struct FeedLocation<'a> {
+pub(crate) struct FeedLocation<'a> {
     /// The feed's own absolute URL (`http://host/changelog.atom?…`).
     pub self_url: &'a str,
     /// The environment the feed is limited to, if any.
@@ -26,7 +26,7 @@ pub struct FeedLocation<'a> {
 }
 
 /// The feed of `entries` (public view), newest first.
-pub fn feed(entries: &[ChangelogEntry], location: &FeedLocation<'_>) -> Vec<u8> {
+pub(crate) fn feed(entries: &[ChangelogEntry], location: &FeedLocation<'_>) -> Vec<u8> {
     // Writing to a Vec cannot fail; an error here would be a bug in the writer.
     write(entries, location).unwrap_or_default()
 }

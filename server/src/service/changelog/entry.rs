@@ -24,7 +24,7 @@ use crate::service::releases::{EventKind, Release, TimelineEvent};
 /// Which view of the changelog.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
-pub enum View {
+pub(crate) enum View {
     /// For the team: exposures, rollback reasons and incidents included.
     Internal,
     /// For end users: deliveries only.
@@ -166,7 +166,7 @@ impl ChangelogEntry {
     /// Whether the entry belongs in the changelog of `view`: started releases for the
     /// team; for end users, only those that delivered something to a whole audience
     /// (including rolled-back ones, so a withdrawal is announced where the delivery was).
-    pub fn listed_in(&self, view: View) -> bool {
+    pub(crate) fn listed_in(&self, view: View) -> bool {
         match (view, self.status) {
             (_, DeliveryStatus::NotStarted) => false,
             (View::Internal, _) => true,
@@ -177,7 +177,7 @@ impl ChangelogEntry {
 }
 
 /// The entry of `release` in `view`.
-pub fn entry(release: &Release, view: View) -> ChangelogEntry {
+pub(crate) fn entry(release: &Release, view: View) -> ChangelogEntry {
     let mut deliveries: Vec<AudienceDelivery> = Vec::new();
     let mut exposures: Vec<Exposure> = Vec::new();
     let mut incidents = Vec::new();
@@ -281,7 +281,7 @@ pub fn entry(release: &Release, view: View) -> ChangelogEntry {
 }
 
 /// The flags a release ships, each with its released variant.
-pub fn features(release: &Release) -> Vec<Feature> {
+pub(crate) fn features(release: &Release) -> Vec<Feature> {
     release
         .plan
         .flags
@@ -294,7 +294,7 @@ pub fn features(release: &Release) -> Vec<Feature> {
 }
 
 /// A text field of an event's `details` (an incident's `what` and `action`), or "".
-pub fn detail<'a>(event: &'a TimelineEvent, field: &str) -> &'a str {
+pub(crate) fn detail<'a>(event: &'a TimelineEvent, field: &str) -> &'a str {
     event
         .details
         .as_ref()
@@ -304,7 +304,7 @@ pub fn detail<'a>(event: &'a TimelineEvent, field: &str) -> &'a str {
 }
 
 /// The changelog of `releases` in `view`: listed entries, most recently updated first.
-pub fn changelog<'a>(
+pub(crate) fn changelog<'a>(
     releases: impl IntoIterator<Item = &'a Release>,
     view: View,
 ) -> Vec<ChangelogEntry> {

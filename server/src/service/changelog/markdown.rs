@@ -7,7 +7,7 @@ use super::entry::{ChangelogEntry, DeliveryStatus, Exposure};
 use crate::service::reports::text;
 
 /// A whole changelog.
-pub fn changelog(entries: &[ChangelogEntry]) -> String {
+pub(crate) fn changelog(entries: &[ChangelogEntry]) -> String {
     let mut out = String::from("# Changelog\n\n");
     if entries.is_empty() {
         out.push_str("Nothing delivered yet.\n");
@@ -25,7 +25,7 @@ pub fn changelog(entries: &[ChangelogEntry]) -> String {
 }
 
 /// What a status means, in words.
-pub fn status_words(status: DeliveryStatus) -> &'static str {
+pub(crate) fn status_words(status: DeliveryStatus) -> &'static str {
     match status {
         DeliveryStatus::NotStarted => "not started: nothing delivered",
         DeliveryStatus::InProgress => "in progress",
@@ -35,7 +35,7 @@ pub fn status_words(status: DeliveryStatus) -> &'static str {
 }
 
 /// The partial shares of audiences, in words.
-pub fn exposure_words(exposures: &[Exposure]) -> String {
+pub(crate) fn exposure_words(exposures: &[Exposure]) -> String {
     exposures
         .iter()
         .map(|e| {
@@ -51,7 +51,7 @@ pub fn exposure_words(exposures: &[Exposure]) -> String {
 }
 
 /// The body of one entry (no heading).
-pub fn section(out: &mut String, entry: &ChangelogEntry) {
+pub(crate) fn section(out: &mut String, entry: &ChangelogEntry) {
     let _ = writeln!(
         out,
         "**{}** · {} · release `{}`\n",

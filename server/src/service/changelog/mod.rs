@@ -3,14 +3,11 @@
 //! the team (`/api/v1/changelog`, internal or public view) and as an Atom feed for end
 //! users (`/changelog.atom`, public view, no token: see [`public`]).
 
-pub mod atom;
+pub(crate) mod atom;
 mod entry;
-pub mod markdown;
+pub(crate) mod markdown;
 
-pub use entry::{
-    AudienceDelivery, ChangelogEntry, DeliveryStatus, Exposure, Feature, IncidentNote, Rollback,
-    View, changelog, detail, entry, features,
-};
+pub(crate) use entry::{ChangelogEntry, Feature, View, changelog, detail, entry, features};
 
 use crate::infra::auth::Role;
 use crate::service::App;
@@ -20,7 +17,7 @@ use crate::service::{Principal, require_role};
 
 /// The changelog for an admin token (any role): `view` internal or public, optionally
 /// of one environment.
-pub async fn for_team(
+pub(crate) async fn for_team(
     app: &App,
     principal: &Principal,
     view: View,
@@ -34,7 +31,7 @@ pub async fn for_team(
 /// cannot send one and it says only what end users are told anyway — names, versions,
 /// flags and variants, audiences and dates; never incidents, reasons, exposures, risks
 /// or who did what. `changelog.public_feed = false` turns it off.
-pub async fn public(
+pub(crate) async fn public(
     app: &App,
     environment: Option<&str>,
 ) -> Result<Vec<ChangelogEntry>, ServiceError> {

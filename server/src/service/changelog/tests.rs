@@ -6,8 +6,9 @@
 use serde_json::json;
 
 use super::atom::{FeedLocation, feed};
+use super::entry::DeliveryStatus;
 use super::markdown;
-use super::{DeliveryStatus, View, changelog, entry};
+use super::{View, changelog, entry};
 use crate::service::reports::testing::{at, event, plan, release, release_of, steps};
 
 fn walked(state: &str, upto: usize) -> crate::service::releases::Release {

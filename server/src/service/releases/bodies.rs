@@ -8,12 +8,12 @@ use serde::de::DeserializeOwned;
 use crate::service::ServiceError;
 
 /// Longest comment, reason, incident description or action, in bytes.
-pub const MAX_TEXT: usize = 4096;
+pub(crate) const MAX_TEXT: usize = 4096;
 
 /// `{ "comment": "…" }` for every action; `rollback` requires `reason`.
 #[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ActionRequest {
+pub(crate) struct ActionRequest {
     /// Why, for the timeline.
     #[serde(default)]
     pub comment: Option<String>,
@@ -25,7 +25,7 @@ pub struct ActionRequest {
 /// `POST /api/v1/releases/{id}/percent`.
 #[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct PercentRequest {
+pub(crate) struct PercentRequest {
     /// The share of the current stage's audience to expose, e.g. `12.5`.
     pub percent: f64,
     /// Why.
@@ -36,7 +36,7 @@ pub struct PercentRequest {
 /// `POST /api/v1/releases/{id}/checklist/{index}`.
 #[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ChecklistRequest {
+pub(crate) struct ChecklistRequest {
     /// Whether the item is done.
     pub done: bool,
     /// Remark.
@@ -47,7 +47,7 @@ pub struct ChecklistRequest {
 /// `POST /api/v1/releases/{id}/incidents`.
 #[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct IncidentRequest {
+pub(crate) struct IncidentRequest {
     /// What happened.
     pub what: String,
     /// What was done about it.
@@ -55,7 +55,7 @@ pub struct IncidentRequest {
 }
 
 /// Parses a body; an empty body reads as `{}` when `T` allows it.
-pub fn read<T: DeserializeOwned>(body: &[u8]) -> Result<T, ServiceError> {
+pub(crate) fn read<T: DeserializeOwned>(body: &[u8]) -> Result<T, ServiceError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(parse(b"{}")?);
     }
@@ -63,7 +63,7 @@ pub fn read<T: DeserializeOwned>(body: &[u8]) -> Result<T, ServiceError> {
 }
 
 /// Checks an optional free text.
-pub fn text(field: &str, value: Option<&str>) -> Result<(), ServiceError> {
+pub(crate) fn text(field: &str, value: Option<&str>) -> Result<(), ServiceError> {
     match value {
         Some(text) if text.len() > MAX_TEXT => Err(ServiceError::invalid(
             field,
@@ -74,7 +74,11 @@ pub fn text(field: &str, value: Option<&str>) -> Result<(), ServiceError> {
 }
 
 /// Checks a required free text.
-pub fn required(field: &str, value: Option<&str>, what: &str) -> Result<String, ServiceError> {
+pub(crate) fn required(
+    field: &str,
+    value: Option<&str>,
+    what: &str,
+) -> Result<String, ServiceError> {
     match value.map(str::trim) {
         Some(text) if !text.is_empty() => {
             self::text(field, Some(text))?;

@@ -63,7 +63,7 @@ pub struct Release {
 
 impl Release {
     /// Where the rollout stands, once started.
-    pub fn position(&self) -> Option<Position> {
+    pub(crate) fn position(&self) -> Option<Position> {
         self.current_stage.map(|stage| Position {
             stage,
             percent: self.current_percent,
@@ -71,7 +71,7 @@ impl Release {
     }
 
     /// Approvals that count: not the author's.
-    pub fn approval_count(&self) -> usize {
+    pub(crate) fn approval_count(&self) -> usize {
         self.approvals
             .iter()
             .filter(|a| a.by.id != self.author.id)
@@ -79,7 +79,7 @@ impl Release {
     }
 
     /// Do the approvals suffice?
-    pub fn approvals_complete(&self) -> bool {
+    pub(crate) fn approvals_complete(&self) -> bool {
         self.approval_count() >= self.plan.approvals_required as usize
     }
 }
@@ -95,7 +95,7 @@ pub struct Actor {
 
 impl Actor {
     /// The caller behind a token.
-    pub fn of(principal: &Principal) -> Actor {
+    pub(crate) fn of(principal: &Principal) -> Actor {
         Actor {
             id: principal.id().to_owned(),
             name: principal.name().to_owned(),
@@ -103,7 +103,7 @@ impl Actor {
     }
 
     /// A part of the server acting on its own (`system:<component>`).
-    pub fn system(component: &str) -> Actor {
+    pub(crate) fn system(component: &str) -> Actor {
         Actor {
             id: format!("system:{component}"),
             name: component.to_owned(),
@@ -111,7 +111,7 @@ impl Actor {
     }
 
     /// How the audit log names this actor: `name (id)`.
-    pub fn audit_name(&self) -> String {
+    pub(crate) fn audit_name(&self) -> String {
         if self.id.starts_with("system:") {
             self.id.clone()
         } else {
@@ -196,7 +196,7 @@ pub enum EventKind {
 
 impl EventKind {
     /// Every kind.
-    pub const ALL: [EventKind; 20] = [
+    pub(crate) const ALL: [EventKind; 20] = [
         EventKind::Created,
         EventKind::Revised,
         EventKind::ApprovalsReset,
@@ -220,7 +220,7 @@ impl EventKind {
     ];
 
     /// The kind's name on the wire.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             EventKind::Created => "created",
             EventKind::Revised => "revised",
@@ -246,7 +246,7 @@ impl EventKind {
     }
 
     /// The kind named `name`.
-    pub fn parse(name: &str) -> Option<EventKind> {
+    pub(crate) fn parse(name: &str) -> Option<EventKind> {
         EventKind::ALL.into_iter().find(|k| k.as_str() == name)
     }
 }
@@ -292,7 +292,7 @@ pub struct TimelineEvent {
 
 impl TimelineEvent {
     /// An event with only the essentials; fill in the rest with struct update syntax.
-    pub fn new(at: OffsetDateTime, event: EventKind, by: &Actor) -> TimelineEvent {
+    pub(crate) fn new(at: OffsetDateTime, event: EventKind, by: &Actor) -> TimelineEvent {
         TimelineEvent {
             at,
             event,

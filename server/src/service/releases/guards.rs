@@ -29,7 +29,7 @@ pub(super) async fn check_plan(
 }
 
 /// `flags[i].key` errors for flags that another running or paused release drives.
-pub async fn flags_in_other_releases(
+pub(crate) async fn flags_in_other_releases(
     app: &App,
     plan: &ReleasePlan,
     id: &str,

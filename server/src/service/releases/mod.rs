@@ -9,7 +9,7 @@
 //! rollout is never half applied and no notification is lost. The scheduler and the
 //! canary controller act through the same functions as people do.
 
-pub mod actions;
+pub(crate) mod actions;
 mod bodies;
 mod document;
 mod guards;
@@ -21,15 +21,13 @@ use rollgate_core::FieldError;
 use rollgate_core::release::{ReleasePlan, ReleaseState};
 use rollgate_core::validate::parse;
 
-pub use actions::{
+pub(crate) use actions::{
     Action, Automation, act, check_item, log_incident, record_analysis, run, run_with, set_percent,
 };
-pub use bodies::{ActionRequest, ChecklistRequest, IncidentRequest, PercentRequest};
+pub(crate) use bodies::{ActionRequest, ChecklistRequest, IncidentRequest, PercentRequest};
 pub use document::{Actor, Approval, EventKind, Release, TimelineEvent};
-pub use guards::flags_in_other_releases;
-pub use rollout::{CurrentFlags, Target, flag_writes};
 use stored::check_if_match;
-pub use stored::{Guarded, Saved, Stored, load, read_all};
+pub(crate) use stored::{Guarded, Saved, Stored, load, read_all};
 pub(crate) use stored::{save, save_guarded};
 
 use crate::infra::auth::{Role, random_text};
@@ -41,7 +39,7 @@ use crate::service::{Principal, require_role};
 use guards::check_plan;
 
 /// Every release, optionally only those in `state` and/or `environment`.
-pub async fn list(
+pub(crate) async fn list(
     app: &App,
     principal: &Principal,
     state: Option<&str>,
@@ -68,7 +66,7 @@ pub async fn list(
 }
 
 /// One release.
-pub async fn get(
+pub(crate) async fn get(
     app: &App,
     principal: &Principal,
     id: &str,
@@ -78,7 +76,7 @@ pub async fn get(
 }
 
 /// Creates a release in `draft` from a plan.
-pub async fn create(
+pub(crate) async fn create(
     app: &App,
     principal: &Principal,
     body: &[u8],
@@ -141,7 +139,7 @@ const READ_ONLY: [&str; 14] = [
 /// Replaces the plan of a release that has not started (If-Match required). Changing
 /// what ships or how sends an approved plan back to `pending_approval` and drops its
 /// approvals; other changes keep both.
-pub async fn replace(
+pub(crate) async fn replace(
     app: &App,
     principal: &Principal,
     id: &str,

@@ -14,7 +14,7 @@ use crate::service::WithVersion;
 
 /// Longest wait for the connected SDK streams to be handed the rollback (the target for
 /// a rollback reaching everyone is one second).
-pub const STREAM_WAIT: Duration = Duration::from_secs(1);
+pub(crate) const STREAM_WAIT: Duration = Duration::from_secs(1);
 
 /// Appends the record to the rolled-back release. The rollback itself is done either
 /// way: if the record cannot be written (the release changed in between, the lease was

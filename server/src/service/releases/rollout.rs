@@ -19,7 +19,7 @@ use crate::service::{ServiceError, to_body};
 
 /// What the release does to its flags.
 #[derive(Clone, Copy, Debug)]
-pub enum Target {
+pub(crate) enum Target {
     /// The configuration of a stage and percentage.
     Stage(Position),
     /// Released to everyone (the release completed).
@@ -29,12 +29,12 @@ pub enum Target {
 }
 
 /// The current released flags, read from the store with their versions.
-pub struct CurrentFlags(pub BTreeMap<String, (Flag, u64)>);
+pub(crate) struct CurrentFlags(pub BTreeMap<String, (Flag, u64)>);
 
 impl CurrentFlags {
     /// Reads the release's flags. A missing flag is left out (rollback still writes
     /// the others; stages refuse it).
-    pub async fn read(app: &App, release: &Release) -> Result<CurrentFlags, ServiceError> {
+    pub(crate) async fn read(app: &App, release: &Release) -> Result<CurrentFlags, ServiceError> {
         let mut flags = BTreeMap::new();
         for released in &release.plan.flags {
             let Some(document) = app
@@ -53,7 +53,7 @@ impl CurrentFlags {
     }
 
     /// Each flag's configuration in the release's environment now (for the baseline).
-    pub fn configs(&self, environment: &str) -> BTreeMap<String, FlagConfig> {
+    pub(crate) fn configs(&self, environment: &str) -> BTreeMap<String, FlagConfig> {
         self.0
             .iter()
             .filter_map(|(key, (flag, _))| {
@@ -70,7 +70,7 @@ impl CurrentFlags {
 /// read. For a stage or completion, every flag must still exist with its variants and
 /// its configuration in the environment; rollback writes control to whatever exists,
 /// falling back to the baseline for a configuration that was removed.
-pub fn flag_writes(
+pub(crate) fn flag_writes(
     release: &Release,
     current: &CurrentFlags,
     target: Target,

@@ -11,10 +11,9 @@ use crate::service::{
 
 /// A release read from the store, with its version.
 #[derive(Clone, Debug)]
-pub struct Stored {
-    /// The document.
+pub(crate) struct Stored {
     pub release: Release,
-    /// Its store version.
+    /// Its store version, which the next write of it must name.
     pub version: u64,
 }
 
@@ -28,7 +27,7 @@ impl From<Stored> for WithVersion<Release> {
 }
 
 /// Reads one release.
-pub async fn load(app: &App, id: &str) -> Result<Stored, ServiceError> {
+pub(crate) async fn load(app: &App, id: &str) -> Result<Stored, ServiceError> {
     check_path_key("id", id)?;
     let document = app
         .store
@@ -46,7 +45,7 @@ pub async fn load(app: &App, id: &str) -> Result<Stored, ServiceError> {
 }
 
 /// Reads every release (documents that do not parse are logged and skipped).
-pub async fn read_all(app: &App) -> Result<Vec<Stored>, ServiceError> {
+pub(crate) async fn read_all(app: &App) -> Result<Vec<Stored>, ServiceError> {
     let documents = app
         .store
         .list(Kind::Release)
@@ -110,7 +109,7 @@ pub(crate) async fn save(
 
 /// How a release write is guarded and logged.
 #[derive(Clone, Debug)]
-pub struct Guarded {
+pub(crate) struct Guarded {
     /// Conditions on other documents (the controller's lease).
     pub checks: Vec<Check>,
     /// Whether the write appears in the audit log (analyses that only hold do not).
@@ -119,7 +118,7 @@ pub struct Guarded {
 
 /// A release as written, with the revision of the commit.
 #[derive(Debug)]
-pub struct Saved {
+pub(crate) struct Saved {
     /// The release and its new version.
     pub release: WithVersion<Release>,
     /// The store revision of the commit.

@@ -29,14 +29,14 @@ type Value = fn(&HealthPoint) -> Option<f64>;
 /// The time axis shared by the charts of a report: from the start to the end (or the
 /// report's time), at least one second long.
 #[derive(Clone, Copy, Debug)]
-pub struct Axis {
+pub(crate) struct Axis {
     start: OffsetDateTime,
     length: f64,
 }
 
 impl Axis {
     /// The axis of `report`, if the release started.
-    pub fn of(report: &Report) -> Option<Axis> {
+    pub(crate) fn of(report: &Report) -> Option<Axis> {
         let start = report.dates.started_at?;
         let end = report.dates.ended_at.unwrap_or(report.generated_at);
         let mut length = (end - start).as_seconds_f64();
@@ -60,7 +60,7 @@ fn elapsed(seconds: &f64) -> String {
 }
 
 /// The rollout percentage over time, with a dashed line where each stage opened.
-pub fn rollout(report: &Report, axis: Axis) -> String {
+pub(crate) fn rollout(report: &Report, axis: Axis) -> String {
     let mut svg = String::new();
     if let Err(error) = draw_rollout(&mut svg, report, axis) {
         tracing::warn!(%error, "rollout chart not drawn");
@@ -98,7 +98,7 @@ fn draw_rollout(svg: &mut String, report: &Report, axis: Axis) -> Drawn {
 }
 
 /// One health check over time: treatment, control and the bound(s).
-pub fn health(report: &Report, series: &HealthSeries, axis: Axis) -> String {
+pub(crate) fn health(report: &Report, series: &HealthSeries, axis: Axis) -> String {
     let mut svg = String::new();
     if let Err(error) = draw_health(&mut svg, report, series, axis) {
         tracing::warn!(%error, check = series.check, "health chart not drawn");

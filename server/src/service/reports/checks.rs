@@ -16,7 +16,7 @@ use super::model::{
 use crate::service::releases::Release;
 
 /// The records of a release in timeline order, and how many did not parse.
-pub fn records(release: &Release) -> (Vec<AnalysisRecord>, usize) {
+pub(crate) fn records(release: &Release) -> (Vec<AnalysisRecord>, usize) {
     let mut unreadable = 0;
     let records = release
         .timeline
@@ -34,21 +34,17 @@ pub fn records(release: &Release) -> (Vec<AnalysisRecord>, usize) {
 /// A check's name, kind, criticality and bounds: from the plan, or from its records
 /// when the plan no longer names it.
 #[derive(Clone, Debug, PartialEq)]
-pub struct CheckInfo {
-    /// Name.
+pub(crate) struct CheckInfo {
     pub name: String,
-    /// Kind.
     pub kind: CheckKind,
-    /// Critical.
+    /// A regression rolls the release back (else it pauses it).
     pub critical: bool,
-    /// Upper bound.
     pub max: Option<f64>,
-    /// Lower bound.
     pub min: Option<f64>,
 }
 
 /// The planned checks, then any other check the records name.
-pub fn check_infos(planned: &[AnalysisCheck], records: &[AnalysisRecord]) -> Vec<CheckInfo> {
+pub(crate) fn check_infos(planned: &[AnalysisCheck], records: &[AnalysisRecord]) -> Vec<CheckInfo> {
     let mut infos: Vec<CheckInfo> = planned
         .iter()
         .map(|c| CheckInfo {
@@ -74,7 +70,7 @@ pub fn check_infos(planned: &[AnalysisCheck], records: &[AnalysisRecord]) -> Vec
 }
 
 /// One check over the records of one stage.
-pub fn summarize(info: &CheckInfo, records: &[&AnalysisRecord]) -> CheckSummary {
+pub(crate) fn summarize(info: &CheckInfo, records: &[&AnalysisRecord]) -> CheckSummary {
     let mut verdicts = CheckVerdictCounts::default();
     let mut treatment: Option<Spread> = None;
     let mut control: Option<Spread> = None;
@@ -136,7 +132,7 @@ pub fn summarize(info: &CheckInfo, records: &[&AnalysisRecord]) -> CheckSummary 
 }
 
 /// The interval verdicts of the records of one stage.
-pub fn verdict_counts(records: &[&AnalysisRecord]) -> VerdictCounts {
+pub(crate) fn verdict_counts(records: &[&AnalysisRecord]) -> VerdictCounts {
     let mut counts = VerdictCounts::default();
     for record in records {
         counts.add(record.verdict);
@@ -145,7 +141,7 @@ pub fn verdict_counts(records: &[&AnalysisRecord]) -> VerdictCounts {
 }
 
 /// The sample-ratio check over the records of one stage, if any recorded exposures.
-pub fn sample_ratio(records: &[&AnalysisRecord]) -> Option<SampleRatioSummary> {
+pub(crate) fn sample_ratio(records: &[&AnalysisRecord]) -> Option<SampleRatioSummary> {
     let exposures: Vec<_> = records
         .iter()
         .filter_map(|r| r.exposures.as_ref())
@@ -161,7 +157,7 @@ pub fn sample_ratio(records: &[&AnalysisRecord]) -> Option<SampleRatioSummary> {
 }
 
 /// Each check as a series over the whole release.
-pub fn health(infos: &[CheckInfo], records: &[AnalysisRecord]) -> Vec<HealthSeries> {
+pub(crate) fn health(infos: &[CheckInfo], records: &[AnalysisRecord]) -> Vec<HealthSeries> {
     infos
         .iter()
         .map(|info| HealthSeries {
@@ -187,12 +183,12 @@ pub fn health(infos: &[CheckInfo], records: &[AnalysisRecord]) -> Vec<HealthSeri
 }
 
 /// The check named `name` in `record`.
-pub fn find<'a>(record: &'a AnalysisRecord, name: &str) -> Option<&'a CheckRecord> {
+pub(crate) fn find<'a>(record: &'a AnalysisRecord, name: &str) -> Option<&'a CheckRecord> {
     record.checks.iter().find(|c| c.name == name)
 }
 
 /// Is this verdict a failed check (a breach or a regression)?
-pub fn failed(verdict: CheckVerdict) -> bool {
+pub(crate) fn failed(verdict: CheckVerdict) -> bool {
     matches!(verdict, CheckVerdict::Breach | CheckVerdict::Regression)
 }
 

@@ -30,7 +30,11 @@ use crate::service::releases::{Actor, EventKind, Release, TimelineEvent};
 use rollgate_core::analysis::{AnalysisRecord, CheckVerdict, Verdict};
 
 /// Every issue of `release`, oldest first.
-pub fn issues(release: &Release, records: &[AnalysisRecord], infos: &[CheckInfo]) -> Vec<Issue> {
+pub(crate) fn issues(
+    release: &Release,
+    records: &[AnalysisRecord],
+    infos: &[CheckInfo],
+) -> Vec<Issue> {
     let mut issues = Vec::new();
     let stages = release.plan.stages.len();
     for stage in 0..stages.max(records.iter().map(|r| r.stage + 1).max().unwrap_or(0)) {
@@ -422,7 +426,7 @@ fn action(event: &TimelineEvent) -> ActionTaken {
 
 /// Who acted, in the report's words: a part of the server by its id
 /// (`system:controller`), a person by their token's name.
-pub fn who(actor: &Actor) -> String {
+pub(crate) fn who(actor: &Actor) -> String {
     if actor.id.starts_with("system:") {
         actor.id.clone()
     } else {

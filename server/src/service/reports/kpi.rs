@@ -20,7 +20,7 @@ use crate::infra::promql::template::{Placeholders, render};
 use crate::service::releases::Release;
 
 /// The KPI results of `release` with every query written out and nothing measured yet.
-pub fn plan(release: &Release, walk: &Walk, now: OffsetDateTime) -> Vec<KpiResult> {
+pub(crate) fn plan(release: &Release, walk: &Walk, now: OffsetDateTime) -> Vec<KpiResult> {
     let mut ranges: Vec<(KpiScope, Option<usize>, OffsetDateTime, OffsetDateTime)> = walk
         .spans
         .iter()
@@ -124,7 +124,7 @@ fn control_variant(release: &Release, flag: &str) -> Option<String> {
 }
 
 /// The verdict of a value against a target.
-pub fn judge(target: &KpiTarget, value: Option<f64>) -> KpiVerdict {
+pub(crate) fn judge(target: &KpiTarget, value: Option<f64>) -> KpiVerdict {
     match value {
         None => KpiVerdict::NoData,
         Some(v) if target.min.is_some_and(|min| v < min) => KpiVerdict::Missed,
@@ -134,7 +134,7 @@ pub fn judge(target: &KpiTarget, value: Option<f64>) -> KpiVerdict {
 }
 
 /// Fills in a result's value, control and verdict from its measurements.
-pub fn conclude(result: &mut KpiResult) {
+pub(crate) fn conclude(result: &mut KpiResult) {
     let judged = result
         .measurements
         .iter()
@@ -155,11 +155,11 @@ pub fn conclude(result: &mut KpiResult) {
 }
 
 /// The problem of a query that answered with nothing.
-pub const NO_DATA: &str = "no data";
+pub(crate) const NO_DATA: &str = "no data";
 
 /// Runs the queries of `results` against Prometheus and judges them. `prometheus_url`
 /// is the plan's, else the server's; `None` measures nothing.
-pub async fn measure(
+pub(crate) async fn measure(
     client: &PrometheusClient,
     prometheus_url: Option<&str>,
     mut results: Vec<KpiResult>,

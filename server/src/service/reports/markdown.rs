@@ -9,7 +9,7 @@ use super::text;
 use crate::service::changelog::markdown as changelog;
 
 /// Renders `report`.
-pub fn render(report: &Report) -> String {
+pub(crate) fn render(report: &Report) -> String {
     let mut out = String::new();
     let release = &report.release;
     let _ = writeln!(

@@ -20,16 +20,16 @@
 //! [`markdown`], [`html`] with [`charts`].
 
 pub mod build;
-pub mod charts;
-pub mod checks;
+pub(crate) mod charts;
+pub(crate) mod checks;
 pub mod html;
-pub mod issues;
-pub mod kpi;
-pub mod markdown;
+pub(crate) mod issues;
+pub(crate) mod kpi;
+pub(crate) mod markdown;
 pub mod model;
-pub mod stages;
-pub mod tables;
-pub mod text;
+pub(crate) mod stages;
+pub(crate) mod tables;
+pub(crate) mod text;
 
 #[cfg(test)]
 pub(crate) mod testing;
@@ -54,7 +54,7 @@ use time::OffsetDateTime;
 /// How long a rolled-back release's report waits for the rollback's propagation
 /// record before it is stored without it (the record is written within about a second;
 /// only a failed write leaves it out).
-pub const PROPAGATION_GRACE: Duration = Duration::from_secs(10);
+pub(crate) const PROPAGATION_GRACE: Duration = Duration::from_secs(10);
 
 /// How long one KPI query may take.
 const KPI_QUERY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -62,8 +62,8 @@ const KPI_QUERY_TIMEOUT: Duration = Duration::from_secs(5);
 /// A report as served: the JSON bytes (exactly as stored, for a final report), the
 /// document, and its store version (`None` while the release runs: not stored).
 #[derive(Clone, Debug)]
-pub struct Served {
-    /// The JSON.
+pub(crate) struct Served {
+    /// The JSON, as stored (or as computed, while not final).
     pub json: Arc<[u8]>,
     /// The same, parsed.
     pub report: Report,
@@ -72,7 +72,11 @@ pub struct Served {
 }
 
 /// The report of release `id` for a caller with at least the viewer role.
-pub async fn report(app: &App, principal: &Principal, id: &str) -> Result<Served, ServiceError> {
+pub(crate) async fn report(
+    app: &App,
+    principal: &Principal,
+    id: &str,
+) -> Result<Served, ServiceError> {
     require_role(principal, Role::Viewer)?;
     let release = load(app, id).await?.release;
     if release.state.is_terminal() {
@@ -97,7 +101,7 @@ pub async fn report(app: &App, principal: &Principal, id: &str) -> Result<Served
 /// Has `release` ended with nothing more to come on its timeline? A rolled-back one
 /// settles when its propagation record follows the rollback, or [`PROPAGATION_GRACE`]
 /// after the rollback without it.
-pub fn settled(release: &Release, now: OffsetDateTime) -> bool {
+pub(crate) fn settled(release: &Release, now: OffsetDateTime) -> bool {
     if !release.state.is_terminal() {
         return false;
     }
@@ -118,7 +122,7 @@ pub fn settled(release: &Release, now: OffsetDateTime) -> bool {
 }
 
 /// The stored report of an ended release, writing it first if it is missing.
-pub async fn final_report(app: &App, release: &Release) -> Result<Served, ServiceError> {
+pub(crate) async fn final_report(app: &App, release: &Release) -> Result<Served, ServiceError> {
     if let Some(stored) = stored(app, &release.id).await? {
         return Ok(stored);
     }
@@ -171,7 +175,7 @@ async fn stored(app: &App, id: &str) -> Result<Option<Served>, ServiceError> {
 }
 
 /// Builds the report of `release` now, measuring its KPIs.
-pub async fn generate(app: &App, release: &Release) -> Report {
+pub(crate) async fn generate(app: &App, release: &Release) -> Report {
     let now = app.clock.now();
     let walk = stages::walk(release);
     let planned = kpi::plan(release, &walk, now);

@@ -14,7 +14,7 @@ use crate::service::releases::{EventKind, Release};
 
 /// One planned stage as it went.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Span {
+pub(crate) struct Span {
     /// When it was applied.
     pub opened_at: Option<OffsetDateTime>,
     /// When it stopped being applied.
@@ -29,7 +29,7 @@ pub struct Span {
 
 impl Span {
     /// The stage's time range, to `now` while it is open; `None` if never applied.
-    pub fn range(&self, now: OffsetDateTime) -> Option<(OffsetDateTime, OffsetDateTime)> {
+    pub(crate) fn range(&self, now: OffsetDateTime) -> Option<(OffsetDateTime, OffsetDateTime)> {
         let opened = self.opened_at?;
         Some((opened, self.closed_at.unwrap_or(now).max(opened)))
     }
@@ -37,7 +37,7 @@ impl Span {
 
 /// The walk of a release's timeline.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Walk {
+pub(crate) struct Walk {
     /// One span per planned stage.
     pub spans: Vec<Span>,
     /// The rollout percentage over time.
@@ -54,14 +54,14 @@ pub struct Walk {
 
 impl Walk {
     /// The whole release's time range (to `now` while it runs).
-    pub fn range(&self, now: OffsetDateTime) -> Option<(OffsetDateTime, OffsetDateTime)> {
+    pub(crate) fn range(&self, now: OffsetDateTime) -> Option<(OffsetDateTime, OffsetDateTime)> {
         let started = self.started_at?;
         Some((started, self.ended_at.unwrap_or(now).max(started)))
     }
 }
 
 /// Walks the timeline of `release`.
-pub fn walk(release: &Release) -> Walk {
+pub(crate) fn walk(release: &Release) -> Walk {
     let stages = &release.plan.stages;
     let mut spans: Vec<Span> = stages
         .iter()
@@ -172,6 +172,6 @@ fn close(
 }
 
 /// Whole seconds from `from` to `to` (0 if `to` is earlier).
-pub fn seconds(from: OffsetDateTime, to: OffsetDateTime) -> u64 {
+pub(crate) fn seconds(from: OffsetDateTime, to: OffsetDateTime) -> u64 {
     u64::try_from((to - from).whole_seconds()).unwrap_or(0)
 }

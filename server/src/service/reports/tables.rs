@@ -10,7 +10,7 @@ use crate::service::changelog::Feature;
 
 /// How a cell should look.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Tone {
+pub(crate) enum Tone {
     /// Nothing special.
     Plain,
     /// A pass or a met target.
@@ -23,8 +23,7 @@ pub enum Tone {
 
 /// A table row: plain-text cells, the tone of its last cell, and extra lines (PromQL)
 /// to show under its first cell where the layout allows.
-pub struct Row {
-    /// The cells.
+pub(crate) struct Row {
     pub cells: Vec<String>,
     /// The tone of the last cell.
     pub tone: Tone,
@@ -41,7 +40,7 @@ fn row(cells: Vec<String>) -> Row {
 }
 
 /// The summary, as (name, value) pairs.
-pub fn summary(report: &Report) -> Vec<(&'static str, String)> {
+pub(crate) fn summary(report: &Report) -> Vec<(&'static str, String)> {
     let release = &report.release;
     let dates = &report.dates;
     let reached = report.stage_reached.as_ref().map_or_else(
@@ -94,7 +93,7 @@ pub fn summary(report: &Report) -> Vec<(&'static str, String)> {
 }
 
 /// `flag → variant, …`.
-pub fn features(features: &[Feature]) -> String {
+pub(crate) fn features(features: &[Feature]) -> String {
     features
         .iter()
         .map(|f| format!("{} → {}", f.flag, f.variant))
@@ -103,13 +102,13 @@ pub fn features(features: &[Feature]) -> String {
 }
 
 /// The header of the stage table.
-pub const STAGE_HEADER: [&str; 10] = [
+pub(crate) const STAGE_HEADER: [&str; 10] = [
     "#", "audience", "planned", "applied", "opened", "closed", "duration", "paused", "end",
     "analyses",
 ];
 
 /// One row per planned stage.
-pub fn stage_rows(report: &Report) -> Vec<Row> {
+pub(crate) fn stage_rows(report: &Report) -> Vec<Row> {
     report
         .stages
         .iter()
@@ -140,7 +139,7 @@ pub fn stage_rows(report: &Report) -> Vec<Row> {
 }
 
 /// The heading of a stage's section.
-pub fn stage_heading(stage: &StageReport) -> String {
+pub(crate) fn stage_heading(stage: &StageReport) -> String {
     format!(
         "Stage {}: {} at {}",
         stage.index + 1,
@@ -150,7 +149,7 @@ pub fn stage_heading(stage: &StageReport) -> String {
 }
 
 /// Why a stage has no check table, if it has none.
-pub fn no_checks(stage: &StageReport) -> Option<&'static str> {
+pub(crate) fn no_checks(stage: &StageReport) -> Option<&'static str> {
     if stage.checks.is_empty() {
         Some("No health checks are planned.")
     } else if stage.analyses == 0 {
@@ -161,7 +160,7 @@ pub fn no_checks(stage: &StageReport) -> Option<&'static str> {
 }
 
 /// The interval verdicts of a stage, in one sentence.
-pub fn verdict_line(stage: &StageReport) -> String {
+pub(crate) fn verdict_line(stage: &StageReport) -> String {
     let v = &stage.verdicts;
     format!(
         "{} interval(s): {} hold, {} advance, {} pause, {} rollback, {} complete.",
@@ -170,7 +169,7 @@ pub fn verdict_line(stage: &StageReport) -> String {
 }
 
 /// The sample-ratio check of a stage, in one sentence.
-pub fn sample_ratio_line(stage: &StageReport) -> Option<String> {
+pub(crate) fn sample_ratio_line(stage: &StageReport) -> Option<String> {
     let ratio = stage.sample_ratio.as_ref()?;
     Some(format!(
         "Sample ratio: {} mismatch(es) in {} interval(s); expected share {}, observed {}.",
@@ -182,7 +181,7 @@ pub fn sample_ratio_line(stage: &StageReport) -> Option<String> {
 }
 
 /// The header of a stage's check table.
-pub const CHECK_HEADER: [&str; 8] = [
+pub(crate) const CHECK_HEADER: [&str; 8] = [
     "check",
     "bound",
     "treatment min / max / last",
@@ -194,7 +193,7 @@ pub const CHECK_HEADER: [&str; 8] = [
 ];
 
 /// One row per check of a stage.
-pub fn check_rows(stage: &StageReport) -> Vec<Row> {
+pub(crate) fn check_rows(stage: &StageReport) -> Vec<Row> {
     stage.checks.iter().map(check_row).collect()
 }
 
@@ -232,12 +231,12 @@ fn check_row(check: &CheckSummary) -> Row {
 }
 
 /// The header of the KPI table.
-pub const KPI_HEADER: [&str; 8] = [
+pub(crate) const KPI_HEADER: [&str; 8] = [
     "KPI", "over", "flag", "window", "target", "value", "control", "verdict",
 ];
 
 /// One row per KPI result, with its PromQL as notes.
-pub fn kpi_rows(report: &Report) -> Vec<Row> {
+pub(crate) fn kpi_rows(report: &Report) -> Vec<Row> {
     report
         .kpis
         .results
@@ -269,7 +268,7 @@ pub fn kpi_rows(report: &Report) -> Vec<Row> {
 }
 
 /// An issue's heading: `kind (time, stage n)`.
-pub fn issue_heading(issue: &super::model::Issue) -> (&'static str, String) {
+pub(crate) fn issue_heading(issue: &super::model::Issue) -> (&'static str, String) {
     let stage = issue
         .stage
         .map(|s| format!(", stage {}", s + 1))
@@ -281,7 +280,7 @@ pub fn issue_heading(issue: &super::model::Issue) -> (&'static str, String) {
 }
 
 /// A bound in words: `≤ 0.02`, `≥ 1`, `1 … 2`.
-pub fn bound(min: Option<f64>, max: Option<f64>) -> String {
+pub(crate) fn bound(min: Option<f64>, max: Option<f64>) -> String {
     match (min, max) {
         (Some(min), Some(max)) => {
             format!("{} … {}", text::number(Some(min)), text::number(Some(max)))

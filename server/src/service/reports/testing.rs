@@ -17,16 +17,16 @@ use time::macros::datetime;
 use crate::service::releases::Release;
 
 /// Minute 0 of every test timeline.
-pub const T0: OffsetDateTime = datetime!(2030-01-01 09:00 UTC);
+pub(crate) const T0: OffsetDateTime = datetime!(2030-01-01 09:00 UTC);
 
 /// `T0` plus `minutes`.
-pub fn at(minutes: i64) -> OffsetDateTime {
+pub(crate) fn at(minutes: i64) -> OffsetDateTime {
     T0 + time::Duration::minutes(minutes)
 }
 
 /// A canary plan: alpha 100 %, beta 100 %, general 10 % and 100 %; an error-rate
 /// check (max 2 %) and a latency check (max 0.3 s); one KPI with a minimum.
-pub fn plan() -> Value {
+pub(crate) fn plan() -> Value {
     json!({
         "name": "Checkout v2", "release_version": "2.4.0", "environment": "production",
         "flags": [ { "key": "new-checkout", "variant": "on" } ],
@@ -55,7 +55,7 @@ pub fn plan() -> Value {
 }
 
 /// A timeline event at `minute` (`extra` is merged in).
-pub fn event(kind: &str, minute: i64, by: &str, extra: Value) -> Value {
+pub(crate) fn event(kind: &str, minute: i64, by: &str, extra: Value) -> Value {
     let mut event = json!({
         "at": crate::service::reports::text::rfc3339(at(minute)),
         "event": kind,
@@ -69,7 +69,7 @@ pub fn event(kind: &str, minute: i64, by: &str, extra: Value) -> Value {
 
 /// `started` at the first minute given, then `stage_advanced` to each next stage of
 /// [`plan`] (at its planned percentage) at the following ones.
-pub fn steps(minutes: &[i64]) -> Vec<Value> {
+pub(crate) fn steps(minutes: &[i64]) -> Vec<Value> {
     let percents = [100, 100, 10, 100];
     minutes
         .iter()
@@ -92,12 +92,12 @@ pub fn steps(minutes: &[i64]) -> Vec<Value> {
 }
 
 /// A release of [`plan`] in `state` with `timeline`.
-pub fn release(state: &str, timeline: Vec<Value>) -> Release {
+pub(crate) fn release(state: &str, timeline: Vec<Value>) -> Release {
     release_of(plan(), state, timeline)
 }
 
 /// A release of `plan` in `state` with `timeline`.
-pub fn release_of(plan: Value, state: &str, timeline: Vec<Value>) -> Release {
+pub(crate) fn release_of(plan: Value, state: &str, timeline: Vec<Value>) -> Release {
     let mut release = plan;
     let fields = json!({
         "id": "rel-test", "salt": "rel-test", "state": state,
@@ -119,10 +119,10 @@ pub fn release_of(plan: Value, state: &str, timeline: Vec<Value>) -> Release {
 /// The kind of event the synthetic records ride on. The report reads a record from
 /// any event that carries one (the controller chooses its own kinds); this one means
 /// nothing else to the report.
-pub const RECORD_KIND: &str = "announced";
+pub(crate) const RECORD_KIND: &str = "announced";
 
 /// One check's outcome in a synthetic record.
-pub struct Check {
+pub(crate) struct Check {
     /// `error-rate` or `p99-latency`.
     pub name: &'static str,
     /// Treatment value.
@@ -136,7 +136,7 @@ pub struct Check {
 }
 
 /// A passing check.
-pub fn pass(name: &'static str, treatment: f64, control: f64) -> Check {
+pub(crate) fn pass(name: &'static str, treatment: f64, control: f64) -> Check {
     Check {
         name,
         treatment: Some(treatment),
@@ -147,7 +147,7 @@ pub fn pass(name: &'static str, treatment: f64, control: f64) -> Check {
 }
 
 /// An analysis event at `minute` for `stage` with `checks` and the interval's verdict.
-pub fn analysis(minute: i64, stage: usize, checks: Vec<Check>, verdict: Verdict) -> Value {
+pub(crate) fn analysis(minute: i64, stage: usize, checks: Vec<Check>, verdict: Verdict) -> Value {
     let record = AnalysisRecord {
         at: at(minute),
         stage,
@@ -196,7 +196,7 @@ pub fn analysis(minute: i64, stage: usize, checks: Vec<Check>, verdict: Verdict)
 }
 
 /// KPIs not measured, none planned.
-pub fn no_kpis() -> KpiReport {
+pub(crate) fn no_kpis() -> KpiReport {
     KpiReport {
         prometheus_url: None,
         measured: false,
@@ -206,7 +206,7 @@ pub fn no_kpis() -> KpiReport {
 }
 
 /// An error-rate breach (control 0.01), the `in_row`-th in a row.
-pub fn breach(treatment: f64, in_row: u32) -> Check {
+pub(crate) fn breach(treatment: f64, in_row: u32) -> Check {
     Check {
         name: "error-rate",
         treatment: Some(treatment),
@@ -217,7 +217,7 @@ pub fn breach(treatment: f64, in_row: u32) -> Check {
 }
 
 /// A check without a value (no data or an error).
-pub fn no_data(name: &'static str, verdict: CheckVerdict) -> Check {
+pub(crate) fn no_data(name: &'static str, verdict: CheckVerdict) -> Check {
     Check {
         name,
         treatment: None,
@@ -228,7 +228,7 @@ pub fn no_data(name: &'static str, verdict: CheckVerdict) -> Check {
 }
 
 /// Alpha and beta pass, general 10 % breaches twice and the controller rolls back.
-pub fn rolled_back_by_the_controller() -> Report {
+pub(crate) fn rolled_back_by_the_controller() -> Report {
     let timeline = vec![
         event(
             "started",

@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use time::OffsetDateTime;
 
 /// `2030-01-01 09:30:00 UTC`.
-pub fn time(at: OffsetDateTime) -> String {
+pub(crate) fn time(at: OffsetDateTime) -> String {
     let at = at.to_offset(time::UtcOffset::UTC);
     format!(
         "{:04}-{:02}-{:02} {:02}:{:02}:{:02} UTC",
@@ -21,14 +21,14 @@ pub fn time(at: OffsetDateTime) -> String {
 }
 
 /// RFC 3339, as Atom and JSON write times.
-pub fn rfc3339(at: OffsetDateTime) -> String {
+pub(crate) fn rfc3339(at: OffsetDateTime) -> String {
     at.to_offset(time::UtcOffset::UTC)
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default()
 }
 
 /// `1h 5m 3s`, `42s`, `0s`.
-pub fn duration(seconds: u64) -> String {
+pub(crate) fn duration(seconds: u64) -> String {
     if seconds == 0 {
         return "0s".to_owned();
     }
@@ -47,7 +47,7 @@ pub fn duration(seconds: u64) -> String {
 }
 
 /// A measured value with four significant digits, `—` when there is none.
-pub fn number(value: Option<f64>) -> String {
+pub(crate) fn number(value: Option<f64>) -> String {
     match value {
         None => "—".to_owned(),
         Some(0.0) => "0".to_owned(),
@@ -66,7 +66,7 @@ pub fn number(value: Option<f64>) -> String {
 
 /// The closing line of a report: when and from what it was made, and whether it is
 /// final. Plain text (times and counts only), the same in every format.
-pub fn generated(report: &super::Report) -> String {
+pub(crate) fn generated(report: &super::Report) -> String {
     format!(
         "Generated {} from the release's timeline ({} analysis record(s)){}.",
         time(report.generated_at),
@@ -80,12 +80,12 @@ pub fn generated(report: &super::Report) -> String {
 }
 
 /// `12.5 %`.
-pub fn percent(value: f64) -> String {
+pub(crate) fn percent(value: f64) -> String {
     format!("{} %", number(Some(value)))
 }
 
 /// Text for a Markdown paragraph or table cell: no raw HTML, no table breaks, one line.
-pub fn markdown(text: &str) -> String {
+pub(crate) fn markdown(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
@@ -104,16 +104,8 @@ pub fn markdown(text: &str) -> String {
     out
 }
 
-/// Inline code in Markdown (PromQL, flag keys): backticks that cannot be closed early.
-pub fn markdown_code(text: &str) -> String {
-    let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
-    let fence = "`".repeat(longest + 1);
-    let one_line = text.replace(['\n', '\r'], " ").replace('|', "\\|");
-    format!("{fence} {one_line} {fence}")
-}
-
 /// Text for HTML element content or a quoted attribute.
-pub fn html(text: &str) -> String {
+pub(crate) fn html(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
@@ -129,7 +121,7 @@ pub fn html(text: &str) -> String {
 }
 
 /// Appends a Markdown table: a header row and rows of already-escaped cells.
-pub fn markdown_table(out: &mut String, header: &[&str], rows: &[Vec<String>]) {
+pub(crate) fn markdown_table(out: &mut String, header: &[&str], rows: &[Vec<String>]) {
     let _ = writeln!(out, "| {} |", header.join(" | "));
     let _ = writeln!(
         out,
@@ -170,6 +162,5 @@ mod tests {
             "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;"
         );
         assert_eq!(markdown("a | <b>\nc"), "a \\| &lt;b&gt; c");
-        assert_eq!(markdown_code(r#"sum(x{a="`"})"#), "`` sum(x{a=\"`\"}) ``");
     }
 }

@@ -9,7 +9,7 @@
 //! Subscriptions carry their signing secret, so their writes stay out of the audit log.
 
 mod model;
-pub mod signature;
+pub(crate) mod signature;
 
 use std::collections::BTreeSet;
 
@@ -17,7 +17,7 @@ use rollgate_core::FieldError;
 use rollgate_core::validate::parse;
 use serde_json::json;
 
-pub use model::{
+pub(crate) use model::{
     Attempt, CreatedSubscription, Delivery, DeliveryState, SUBSCRIBABLE, Subscription,
     SubscriptionRequest, SubscriptionView,
 };
@@ -33,7 +33,7 @@ use crate::service::{Principal, require_role};
 
 /// The delivery records for `events`, just appended to `release`'s timeline, one per
 /// active subscription to each event.
-pub async fn deliveries(
+pub(crate) async fn deliveries(
     app: &App,
     release: &Release,
     events: &[TimelineEvent],
@@ -95,7 +95,7 @@ pub async fn deliveries(
 }
 
 /// Creates a subscription; the response carries the secret, once.
-pub async fn create(
+pub(crate) async fn create(
     app: &App,
     principal: &Principal,
     body: &[u8],
@@ -136,7 +136,7 @@ fn view(stored: &WithVersion<Subscription>) -> WithVersion<SubscriptionView> {
 }
 
 /// Every subscription (without secrets).
-pub async fn list(
+pub(crate) async fn list(
     app: &App,
     principal: &Principal,
 ) -> Result<Vec<WithVersion<SubscriptionView>>, ServiceError> {
@@ -145,7 +145,7 @@ pub async fn list(
 }
 
 /// One subscription (without its secret).
-pub async fn get(
+pub(crate) async fn get(
     app: &App,
     principal: &Principal,
     id: &str,
@@ -155,7 +155,7 @@ pub async fn get(
 }
 
 /// Replaces a subscription (If-Match required); a left-out secret is kept.
-pub async fn replace(
+pub(crate) async fn replace(
     app: &App,
     principal: &Principal,
     id: &str,
@@ -183,7 +183,7 @@ pub async fn replace(
 }
 
 /// Deletes a subscription (If-Match required); its pending deliveries fail.
-pub async fn delete(
+pub(crate) async fn delete(
     app: &App,
     principal: &Principal,
     id: &str,
@@ -203,7 +203,7 @@ pub async fn delete(
 }
 
 /// The deliveries of one subscription, newest first.
-pub async fn delivery_log(
+pub(crate) async fn delivery_log(
     app: &App,
     principal: &Principal,
     id: &str,
@@ -335,7 +335,7 @@ async fn read_all(app: &App) -> Result<Vec<WithVersion<Subscription>>, ServiceEr
 }
 
 /// Reads every delivery record with its version.
-pub async fn read_deliveries(app: &App) -> Result<Vec<(Delivery, u64)>, ServiceError> {
+pub(crate) async fn read_deliveries(app: &App) -> Result<Vec<(Delivery, u64)>, ServiceError> {
     let documents = app
         .store
         .list(Kind::Delivery)

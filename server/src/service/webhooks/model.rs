@@ -6,7 +6,7 @@ use time::OffsetDateTime;
 use crate::service::releases::EventKind;
 
 /// The release events a webhook can subscribe to.
-pub const SUBSCRIBABLE: [EventKind; 11] = [
+pub(crate) const SUBSCRIBABLE: [EventKind; 11] = [
     EventKind::Approved,
     EventKind::Announced,
     EventKind::Started,
@@ -22,7 +22,7 @@ pub const SUBSCRIBABLE: [EventKind; 11] = [
 
 /// A subscription as stored: with its signing secret.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Subscription {
+pub(crate) struct Subscription {
     /// Its id.
     pub id: String,
     /// Where events are POSTed.
@@ -46,7 +46,7 @@ pub struct Subscription {
 /// `POST /api/v1/webhooks` and `PUT /api/v1/webhooks/{id}`.
 #[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct SubscriptionRequest {
+pub(crate) struct SubscriptionRequest {
     /// Where events are POSTed (`http://` or `https://`).
     pub url: String,
     /// The events to receive: `approved`, `announced`, `started`, `stage_advanced`,
@@ -71,7 +71,7 @@ fn yes() -> bool {
 
 /// A subscription as shown: never the secret.
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
-pub struct SubscriptionView {
+pub(crate) struct SubscriptionView {
     /// Its id.
     pub id: String,
     /// Where events are POSTed.
@@ -106,7 +106,7 @@ impl From<&Subscription> for SubscriptionView {
 
 /// A subscription just created: the view plus its secret, shown this once.
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
-pub struct CreatedSubscription {
+pub(crate) struct CreatedSubscription {
     /// The subscription.
     #[serde(flatten)]
     pub view: SubscriptionView,
@@ -117,7 +117,7 @@ pub struct CreatedSubscription {
 /// Where a delivery stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
-pub enum DeliveryState {
+pub(crate) enum DeliveryState {
     /// Not yet accepted by the receiver; retried with backoff.
     Pending,
     /// The receiver answered 2xx.
@@ -128,7 +128,7 @@ pub enum DeliveryState {
 
 /// One event for one subscription, with every attempt to deliver it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct Delivery {
+pub(crate) struct Delivery {
     /// Its id (also in the payload and the `Rollgate-Delivery` header).
     pub id: String,
     /// The subscription.
@@ -152,7 +152,7 @@ pub struct Delivery {
 
 /// One attempt to deliver.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct Attempt {
+pub(crate) struct Attempt {
     /// When it was sent.
     #[serde(with = "time::serde::rfc3339")]
     #[schema(value_type = String, format = DateTime)]

@@ -22,14 +22,14 @@ use crate::service::releases::{
 use crate::service::{IfMatch, ServiceError};
 
 /// The controller's name on timelines and in the audit log.
-pub const COMPONENT: &str = "controller";
+pub(crate) const COMPONENT: &str = "controller";
 
 /// Longest reason or comment the controller writes (the release bodies' limit is 4 KiB).
 const MAX_TEXT: usize = 4000;
 
 /// What one analysis led to.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Outcome {
+pub(crate) enum Outcome {
     /// The decision was applied.
     Applied(Verdict),
     /// The release changed in between (a person acted, or the lease moved): dropped.
@@ -39,7 +39,7 @@ pub enum Outcome {
 }
 
 /// Does this release get analysed? Running, with an analysis section.
-pub fn is_analysed(stored: &Stored) -> bool {
+pub(crate) fn is_analysed(stored: &Stored) -> bool {
     let release = &stored.release;
     release.state == ReleaseState::Running
         && release.plan.analysis.is_some()
@@ -48,7 +48,7 @@ pub fn is_analysed(stored: &Stored) -> bool {
 
 /// Is this a release the controller paused because Prometheus could not be queried,
 /// and that nobody has touched since? It is resumed once queries succeed.
-pub fn is_paused_for_errors(stored: &Stored) -> bool {
+pub(crate) fn is_paused_for_errors(stored: &Stored) -> bool {
     let release = &stored.release;
     let controller = Actor::system(COMPONENT);
     release.state == ReleaseState::Paused

@@ -22,11 +22,11 @@ use time::OffsetDateTime;
 use crate::infra::store::{Check, Commit, Expect, Kind, Store, StoreError, Write};
 
 /// The key of the controller's lease document.
-pub const KEY: &str = "controller";
+pub(crate) const KEY: &str = "controller";
 
 /// The lease document.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LeaseBody {
+pub(crate) struct LeaseBody {
     /// The replica holding it.
     pub holder: String,
     /// When the current holder took it.
@@ -41,7 +41,7 @@ pub struct LeaseBody {
 
 /// The lease as this replica holds it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Held {
+pub(crate) struct Held {
     /// The document's version this replica wrote: the fencing token.
     pub version: u64,
     /// The term.
@@ -53,7 +53,7 @@ pub struct Held {
 }
 
 /// One replica's view of the lease.
-pub struct Lease {
+pub(crate) struct Lease {
     store: Arc<dyn Store>,
     holder: String,
     ttl: time::Duration,
@@ -73,7 +73,7 @@ impl std::fmt::Debug for Lease {
 
 impl Lease {
     /// A lease for replica `holder`, held for `ttl` at a time.
-    pub fn new(
+    pub(crate) fn new(
         store: Arc<dyn Store>,
         holder: impl Into<String>,
         ttl: std::time::Duration,
@@ -88,18 +88,13 @@ impl Lease {
         }
     }
 
-    /// This replica's name.
-    pub fn holder(&self) -> &str {
-        &self.holder
-    }
-
     /// The lease as held at `now`, if this replica may decide.
-    pub fn held(&self, now: OffsetDateTime) -> Option<Held> {
+    pub(crate) fn held(&self, now: OffsetDateTime) -> Option<Held> {
         self.held.filter(|h| now < h.valid_until)
     }
 
     /// The check every controller write carries, while the lease is held at `now`.
-    pub fn fence(&self, now: OffsetDateTime) -> Option<Check> {
+    pub(crate) fn fence(&self, now: OffsetDateTime) -> Option<Check> {
         self.held(now).map(|held| Check {
             kind: Kind::Lease,
             key: KEY.to_owned(),
@@ -108,13 +103,16 @@ impl Lease {
     }
 
     /// When [`Lease::refresh`] should run next.
-    pub fn next_refresh(&self) -> Option<OffsetDateTime> {
+    pub(crate) fn next_refresh(&self) -> Option<OffsetDateTime> {
         self.held.map(|h| h.renew_at).or(self.retry_at)
     }
 
     /// Acquires or renews the lease when due at `now`; returns it when this replica
     /// holds it. A store failure keeps what is held until it lapses locally.
-    pub async fn refresh(&mut self, now: OffsetDateTime) -> Result<Option<Held>, StoreError> {
+    pub(crate) async fn refresh(
+        &mut self,
+        now: OffsetDateTime,
+    ) -> Result<Option<Held>, StoreError> {
         if let Some(held) = self.held
             && now < held.renew_at
         {

@@ -23,9 +23,9 @@
 //! every interval and resumed as soon as every query answers again (the stage then
 //! bakes afresh). Releases paused by a person, or for any other reason, stay paused.
 
-pub mod act;
-pub mod lease;
-pub mod observe;
+pub(crate) mod act;
+pub(crate) mod lease;
+pub(crate) mod observe;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -47,7 +47,7 @@ use crate::service::releases::{Stored, read_all};
 const IDLE: Duration = Duration::from_secs(60);
 
 /// Runs until `shutdown` flips.
-pub async fn run_controller(app: Arc<App>, mut shutdown: watch::Receiver<bool>) {
+pub(crate) async fn run_controller(app: Arc<App>, mut shutdown: watch::Receiver<bool>) {
     if !app.settings.controller.enabled {
         tracing::info!("canary controller disabled (controller.enabled = false)");
         let _ = shutdown.changed().await;

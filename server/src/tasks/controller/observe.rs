@@ -23,7 +23,7 @@ use crate::service::releases::Release;
 
 /// The cohorts the queries are about.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Cohorts {
+pub(crate) struct Cohorts {
     /// The flag whose variants label the cohorts.
     pub flag: String,
     /// Its released variant.
@@ -35,7 +35,7 @@ pub struct Cohorts {
 impl Cohorts {
     /// The cohorts of `release`: its first flag, with the control variant as the served
     /// catalog has it (or as it was when the release started).
-    pub fn of(app: &App, release: &Release) -> Option<Cohorts> {
+    pub(crate) fn of(app: &App, release: &Release) -> Option<Cohorts> {
         let released = release.plan.flags.first()?;
         let catalog = app.hub.catalog();
         let environment = &release.plan.environment;
@@ -59,7 +59,7 @@ impl Cohorts {
 }
 
 /// Where the release stands, if it has started.
-pub fn standing(release: &Release) -> Option<Standing> {
+pub(crate) fn standing(release: &Release) -> Option<Standing> {
     Some(Standing {
         stage: release.current_stage?,
         percent: release.current_percent,
@@ -86,7 +86,7 @@ struct Planned {
 }
 
 /// Sends every query of one interval to the Prometheus at `url`, evaluated at `at`.
-pub async fn observe(
+pub(crate) async fn observe(
     client: &PrometheusClient,
     url: Option<&str>,
     release: &Release,

@@ -8,7 +8,7 @@ use super::super::frame;
 
 /// Which wire format a subscriber reads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Flavor {
+pub(crate) enum Flavor {
     /// The SDK stream: a `ruleset` event, then `change` events.
     Sdk,
     /// OFREP's notification stream (`refetchEvaluation` messages) for web clients.
@@ -17,7 +17,7 @@ pub enum Flavor {
 
 /// One event in both wire formats.
 #[derive(Debug)]
-pub struct Frame {
+pub(crate) struct Frame {
     /// The revision it brings a client to (0 for a heartbeat).
     pub revision: u64,
     pub(super) sdk: Bytes,
@@ -26,7 +26,7 @@ pub struct Frame {
 
 impl Frame {
     /// A change event.
-    pub fn change(revision: u64, sdk: Bytes, notify: Bytes) -> Frame {
+    pub(crate) fn change(revision: u64, sdk: Bytes, notify: Bytes) -> Frame {
         Frame {
             revision,
             sdk,
@@ -35,7 +35,7 @@ impl Frame {
     }
 
     /// The heartbeat comment (same bytes for every flavor).
-    pub fn heartbeat() -> Frame {
+    pub(crate) fn heartbeat() -> Frame {
         let bytes = Bytes::from_static(frame::HEARTBEAT);
         Frame {
             revision: 0,
@@ -45,7 +45,7 @@ impl Frame {
     }
 
     /// The bytes for `flavor`.
-    pub fn bytes(&self, flavor: Flavor) -> &Bytes {
+    pub(crate) fn bytes(&self, flavor: Flavor) -> &Bytes {
         match flavor {
             Flavor::Sdk => &self.sdk,
             Flavor::Notify => &self.notify,
@@ -55,7 +55,7 @@ impl Frame {
 
 /// What a subscriber starts from: the environment's full ruleset at one revision.
 #[derive(Debug)]
-pub struct Head {
+pub(crate) struct Head {
     /// The revision of the last change this environment's SDKs saw.
     pub revision: u64,
     /// The ruleset JSON (`GET /sdk/v1/ruleset`).
@@ -68,7 +68,7 @@ pub struct Head {
 
 impl Head {
     /// A head at `revision` with `ruleset`.
-    pub fn new(revision: u64, ruleset: Bytes) -> Head {
+    pub(crate) fn new(revision: u64, ruleset: Bytes) -> Head {
         let ruleset_event = frame::event("ruleset", revision, &ruleset);
         Head {
             revision,

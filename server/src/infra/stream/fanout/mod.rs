@@ -35,14 +35,14 @@ use tokio::sync::{Notify, mpsc};
 mod head;
 mod relay;
 
-pub use head::{Flavor, Frame, Head};
+pub(crate) use head::{Flavor, Frame, Head};
 
 use self::relay::{Group, Inbox, lock};
 use super::frame;
 
 /// Counters of what was delivered (the stream metrics, or standalone ones in tests).
 #[derive(Clone, Debug)]
-pub struct Tally {
+pub(crate) struct Tally {
     /// Change frames queued to subscribers.
     pub queued: IntCounter,
     /// Subscribers dropped because their queue was full.
@@ -65,7 +65,7 @@ struct State {
 
 /// One environment's head, recent history and subscribers.
 #[derive(Debug)]
-pub struct Channel {
+pub(crate) struct Channel {
     head: ArcSwap<Head>,
     state: Mutex<State>,
     history: usize,
@@ -75,7 +75,7 @@ pub struct Channel {
 
 /// What a new subscriber gets: the frames to send first, then its queue.
 #[derive(Debug)]
-pub struct Joined {
+pub(crate) struct Joined {
     /// Sent before anything from the queue (a ruleset, or replayed changes).
     pub initial: Vec<Bytes>,
     /// Everything published after the head the subscriber was given.
@@ -87,7 +87,7 @@ pub struct Joined {
 impl Channel {
     /// A channel starting at `head`; keeps `history` events; queues up to `buffer`
     /// frames per subscriber; counts into `tally`.
-    pub fn new(head: Head, history: usize, buffer: usize, tally: Tally) -> Channel {
+    pub(crate) fn new(head: Head, history: usize, buffer: usize, tally: Tally) -> Channel {
         Channel {
             head: ArcSwap::from_pointee(head),
             state: Mutex::new(State {
@@ -106,12 +106,13 @@ impl Channel {
     }
 
     /// The current head, without locking.
-    pub fn head(&self) -> Arc<Head> {
+    pub(crate) fn head(&self) -> Arc<Head> {
         self.head.load_full()
     }
 
-    /// Number of subscribers.
-    pub fn subscribers(&self) -> usize {
+    /// Number of subscribers (the tests count them).
+    #[cfg(test)]
+    pub(crate) fn subscribers(&self) -> usize {
         self.state()
             .groups
             .iter()
@@ -120,7 +121,7 @@ impl Channel {
     }
 
     /// Moves the head and hands `frame` to every subscriber.
-    pub fn publish(&self, head: Head, frame: Arc<Frame>) {
+    pub(crate) fn publish(&self, head: Head, frame: Arc<Frame>) {
         let mut state = self.state();
         let previous = self.head.load().revision;
         self.head.store(Arc::new(head));
@@ -140,7 +141,7 @@ impl Channel {
 
     /// Hands a heartbeat to every subscriber (a client that cannot take it is as slow
     /// as one that cannot take a change, and is dropped the same way).
-    pub fn heartbeat(&self, frame: &Arc<Frame>) {
+    pub(crate) fn heartbeat(&self, frame: &Arc<Frame>) {
         for group in &self.state().groups {
             group.send(frame, &self.tally);
         }
@@ -150,7 +151,7 @@ impl Channel {
     /// revision of the last event it processed, it gets the events after it from the
     /// history, nothing when it is current, or the full ruleset when the history does not
     /// reach back that far. `None` once the channel is closed.
-    pub fn subscribe(&self, resume: Option<u64>, flavor: Flavor) -> Option<Joined> {
+    pub(crate) fn subscribe(&self, resume: Option<u64>, flavor: Flavor) -> Option<Joined> {
         let mut state = self.state();
         if state.closed {
             return None;
@@ -203,7 +204,7 @@ impl Channel {
     }
 
     /// Ends every subscriber's stream (after what is queued) and refuses new ones.
-    pub fn close(&self) {
+    pub(crate) fn close(&self) {
         let mut state = self.state();
         state.closed = true;
         for group in &state.groups {

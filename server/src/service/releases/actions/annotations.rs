@@ -14,7 +14,7 @@ use crate::service::{IfMatch, ServiceError, WithVersion};
 use crate::service::{Principal, require_role};
 
 /// Ticks (or unticks) readiness item `index`. Does not touch approvals.
-pub async fn check_item(
+pub(crate) async fn check_item(
     app: &App,
     principal: &Principal,
     id: &str,
@@ -53,7 +53,7 @@ pub async fn check_item(
 }
 
 /// Logs an incident: what happened and what was done. Allowed in every state.
-pub async fn log_incident(
+pub(crate) async fn log_incident(
     app: &App,
     principal: &Principal,
     id: &str,
@@ -84,7 +84,7 @@ pub async fn log_incident(
 }
 
 /// Records the announcement (the scheduler calls this at `announce_at`).
-pub async fn announce(app: &App, actor: &Actor, id: &str) -> Result<(), ServiceError> {
+pub(crate) async fn announce(app: &App, actor: &Actor, id: &str) -> Result<(), ServiceError> {
     annotate(app, actor, id, None, "release.announce", |release, now| {
         release.announced_at = Some(now);
         Ok(TimelineEvent::new(now, EventKind::Announced, actor))
@@ -94,7 +94,7 @@ pub async fn announce(app: &App, actor: &Actor, id: &str) -> Result<(), ServiceE
 }
 
 /// Records why the scheduler could not start the release.
-pub async fn note_blocked(
+pub(crate) async fn note_blocked(
     app: &App,
     actor: &Actor,
     id: &str,

@@ -16,7 +16,7 @@ use crate::service::{IfMatch, ServiceError, WithVersion};
 /// analysis progress to keep, and the record that justified the action (put on the
 /// action's event).
 #[derive(Clone, Debug, Default)]
-pub struct Automation {
+pub(crate) struct Automation {
     /// Conditions the write must meet (the lease at the version held).
     pub checks: Vec<Check>,
     /// The analysis progress to store with the release.
@@ -29,7 +29,7 @@ pub struct Automation {
 /// the progress — only if the release is still at `version` (a person's action in
 /// between wins) and the write meets `automation.checks`. Not audited: the timeline is
 /// the record.
-pub async fn record_analysis(
+pub(crate) async fn record_analysis(
     app: &App,
     actor: &Actor,
     id: &str,

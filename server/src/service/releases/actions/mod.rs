@@ -20,9 +20,9 @@ mod position;
 use rollgate_core::release::{Position, ReleaseState, Step, transition};
 use serde_json::json;
 
-pub use annotations::{announce, check_item, log_incident, note_blocked};
-pub use automation::{Automation, record_analysis};
-pub use percent::set_percent;
+pub(crate) use annotations::{announce, check_item, log_incident, note_blocked};
+pub(crate) use automation::{Automation, record_analysis};
+pub(crate) use percent::set_percent;
 
 use self::position::{following, place};
 use super::bodies::{self, ActionRequest};
@@ -41,7 +41,7 @@ use crate::service::{Principal, require_role};
 
 /// The actions of `POST /api/v1/releases/{id}/{action}`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Action {
+pub(crate) enum Action {
     /// Ask for approval.
     Submit,
     /// Approve (four eyes).
@@ -62,7 +62,7 @@ pub enum Action {
 
 impl Action {
     /// Every action.
-    pub const ALL: [Action; 8] = [
+    pub(crate) const ALL: [Action; 8] = [
         Action::Submit,
         Action::Approve,
         Action::Start,
@@ -74,7 +74,7 @@ impl Action {
     ];
 
     /// The action's name in the URL.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Action::Submit => "submit",
             Action::Approve => "approve",
@@ -88,13 +88,13 @@ impl Action {
     }
 
     /// The action named `name`.
-    pub fn parse(name: &str) -> Option<Action> {
+    pub(crate) fn parse(name: &str) -> Option<Action> {
         Action::ALL.into_iter().find(|a| a.as_str() == name)
     }
 }
 
 /// Runs `action` for a caller.
-pub async fn act(
+pub(crate) async fn act(
     app: &App,
     principal: &Principal,
     id: &str,
@@ -108,7 +108,7 @@ pub async fn act(
 }
 
 /// Runs `action` for any actor (people through [`act`], the scheduler directly).
-pub async fn run(
+pub(crate) async fn run(
     app: &App,
     actor: &Actor,
     id: &str,
@@ -129,7 +129,7 @@ pub async fn run(
 }
 
 /// [`run`] with what an automatic action adds.
-pub async fn run_with(
+pub(crate) async fn run_with(
     app: &App,
     actor: &Actor,
     id: &str,

@@ -16,7 +16,7 @@ use crate::service::{IfMatch, ServiceError, WithVersion};
 use crate::service::{Principal, require_role};
 
 /// Sets the percentage of the current stage's audience (never lower than it is).
-pub async fn set_percent(
+pub(crate) async fn set_percent(
     app: &App,
     principal: &Principal,
     id: &str,

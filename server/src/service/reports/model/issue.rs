@@ -84,7 +84,7 @@ pub struct RollbackRecord {
 
 impl RollbackRecord {
     /// The record on a `rollback_propagated` event, if it has a revision.
-    pub fn of(event: &crate::service::releases::TimelineEvent) -> Option<RollbackRecord> {
+    pub(crate) fn of(event: &crate::service::releases::TimelineEvent) -> Option<RollbackRecord> {
         let details = event.details.as_ref()?;
         let time = |field: &str| {
             details.get(field)?.as_str().and_then(|at| {
@@ -102,7 +102,7 @@ impl RollbackRecord {
     }
 
     /// The record in one sentence.
-    pub fn summary(&self) -> String {
+    pub(crate) fn summary(&self) -> String {
         let delay = match (self.written_at, self.served_at) {
             (Some(written), Some(served)) => format!(
                 ", served {} ms after it was written",

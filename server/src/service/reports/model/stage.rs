@@ -80,7 +80,7 @@ pub struct VerdictCounts {
 
 impl VerdictCounts {
     /// Counts one verdict.
-    pub fn add(&mut self, verdict: Verdict) {
+    pub(crate) fn add(&mut self, verdict: Verdict) {
         match verdict {
             Verdict::Advance => self.advance += 1,
             Verdict::Hold => self.hold += 1,
@@ -108,7 +108,7 @@ pub struct CheckVerdictCounts {
 
 impl CheckVerdictCounts {
     /// Counts one verdict.
-    pub fn add(&mut self, verdict: CheckVerdict) {
+    pub(crate) fn add(&mut self, verdict: CheckVerdict) {
         match verdict {
             CheckVerdict::Pass => self.pass += 1,
             CheckVerdict::NoData => self.no_data += 1,
