@@ -22,6 +22,8 @@ use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use tokio::sync::mpsc;
+
 use actix_web::dev::{ServerHandle, Service};
 use actix_web::http::{Method, StatusCode};
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -40,8 +42,16 @@ pub(crate) type Answer = Result<HttpResponse, ApiError>;
 pub(crate) struct HttpService {
     handle: ServerHandle,
     task: actix_rt::task::JoinHandle<std::io::Result<()>>,
-    /// Cloned into every worker's app: the workers are gone when only this one is left.
-    workers_alive: Arc<()>,
+    /// Closes once every worker has let go of its app (see [`WorkerAlive`]).
+    workers_gone: mpsc::Receiver<()>,
+}
+
+/// Held by every worker's app (and by the factory that makes them): once the last one
+/// is dropped, the channel closes, which tells [`HttpService::stop`] that no worker
+/// holds the app any more. Nothing is ever sent on it.
+#[derive(Clone)]
+struct WorkerAlive {
+    _sender: mpsc::Sender<()>,
 }
 
 /// How long [`HttpService::stop`] waits for the worker threads to let go of the app.
@@ -55,10 +65,8 @@ impl HttpService {
         self.handle.stop(true).await;
         let served = self.task.await.map_err(std::io::Error::other)?;
         // A worker acknowledges the stop before its thread drops its app.
-        let deadline = Instant::now() + WORKERS_RELEASE;
-        while Arc::strong_count(&self.workers_alive) > 1 && Instant::now() < deadline {
-            actix_rt::time::sleep(Duration::from_millis(5)).await;
-        }
+        let mut workers_gone = self.workers_gone;
+        let _ = actix_rt::time::timeout(WORKERS_RELEASE, workers_gone.recv()).await;
         served
     }
 }
@@ -74,13 +82,13 @@ pub(crate) fn start(
     let limiter = web::Data::new(RateLimiter::new(
         data.settings.limits.ofrep_requests_per_second,
     ));
-    let workers_alive = Arc::new(());
-    let alive = Arc::clone(&workers_alive);
+    let (sender, workers_gone) = mpsc::channel(1);
+    let alive = WorkerAlive { _sender: sender };
     let server = actix_web::HttpServer::new(move || {
         let metrics = data.metrics.clone();
         actix_web::App::new()
             .app_data(data.clone())
-            .app_data(Arc::clone(&alive))
+            .app_data(alive.clone())
             .app_data(limiter.clone())
             .app_data(web::QueryConfig::default().error_handler(|error, _| {
                 ApiError::from(RequestError::Query(error.to_string())).into()
@@ -141,7 +149,7 @@ pub(crate) fn start(
     Ok(HttpService {
         handle,
         task: actix_rt::spawn(server),
-        workers_alive,
+        workers_gone,
     })
 }
 

@@ -29,6 +29,7 @@ mod subscription;
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, Weak};
+use std::time::Duration;
 
 use arc_swap::ArcSwap;
 use prometheus::Registry;
@@ -37,6 +38,7 @@ use tokio::sync::watch;
 
 pub(crate) use fanout::{Flavor, Head};
 pub(crate) use options::{StreamMetrics, StreamOptions};
+use subscription::Progress;
 pub(crate) use subscription::Subscription;
 
 use self::fanout::{Channel, Frame, Tally};
@@ -69,6 +71,8 @@ pub(crate) struct Streams {
     per_key: Arc<Mutex<FxHashMap<Box<str>, usize>>>,
     /// Per environment, what each open stream has been handed (see [`Streams::delivered`]).
     delivered: Mutex<FxHashMap<Box<str>, Vec<Weak<AtomicU64>>>>,
+    /// Wakes whoever waits for the streams to be handed a revision.
+    progress: Arc<Progress>,
     closed: AtomicBool,
     metrics: StreamMetrics,
 }
@@ -92,6 +96,7 @@ impl Streams {
             builders: Mutex::new(FxHashMap::default()),
             per_key: Arc::new(Mutex::new(FxHashMap::default())),
             delivered: Mutex::new(FxHashMap::default()),
+            progress: Arc::default(),
             closed: AtomicBool::new(false),
             metrics: StreamMetrics::new(),
         }
@@ -215,7 +220,10 @@ impl Streams {
                 streams.retain(|s| s.strong_count() > 0);
             }
         }
-        Ok(Subscription::new(joined, flavor, lease, delivered))
+        let progress = Arc::clone(&self.progress);
+        Ok(Subscription::new(
+            joined, flavor, lease, delivered, progress,
+        ))
     }
 
     /// How many of `environment`'s open streams have been handed `revision` (or a later
@@ -235,11 +243,34 @@ impl Streams {
         let received = streams
             .iter()
             .filter_map(Weak::upgrade)
-            .filter(|s| s.load(Ordering::Acquire) >= revision)
+            .filter(|s| s.load(Ordering::SeqCst) >= revision)
             .count();
         Delivered {
             connected: streams.len(),
             received,
+        }
+    }
+
+    /// Waits until every open stream of `environment` has been handed `revision` (or a
+    /// later one), or `within` has passed; says how far they got. Woken by the streams
+    /// as they hand revisions over or close, so it never polls.
+    pub(crate) async fn delivered_within(
+        &self,
+        environment: &str,
+        revision: u64,
+        within: Duration,
+    ) -> Delivered {
+        let deadline = tokio::time::Instant::now() + within;
+        let waiting = self.progress.wait();
+        loop {
+            let moved = waiting.next_move();
+            let delivered = self.delivered(environment, revision);
+            if delivered.received >= delivered.connected {
+                return delivered;
+            }
+            if tokio::time::timeout_at(deadline, moved).await.is_err() {
+                return self.delivered(environment, revision);
+            }
         }
     }
 

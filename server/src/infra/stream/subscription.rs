@@ -8,7 +8,7 @@
 use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 
@@ -16,7 +16,7 @@ use bytes::Bytes;
 use futures_util::Stream;
 use prometheus::IntGauge;
 use rustc_hash::FxHashMap;
-use tokio::sync::mpsc;
+use tokio::sync::{Notify, mpsc};
 
 use super::fanout::{Flavor, Frame, Joined};
 use super::frame;
@@ -65,6 +65,52 @@ impl Drop for Lease {
     }
 }
 
+/// Wakes whoever waits for the open streams to be handed a revision (the rollback
+/// record): every stream calls [`Progress::moved`] when it hands a revision to its
+/// connection and when it closes. Nobody waits almost always, and then a stream pays
+/// one read of a shared counter.
+///
+/// The orderings are sequentially consistent so that no wake-up is lost between a
+/// waiter's look at the streams and its sleep: a waiter counts itself, then creates
+/// its `Notified` (which catches any later `notify_waiters`), then reads what the
+/// streams were handed; a stream records what it handed, then reads the count.
+#[derive(Debug, Default)]
+pub(super) struct Progress {
+    waiting: AtomicUsize,
+    moved: Notify,
+}
+
+impl Progress {
+    /// A stream handed a revision to its connection, or closed.
+    fn moved(&self) {
+        if self.waiting.load(Ordering::SeqCst) > 0 {
+            self.moved.notify_waiters();
+        }
+    }
+
+    /// Counts a waiter until the guard is dropped.
+    pub(super) fn wait(&self) -> Waiting<'_> {
+        self.waiting.fetch_add(1, Ordering::SeqCst);
+        Waiting(self)
+    }
+}
+
+/// A waiter counted in [`Progress`].
+pub(super) struct Waiting<'a>(&'a Progress);
+
+impl Waiting<'_> {
+    /// Resolves on the next move of any stream after this call.
+    pub(super) fn next_move(&self) -> tokio::sync::futures::Notified<'_> {
+        self.0.moved.notified()
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.waiting.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
 /// The bytes of one open stream.
 #[derive(Debug)]
 pub(crate) struct Subscription {
@@ -74,8 +120,10 @@ pub(crate) struct Subscription {
     after: u64,
     flavor: Flavor,
     /// The revision of the latest ruleset or change handed to the connection (0 until
-    /// the initial frames are out), for the rollback record.
-    delivered: Arc<AtomicU64>,
+    /// the initial frames are out), for the rollback record; let go of when the stream
+    /// closes, so that it no longer counts as connected.
+    delivered: Option<Arc<AtomicU64>>,
+    progress: Arc<Progress>,
     _lease: Lease,
 }
 
@@ -85,6 +133,7 @@ impl Subscription {
         flavor: Flavor,
         lease: Lease,
         delivered: Arc<AtomicU64>,
+        progress: Arc<Progress>,
     ) -> Subscription {
         let mut initial = VecDeque::with_capacity(joined.initial.len() + 1);
         initial.push_back(Bytes::from_static(frame::RETRY));
@@ -94,9 +143,25 @@ impl Subscription {
             queue: joined.queue,
             after: joined.after,
             flavor,
-            delivered,
+            delivered: Some(delivered),
+            progress,
             _lease: lease,
         }
+    }
+
+    /// Records that the connection was handed `revision` (or a later one).
+    fn handed(&self, revision: u64) {
+        if let Some(delivered) = &self.delivered {
+            delivered.fetch_max(revision, Ordering::SeqCst);
+            self.progress.moved();
+        }
+    }
+}
+
+impl Drop for Subscription {
+    fn drop(&mut self) {
+        self.delivered = None;
+        self.progress.moved();
     }
 }
 
@@ -106,7 +171,7 @@ impl Stream for Subscription {
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         if let Some(first) = self.initial.pop_front() {
             if self.initial.is_empty() {
-                self.delivered.store(self.after, Ordering::Release);
+                self.handed(self.after);
             }
             return Poll::Ready(Some(Ok(first)));
         }
@@ -116,7 +181,7 @@ impl Stream for Subscription {
                 }
                 Poll::Ready(Some(frame)) => {
                     if frame.revision != 0 {
-                        self.delivered.fetch_max(frame.revision, Ordering::AcqRel);
+                        self.handed(frame.revision);
                     }
                     return Poll::Ready(Some(Ok(frame.bytes(self.flavor).clone())));
                 }

@@ -142,6 +142,54 @@ async fn streams_count_as_having_received_a_revision_once_it_was_handed_out() {
     assert_eq!(streams.delivered("development", 1).connected, 0);
 }
 
+#[tokio::test(start_paused = true)]
+async fn a_waiter_is_woken_as_streams_take_the_revision_or_close_and_gives_up_at_its_deadline() {
+    let streams = Streams::new(StreamOptions::default());
+    streams.publish(&catalog(1, "on", "on"), &all());
+    let mut reader = streams
+        .subscribe("production", "k1", None, Flavor::Sdk)
+        .unwrap();
+    let closer = streams
+        .subscribe("production", "k2", None, Flavor::Sdk)
+        .unwrap();
+    next_text(&mut reader).await;
+    next_text(&mut reader).await;
+    streams.publish(&catalog(2, "off", "on"), &all());
+    let started = tokio::time::Instant::now();
+    let wait = streams.delivered_within("production", 2, Duration::from_secs(3600));
+    let moves = async {
+        next_text(&mut reader).await;
+        drop(closer);
+    };
+    let (delivered, ()) = tokio::join!(wait, moves);
+    assert_eq!(
+        delivered,
+        Delivered {
+            connected: 1,
+            received: 1
+        }
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(3600),
+        "woken by the streams, not by the deadline"
+    );
+    streams.publish(&catalog(3, "on", "on"), &all());
+    let nobody_reads = streams
+        .delivered_within("production", 3, Duration::from_secs(1))
+        .await;
+    assert_eq!(
+        nobody_reads,
+        Delivered {
+            connected: 1,
+            received: 0
+        }
+    );
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "the deadline ended it"
+    );
+}
+
 #[tokio::test]
 async fn streams_per_key_are_bounded_and_released_when_closed() {
     let settings = StreamOptions {

@@ -27,14 +27,12 @@ pub(super) async fn record(
 ) -> WithVersion<Release> {
     let served_at = app.clock.now();
     let environment = &saved.release.doc.plan.environment;
-    let streams = app.hub.streams();
-    let deadline = tokio::time::Instant::now() + STREAM_WAIT;
     let started = tokio::time::Instant::now();
-    let mut delivered = streams.delivered(environment, saved.revision);
-    while delivered.received < delivered.connected && tokio::time::Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(5)).await;
-        delivered = streams.delivered(environment, saved.revision);
-    }
+    let delivered = app
+        .hub
+        .streams()
+        .delivered_within(environment, saved.revision, STREAM_WAIT)
+        .await;
     let stored = Stored {
         release: saved.release.doc.clone(),
         version: saved.release.version,
