@@ -5,9 +5,29 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::{App, Conflict, ServiceError};
+use super::{App, Conflict, Principal, ServiceError};
 use crate::infra::hub::Catalog;
-use crate::infra::store::{Change, Commit, Expect, StoreError};
+use crate::infra::store::{Change, Commit, Expect, StoreError, Write};
+
+/// The audited commit of `writes` by `principal`, now, named `action` in the product's
+/// words (`flag.delete`, …). A write that also checks other documents, or stays out of
+/// the audit log, says so with struct update syntax.
+pub(crate) fn change_by(
+    app: &App,
+    principal: &Principal,
+    action: impl Into<String>,
+    writes: Vec<Write>,
+) -> Commit {
+    Commit {
+        actor: principal.actor(),
+        action: action.into(),
+        at: app.clock.now(),
+        writes,
+        checks: Vec::new(),
+        audited: true,
+        expect_revision: None,
+    }
+}
 
 /// How long a writer waits for its change to be served before answering anyway (the
 /// change is durable either way).

@@ -15,8 +15,8 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::{
-    App, IfMatch, Principal, ServiceError, WithVersion, check_path_key, commit, commit_at_revision,
-    expect_for, expect_required, read, read_all, require_role, to_body,
+    App, IfMatch, Principal, ServiceError, WithVersion, change_by, check_path_key, commit,
+    commit_at_revision, expect_for, expect_required, read, read_all, require_role, to_body,
 };
 use crate::infra::auth::Role;
 use crate::infra::hub::{Catalog, Versioned};
@@ -123,13 +123,13 @@ pub(crate) async fn write<T: Document>(
     let change = commit(
         app,
         Commit {
-            actor: principal.actor(),
-            action: action.to_owned(),
-            at: app.clock.now(),
-            writes: vec![Write::put(T::KIND, key, expect, to_body(&doc)?)],
             checks: doc.references(),
-            audited: true,
-            expect_revision: None,
+            ..change_by(
+                app,
+                principal,
+                action,
+                vec![Write::put(T::KIND, key, expect, to_body(&doc)?)],
+            )
         },
     )
     .await?;
@@ -156,15 +156,13 @@ pub(crate) async fn delete<T: Document>(
         };
         let expect = expect_required(if_match, T::KIND, key, existing.version)?;
         T::in_use(key, catalog)?;
-        Ok(Commit {
-            actor: principal.actor(),
-            action: format!("{}.delete", T::KIND),
-            at: app.clock.now(),
-            writes: vec![Write::delete(T::KIND, key, expect)],
-            checks: Vec::new(),
-            audited: true,
-            expect_revision: None,
-        })
+        let writes = vec![Write::delete(T::KIND, key, expect)];
+        Ok(change_by(
+            app,
+            principal,
+            format!("{}.delete", T::KIND),
+            writes,
+        ))
     })
     .await?;
     Ok(())

@@ -10,11 +10,12 @@ use rollgate_core::{FieldError, ParseError};
 
 use super::documents::{self, Document};
 use super::{
-    App, IfMatch, Principal, ServiceError, WithVersion, commit, expect_for, read, require_role,
+    App, IfMatch, Principal, ServiceError, WithVersion, change_by, commit, expect_for, read,
+    require_role,
 };
 use crate::infra::auth::Role;
 use crate::infra::hub::{Catalog, Versioned};
-use crate::infra::store::{Check, Commit, Expect, Kind, Write};
+use crate::infra::store::{Check, Expect, Kind, Write};
 
 /// Replaces one environment's configuration of a flag.
 pub(crate) async fn put_environment(
@@ -110,15 +111,12 @@ pub(crate) async fn delete(
     };
     commit(
         app,
-        Commit {
-            actor: principal.actor(),
-            action: "flag.delete".to_owned(),
-            at: app.clock.now(),
-            writes: vec![Write::delete(Kind::Flag, key, expect)],
-            checks: Vec::new(),
-            audited: true,
-            expect_revision: None,
-        },
+        change_by(
+            app,
+            principal,
+            "flag.delete",
+            vec![Write::delete(Kind::Flag, key, expect)],
+        ),
     )
     .await?;
     Ok(())

@@ -33,7 +33,7 @@ use serde::de::DeserializeOwned;
 
 pub(crate) use app::App;
 pub(crate) use caller::{Forbidden, Principal, require_role};
-pub(crate) use commit::{commit, commit_at_revision, write_conflict};
+pub(crate) use commit::{change_by, commit, commit_at_revision, write_conflict};
 pub(crate) use error::{Conflict, FlagProblem, Refusal, ServiceError};
 pub(crate) use version::{IfMatch, WithVersion, expect_for, expect_required};
 

@@ -5,7 +5,9 @@ use rollgate_core::FieldError;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use super::{Conflict, ServiceError, commit, commit_at_revision, read, read_all, to_body};
+use super::{
+    Conflict, ServiceError, change_by, commit, commit_at_revision, read, read_all, to_body,
+};
 use crate::infra::auth::{Role, TokenKind, TokenRecord, issue};
 use crate::infra::store::{Commit, Expect, Kind, Write};
 use crate::service::App;
@@ -146,18 +148,18 @@ pub(crate) async fn create(
     commit(
         app,
         Commit {
-            actor: principal.actor(),
-            action: "token.create".to_owned(),
-            at: app.clock.now(),
-            writes: vec![Write::put(
-                Kind::Token,
-                issued.record.id.clone(),
-                Expect::Absent,
-                to_body(&issued.record)?,
-            )],
             checks,
-            audited: true,
-            expect_revision: None,
+            ..change_by(
+                app,
+                principal,
+                "token.create",
+                vec![Write::put(
+                    Kind::Token,
+                    issued.record.id.clone(),
+                    Expect::Absent,
+                    to_body(&issued.record)?,
+                )],
+            )
         },
     )
     .await?;
@@ -204,19 +206,12 @@ pub(crate) async fn revoke(app: &App, principal: &Principal, id: &str) -> Result
         {
             return Err(Conflict::LastAdminToken.into());
         }
-        Ok(Commit {
-            actor: principal.actor(),
-            action: "token.revoke".to_owned(),
-            at: app.clock.now(),
-            writes: vec![Write::delete(
-                Kind::Token,
-                id,
-                Expect::Version(token.version),
-            )],
-            checks: Vec::new(),
-            audited: true,
-            expect_revision: None,
-        })
+        let writes = vec![Write::delete(
+            Kind::Token,
+            id,
+            Expect::Version(token.version),
+        )];
+        Ok(change_by(app, principal, "token.revoke", writes))
     })
     .await?;
     Ok(())

@@ -2,7 +2,7 @@
 //! every action of its life (submit, approve, start, pause, resume, promote, set the
 //! percentage, roll back, cancel, tick the checklist, log an incident).
 //!
-//! Transport-neutral like [`crate::service`]: functions take the caller and raw bodies
+//! Transport-neutral like every service: functions take the caller and raw bodies
 //! and return [`ServiceError`]s. Every change is ONE store commit that writes the
 //! release document (guarded by its version), every flag the action changes (each
 //! guarded by its version) and the webhook deliveries of the events it adds — so a

@@ -29,7 +29,7 @@ use crate::service::releases::{EventKind, Release, TimelineEvent};
 use crate::service::{
     IfMatch, ServiceError, WithVersion, check_path_key, expect_required, to_body, write_conflict,
 };
-use crate::service::{Principal, require_role};
+use crate::service::{Principal, change_by, require_role};
 
 /// The delivery records for `events`, just appended to `release`'s timeline, one per
 /// active subscription to each event.
@@ -299,14 +299,9 @@ async fn commit(
 ) -> Result<std::sync::Arc<crate::infra::store::Change>, ServiceError> {
     app.store
         .commit(Commit {
-            actor: principal.actor(),
-            action: action.to_owned(),
-            at: app.clock.now(),
-            writes,
-            checks: Vec::new(),
             // The document carries the signing secret: keep it out of the audit log.
             audited: false,
-            expect_revision: None,
+            ..change_by(app, principal, action, writes)
         })
         .await
         .map_err(write_conflict)
