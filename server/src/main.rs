@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
-use rollgate_server::config::{LogFormat, Overrides, Settings};
+use rollgate_server::infra::config::{LogFormat, Overrides, Settings};
 
 /// Feature flags and progressive delivery.
 #[derive(Debug, Parser)]
@@ -90,7 +90,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
     listener.set_nonblocking(true)?;
     let address = listener.local_addr()?;
     actix_rt::System::new().block_on(async move {
-        rollgate_server::app::run(settings, listener, shutdown_signal(), |demo| {
+        rollgate_server::lifecycle::run(settings, listener, shutdown_signal(), |demo| {
             println!("rollgate listening on http://{address}");
             if let Some(demo) = demo {
                 println!("demo data loaded; these credentials are shown once:");

@@ -17,8 +17,8 @@ use std::io::{BufRead, BufReader, Write as _};
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use rollgate_server::store::embedded::{EmbeddedOptions, EmbeddedStore};
-use rollgate_server::store::{Commit, Expect, Kind, Store, Write};
+use rollgate_server::infra::store::embedded::{EmbeddedOptions, EmbeddedStore};
+use rollgate_server::infra::store::{Commit, Expect, Kind, Store, Write};
 use time::OffsetDateTime;
 
 /// Set in the child's environment: the data directory it writes to.

@@ -11,8 +11,8 @@ mod store_contract;
 
 use std::sync::Arc;
 
-use rollgate_server::store::embedded::{DATABASE_FILE, EmbeddedOptions, EmbeddedStore};
-use rollgate_server::store::{AuditQuery, ChangesSince, Expect, Kind, Store, StoreError};
+use rollgate_server::infra::store::embedded::{DATABASE_FILE, EmbeddedOptions, EmbeddedStore};
+use rollgate_server::infra::store::{AuditQuery, ChangesSince, Expect, Kind, Store, StoreError};
 use serde_json::json;
 use store_contract::{Fresh, commit, put, store_contract_tests};
 

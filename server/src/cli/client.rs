@@ -7,14 +7,14 @@ use serde_json::Value;
 use super::CliError;
 
 /// Talks to one server with one token.
-pub struct Client {
+pub(crate) struct Client {
     http: reqwest::Client,
     url: String,
     token: String,
 }
 
 /// A successful answer: the JSON body and the `ETag`, if any.
-pub struct Answer {
+pub(crate) struct Answer {
     /// The body (`Null` when empty).
     pub body: Value,
     /// The `ETag` header.
@@ -23,7 +23,7 @@ pub struct Answer {
 
 impl Client {
     /// A client for the server at `url` (e.g. `http://127.0.0.1:8070`).
-    pub fn new(url: &str, token: &str) -> Result<Client, CliError> {
+    pub(crate) fn new(url: &str, token: &str) -> Result<Client, CliError> {
         let http = reqwest::Client::builder()
             .user_agent(concat!("rollgate-cli/", env!("CARGO_PKG_VERSION")))
             .build()
@@ -36,22 +36,27 @@ impl Client {
     }
 
     /// `GET path`.
-    pub async fn get(&self, path: &str) -> Result<Answer, CliError> {
+    pub(crate) async fn get(&self, path: &str) -> Result<Answer, CliError> {
         self.send(Method::GET, path, None, None).await
     }
 
     /// `POST path` with a JSON body.
-    pub async fn post(&self, path: &str, body: &Value) -> Result<Answer, CliError> {
+    pub(crate) async fn post(&self, path: &str, body: &Value) -> Result<Answer, CliError> {
         self.send(Method::POST, path, Some(body), None).await
     }
 
     /// `PUT path` with a JSON body and `If-Match`.
-    pub async fn put(&self, path: &str, body: &Value, etag: &str) -> Result<Answer, CliError> {
+    pub(crate) async fn put(
+        &self,
+        path: &str,
+        body: &Value,
+        etag: &str,
+    ) -> Result<Answer, CliError> {
         self.send(Method::PUT, path, Some(body), Some(etag)).await
     }
 
     /// `GET path`, the body as it came (Markdown, HTML, JSON bytes as stored).
-    pub async fn get_raw(&self, path: &str) -> Result<Vec<u8>, CliError> {
+    pub(crate) async fn get_raw(&self, path: &str) -> Result<Vec<u8>, CliError> {
         let response = self
             .http
             .get(format!("{}{path}", self.url))

@@ -17,7 +17,7 @@ pub struct FlagArgs {
 
 /// The flag commands.
 #[derive(Debug, Subcommand)]
-pub enum FlagCommand {
+pub(crate) enum FlagCommand {
     /// List flags with what each serves per environment.
     List,
     /// Show one flag.

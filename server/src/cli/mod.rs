@@ -11,13 +11,13 @@ mod show;
 
 use clap::Args;
 
-pub use flag::{FlagArgs, FlagCommand};
-pub use release::{ReleaseArgs, ReleaseCommand};
-pub use report::{ChangelogArgs, ChangelogFormat, ReportArgs, ReportFormat};
+pub use flag::FlagArgs;
+pub use release::ReleaseArgs;
+pub use report::ChangelogArgs;
 
 /// Where the server is and who is calling; shared by every client command.
 #[derive(Debug, Clone, Args)]
-pub struct ClientOptions {
+pub(crate) struct ClientOptions {
     /// The server's base URL.
     #[arg(
         long,

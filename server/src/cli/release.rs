@@ -19,7 +19,7 @@ pub struct ReleaseArgs {
 
 /// The release commands.
 #[derive(Debug, Subcommand)]
-pub enum ReleaseCommand {
+pub(crate) enum ReleaseCommand {
     /// Create a release from a plan (a JSON file, or `-` for standard input).
     Create {
         /// The plan (its fields: docs/release-plan.md).
@@ -91,7 +91,7 @@ pub enum ReleaseCommand {
 
 /// An action on one release, with an optional comment.
 #[derive(Debug, Args)]
-pub struct Act {
+pub(crate) struct Act {
     /// The release id.
     id: String,
     /// Why, for the timeline.

@@ -9,7 +9,7 @@ use super::{CliError, ClientOptions, segment};
 
 /// A format of the report.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum ReportFormat {
+pub(crate) enum ReportFormat {
     /// Markdown (the default: readable in a terminal).
     Md,
     /// A standalone HTML page with charts.
@@ -20,7 +20,7 @@ pub enum ReportFormat {
 
 /// `rollgate release report <id>`.
 #[derive(Debug, Args)]
-pub struct ReportArgs {
+pub(crate) struct ReportArgs {
     /// The release id.
     pub id: String,
     /// Markdown, a standalone HTML page, or JSON (`--json` means `--format json`).
@@ -55,7 +55,7 @@ pub(super) async fn report(options: &ClientOptions, args: ReportArgs) -> Result<
 
 /// A format of the changelog.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum ChangelogFormat {
+pub(crate) enum ChangelogFormat {
     /// Markdown (the default).
     Md,
     /// JSON.

@@ -13,7 +13,7 @@ fn text(value: &Value) -> String {
 }
 
 /// `rel-… running, stage 3/6 (general) at 10 % — Checkout v2 2.4.0`.
-pub fn one_line(release: &Value) -> String {
+pub(crate) fn one_line(release: &Value) -> String {
     let stages = release["stages"].as_array().map_or(0, Vec::len);
     let position = match release["current_stage"].as_u64() {
         Some(stage) => format!(
@@ -34,7 +34,7 @@ pub fn one_line(release: &Value) -> String {
 }
 
 /// A table of releases.
-pub fn release_table(releases: &Value) -> String {
+pub(crate) fn release_table(releases: &Value) -> String {
     let mut out = format!(
         "{:<18} {:<17} {:<12} {:<8} {:<10} {}\n",
         "ID", "STATE", "ENVIRONMENT", "STAGE", "PERCENT", "NAME"
@@ -59,7 +59,7 @@ pub fn release_table(releases: &Value) -> String {
 }
 
 /// A release in full: plan, stages, readiness, recent timeline.
-pub fn release(r: &Value) -> String {
+pub(crate) fn release(r: &Value) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{}", one_line(r));
     let approvals = r["approvals"].as_array().map_or(0, Vec::len);
@@ -127,7 +127,7 @@ pub fn release(r: &Value) -> String {
 }
 
 /// What a flag serves in one environment, in a few words.
-pub fn serving(config: &Value) -> String {
+pub(crate) fn serving(config: &Value) -> String {
     if config["enabled"].as_bool() != Some(true) {
         return format!("disabled (serves {})", text(&config["off_variant"]));
     }
@@ -151,7 +151,7 @@ pub fn serving(config: &Value) -> String {
 }
 
 /// A table of flags with what each serves per environment.
-pub fn flag_table(flags: &Value) -> String {
+pub(crate) fn flag_table(flags: &Value) -> String {
     let mut out = format!("{:<28} {}\n", "KEY", "ENVIRONMENTS");
     for flag in flags.as_array().into_iter().flatten() {
         let environments: Vec<String> = flag["environments"]

@@ -1,18 +1,21 @@
 //! Handlers for tokens (issue, list, revoke) and the audit log.
 
+use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::web::{self, Data, Path, Query};
 use serde::Deserialize;
 
-use super::extract::{json_body, principal};
+use super::Answer;
+use super::extract::JsonBody;
 use super::problem::{ApiError, Problem};
-use crate::admin::tokens::{IssuedTokenView, NewToken, TokenView};
-use crate::admin::{audit, tokens};
-use crate::state::App;
-use crate::store::AuditEvent;
+use super::request_error::RequestError;
+use crate::infra::store::AuditEvent;
+use crate::service::tokens::{IssuedTokenView, NewToken, TokenView};
+use crate::service::{App, Principal};
+use crate::service::{audit, tokens};
 
 /// Registers the routes.
-pub fn configure(config: &mut web::ServiceConfig) {
+pub(crate) fn configure(config: &mut web::ServiceConfig) {
     config
         .service(
             super::resource("/api/v1/tokens")
@@ -30,14 +33,12 @@ pub fn configure(config: &mut web::ServiceConfig) {
 /// Issue an SDK key or an admin token; the secret is in the response, once.
 #[utoipa::path(post, path = "/api/v1/tokens", tag = "tokens", request_body = NewToken,
     responses((status = 201, body = IssuedTokenView), (status = "4XX", body = Problem)), security(("admin_token" = [])))]
-pub async fn create_token(
-    app: web::Data<App>,
-    req: HttpRequest,
-    payload: web::Payload,
-) -> Result<HttpResponse, ApiError> {
-    let principal = principal(&app, req.headers())?;
-    let body = json_body(req.headers(), payload, app.settings.limits.max_body_bytes).await?;
-    let issued = tokens::create(&app, &principal, &body).await?;
+pub(crate) async fn create_token(
+    app: Data<App>,
+    caller: Principal,
+    JsonBody(body): JsonBody,
+) -> Answer {
+    let issued = tokens::create(&app, &caller, &body).await?;
     Ok(HttpResponse::build(StatusCode::CREATED)
         .insert_header(("Cache-Control", "no-store"))
         .json(issued))
@@ -46,40 +47,29 @@ pub async fn create_token(
 /// List tokens (never their secrets).
 #[utoipa::path(get, path = "/api/v1/tokens", tag = "tokens",
     responses((status = 200, body = [TokenView]), (status = "4XX", body = Problem)), security(("admin_token" = [])))]
-pub async fn list_tokens(app: web::Data<App>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    let principal = principal(&app, req.headers())?;
-    Ok(HttpResponse::Ok().json(tokens::list(&app, &principal).await?))
+pub(crate) async fn list_tokens(app: Data<App>, caller: Principal) -> Answer {
+    Ok(HttpResponse::Ok().json(tokens::list(&app, &caller).await?))
 }
 
 /// Read a token (never its secret).
 #[utoipa::path(get, path = "/api/v1/tokens/{id}", tag = "tokens", params(("id" = String, Path)),
     responses((status = 200, body = TokenView), (status = "4XX", body = Problem)), security(("admin_token" = [])))]
-pub async fn get_token(
-    app: web::Data<App>,
-    req: HttpRequest,
-    id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    let principal = principal(&app, req.headers())?;
-    Ok(HttpResponse::Ok().json(tokens::get(&app, &principal, &id).await?))
+pub(crate) async fn get_token(app: Data<App>, id: Path<String>, caller: Principal) -> Answer {
+    Ok(HttpResponse::Ok().json(tokens::get(&app, &caller, &id).await?))
 }
 
 /// Revoke a token at once.
 #[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "tokens", params(("id" = String, Path)),
     responses((status = 204), (status = "4XX", body = Problem)), security(("admin_token" = [])))]
-pub async fn revoke_token(
-    app: web::Data<App>,
-    req: HttpRequest,
-    id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    let principal = principal(&app, req.headers())?;
-    tokens::revoke(&app, &principal, &id).await?;
+pub(crate) async fn revoke_token(app: Data<App>, id: Path<String>, caller: Principal) -> Answer {
+    tokens::revoke(&app, &caller, &id).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
 /// Filters of the audit log. The numbers are read as text so that a bad one is named.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
-pub struct AuditParams {
+pub(crate) struct AuditParams {
     /// Only this kind of document (`flag`, `segment`, `environment`, `token`, …).
     kind: Option<String>,
     /// Only this document (with `kind`).
@@ -94,16 +84,13 @@ pub struct AuditParams {
 }
 
 /// A number from the query string, or a 400 naming the parameter.
-fn number<T: std::str::FromStr>(name: &str, text: Option<String>) -> Result<Option<T>, ApiError> {
+fn number<T: std::str::FromStr>(
+    name: &'static str,
+    text: Option<String>,
+) -> Result<Option<T>, ApiError> {
     text.map(|text| {
-        text.parse().map_err(|_| {
-            ApiError::request(
-                StatusCode::BAD_REQUEST,
-                "bad-query",
-                format!("query parameter `{name}` must be a non-negative integer, got {text:?}"),
-                Some(name),
-            )
-        })
+        text.parse()
+            .map_err(|_| RequestError::NotANumber { name, text }.into())
     })
     .transpose()
 }
@@ -111,26 +98,20 @@ fn number<T: std::str::FromStr>(name: &str, text: Option<String>) -> Result<Opti
 /// Read the audit log, newest first: who changed what, when, before → after.
 #[utoipa::path(get, path = "/api/v1/audit", tag = "audit", params(AuditParams),
     responses((status = 200, body = [AuditEvent]), (status = "4XX", body = Problem)), security(("admin_token" = [])))]
-pub async fn list_audit(app: web::Data<App>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    let principal = principal(&app, req.headers())?;
-    // Parsed after authentication, so an anonymous caller learns nothing but 401.
+pub(crate) async fn list_audit(
+    app: Data<App>,
+    caller: Principal,
+    // After the caller, so an anonymous caller learns nothing but 401.
+    params: Query<AuditParams>,
+) -> Answer {
     let AuditParams {
         kind,
         key,
         before,
         limit,
-    } = web::Query::<AuditParams>::from_query(req.query_string())
-        .map_err(|error| {
-            ApiError::request(
-                StatusCode::BAD_REQUEST,
-                "bad-query",
-                format!("invalid query parameters: {error}"),
-                None,
-            )
-        })?
-        .into_inner();
+    } = params.into_inner();
     let before = number("before", before)?;
     let limit = number("limit", limit)?;
     Ok(HttpResponse::Ok()
-        .json(audit::list(&app, &principal, kind.as_deref(), key, before, limit).await?))
+        .json(audit::list(&app, &caller, kind.as_deref(), key, before, limit).await?))
 }

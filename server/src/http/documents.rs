@@ -1,19 +1,23 @@
 //! Handlers for the versioned documents of the admin API: environments, flags (with
-//! per-environment configuration) and segments. Each one extracts, calls the admin
-//! service, and maps the result; versions travel as `ETag` / `If-Match`.
+//! per-environment configuration) and segments. The four operations are written once,
+//! for any [`Document`]; each route below only names its kind (and carries its entry
+//! in the OpenAPI document). Versions travel as `ETag` / `If-Match`.
 
+use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::web::{self, Data, Path};
 use rollgate_core::model::{Environment, Flag, FlagConfig, Segment};
 use serde::Serialize;
 
-use super::extract::{etag, if_match, json_body, principal};
-use super::problem::{ApiError, Problem};
-use crate::admin::{WithVersion, environments, flags, segments};
-use crate::state::App;
+use super::Answer;
+use super::extract::{Keyed, KeyedWrite, etag};
+use super::problem::Problem;
+use crate::infra::store::Kind;
+use crate::service::documents::{self, Document};
+use crate::service::{App, Principal, ServiceError, WithVersion, flags};
 
 /// Registers the routes.
-pub fn configure(config: &mut web::ServiceConfig) {
+pub(crate) fn configure(config: &mut web::ServiceConfig) {
     config
         .service(super::resource("/api/v1/flags").route(web::get().to(list_flags)))
         .service(
@@ -51,40 +55,55 @@ fn document<T: Serialize>(status: StatusCode, doc: &WithVersion<T>) -> HttpRespo
         .json(doc)
 }
 
-fn written<T: Serialize>((doc, created): (WithVersion<T>, bool)) -> HttpResponse {
-    document(
-        if created {
-            StatusCode::CREATED
-        } else {
-            StatusCode::OK
-        },
-        &doc,
-    )
+/// Every document of a kind.
+async fn list<T: Document>(app: &App, caller: &Principal) -> Answer {
+    Ok(HttpResponse::Ok().json(documents::list::<T>(app, caller).await?))
+}
+
+/// One document, with its version as `ETag`.
+async fn get<T: Document>(app: &App, caller: &Principal, key: &str) -> Answer {
+    Ok(document(
+        StatusCode::OK,
+        &documents::get::<T>(app, caller, key).await?,
+    ))
+}
+
+/// Creates (`201`) or replaces (`200`) a document.
+async fn put<T: Document>(app: &App, write: KeyedWrite) -> Answer {
+    let Keyed {
+        key,
+        caller,
+        if_match,
+    } = write.target;
+    let (doc, created) = documents::put::<T>(app, &caller, &key, &write.body, if_match).await?;
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok(document(status, &doc))
+}
+
+/// Deletes a document: `204`.
+async fn delete<T: Document>(app: &App, target: Keyed) -> Answer {
+    documents::delete::<T>(app, &target.caller, &target.key, target.if_match).await?;
+    Ok(HttpResponse::NoContent().finish())
 }
 
 /// List flags.
 #[utoipa::path(get, path = "/api/v1/flags", tag = "flags",
     responses((status = 200, body = [WithVersion<Flag>]), (status = "4XX", body = Problem)),
     security(("admin_token" = [])))]
-pub async fn list_flags(app: web::Data<App>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    let principal = principal(&app, req.headers())?;
-    Ok(HttpResponse::Ok().json(flags::list(&app, &principal).await?))
+pub(crate) async fn list_flags(app: Data<App>, caller: Principal) -> Answer {
+    list::<Flag>(&app, &caller).await
 }
 
 /// Read a flag.
 #[utoipa::path(get, path = "/api/v1/flags/{key}", tag = "flags", params(("key" = String, Path)),
     responses((status = 200, body = WithVersion<Flag>, headers(("ETag" = String))), (status = "4XX", body = Problem)),
     security(("admin_token" = [])))]
-pub async fn get_flag(
-    app: web::Data<App>,
-    req: HttpRequest,
-    key: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    let principal = principal(&app, req.headers())?;
-    Ok(document(
-        StatusCode::OK,
-        &flags::get(&app, &principal, &key).await?,
-    ))
+pub(crate) async fn get_flag(app: Data<App>, key: Path<String>, caller: Principal) -> Answer {
+    get::<Flag>(&app, &caller, &key).await
 }
 
 /// Create a flag (no If-Match) or replace it (If-Match with its version).
@@ -93,31 +112,16 @@ pub async fn get_flag(
     request_body = Flag,
     responses((status = 200, body = WithVersion<Flag>), (status = 201, body = WithVersion<Flag>), (status = "4XX", body = Problem)),
     security(("admin_token" = [])))]
-pub async fn put_flag(
-    app: web::Data<App>,
-    req: HttpRequest,
-    key: web::Path<String>,
-    payload: web::Payload,
-) -> Result<HttpResponse, ApiError> {
-    let principal = principal(&app, req.headers())?;
-    let if_match = if_match(req.headers())?;
-    let body = json_body(req.headers(), payload, app.settings.limits.max_body_bytes).await?;
-    Ok(written(
-        flags::put(&app, &principal, &key, &body, if_match).await?,
-    ))
+pub(crate) async fn put_flag(app: Data<App>, write: KeyedWrite) -> Answer {
+    put::<Flag>(&app, write).await
 }
 
 /// Delete a flag (If-Match required).
 #[utoipa::path(delete, path = "/api/v1/flags/{key}", tag = "flags",
     params(("key" = String, Path), ("If-Match" = String, Header)),
     responses((status = 204), (status = "4XX", body = Problem)), security(("admin_token" = [])))]
-pub async fn delete_flag(
-    app: web::Data<App>,
-    req: HttpRequest,
-    key: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    let principal = principal(&app, req.headers())?;
-    flags::delete(&app, &principal, &key, if_match(req.headers())?).await?;
+pub(crate) async fn delete_flag(app: Data<App>, target: Keyed) -> Answer {
+    flags::delete(&app, &target.caller, &target.key, target.if_match).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -126,20 +130,21 @@ pub async fn delete_flag(
     params(("key" = String, Path), ("environment" = String, Path)),
     responses((status = 200, body = FlagConfig, headers(("ETag" = String, description = "The flag's version"))), (status = "4XX", body = Problem)),
     security(("admin_token" = [])))]
-pub async fn get_flag_environment(
-    app: web::Data<App>,
-    req: HttpRequest,
-    path: web::Path<(String, String)>,
-) -> Result<HttpResponse, ApiError> {
-    let principal = principal(&app, req.headers())?;
+pub(crate) async fn get_flag_environment(
+    app: Data<App>,
+    path: Path<(String, String)>,
+    caller: Principal,
+) -> Answer {
     let (key, environment) = path.into_inner();
-    let flag = flags::get(&app, &principal, &key).await?;
-    let config = flag.doc.environments.get(&environment).ok_or_else(|| {
-        ApiError::Service(crate::admin::ServiceError::NotFound {
-            kind: crate::store::Kind::Environment,
+    let flag = documents::get::<Flag>(&app, &caller, &key).await?;
+    let config = flag
+        .doc
+        .environments
+        .get(&environment)
+        .ok_or_else(|| ServiceError::NotFound {
+            kind: Kind::Environment,
             key: format!("{key}/{environment}"),
-        })
-    })?;
+        })?;
     Ok(HttpResponse::Ok()
         .insert_header(("ETag", etag(flag.version)))
         .json(config))
@@ -150,18 +155,17 @@ pub async fn get_flag_environment(
     params(("key" = String, Path), ("environment" = String, Path), ("If-Match" = String, Header)),
     request_body = FlagConfig,
     responses((status = 200, body = WithVersion<Flag>), (status = "4XX", body = Problem)), security(("admin_token" = [])))]
-pub async fn put_flag_environment(
-    app: web::Data<App>,
-    req: HttpRequest,
-    path: web::Path<(String, String)>,
-    payload: web::Payload,
-) -> Result<HttpResponse, ApiError> {
-    let principal = principal(&app, req.headers())?;
-    let if_match = if_match(req.headers())?;
-    let body = json_body(req.headers(), payload, app.settings.limits.max_body_bytes).await?;
-    let (key, environment) = path.into_inner();
-    let flag =
-        flags::put_environment(&app, &principal, &key, &environment, &body, if_match).await?;
+pub(crate) async fn put_flag_environment(
+    app: Data<App>,
+    write: KeyedWrite<(String, String)>,
+) -> Answer {
+    let Keyed {
+        key: (key, environment),
+        caller,
+        if_match,
+    } = write.target;
+    let body = &write.body;
+    let flag = flags::put_environment(&app, &caller, &key, &environment, body, if_match).await?;
     Ok(document(StatusCode::OK, &flag))
 }
 
@@ -169,48 +173,28 @@ pub async fn put_flag_environment(
 #[utoipa::path(delete, path = "/api/v1/flags/{key}/environments/{environment}", tag = "flags",
     params(("key" = String, Path), ("environment" = String, Path), ("If-Match" = String, Header)),
     responses((status = 200, body = WithVersion<Flag>), (status = "4XX", body = Problem)), security(("admin_token" = [])))]
-pub async fn delete_flag_environment(
-    app: web::Data<App>,
-    req: HttpRequest,
-    path: web::Path<(String, String)>,
-) -> Result<HttpResponse, ApiError> {
-    let principal = principal(&app, req.headers())?;
-    let (key, environment) = path.into_inner();
-    let flag = flags::delete_environment(
-        &app,
-        &principal,
-        &key,
-        &environment,
-        if_match(req.headers())?,
-    )
-    .await?;
+pub(crate) async fn delete_flag_environment(
+    app: Data<App>,
+    target: Keyed<(String, String)>,
+) -> Answer {
+    let (key, environment) = &target.key;
+    let flag =
+        flags::delete_environment(&app, &target.caller, key, environment, target.if_match).await?;
     Ok(document(StatusCode::OK, &flag))
 }
 
 /// List segments.
 #[utoipa::path(get, path = "/api/v1/segments", tag = "segments",
     responses((status = 200, body = [WithVersion<Segment>]), (status = "4XX", body = Problem)), security(("admin_token" = [])))]
-pub async fn list_segments(
-    app: web::Data<App>,
-    req: HttpRequest,
-) -> Result<HttpResponse, ApiError> {
-    let principal = principal(&app, req.headers())?;
-    Ok(HttpResponse::Ok().json(segments::list(&app, &principal).await?))
+pub(crate) async fn list_segments(app: Data<App>, caller: Principal) -> Answer {
+    list::<Segment>(&app, &caller).await
 }
 
 /// Read a segment.
 #[utoipa::path(get, path = "/api/v1/segments/{key}", tag = "segments", params(("key" = String, Path)),
     responses((status = 200, body = WithVersion<Segment>), (status = "4XX", body = Problem)), security(("admin_token" = [])))]
-pub async fn get_segment(
-    app: web::Data<App>,
-    req: HttpRequest,
-    key: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    let principal = principal(&app, req.headers())?;
-    Ok(document(
-        StatusCode::OK,
-        &segments::get(&app, &principal, &key).await?,
-    ))
+pub(crate) async fn get_segment(app: Data<App>, key: Path<String>, caller: Principal) -> Answer {
+    get::<Segment>(&app, &caller, &key).await
 }
 
 /// Create or replace a segment (`general` cannot be changed).
@@ -218,58 +202,34 @@ pub async fn get_segment(
     params(("key" = String, Path), ("If-Match" = Option<String>, Header)), request_body = Segment,
     responses((status = 200, body = WithVersion<Segment>), (status = 201, body = WithVersion<Segment>), (status = "4XX", body = Problem)),
     security(("admin_token" = [])))]
-pub async fn put_segment(
-    app: web::Data<App>,
-    req: HttpRequest,
-    key: web::Path<String>,
-    payload: web::Payload,
-) -> Result<HttpResponse, ApiError> {
-    let principal = principal(&app, req.headers())?;
-    let if_match = if_match(req.headers())?;
-    let body = json_body(req.headers(), payload, app.settings.limits.max_body_bytes).await?;
-    Ok(written(
-        segments::put(&app, &principal, &key, &body, if_match).await?,
-    ))
+pub(crate) async fn put_segment(app: Data<App>, write: KeyedWrite) -> Answer {
+    put::<Segment>(&app, write).await
 }
 
 /// Delete a segment no flag uses (If-Match required; built-in rings cannot be deleted).
 #[utoipa::path(delete, path = "/api/v1/segments/{key}", tag = "segments",
     params(("key" = String, Path), ("If-Match" = String, Header)),
     responses((status = 204), (status = "4XX", body = Problem)), security(("admin_token" = [])))]
-pub async fn delete_segment(
-    app: web::Data<App>,
-    req: HttpRequest,
-    key: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    let principal = principal(&app, req.headers())?;
-    segments::delete(&app, &principal, &key, if_match(req.headers())?).await?;
-    Ok(HttpResponse::NoContent().finish())
+pub(crate) async fn delete_segment(app: Data<App>, target: Keyed) -> Answer {
+    delete::<Segment>(&app, target).await
 }
 
 /// List environments.
 #[utoipa::path(get, path = "/api/v1/environments", tag = "environments",
     responses((status = 200, body = [WithVersion<Environment>]), (status = "4XX", body = Problem)), security(("admin_token" = [])))]
-pub async fn list_environments(
-    app: web::Data<App>,
-    req: HttpRequest,
-) -> Result<HttpResponse, ApiError> {
-    let principal = principal(&app, req.headers())?;
-    Ok(HttpResponse::Ok().json(environments::list(&app, &principal).await?))
+pub(crate) async fn list_environments(app: Data<App>, caller: Principal) -> Answer {
+    list::<Environment>(&app, &caller).await
 }
 
 /// Read an environment.
 #[utoipa::path(get, path = "/api/v1/environments/{key}", tag = "environments", params(("key" = String, Path)),
     responses((status = 200, body = WithVersion<Environment>), (status = "4XX", body = Problem)), security(("admin_token" = [])))]
-pub async fn get_environment(
-    app: web::Data<App>,
-    req: HttpRequest,
-    key: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    let principal = principal(&app, req.headers())?;
-    Ok(document(
-        StatusCode::OK,
-        &environments::get(&app, &principal, &key).await?,
-    ))
+pub(crate) async fn get_environment(
+    app: Data<App>,
+    key: Path<String>,
+    caller: Principal,
+) -> Answer {
+    get::<Environment>(&app, &caller, &key).await
 }
 
 /// Create or replace an environment (admin).
@@ -277,30 +237,14 @@ pub async fn get_environment(
     params(("key" = String, Path), ("If-Match" = Option<String>, Header)), request_body = Environment,
     responses((status = 200, body = WithVersion<Environment>), (status = 201, body = WithVersion<Environment>), (status = "4XX", body = Problem)),
     security(("admin_token" = [])))]
-pub async fn put_environment(
-    app: web::Data<App>,
-    req: HttpRequest,
-    key: web::Path<String>,
-    payload: web::Payload,
-) -> Result<HttpResponse, ApiError> {
-    let principal = principal(&app, req.headers())?;
-    let if_match = if_match(req.headers())?;
-    let body = json_body(req.headers(), payload, app.settings.limits.max_body_bytes).await?;
-    Ok(written(
-        environments::put(&app, &principal, &key, &body, if_match).await?,
-    ))
+pub(crate) async fn put_environment(app: Data<App>, write: KeyedWrite) -> Answer {
+    put::<Environment>(&app, write).await
 }
 
 /// Delete an unused environment (admin; If-Match required).
 #[utoipa::path(delete, path = "/api/v1/environments/{key}", tag = "environments",
     params(("key" = String, Path), ("If-Match" = String, Header)),
     responses((status = 204), (status = "4XX", body = Problem)), security(("admin_token" = [])))]
-pub async fn delete_environment(
-    app: web::Data<App>,
-    req: HttpRequest,
-    key: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    let principal = principal(&app, req.headers())?;
-    environments::delete(&app, &principal, &key, if_match(req.headers())?).await?;
-    Ok(HttpResponse::NoContent().finish())
+pub(crate) async fn delete_environment(app: Data<App>, target: Keyed) -> Answer {
+    delete::<Environment>(&app, target).await
 }

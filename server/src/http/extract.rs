@@ -1,29 +1,104 @@
-//! Request extraction shared by the handlers: the caller, `If-Match`, and a body read
-//! under a size limit (a JSON body for the admin API; OFREP reads its own through
-//! [`read_limited`]).
+//! What handlers take from a request besides its path and query, as extractors so that
+//! a handler's arguments say what it needs and its body only what differs:
+//!
+//! - [`Principal`]: the caller behind `Authorization` (401 without a valid token);
+//! - [`SdkKey`]: a caller that must be an SDK key, with its environment;
+//! - [`Precondition`]: what `If-Match` says (400 when it is not a version or `*`);
+//! - [`JsonBody`]: the body, declared JSON and at most `limits.max_body_bytes` long.
+//!
+//! Actix creates every extractor of a handler, then awaits them in the order of its
+//! arguments and answers the first refusal; handlers list the caller before the
+//! precondition and the precondition before the body, so an anonymous request learns
+//! nothing but 401. OFREP reads its own body through [`read_limited`].
 
+use std::future::{Ready, ready};
+
+use actix_web::dev::Payload;
 use actix_web::error::PayloadError;
-use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderMap};
-use actix_web::web;
+use actix_web::{FromRequest, HttpRequest, web};
 use bytes::{Bytes, BytesMut};
 use futures_util::StreamExt;
+use futures_util::future::LocalBoxFuture;
+use serde::de::DeserializeOwned;
 
 use super::problem::ApiError;
-use crate::admin::IfMatch;
-use crate::auth::Principal;
-use crate::state::App;
+use super::request_error::RequestError;
+use crate::service::{App, Forbidden, IfMatch, Principal};
 
-/// The caller behind the `Authorization` header.
-pub fn principal(app: &App, headers: &HeaderMap) -> Result<Principal, ApiError> {
+/// The server's state, as the handlers' `web::Data<App>` extracts it.
+fn app(req: &HttpRequest) -> Result<web::Data<App>, actix_web::Error> {
+    web::Data::<App>::extract(req).into_inner()
+}
+
+/// The caller behind the `Authorization` header in `headers`.
+fn caller(app: &App, headers: &HeaderMap) -> Result<Principal, ApiError> {
     let header = headers
         .get(header::AUTHORIZATION)
         .map(|v| v.to_str().unwrap_or(""));
-    Ok(app.tokens.authenticate(header)?)
+    Ok(Principal::new(app.tokens.authenticate(header)?))
+}
+
+impl FromRequest for Principal {
+    type Error = actix_web::Error;
+    type Future = Ready<Result<Principal, actix_web::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(app(req).and_then(|app| Ok(caller(&app, req.headers())?)))
+    }
+}
+
+/// A caller that must be an SDK key (the SDK's sync), and the environment it is bound to.
+pub(super) struct SdkKey {
+    /// The key's caller.
+    pub principal: Principal,
+    /// The key's environment.
+    pub environment: String,
+}
+
+impl SdkKey {
+    /// The SDK key behind the `Authorization` header in `headers`.
+    pub(super) fn of(app: &App, headers: &HeaderMap) -> Result<SdkKey, ApiError> {
+        let principal = caller(app, headers)?;
+        let environment = principal
+            .sdk_environment()
+            .ok_or(Forbidden::NotSdkKey)?
+            .to_owned();
+        Ok(SdkKey {
+            principal,
+            environment,
+        })
+    }
+}
+
+impl FromRequest for SdkKey {
+    type Error = actix_web::Error;
+    type Future = Ready<Result<SdkKey, actix_web::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(app(req).and_then(|app| Ok(SdkKey::of(&app, req.headers())?)))
+    }
+}
+
+/// What a write's `If-Match` says: nothing, `*` (the document must exist), or the
+/// version it replaces.
+pub(super) struct Precondition(pub Option<IfMatch>);
+
+impl FromRequest for Precondition {
+    type Error = actix_web::Error;
+    type Future = Ready<Result<Precondition, actix_web::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(
+            if_match(req.headers())
+                .map(Precondition)
+                .map_err(Into::into),
+        )
+    }
 }
 
 /// `If-Match: "3"`, `If-Match: 3`, `If-Match: W/"3"` or `If-Match: *`.
-pub fn if_match(headers: &HeaderMap) -> Result<Option<IfMatch>, ApiError> {
+fn if_match(headers: &HeaderMap) -> Result<Option<IfMatch>, ApiError> {
     let Some(value) = headers.get(header::IF_MATCH) else {
         return Ok(None);
     };
@@ -32,72 +107,117 @@ pub fn if_match(headers: &HeaderMap) -> Result<Option<IfMatch>, ApiError> {
         return Ok(Some(IfMatch::Any));
     }
     let bare = text.trim_start_matches("W/").trim_matches('"');
-    bare.parse::<u64>().map(|v| Some(IfMatch::Version(v))).map_err(|_| {
-        ApiError::request(
-            StatusCode::BAD_REQUEST,
-            "bad-header",
-            format!("If-Match must be a document version such as \"3\" (the ETag of a GET), got {text:?}"),
-            Some("If-Match"),
-        )
-    })
+    bare.parse::<u64>()
+        .map(|v| Some(IfMatch::Version(v)))
+        .map_err(|_| RequestError::IfMatch(text.to_owned()).into())
 }
 
 /// The `ETag` value for a document version.
-pub fn etag(version: u64) -> String {
+pub(super) fn etag(version: u64) -> String {
     format!("\"{version}\"")
 }
 
-/// Reads a JSON request body of at most `limit` bytes.
-pub async fn json_body(
-    headers: &HeaderMap,
-    payload: web::Payload,
-    limit: usize,
-) -> Result<Bytes, ApiError> {
-    if let Some(kind) = headers.get(header::CONTENT_TYPE) {
-        let kind = kind.to_str().unwrap_or("").to_ascii_lowercase();
-        let essence = kind.split(';').next().unwrap_or("").trim();
-        if !(essence == "application/json" || essence.ends_with("+json")) {
-            return Err(ApiError::request(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported-media-type",
-                format!(
-                    "request bodies are JSON; send Content-Type: application/json, not {essence:?}"
-                ),
-                Some("Content-Type"),
-            ));
+/// A request body declared as JSON (or sent without a type) and at most
+/// `limits.max_body_bytes` long; services parse it.
+pub(super) struct JsonBody(pub Bytes);
+
+impl JsonBody {
+    /// Reads the body of a request with `headers` from `payload`, at most `limit` bytes.
+    pub(super) async fn read(
+        headers: &HeaderMap,
+        payload: web::Payload,
+        limit: usize,
+    ) -> Result<Bytes, ApiError> {
+        if let Some(kind) = headers.get(header::CONTENT_TYPE) {
+            let kind = kind.to_str().unwrap_or("").to_ascii_lowercase();
+            let essence = kind.split(';').next().unwrap_or("").trim();
+            if !(essence == "application/json" || essence.ends_with("+json")) {
+                return Err(RequestError::NotJson(essence.to_owned()).into());
+            }
         }
+        let declared = headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        if declared.is_some_and(|n| n > limit) {
+            return Err(RequestError::TooLarge(limit).into());
+        }
+        read_limited(payload, limit).await.map_err(|e| {
+            match e {
+                BodyError::TooLarge => RequestError::TooLarge(limit),
+                BodyError::Read(e) => RequestError::Unreadable(e),
+            }
+            .into()
+        })
     }
-    let too_large = || {
-        ApiError::request(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "payload-too-large",
-            format!(
-                "the request body is larger than the limit of {limit} bytes (limits.max_body_bytes)"
-            ),
-            None,
-        )
-    };
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > limit) {
-        return Err(too_large());
+}
+
+impl FromRequest for JsonBody {
+    type Error = actix_web::Error;
+    type Future = LocalBoxFuture<'static, Result<JsonBody, actix_web::Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let headers = req.headers().clone();
+        let limit = app(req).map(|app| app.settings.limits.max_body_bytes);
+        let payload = web::Payload::from_request(req, payload).into_inner();
+        Box::pin(async move {
+            let body = JsonBody::read(&headers, payload?, limit?).await?;
+            Ok(JsonBody(body))
+        })
     }
-    read_limited(payload, limit).await.map_err(|e| match e {
-        BodyError::TooLarge => too_large(),
-        BodyError::Read(e) => ApiError::request(
-            StatusCode::BAD_REQUEST,
-            "bad-body",
-            format!("could not read the request body: {e}"),
-            None,
-        ),
-    })
+}
+
+/// A change to the resource a path names: its key (or keys, e.g. `(String, usize)`),
+/// then — checked in this order — the caller and `If-Match`.
+pub(super) struct Keyed<K = String> {
+    /// The key in the path.
+    pub key: K,
+    /// Who changes it.
+    pub caller: Principal,
+    /// What `If-Match` says.
+    pub if_match: Option<IfMatch>,
+}
+
+impl<K: DeserializeOwned + 'static> FromRequest for Keyed<K> {
+    type Error = actix_web::Error;
+    type Future = LocalBoxFuture<'static, Result<Keyed<K>, actix_web::Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let parts = <(web::Path<K>, Principal, Precondition)>::from_request(req, payload);
+        Box::pin(async move {
+            let (key, caller, Precondition(if_match)) = parts.await?;
+            Ok(Keyed {
+                key: key.into_inner(),
+                caller,
+                if_match,
+            })
+        })
+    }
+}
+
+/// A [`Keyed`] change with a JSON body, read last.
+pub(super) struct KeyedWrite<K = String> {
+    /// The key, the caller and `If-Match`.
+    pub target: Keyed<K>,
+    pub body: Bytes,
+}
+
+impl<K: DeserializeOwned + 'static> FromRequest for KeyedWrite<K> {
+    type Error = actix_web::Error;
+    type Future = LocalBoxFuture<'static, Result<KeyedWrite<K>, actix_web::Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let parts = <(Keyed<K>, JsonBody)>::from_request(req, payload);
+        Box::pin(async move {
+            let (target, JsonBody(body)) = parts.await?;
+            Ok(KeyedWrite { target, body })
+        })
+    }
 }
 
 /// Why a body was not read whole.
 #[derive(Debug)]
-pub enum BodyError {
+pub(crate) enum BodyError {
     /// It is longer than the limit.
     TooLarge,
     /// The connection failed while it was read.
@@ -111,7 +231,10 @@ const DRAIN_BYTES: usize = 1 << 20;
 /// The whole body, at most `limit` bytes (the admin API's and OFREP's). A body that
 /// arrives in one chunk (the usual case for a small request) is kept as that chunk,
 /// without copying; one over the limit is drained (up to [`DRAIN_BYTES`] more).
-pub async fn read_limited(mut payload: web::Payload, limit: usize) -> Result<Bytes, BodyError> {
+pub(crate) async fn read_limited(
+    mut payload: web::Payload,
+    limit: usize,
+) -> Result<Bytes, BodyError> {
     let mut first = Bytes::new();
     let mut joined: Option<BytesMut> = None;
     while let Some(chunk) = payload.next().await {

@@ -3,10 +3,10 @@
 use actix_web::{HttpResponse, web};
 use serde_json::json;
 
-use crate::state::App;
+use crate::service::App;
 
 /// Registers the routes.
-pub fn configure(config: &mut web::ServiceConfig) {
+pub(crate) fn configure(config: &mut web::ServiceConfig) {
     config
         .service(super::resource("/healthz").route(web::get().to(healthz)))
         .service(super::resource("/readyz").route(web::get().to(readyz)))
@@ -15,13 +15,13 @@ pub fn configure(config: &mut web::ServiceConfig) {
 
 /// The process is up.
 #[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200)))]
-pub async fn healthz() -> HttpResponse {
+pub(crate) async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(json!({ "status": "ok" }))
 }
 
 /// The store answers and the ruleset is loaded.
 #[utoipa::path(get, path = "/readyz", tag = "operations", responses((status = 200), (status = 503)))]
-pub async fn readyz(app: web::Data<App>) -> HttpResponse {
+pub(crate) async fn readyz(app: web::Data<App>) -> HttpResponse {
     match app.store.revision().await {
         Ok(store_revision) => HttpResponse::Ok().json(json!({
             "status": "ready",
@@ -35,7 +35,7 @@ pub async fn readyz(app: web::Data<App>) -> HttpResponse {
 
 /// Prometheus text exposition.
 #[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200, content_type = "text/plain")))]
-pub async fn metrics(app: web::Data<App>) -> HttpResponse {
+pub(crate) async fn metrics(app: web::Data<App>) -> HttpResponse {
     match app.metrics.render() {
         Ok(body) => HttpResponse::Ok()
             .content_type("text/plain; version=0.0.4; charset=utf-8")

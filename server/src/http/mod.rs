@@ -7,11 +7,12 @@ mod documents;
 mod extract;
 mod health;
 mod ofrep;
-pub mod openapi;
-pub mod problem;
+pub(crate) mod openapi;
+pub(crate) mod problem;
 mod rate;
 mod releases;
 mod reports;
+mod request_error;
 mod sdk;
 mod testing;
 mod webhooks;
@@ -21,6 +22,8 @@ use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use tokio::sync::mpsc;
+
 use actix_web::dev::{ServerHandle, Service};
 use actix_web::http::{Method, StatusCode};
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -28,15 +31,27 @@ use prometheus::{Histogram, IntCounter};
 
 use self::problem::ApiError;
 use self::rate::RateLimiter;
-use crate::metrics::Metrics;
-use crate::state::App;
+use self::request_error::RequestError;
+use crate::infra::metrics::Metrics;
+use crate::service::App;
+
+/// What a handler answers: a response, or an error [`problem`] turns into one.
+pub(crate) type Answer = Result<HttpResponse, ApiError>;
 
 /// The running HTTP server.
-pub struct HttpService {
+pub(crate) struct HttpService {
     handle: ServerHandle,
     task: actix_rt::task::JoinHandle<std::io::Result<()>>,
-    /// Cloned into every worker's app: the workers are gone when only this one is left.
-    workers_alive: Arc<()>,
+    /// Closes once every worker has let go of its app (see [`WorkerAlive`]).
+    workers_gone: mpsc::Receiver<()>,
+}
+
+/// Held by every worker's app (and by the factory that makes them): once the last one
+/// is dropped, the channel closes, which tells [`HttpService::stop`] that no worker
+/// holds the app any more. Nothing is ever sent on it.
+#[derive(Clone)]
+struct WorkerAlive {
+    _sender: mpsc::Sender<()>,
 }
 
 /// How long [`HttpService::stop`] waits for the worker threads to let go of the app.
@@ -46,20 +61,18 @@ impl HttpService {
     /// Stops accepting connections, lets in-flight requests finish (up to the
     /// shutdown timeout), and waits for the server to end and its worker threads to
     /// drop their handles on the app, so that the store can then close cleanly.
-    pub async fn stop(self) -> std::io::Result<()> {
+    pub(crate) async fn stop(self) -> std::io::Result<()> {
         self.handle.stop(true).await;
         let served = self.task.await.map_err(std::io::Error::other)?;
         // A worker acknowledges the stop before its thread drops its app.
-        let deadline = Instant::now() + WORKERS_RELEASE;
-        while Arc::strong_count(&self.workers_alive) > 1 && Instant::now() < deadline {
-            actix_rt::time::sleep(Duration::from_millis(5)).await;
-        }
+        let mut workers_gone = self.workers_gone;
+        let _ = actix_rt::time::timeout(WORKERS_RELEASE, workers_gone.recv()).await;
         served
     }
 }
 
 /// Starts serving `app` on `listener`.
-pub fn start(
+pub(crate) fn start(
     app: Arc<App>,
     listener: TcpListener,
     workers: usize,
@@ -69,31 +82,19 @@ pub fn start(
     let limiter = web::Data::new(RateLimiter::new(
         data.settings.limits.ofrep_requests_per_second,
     ));
-    let workers_alive = Arc::new(());
-    let alive = Arc::clone(&workers_alive);
+    let (sender, workers_gone) = mpsc::channel(1);
+    let alive = WorkerAlive { _sender: sender };
     let server = actix_web::HttpServer::new(move || {
         let metrics = data.metrics.clone();
         actix_web::App::new()
             .app_data(data.clone())
-            .app_data(Arc::clone(&alive))
+            .app_data(alive.clone())
             .app_data(limiter.clone())
             .app_data(web::QueryConfig::default().error_handler(|error, _| {
-                ApiError::request(
-                    StatusCode::BAD_REQUEST,
-                    "bad-query",
-                    format!("invalid query parameters: {error}"),
-                    None,
-                )
-                .into()
+                ApiError::from(RequestError::Query(error.to_string())).into()
             }))
             .app_data(web::PathConfig::default().error_handler(|error, _| {
-                ApiError::request(
-                    StatusCode::BAD_REQUEST,
-                    "bad-path",
-                    format!("invalid path: {error}"),
-                    None,
-                )
-                .into()
+                ApiError::from(RequestError::Path(error.to_string())).into()
             }))
             .wrap_fn(move |request, service| {
                 let started = Instant::now();
@@ -148,7 +149,7 @@ pub fn start(
     Ok(HttpService {
         handle,
         task: actix_rt::spawn(server),
-        workers_alive,
+        workers_gone,
     })
 }
 
@@ -207,44 +208,19 @@ impl RouteLabel {
 }
 
 async fn not_found(request: HttpRequest) -> Result<HttpResponse, ApiError> {
-    Err(ApiError::request(
-        StatusCode::NOT_FOUND,
-        "not-found",
-        format!("no route for {}", request.path()),
-        None,
-    ))
+    Err(RequestError::NoRoute(request.path().to_owned()).into())
 }
 
 /// `405` for a method a resource does not have, with `Allow` listing the methods the
 /// OpenAPI document gives its route (RFC 9110 requires it).
-async fn method_not_allowed(request: HttpRequest) -> HttpResponse {
+async fn method_not_allowed(request: HttpRequest) -> Result<HttpResponse, ApiError> {
     let allowed = request
         .app_data::<RouteLabel>()
         .and_then(|label| openapi::allowed_methods(&label.pattern));
-    let detail = match allowed {
-        Some(allowed) => format!(
-            "{} is not supported on {}; use {allowed}",
-            request.method(),
-            request.path()
-        ),
-        None => format!(
-            "{} is not supported on {}",
-            request.method(),
-            request.path()
-        ),
-    };
-    let error = ApiError::request(
-        StatusCode::METHOD_NOT_ALLOWED,
-        "method-not-allowed",
-        detail,
-        None,
-    );
-    let mut response = actix_web::ResponseError::error_response(&error);
-    if let Some(allowed) = allowed {
-        response.headers_mut().insert(
-            actix_web::http::header::ALLOW,
-            actix_web::http::header::HeaderValue::from_static(allowed),
-        );
+    Err(RequestError::MethodNotAllowed {
+        method: request.method().to_string(),
+        path: request.path().to_owned(),
+        allowed,
     }
-    response
+    .into())
 }

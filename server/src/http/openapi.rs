@@ -49,7 +49,7 @@ use super::{access, documents, health, ofrep, releases, reports, sdk, testing, w
         (name = "testing", description = "Test-only endpoints, off unless testing.manual_clock_start is set"),
     )
 )]
-pub struct ApiDoc;
+pub(crate) struct ApiDoc;
 
 struct Security;
 
@@ -162,7 +162,7 @@ impl Modify for ProblemMedia {
 
 /// The methods the document gives the route `pattern` (as actix-web writes it, which is
 /// how OpenAPI writes it too), as an `Allow` header value: `GET, PUT, DELETE`.
-pub fn allowed_methods(pattern: &str) -> Option<&'static str> {
+pub(crate) fn allowed_methods(pattern: &str) -> Option<&'static str> {
     static ALLOWED: OnceLock<HashMap<String, String>> = OnceLock::new();
     const METHODS: [&str; 8] = [
         "get", "put", "post", "delete", "options", "head", "patch", "trace",
@@ -184,13 +184,13 @@ pub fn allowed_methods(pattern: &str) -> Option<&'static str> {
 }
 
 /// Registers the route.
-pub fn configure(config: &mut web::ServiceConfig) {
+pub(crate) fn configure(config: &mut web::ServiceConfig) {
     config.service(super::resource("/api/v1/openapi.json").route(web::get().to(openapi_json)));
 }
 
 /// This document.
 #[utoipa::path(get, path = "/api/v1/openapi.json", tag = "operations", responses((status = 200, content_type = "application/json")))]
-pub async fn openapi_json() -> HttpResponse {
+pub(crate) async fn openapi_json() -> HttpResponse {
     HttpResponse::Ok().json(ApiDoc::openapi())
 }
 

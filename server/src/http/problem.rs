@@ -1,69 +1,66 @@
-//! The one place that maps errors to HTTP responses: RFC 9457 problem details
-//! (`application/problem+json`) with a stable `type`, a human `detail`, the offending
-//! `field`, and every field error in `errors`.
+//! The one place where errors become HTTP responses. Every refusal the server sends is
+//! decided here, from a typed cause:
+//!
+//! - the services' [`ServiceError`], the request-shape [`RequestError`] and the SDK
+//!   streams' [`SubscribeError`] become RFC 9457 problem details
+//!   (`application/problem+json`) with a stable `type`, a human `detail`, the offending
+//!   `field`, and every field error in `errors`;
+//! - OFREP's [`OfrepError`] becomes OFREP's own error shape,
+//!   `{"key", "errorCode", "errorDetails"}`, which OpenFeature clients read.
+//!
+//! Statuses, `type` slugs, titles and headers are chosen nowhere else.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, ResponseError};
-use rollgate_core::FieldError;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, HttpResponseBuilder, ResponseError};
+use rollgate_core::ofrep::RequestError as OfrepRequest;
+use rollgate_core::{ErrorCode, FieldError};
 use serde::Serialize;
 
-use crate::admin::ServiceError;
-use crate::auth::AuthError;
-use crate::store::StoreError;
+use super::ofrep::OfrepError;
+use super::request_error::RequestError;
+use crate::infra::auth::Unauthenticated;
+use crate::infra::stream::SubscribeError;
+use crate::service::{Forbidden, ServiceError};
 
 /// The media type of every problem document.
-pub const PROBLEM_JSON: &str = "application/problem+json";
+pub(crate) const PROBLEM_JSON: &str = "application/problem+json";
 
 /// Base of every problem `type`.
-pub const PROBLEM_BASE: &str = "https://rollgate.dev/problems/";
+pub(crate) const PROBLEM_BASE: &str = "https://rollgate.dev/problems/";
+
+/// Seconds a client refused a stream (too many, or shutting down) should wait.
+const RETRY_STREAMS_AFTER: u64 = 5;
 
 /// An error the HTTP layer answers with a problem document.
 #[derive(Debug, thiserror::Error)]
-pub enum ApiError {
-    /// From the admin services.
+pub(crate) enum ApiError {
+    /// From the services.
     #[error(transparent)]
     Service(#[from] ServiceError),
-    /// A request-level problem found before any service ran (bad header, body too
-    /// large, wrong content type, unknown route …).
-    #[error("{detail}")]
-    Request {
-        /// HTTP status.
-        status: StatusCode,
-        /// Stable slug for `type`.
-        slug: &'static str,
-        /// What is wrong.
-        detail: String,
-        /// The field (header, query parameter) concerned.
-        field: Option<String>,
-    },
+    /// A request refused on its shape, before any service ran.
+    #[error(transparent)]
+    Request(#[from] RequestError),
+    /// An SDK stream that cannot be opened.
+    #[error(transparent)]
+    Subscribe(#[from] SubscribeError),
 }
 
-impl From<AuthError> for ApiError {
-    fn from(error: AuthError) -> ApiError {
-        ApiError::Service(ServiceError::Auth(error))
+impl From<Unauthenticated> for ApiError {
+    fn from(error: Unauthenticated) -> ApiError {
+        ApiError::Service(error.into())
     }
 }
 
-impl ApiError {
-    /// A request-level problem.
-    pub fn request(
-        status: StatusCode,
-        slug: &'static str,
-        detail: impl Into<String>,
-        field: Option<&str>,
-    ) -> ApiError {
-        ApiError::Request {
-            status,
-            slug,
-            detail: detail.into(),
-            field: field.map(str::to_owned),
-        }
+impl From<Forbidden> for ApiError {
+    fn from(error: Forbidden) -> ApiError {
+        ApiError::Service(error.into())
     }
 }
 
 /// The problem document (RFC 9457), as published in the OpenAPI document.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct Problem {
+pub(crate) struct Problem {
     /// Stable URI naming the kind of problem.
     #[serde(rename = "type")]
     pub kind: String,
@@ -86,7 +83,7 @@ pub struct Problem {
 
 /// One field error inside a problem.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct ProblemField {
+pub(crate) struct ProblemField {
     /// JSON path of the field.
     pub field: String,
     /// What is wrong.
@@ -102,57 +99,115 @@ impl From<&FieldError> for ProblemField {
     }
 }
 
+/// The status, `type` slug and title of a service error.
+fn service_parts(error: &ServiceError) -> (StatusCode, &'static str, &'static str) {
+    match error {
+        ServiceError::Unauthenticated(_) => (
+            StatusCode::UNAUTHORIZED,
+            "unauthenticated",
+            "Authentication required",
+        ),
+        ServiceError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden", "Not allowed"),
+        ServiceError::Malformed(_) => (StatusCode::BAD_REQUEST, "malformed-json", "Malformed JSON"),
+        ServiceError::Invalid(_) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation",
+            "Invalid document",
+        ),
+        ServiceError::NotFound { .. } => (StatusCode::NOT_FOUND, "not-found", "Not found"),
+        ServiceError::VersionRequired { .. } => (
+            StatusCode::PRECONDITION_REQUIRED,
+            "precondition-required",
+            "If-Match required",
+        ),
+        ServiceError::VersionConflict { .. } => (
+            StatusCode::PRECONDITION_FAILED,
+            "precondition-failed",
+            "Version mismatch",
+        ),
+        ServiceError::Conflict(_) | ServiceError::Refused(_) | ServiceError::LeaseLost { .. } => {
+            (StatusCode::CONFLICT, "conflict", "Conflict")
+        }
+        ServiceError::StoreUnavailable(_) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "store-unavailable",
+            "Store unavailable",
+        ),
+        ServiceError::StoreFailed(_) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "Internal error",
+        ),
+    }
+}
+
+/// The status, `type` slug and field (header or parameter) of a request refused on its
+/// shape; its title is the status's reason phrase.
+fn request_parts(error: &RequestError) -> (StatusCode, &'static str, Option<&'static str>) {
+    match error {
+        RequestError::IfMatch(_) => (StatusCode::BAD_REQUEST, "bad-header", Some("If-Match")),
+        RequestError::LastEventId(_) => {
+            (StatusCode::BAD_REQUEST, "bad-header", Some("Last-Event-ID"))
+        }
+        RequestError::NotJson(_) => (
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported-media-type",
+            Some("Content-Type"),
+        ),
+        RequestError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "payload-too-large", None),
+        RequestError::Unreadable(_) => (StatusCode::BAD_REQUEST, "bad-body", None),
+        RequestError::Query(_) => (StatusCode::BAD_REQUEST, "bad-query", None),
+        RequestError::NotANumber { name, .. } => (StatusCode::BAD_REQUEST, "bad-query", Some(name)),
+        RequestError::UnknownFormat { .. } => {
+            (StatusCode::BAD_REQUEST, "bad-query", Some("format"))
+        }
+        RequestError::UnknownView(_) => (StatusCode::BAD_REQUEST, "bad-query", Some("view")),
+        RequestError::NotAcceptable { .. } => {
+            (StatusCode::NOT_ACCEPTABLE, "not-acceptable", Some("Accept"))
+        }
+        RequestError::Path(_) => (StatusCode::BAD_REQUEST, "bad-path", None),
+        RequestError::NoRoute(_) | RequestError::FeedOff => {
+            (StatusCode::NOT_FOUND, "not-found", None)
+        }
+        RequestError::UnknownAction { .. } => (StatusCode::NOT_FOUND, "not-found", Some("action")),
+        RequestError::MethodNotAllowed { .. } => {
+            (StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed", None)
+        }
+        RequestError::ManualClockOff => (StatusCode::CONFLICT, "conflict", None),
+    }
+}
+
+/// The status and `type` slug of a stream that cannot be opened.
+fn subscribe_parts(error: &SubscribeError) -> (StatusCode, &'static str) {
+    match error {
+        SubscribeError::UnknownEnvironment(_) => (StatusCode::FORBIDDEN, "forbidden"),
+        SubscribeError::TooManyStreams(_) => (StatusCode::TOO_MANY_REQUESTS, "too-many-streams"),
+        SubscribeError::Closed => (StatusCode::SERVICE_UNAVAILABLE, "shutting-down"),
+    }
+}
+
+/// A status's reason phrase, the title of request-level problems.
+fn reason(status: StatusCode) -> &'static str {
+    status.canonical_reason().unwrap_or("Error")
+}
+
 impl ApiError {
     fn parts(&self) -> (StatusCode, &'static str, &'static str) {
         match self {
-            ApiError::Request { status, slug, .. } => {
-                (*status, slug, status.canonical_reason().unwrap_or("Error"))
+            ApiError::Service(error) => service_parts(error),
+            ApiError::Request(error) => {
+                let (status, slug, _) = request_parts(error);
+                (status, slug, reason(status))
             }
-            ApiError::Service(error) => match error {
-                ServiceError::Auth(AuthError::Unauthenticated(_)) => (
-                    StatusCode::UNAUTHORIZED,
-                    "unauthenticated",
-                    "Authentication required",
-                ),
-                ServiceError::Auth(AuthError::Forbidden(_)) => {
-                    (StatusCode::FORBIDDEN, "forbidden", "Not allowed")
-                }
-                ServiceError::Malformed(_) => {
-                    (StatusCode::BAD_REQUEST, "malformed-json", "Malformed JSON")
-                }
-                ServiceError::Invalid(_) => (
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "validation",
-                    "Invalid document",
-                ),
-                ServiceError::NotFound { .. } => (StatusCode::NOT_FOUND, "not-found", "Not found"),
-                ServiceError::PreconditionRequired { .. } => (
-                    StatusCode::PRECONDITION_REQUIRED,
-                    "precondition-required",
-                    "If-Match required",
-                ),
-                ServiceError::PreconditionFailed { .. } => (
-                    StatusCode::PRECONDITION_FAILED,
-                    "precondition-failed",
-                    "Version mismatch",
-                ),
-                ServiceError::Conflict { .. } => (StatusCode::CONFLICT, "conflict", "Conflict"),
-                ServiceError::Store(StoreError::Unavailable(_)) => (
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "store-unavailable",
-                    "Store unavailable",
-                ),
-                ServiceError::Store(_) => (
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal",
-                    "Internal error",
-                ),
-            },
+            ApiError::Subscribe(error) => {
+                let (status, slug) = subscribe_parts(error);
+                (status, slug, reason(status))
+            }
         }
     }
 
     /// The problem document for this error.
-    pub fn problem(&self) -> Problem {
+    pub(crate) fn problem(&self) -> Problem {
         let (status, slug, title) = self.parts();
         let mut problem = Problem {
             kind: format!("{PROBLEM_BASE}{slug}"),
@@ -164,47 +219,75 @@ impl ApiError {
             current_version: None,
         };
         match self {
-            ApiError::Request { field, .. } => problem.field = field.clone(),
-            ApiError::Service(ServiceError::Malformed(error)) => {
-                problem.field = Some(error.field.clone()).filter(|f| !f.is_empty());
-                problem.detail = error.to_string();
-            }
-            ApiError::Service(ServiceError::Invalid(errors)) => {
-                problem.field = errors
-                    .first()
-                    .map(|e| e.field.clone())
-                    .filter(|f| !f.is_empty());
-                problem.detail = errors
-                    .iter()
-                    .map(ToString::to_string)
-                    .collect::<Vec<_>>()
-                    .join("; ");
-                problem.errors = errors.iter().map(ProblemField::from).collect();
-            }
-            ApiError::Service(ServiceError::Conflict { field, .. }) => {
-                problem.field = field.clone()
-            }
-            ApiError::Service(ServiceError::PreconditionRequired { current, .. }) => {
-                problem.field = Some("If-Match".to_owned());
-                problem.current_version = Some(*current);
-            }
-            ApiError::Service(ServiceError::PreconditionFailed { current, .. }) => {
-                problem.field = Some("If-Match".to_owned());
-                problem.current_version = *current;
-            }
-            ApiError::Service(ServiceError::Auth(_)) => {
-                problem.field = Some("Authorization".to_owned())
-            }
-            ApiError::Service(ServiceError::Store(error)) => {
-                if status == StatusCode::INTERNAL_SERVER_ERROR {
-                    tracing::error!(%error, "store failure");
-                    problem.detail =
-                        "the server failed to complete the request; it has been logged".to_owned();
-                }
-            }
-            ApiError::Service(ServiceError::NotFound { .. }) => {}
+            ApiError::Request(error) => problem.field = request_parts(error).2.map(str::to_owned),
+            ApiError::Subscribe(_) => {}
+            ApiError::Service(error) => service_problem(error, &mut problem),
         }
         problem
+    }
+
+    /// Headers the answer needs besides the problem: how to authenticate, when to come
+    /// back, which methods the resource has.
+    fn headers(&self, response: &mut HttpResponseBuilder) {
+        match self {
+            ApiError::Service(ServiceError::Unauthenticated(_)) => {
+                response.insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"rollgate\""));
+            }
+            ApiError::Subscribe(SubscribeError::TooManyStreams(_) | SubscribeError::Closed) => {
+                response
+                    .insert_header((header::RETRY_AFTER, HeaderValue::from(RETRY_STREAMS_AFTER)));
+            }
+            ApiError::Request(RequestError::MethodNotAllowed {
+                allowed: Some(allowed),
+                ..
+            }) => {
+                response.insert_header((header::ALLOW, HeaderValue::from_static(allowed)));
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The service-specific parts of a problem: the field, every field error, the current
+/// version, and no internals in the detail of a failure.
+fn service_problem(error: &ServiceError, problem: &mut Problem) {
+    match error {
+        ServiceError::Malformed(error) => {
+            problem.field = Some(error.field.clone()).filter(|f| !f.is_empty());
+            problem.detail = error.to_string();
+        }
+        ServiceError::Invalid(errors) => {
+            problem.field = errors
+                .first()
+                .map(|e| e.field.clone())
+                .filter(|f| !f.is_empty());
+            problem.detail = errors
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("; ");
+            problem.errors = errors.iter().map(ProblemField::from).collect();
+        }
+        ServiceError::Conflict(_) | ServiceError::Refused(_) | ServiceError::LeaseLost { .. } => {
+            problem.field = error.field();
+        }
+        ServiceError::VersionRequired { current, .. } => {
+            problem.field = Some("If-Match".to_owned());
+            problem.current_version = Some(*current);
+        }
+        ServiceError::VersionConflict { current, .. } => {
+            problem.field = Some("If-Match".to_owned());
+            problem.current_version = *current;
+        }
+        ServiceError::Unauthenticated(_) | ServiceError::Forbidden(_) => {
+            problem.field = Some("Authorization".to_owned());
+        }
+        ServiceError::StoreFailed(failure) => {
+            tracing::error!(error = %failure, "store failure");
+            problem.detail =
+                "the server failed to complete the request; it has been logged".to_owned();
+        }
+        ServiceError::StoreUnavailable(_) | ServiceError::NotFound { .. } => {}
     }
 }
 
@@ -217,9 +300,73 @@ impl ResponseError for ApiError {
         let problem = self.problem();
         let mut response = HttpResponse::build(self.status_code());
         response.content_type(PROBLEM_JSON);
-        if problem.status == 401 {
-            response.insert_header(("WWW-Authenticate", "Bearer realm=\"rollgate\""));
-        }
+        self.headers(&mut response);
         response.json(problem)
     }
+}
+
+/// The status and OFREP `errorCode` of an OFREP error.
+pub(crate) fn ofrep_parts(error: &OfrepError) -> (StatusCode, &'static str) {
+    match error {
+        OfrepError::NoEndpoint(_) => (StatusCode::NOT_FOUND, "GENERAL"),
+        OfrepError::KeyWithSlash(_) => (StatusCode::NOT_FOUND, "FLAG_NOT_FOUND"),
+        OfrepError::Method(_) => (StatusCode::METHOD_NOT_ALLOWED, "GENERAL"),
+        OfrepError::Unauthenticated(_) => (StatusCode::UNAUTHORIZED, "GENERAL"),
+        OfrepError::Forbidden(_) => (StatusCode::FORBIDDEN, "GENERAL"),
+        OfrepError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "GENERAL"),
+        OfrepError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "GENERAL"),
+        OfrepError::Unreadable(_) | OfrepError::Request(OfrepRequest::Parse(_)) => {
+            (StatusCode::BAD_REQUEST, "PARSE_ERROR")
+        }
+        OfrepError::Request(OfrepRequest::InvalidContext(_))
+        | OfrepError::TargetingKeyNotString => (StatusCode::BAD_REQUEST, "INVALID_CONTEXT"),
+        OfrepError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "GENERAL"),
+    }
+}
+
+/// The status of an evaluation that failed for its flag or context (its body is the
+/// evaluation itself, with `errorCode` and `errorDetails`).
+pub(crate) fn evaluation_status(code: ErrorCode) -> StatusCode {
+    match code {
+        ErrorCode::FlagNotFound => StatusCode::NOT_FOUND,
+        ErrorCode::TargetingKeyMissing | ErrorCode::InvalidContext => StatusCode::BAD_REQUEST,
+    }
+}
+
+/// The body of an OFREP error.
+#[derive(Serialize)]
+struct OfrepFailure<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    key: Option<&'a str>,
+    #[serde(rename = "errorCode")]
+    code: &'a str,
+    #[serde(rename = "errorDetails")]
+    details: &'a str,
+}
+
+/// The OFREP answer to `error`, naming the flag `key` when the request was about one.
+pub(crate) fn ofrep_response(error: &OfrepError, key: Option<&str>) -> HttpResponse {
+    let (status, code) = ofrep_parts(error);
+    let mut response = HttpResponse::build(status);
+    if let OfrepError::RateLimited { retry_after } = error {
+        response.insert_header((header::RETRY_AFTER, retry_after.to_string()));
+    }
+    let details = error.to_string();
+    let body = OfrepFailure {
+        key,
+        code,
+        details: &details,
+    };
+    response.insert_header((
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    ));
+    if let OfrepError::Method(RequestError::MethodNotAllowed {
+        allowed: Some(allowed),
+        ..
+    }) = error
+    {
+        response.insert_header((header::ALLOW, HeaderValue::from_static(allowed)));
+    }
+    response.body(serde_json::to_vec(&body).unwrap_or_default())
 }

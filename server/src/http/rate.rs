@@ -8,7 +8,7 @@ use std::time::Instant;
 
 /// Requests per second per key, counted in one-second windows.
 #[derive(Debug)]
-pub struct RateLimiter {
+pub(crate) struct RateLimiter {
     per_second: u32,
     started: Instant,
     windows: Mutex<HashMap<String, (u64, u32)>>,
@@ -16,7 +16,7 @@ pub struct RateLimiter {
 
 impl RateLimiter {
     /// A limiter; `per_second == 0` lets everything through without locking.
-    pub fn new(per_second: u32) -> RateLimiter {
+    pub(crate) fn new(per_second: u32) -> RateLimiter {
         RateLimiter {
             per_second,
             started: Instant::now(),
@@ -25,7 +25,7 @@ impl RateLimiter {
     }
 
     /// `Ok` when `key` may make a request now, else the seconds to wait.
-    pub fn check(&self, key: &str) -> Result<(), u64> {
+    pub(crate) fn check(&self, key: &str) -> Result<(), u64> {
         if self.per_second == 0 {
             return Ok(());
         }

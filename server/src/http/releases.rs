@@ -3,22 +3,23 @@
 //! `cancel`, `percent`, `checklist/{index}`, `incidents`. Each answers with the release
 //! and its version as `ETag`.
 
+use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
-use bytes::Bytes;
+use actix_web::web::{self, Data, Path, Query};
 use serde::Deserialize;
 
-use super::extract::{etag, if_match, json_body, principal};
-use super::problem::{ApiError, Problem};
-use crate::admin::{IfMatch, WithVersion};
-use crate::auth::Principal;
-use crate::releases::{
+use super::Answer;
+use super::extract::{JsonBody, Keyed, KeyedWrite, etag};
+use super::problem::Problem;
+use super::request_error::RequestError;
+use crate::service::WithVersion;
+use crate::service::releases::{
     self, Action, ActionRequest, ChecklistRequest, IncidentRequest, PercentRequest, Release,
 };
-use crate::state::App;
+use crate::service::{App, Principal};
 
 /// Registers the routes.
-pub fn configure(config: &mut web::ServiceConfig) {
+pub(crate) fn configure(config: &mut web::ServiceConfig) {
     config
         .service(
             super::resource("/api/v1/releases")
@@ -43,28 +44,43 @@ pub fn configure(config: &mut web::ServiceConfig) {
         .service(super::resource("/api/v1/releases/{id}/{action}").route(web::post().to(act)));
 }
 
-/// What every write extracts: the caller, `If-Match` and the JSON body.
-pub(super) async fn write_parts(
-    app: &App,
-    req: &HttpRequest,
-    payload: web::Payload,
-) -> Result<(Principal, Option<IfMatch>, Bytes), ApiError> {
-    let principal = principal(app, req.headers())?;
-    let if_match = if_match(req.headers())?;
-    let body = json_body(req.headers(), payload, app.settings.limits.max_body_bytes).await?;
-    Ok((principal, if_match, body))
-}
-
 fn release(status: StatusCode, release: &WithVersion<Release>) -> HttpResponse {
     HttpResponse::build(status)
         .insert_header(("ETag", etag(release.version)))
         .json(release)
 }
 
+/// A change to a release that its id, `If-Match` and a body fully describe.
+#[derive(Clone, Copy)]
+enum Change {
+    /// Replace the plan.
+    Plan,
+    /// Set the percentage.
+    Percent,
+    /// Log an incident.
+    Incident,
+}
+
+/// Applies `change` and answers with the release.
+async fn change(app: &App, write: KeyedWrite, change: Change) -> Answer {
+    let Keyed {
+        key,
+        caller,
+        if_match,
+    } = write.target;
+    let body = &write.body;
+    let done = match change {
+        Change::Plan => releases::replace(app, &caller, &key, body, if_match).await?,
+        Change::Percent => releases::set_percent(app, &caller, &key, body, if_match).await?,
+        Change::Incident => releases::log_incident(app, &caller, &key, body, if_match).await?,
+    };
+    Ok(release(StatusCode::OK, &done))
+}
+
 /// Filters of the release list.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
-pub struct ReleaseFilter {
+pub(crate) struct ReleaseFilter {
     /// Only releases in this state (`draft`, `pending_approval`, `approved`, `running`,
     /// `paused`, `completed`, `rolled_back`, `cancelled`).
     state: Option<String>,
@@ -76,15 +92,14 @@ pub struct ReleaseFilter {
 #[utoipa::path(get, path = "/api/v1/releases", tag = "releases", params(ReleaseFilter),
     responses((status = 200, body = [WithVersion<Release>]), (status = "4XX", body = Problem)),
     security(("admin_token" = [])))]
-pub async fn list_releases(
-    app: web::Data<App>,
-    req: HttpRequest,
-    filter: web::Query<ReleaseFilter>,
-) -> Result<HttpResponse, ApiError> {
-    let principal = principal(&app, req.headers())?;
+pub(crate) async fn list_releases(
+    app: Data<App>,
+    filter: Query<ReleaseFilter>,
+    caller: Principal,
+) -> Answer {
     let list = releases::list(
         &app,
-        &principal,
+        &caller,
         filter.state.as_deref(),
         filter.environment.as_deref(),
     )
@@ -97,14 +112,12 @@ pub async fn list_releases(
     request_body = rollgate_core::release::ReleasePlan,
     responses((status = 201, body = WithVersion<Release>), (status = "4XX", body = Problem)),
     security(("admin_token" = [])))]
-pub async fn create_release(
-    app: web::Data<App>,
-    req: HttpRequest,
-    payload: web::Payload,
-) -> Result<HttpResponse, ApiError> {
-    let principal = principal(&app, req.headers())?;
-    let body = json_body(req.headers(), payload, app.settings.limits.max_body_bytes).await?;
-    let created = releases::create(&app, &principal, &body).await?;
+pub(crate) async fn create_release(
+    app: Data<App>,
+    caller: Principal,
+    JsonBody(body): JsonBody,
+) -> Answer {
+    let created = releases::create(&app, &caller, &body).await?;
     Ok(release(StatusCode::CREATED, &created))
 }
 
@@ -112,15 +125,10 @@ pub async fn create_release(
 #[utoipa::path(get, path = "/api/v1/releases/{id}", tag = "releases", params(("id" = String, Path)),
     responses((status = 200, body = WithVersion<Release>, headers(("ETag" = String))), (status = "4XX", body = Problem)),
     security(("admin_token" = [])))]
-pub async fn get_release(
-    app: web::Data<App>,
-    req: HttpRequest,
-    id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    let principal = principal(&app, req.headers())?;
+pub(crate) async fn get_release(app: Data<App>, id: Path<String>, caller: Principal) -> Answer {
     Ok(release(
         StatusCode::OK,
-        &releases::get(&app, &principal, &id).await?,
+        &releases::get(&app, &caller, &id).await?,
     ))
 }
 
@@ -132,15 +140,8 @@ pub async fn get_release(
     request_body = rollgate_core::release::ReleasePlan,
     responses((status = 200, body = WithVersion<Release>), (status = "4XX", body = Problem)),
     security(("admin_token" = [])))]
-pub async fn replace_release(
-    app: web::Data<App>,
-    req: HttpRequest,
-    id: web::Path<String>,
-    payload: web::Payload,
-) -> Result<HttpResponse, ApiError> {
-    let (principal, if_match, body) = write_parts(&app, &req, payload).await?;
-    let replaced = releases::replace(&app, &principal, &id, &body, if_match).await?;
-    Ok(release(StatusCode::OK, &replaced))
+pub(crate) async fn replace_release(app: Data<App>, write: KeyedWrite) -> Answer {
+    change(&app, write, Change::Plan).await
 }
 
 /// Act on a release: `submit`, `approve`, `start`, `pause`, `resume`, `promote`
@@ -153,26 +154,17 @@ pub async fn replace_release(
     request_body(content = Option<ActionRequest>, description = "Optional `{ \"comment\": \"…\" }`; `rollback` requires `{ \"reason\": \"…\" }`"),
     responses((status = 200, body = WithVersion<Release>), (status = "4XX", body = Problem)),
     security(("admin_token" = [])))]
-pub async fn act(
-    app: web::Data<App>,
-    req: HttpRequest,
-    path: web::Path<(String, String)>,
-    payload: web::Payload,
-) -> Result<HttpResponse, ApiError> {
-    let (id, name) = path.into_inner();
-    let (principal, if_match, body) = write_parts(&app, &req, payload).await?;
+pub(crate) async fn act(app: Data<App>, write: KeyedWrite<(String, String)>) -> Answer {
+    let Keyed {
+        key: (id, name),
+        caller,
+        if_match,
+    } = write.target;
     let Some(action) = Action::parse(&name) else {
-        let known: Vec<&str> = Action::ALL.iter().map(|a| a.as_str()).collect();
-        return Err(ApiError::request(
-            StatusCode::NOT_FOUND,
-            "not-found",
-            format!(
-                "unknown release action {name:?}; one of {known:?}, percent, checklist/{{index}}, incidents"
-            ),
-            Some("action"),
-        ));
+        let known = Action::ALL.iter().map(|a| a.as_str()).collect();
+        return Err(RequestError::UnknownAction { name, known }.into());
     };
-    let done = releases::act(&app, &principal, &id, action, &body, if_match).await?;
+    let done = releases::act(&app, &caller, &id, action, &write.body, if_match).await?;
     Ok(release(StatusCode::OK, &done))
 }
 
@@ -182,15 +174,8 @@ pub async fn act(
     request_body = PercentRequest,
     responses((status = 200, body = WithVersion<Release>), (status = "4XX", body = Problem)),
     security(("admin_token" = [])))]
-pub async fn set_percent(
-    app: web::Data<App>,
-    req: HttpRequest,
-    id: web::Path<String>,
-    payload: web::Payload,
-) -> Result<HttpResponse, ApiError> {
-    let (principal, if_match, body) = write_parts(&app, &req, payload).await?;
-    let done = releases::set_percent(&app, &principal, &id, &body, if_match).await?;
-    Ok(release(StatusCode::OK, &done))
+pub(crate) async fn set_percent(app: Data<App>, write: KeyedWrite) -> Answer {
+    change(&app, write, Change::Percent).await
 }
 
 /// Tick (or untick) a readiness item; approvals are kept.
@@ -199,17 +184,14 @@ pub async fn set_percent(
     request_body = ChecklistRequest,
     responses((status = 200, body = WithVersion<Release>), (status = "4XX", body = Problem)),
     security(("admin_token" = [])))]
-pub async fn check_item(
-    app: web::Data<App>,
-    req: HttpRequest,
-    path: web::Path<(String, usize)>,
-    payload: web::Payload,
-) -> Result<HttpResponse, ApiError> {
-    let principal = principal(&app, req.headers())?;
-    let (id, index) = path.into_inner();
-    let if_match = if_match(req.headers())?;
-    let body = json_body(req.headers(), payload, app.settings.limits.max_body_bytes).await?;
-    let done = releases::check_item(&app, &principal, &id, index, &body, if_match).await?;
+pub(crate) async fn check_item(app: Data<App>, write: KeyedWrite<(String, usize)>) -> Answer {
+    let Keyed {
+        key: (id, index),
+        caller,
+        if_match,
+    } = write.target;
+    let body = &write.body;
+    let done = releases::check_item(&app, &caller, &id, index, body, if_match).await?;
     Ok(release(StatusCode::OK, &done))
 }
 
@@ -219,13 +201,6 @@ pub async fn check_item(
     request_body = IncidentRequest,
     responses((status = 200, body = WithVersion<Release>), (status = "4XX", body = Problem)),
     security(("admin_token" = [])))]
-pub async fn log_incident(
-    app: web::Data<App>,
-    req: HttpRequest,
-    id: web::Path<String>,
-    payload: web::Payload,
-) -> Result<HttpResponse, ApiError> {
-    let (principal, if_match, body) = write_parts(&app, &req, payload).await?;
-    let done = releases::log_incident(&app, &principal, &id, &body, if_match).await?;
-    Ok(release(StatusCode::OK, &done))
+pub(crate) async fn log_incident(app: Data<App>, write: KeyedWrite) -> Answer {
+    change(&app, write, Change::Incident).await
 }

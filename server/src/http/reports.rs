@@ -3,20 +3,20 @@
 //! `Accept`), `GET /api/v1/changelog` (JSON or Markdown, internal or public view) and
 //! `GET /changelog.atom` (the public Atom feed, no token).
 
-use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderMap};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
-use super::extract::{etag, principal};
+use super::extract::etag;
 use super::problem::{ApiError, Problem};
-use crate::changelog::{self, ChangelogEntry, View, atom};
-use crate::reports::{self, Report};
-use crate::state::App;
+use super::request_error::RequestError;
+use crate::service::changelog::{self, ChangelogEntry, View, atom};
+use crate::service::reports::{self, Report};
+use crate::service::{App, Principal};
 
 /// Registers the routes. Must come before the release actions' `{id}/{action}` route,
 /// which would otherwise take `report` for an action.
-pub fn configure(config: &mut web::ServiceConfig) {
+pub(crate) fn configure(config: &mut web::ServiceConfig) {
     config
         .service(super::resource("/api/v1/releases/{id}/report").route(web::get().to(get_report)))
         .service(super::resource("/api/v1/changelog").route(web::get().to(get_changelog)))
@@ -45,21 +45,20 @@ impl Format {
 fn negotiate(
     asked: Option<&str>,
     headers: &HeaderMap,
-    offered: &[(Format, &str, &str)],
+    offered: &[(Format, &'static str, &'static str)],
 ) -> Result<Format, ApiError> {
-    let names: Vec<&str> = offered.iter().map(|(_, name, _)| *name).collect();
+    let names: Vec<&'static str> = offered.iter().map(|(_, name, _)| *name).collect();
     if let Some(asked) = asked {
         return offered
             .iter()
             .find(|(_, name, _)| *name == asked || (*name == "md" && asked == "markdown"))
             .map(|(format, _, _)| *format)
             .ok_or_else(|| {
-                ApiError::request(
-                    StatusCode::BAD_REQUEST,
-                    "bad-query",
-                    format!("unknown format {asked:?}; one of {names:?}"),
-                    Some("format"),
-                )
+                RequestError::UnknownFormat {
+                    asked: asked.to_owned(),
+                    offered: names,
+                }
+                .into()
             });
     }
     let Some(accept) = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()) else {
@@ -83,21 +82,18 @@ fn negotiate(
     if wildcard {
         return Ok(Format::Json);
     }
-    let types: Vec<&str> = offered.iter().map(|(_, _, mime)| *mime).collect();
-    Err(ApiError::request(
-        StatusCode::NOT_ACCEPTABLE,
-        "not-acceptable",
-        format!(
-            "cannot answer with {accept:?}; ask for one of {types:?}, or use ?format={names:?}"
-        ),
-        Some("Accept"),
-    ))
+    Err(RequestError::NotAcceptable {
+        accept: accept.to_owned(),
+        types: offered.iter().map(|(_, _, mime)| *mime).collect(),
+        formats: names,
+    }
+    .into())
 }
 
 /// The format of a report.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
-pub struct ReportQuery {
+pub(crate) struct ReportQuery {
     /// `json`, `md` or `html`; overrides `Accept`.
     format: Option<String>,
 }
@@ -116,13 +112,13 @@ pub struct ReportQuery {
             (String = "text/html"))),
         (status = "4XX", body = Problem)),
     security(("admin_token" = [])))]
-pub async fn get_report(
+pub(crate) async fn get_report(
     app: web::Data<App>,
     req: HttpRequest,
     id: web::Path<String>,
     query: web::Query<ReportQuery>,
+    caller: Principal,
 ) -> Result<HttpResponse, ApiError> {
-    let principal = principal(&app, req.headers())?;
     let format = negotiate(
         query.format.as_deref(),
         req.headers(),
@@ -132,7 +128,7 @@ pub async fn get_report(
             (Format::Html, "html", "text/html"),
         ],
     )?;
-    let served = reports::report(&app, &principal, &id).await?;
+    let served = reports::report(&app, &caller, &id).await?;
     let mut response = HttpResponse::Ok();
     response.content_type(format.content_type());
     if let Some(version) = served.version {
@@ -153,7 +149,7 @@ pub async fn get_report(
 /// Which changelog.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
-pub struct ChangelogQuery {
+pub(crate) struct ChangelogQuery {
     /// `internal` (default: with exposures, rollback reasons and incidents) or
     /// `public` (what end users see).
     view: Option<String>,
@@ -174,22 +170,17 @@ pub struct ChangelogQuery {
             (String = "text/markdown"))),
         (status = "4XX", body = Problem)),
     security(("admin_token" = [])))]
-pub async fn get_changelog(
+pub(crate) async fn get_changelog(
     app: web::Data<App>,
     req: HttpRequest,
     query: web::Query<ChangelogQuery>,
+    caller: Principal,
 ) -> Result<HttpResponse, ApiError> {
-    let principal = principal(&app, req.headers())?;
     let view = match query.view.as_deref() {
         None | Some("internal") => View::Internal,
         Some("public") => View::Public,
         Some(other) => {
-            return Err(ApiError::request(
-                StatusCode::BAD_REQUEST,
-                "bad-query",
-                format!("unknown view {other:?}; one of [\"internal\", \"public\"]"),
-                Some("view"),
-            ));
+            return Err(RequestError::UnknownView(other.to_owned()).into());
         }
     };
     let format = negotiate(
@@ -200,7 +191,7 @@ pub async fn get_changelog(
             (Format::Markdown, "md", "text/markdown"),
         ],
     )?;
-    let entries = changelog::for_team(&app, &principal, view, query.environment.as_deref()).await?;
+    let entries = changelog::for_team(&app, &caller, view, query.environment.as_deref()).await?;
     let mut response = HttpResponse::Ok();
     response.content_type(format.content_type());
     Ok(match format {
@@ -212,7 +203,7 @@ pub async fn get_changelog(
 /// Which feed.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
-pub struct FeedQuery {
+pub(crate) struct FeedQuery {
     /// Only releases of this environment.
     environment: Option<String>,
 }
@@ -225,18 +216,13 @@ pub struct FeedQuery {
     responses(
         (status = 200, description = "An Atom 1.0 feed", content_type = "application/atom+xml", body = String),
         (status = "4XX", body = Problem)))]
-pub async fn changelog_feed(
+pub(crate) async fn changelog_feed(
     app: web::Data<App>,
     req: HttpRequest,
     query: web::Query<FeedQuery>,
 ) -> Result<HttpResponse, ApiError> {
     if !app.settings.changelog.public_feed {
-        return Err(ApiError::request(
-            StatusCode::NOT_FOUND,
-            "not-found",
-            "the public changelog feed is turned off (changelog.public_feed)",
-            None,
-        ));
+        return Err(RequestError::FeedOff.into());
     }
     let environment = query.environment.as_deref();
     let entries = changelog::public(&app, environment).await?;

@@ -6,23 +6,20 @@
 //! The handlers only authenticate, call into `stream`, and map; the stream bodies are
 //! `stream::Subscription`s, whose bytes were built once per publication.
 
-use actix_web::http::StatusCode;
-use actix_web::http::header::{self, HeaderMap, HeaderValue};
-use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
+use actix_web::http::header::{self, HeaderMap};
+use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
-use super::extract::json_body;
+use super::extract::{JsonBody, SdkKey};
 use super::problem::{ApiError, Problem};
-use crate::auth::{AuthError, Principal};
-use crate::state::App;
-use crate::stream::exposures::{self, Recorded, Report};
-use crate::stream::{Flavor, SubscribeError, Subscription, credential};
-
-/// Seconds a client refused for too many streams should wait.
-const RETRY_STREAMS_AFTER: u64 = 5;
+use super::request_error::RequestError;
+use crate::infra::stream::exposures::{self, Recorded, Report};
+use crate::infra::stream::{Flavor, Subscription, credential};
+use crate::service::App;
+use crate::service::{Forbidden, ServiceError};
 
 /// Registers the routes.
-pub fn configure(config: &mut web::ServiceConfig) {
+pub(crate) fn configure(config: &mut web::ServiceConfig) {
     config
         .service(super::resource("/sdk/v1/ruleset").route(web::get().to(ruleset)))
         .service(super::resource("/sdk/v1/stream").route(web::get().to(stream)))
@@ -30,29 +27,8 @@ pub fn configure(config: &mut web::ServiceConfig) {
         .service(super::resource("/ofrep/v1/event-stream").route(web::get().to(event_stream)));
 }
 
-/// The SDK key's principal and environment.
-fn sdk_caller(app: &App, headers: &HeaderMap) -> Result<(Principal, String), ApiError> {
-    let header = headers
-        .get(header::AUTHORIZATION)
-        .map(|v| v.to_str().unwrap_or(""));
-    let principal = app.tokens.authenticate(header)?;
-    let environment = principal
-        .sdk_environment()
-        .ok_or_else(|| {
-            AuthError::Forbidden(
-                "this endpoint takes an SDK key (POST /api/v1/tokens with kind \"sdk\"), not an admin token"
-                    .to_owned(),
-            )
-        })?
-        .to_owned();
-    Ok((principal, environment))
-}
-
 fn environment_gone(environment: &str) -> ApiError {
-    AuthError::Forbidden(format!(
-        "environment {environment:?} of this SDK key no longer exists"
-    ))
-    .into()
+    Forbidden::EnvironmentGone(environment.to_owned()).into()
 }
 
 /// The full ruleset of the SDK key's environment.
@@ -61,8 +37,11 @@ fn environment_gone(environment: &str) -> ApiError {
     responses((status = 200, description = "`{ environment, revision, flags, segments }`; ETag is the revision", content_type = "application/json"),
               (status = 304), (status = "4XX", body = Problem)),
     security(("sdk_key" = [])))]
-pub async fn ruleset(app: web::Data<App>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    let (_, environment) = sdk_caller(&app, req.headers())?;
+pub(crate) async fn ruleset(
+    app: web::Data<App>,
+    req: HttpRequest,
+    SdkKey { environment, .. }: SdkKey,
+) -> Result<HttpResponse, ApiError> {
     let head = app
         .hub
         .streams()
@@ -89,31 +68,9 @@ fn last_event_id(headers: &HeaderMap) -> Result<Option<u64>, ApiError> {
     if text.is_empty() {
         return Ok(None);
     }
-    text.parse().map(Some).map_err(|_| {
-        ApiError::request(
-            StatusCode::BAD_REQUEST,
-            "bad-header",
-            format!(
-                "Last-Event-ID must be the revision (id) of the last event received, got {text:?}"
-            ),
-            Some("Last-Event-ID"),
-        )
-    })
-}
-
-fn refused(error: SubscribeError) -> HttpResponse {
-    let (status, slug) = match &error {
-        SubscribeError::UnknownEnvironment(_) => (StatusCode::FORBIDDEN, "forbidden"),
-        SubscribeError::TooManyStreams(_) => (StatusCode::TOO_MANY_REQUESTS, "too-many-streams"),
-        SubscribeError::Closed => (StatusCode::SERVICE_UNAVAILABLE, "shutting-down"),
-    };
-    let mut response = ApiError::request(status, slug, error.to_string(), None).error_response();
-    if status != StatusCode::FORBIDDEN {
-        response
-            .headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from(RETRY_STREAMS_AFTER));
-    }
-    response
+    text.parse()
+        .map(Some)
+        .map_err(|_| RequestError::LastEventId(text.to_owned()).into())
 }
 
 fn event_stream_response(subscription: Subscription) -> HttpResponse {
@@ -134,24 +91,25 @@ fn event_stream_response(subscription: Subscription) -> HttpResponse {
               (status = 429, description = "Too many streams for this SDK key (Retry-After)", body = Problem),
               (status = "4XX", body = Problem)),
     security(("sdk_key" = [])))]
-pub async fn stream(app: web::Data<App>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    let (principal, environment) = sdk_caller(&app, req.headers())?;
+pub(crate) async fn stream(
+    app: web::Data<App>,
+    req: HttpRequest,
+    SdkKey {
+        principal,
+        environment,
+    }: SdkKey,
+) -> Result<HttpResponse, ApiError> {
     let resume = last_event_id(req.headers())?;
-    Ok(
-        match app
-            .hub
+    let subscription =
+        app.hub
             .streams()
-            .subscribe(&environment, principal.id(), resume, Flavor::Sdk)
-        {
-            Ok(subscription) => event_stream_response(subscription),
-            Err(error) => refused(error),
-        },
-    )
+            .subscribe(&environment, principal.id(), resume, Flavor::Sdk)?;
+    Ok(event_stream_response(subscription))
 }
 
 /// Query of the OFREP event stream.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
-pub struct EventStreamParams {
+pub(crate) struct EventStreamParams {
     /// The stream credential from `eventStreams[].url` (or send the SDK key as a bearer
     /// token instead).
     token: Option<String>,
@@ -165,7 +123,7 @@ pub struct EventStreamParams {
         ("Last-Event-ID" = Option<String>, Header, description = "Revision of the last event processed")),
     responses((status = 200, description = "Server-Sent Events: `refetchEvaluation` messages", content_type = "text/event-stream"),
               (status = 429, description = "Too many streams for this SDK key", body = Problem), (status = "4XX", body = Problem)))]
-pub async fn event_stream(
+pub(crate) async fn event_stream(
     app: web::Data<App>,
     req: HttpRequest,
     params: web::Query<EventStreamParams>,
@@ -177,21 +135,16 @@ pub async fn event_stream(
             (record.id.clone(), environment)
         }
         None => {
-            let (principal, environment) = sdk_caller(&app, req.headers())?;
-            (principal.id().to_owned(), environment)
+            let key = SdkKey::of(&app, req.headers())?;
+            (key.principal.id().to_owned(), key.environment)
         }
     };
     let resume = last_event_id(req.headers())?;
-    Ok(
-        match app
-            .hub
+    let subscription =
+        app.hub
             .streams()
-            .subscribe(&environment, &key_id, resume, Flavor::Notify)
-        {
-            Ok(subscription) => event_stream_response(subscription),
-            Err(error) => refused(error),
-        },
-    )
+            .subscribe(&environment, &key_id, resume, Flavor::Notify)?;
+    Ok(event_stream_response(subscription))
 }
 
 /// Report exposures counted by an SDK since its last report; they are added to
@@ -200,16 +153,15 @@ pub async fn event_stream(
 #[utoipa::path(post, path = "/sdk/v1/exposures", tag = "sdk", request_body = Report,
     responses((status = 200, body = Recorded), (status = "4XX", body = Problem)),
     security(("sdk_key" = [])))]
-pub async fn report_exposures(
+pub(crate) async fn report_exposures(
     app: web::Data<App>,
-    req: HttpRequest,
-    payload: web::Payload,
+    SdkKey { environment, .. }: SdkKey,
+    JsonBody(body): JsonBody,
 ) -> Result<HttpResponse, ApiError> {
-    let (_, environment) = sdk_caller(&app, req.headers())?;
-    let body = json_body(req.headers(), payload, app.settings.limits.max_body_bytes).await?;
     let served = app
         .hub
         .snapshot(&environment)
         .ok_or_else(|| environment_gone(&environment))?;
-    Ok(HttpResponse::Ok().json(exposures::record(&served, &body)?))
+    let recorded = exposures::record(&served, &body).map_err(ServiceError::from)?;
+    Ok(HttpResponse::Ok().json(recorded))
 }

@@ -6,25 +6,25 @@
 
 use std::time::Duration;
 
-use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
-use rollgate_core::FieldError;
 use rollgate_core::release::Duration as Span;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use super::extract::{json_body, principal};
+use super::extract::JsonBody;
 use super::problem::{ApiError, Problem};
-use crate::admin::ServiceError;
-use crate::auth::{Role, require_role};
-use crate::clock::ManualClock;
-use crate::state::App;
+use super::request_error::RequestError;
+use crate::infra::auth::Role;
+use crate::infra::clock::ManualClock;
+use crate::service::App;
+use crate::service::ServiceError;
+use crate::service::{Principal, require_role};
 
 /// How long the endpoint waits for the scheduler to catch up.
 const CATCH_UP: Duration = Duration::from_secs(30);
 
 /// Registers the routes.
-pub fn configure(config: &mut web::ServiceConfig) {
+pub(crate) fn configure(config: &mut web::ServiceConfig) {
     config.service(
         super::resource("/api/v1/testing/clock")
             .route(web::get().to(get_clock))
@@ -35,7 +35,7 @@ pub fn configure(config: &mut web::ServiceConfig) {
 /// `{ "advance": "90s" }` or `{ "set": "2026-12-03T09:00:00Z" }`.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ClockMove {
+pub(crate) struct ClockMove {
     /// Move forward by this duration.
     #[serde(default)]
     #[schema(value_type = Option<String>, example = "90s")]
@@ -48,7 +48,7 @@ pub struct ClockMove {
 
 /// The server's time.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct ClockNow {
+pub(crate) struct ClockNow {
     /// Now, as the server sees it.
     #[serde(with = "time::serde::rfc3339")]
     #[schema(value_type = String, format = DateTime)]
@@ -57,26 +57,22 @@ pub struct ClockNow {
     manual: bool,
 }
 
-fn manual(app: &App, req: &HttpRequest) -> Result<std::sync::Arc<ManualClock>, ApiError> {
-    let principal = principal(app, req.headers())?;
-    require_role(&principal, Role::Admin)?;
-    app.manual_clock.clone().ok_or_else(|| {
-        ApiError::request(
-            StatusCode::CONFLICT,
-            "conflict",
-            "the manual clock is off (it is for tests: set testing.manual_clock_start)",
-            None,
-        )
-    })
+fn manual(app: &App, caller: &Principal) -> Result<std::sync::Arc<ManualClock>, ApiError> {
+    require_role(caller, Role::Admin)?;
+    app.manual_clock
+        .clone()
+        .ok_or_else(|| RequestError::ManualClockOff.into())
 }
 
 /// The server's time, and whether it is the test-only manual clock.
 #[utoipa::path(get, path = "/api/v1/testing/clock", tag = "testing",
     responses((status = 200, body = ClockNow), (status = "4XX", body = Problem)),
     security(("admin_token" = [])))]
-pub async fn get_clock(app: web::Data<App>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    let principal = principal(&app, req.headers())?;
-    require_role(&principal, Role::Admin)?;
+pub(crate) async fn get_clock(
+    app: web::Data<App>,
+    caller: Principal,
+) -> Result<HttpResponse, ApiError> {
+    require_role(&caller, Role::Admin)?;
     Ok(HttpResponse::Ok().json(ClockNow {
         now: app.clock.now(),
         manual: app.manual_clock.is_some(),
@@ -88,22 +84,23 @@ pub async fn get_clock(app: web::Data<App>, req: HttpRequest) -> Result<HttpResp
 #[utoipa::path(post, path = "/api/v1/testing/clock", tag = "testing", request_body = ClockMove,
     responses((status = 200, body = ClockNow), (status = "4XX", body = Problem)),
     security(("admin_token" = [])))]
-pub async fn move_clock(
+pub(crate) async fn move_clock(
     app: web::Data<App>,
     req: HttpRequest,
+    caller: Principal,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let clock = manual(&app, &req)?;
-    let body = json_body(req.headers(), payload, app.settings.limits.max_body_bytes).await?;
+    // The body is read only once the caller may move the clock and it is manual.
+    let clock = manual(&app, &caller)?;
+    let limit = app.settings.limits.max_body_bytes;
+    let body = JsonBody::read(req.headers(), payload, limit).await?;
     let request: ClockMove = rollgate_core::validate::parse(&body).map_err(ServiceError::from)?;
     match (request.advance, request.set) {
         (Some(by), None) => clock.advance(by.to_time()),
         (None, Some(to)) => clock.set(to),
         _ => {
-            return Err(ServiceError::Invalid(vec![FieldError::new(
-                "advance",
-                "give exactly one of `advance` (a duration such as \"90s\") and `set` (an RFC 3339 time)",
-            )])
+            return Err(ServiceError::invalid("advance",
+                "give exactly one of `advance` (a duration such as \"90s\") and `set` (an RFC 3339 time)",)
             .into());
         }
     }

@@ -1,16 +1,18 @@
 //! Handlers for webhook subscriptions and their delivery log.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 
-use super::extract::{etag, if_match, json_body, principal};
+use super::extract::{JsonBody, Keyed, KeyedWrite, etag};
 use super::problem::{ApiError, Problem};
-use crate::admin::WithVersion;
-use crate::state::App;
-use crate::webhooks::{self, CreatedSubscription, Delivery, SubscriptionRequest, SubscriptionView};
+use crate::service::WithVersion;
+use crate::service::webhooks::{
+    self, CreatedSubscription, Delivery, SubscriptionRequest, SubscriptionView,
+};
+use crate::service::{App, Principal};
 
 /// Registers the routes.
-pub fn configure(config: &mut web::ServiceConfig) {
+pub(crate) fn configure(config: &mut web::ServiceConfig) {
     config
         .service(
             super::resource("/api/v1/webhooks")
@@ -34,14 +36,12 @@ pub fn configure(config: &mut web::ServiceConfig) {
 #[utoipa::path(post, path = "/api/v1/webhooks", tag = "webhooks", request_body = SubscriptionRequest,
     responses((status = 201, body = CreatedSubscription), (status = "4XX", body = Problem)),
     security(("admin_token" = [])))]
-pub async fn create_webhook(
+pub(crate) async fn create_webhook(
     app: web::Data<App>,
-    req: HttpRequest,
-    payload: web::Payload,
+    caller: Principal,
+    JsonBody(body): JsonBody,
 ) -> Result<HttpResponse, ApiError> {
-    let principal = principal(&app, req.headers())?;
-    let body = json_body(req.headers(), payload, app.settings.limits.max_body_bytes).await?;
-    let created = webhooks::create(&app, &principal, &body).await?;
+    let created = webhooks::create(&app, &caller, &body).await?;
     Ok(HttpResponse::build(StatusCode::CREATED)
         .insert_header(("Cache-Control", "no-store"))
         .json(created))
@@ -51,25 +51,23 @@ pub async fn create_webhook(
 #[utoipa::path(get, path = "/api/v1/webhooks", tag = "webhooks",
     responses((status = 200, body = [WithVersion<SubscriptionView>]), (status = "4XX", body = Problem)),
     security(("admin_token" = [])))]
-pub async fn list_webhooks(
+pub(crate) async fn list_webhooks(
     app: web::Data<App>,
-    req: HttpRequest,
+    caller: Principal,
 ) -> Result<HttpResponse, ApiError> {
-    let principal = principal(&app, req.headers())?;
-    Ok(HttpResponse::Ok().json(webhooks::list(&app, &principal).await?))
+    Ok(HttpResponse::Ok().json(webhooks::list(&app, &caller).await?))
 }
 
 /// Read a subscription.
 #[utoipa::path(get, path = "/api/v1/webhooks/{id}", tag = "webhooks", params(("id" = String, Path)),
     responses((status = 200, body = WithVersion<SubscriptionView>), (status = "4XX", body = Problem)),
     security(("admin_token" = [])))]
-pub async fn get_webhook(
+pub(crate) async fn get_webhook(
     app: web::Data<App>,
-    req: HttpRequest,
     id: web::Path<String>,
+    caller: Principal,
 ) -> Result<HttpResponse, ApiError> {
-    let principal = principal(&app, req.headers())?;
-    let found = webhooks::get(&app, &principal, &id).await?;
+    let found = webhooks::get(&app, &caller, &id).await?;
     Ok(HttpResponse::Ok()
         .insert_header(("ETag", etag(found.version)))
         .json(found))
@@ -80,14 +78,19 @@ pub async fn get_webhook(
     params(("id" = String, Path), ("If-Match" = String, Header)), request_body = SubscriptionRequest,
     responses((status = 200, body = WithVersion<SubscriptionView>), (status = "4XX", body = Problem)),
     security(("admin_token" = [])))]
-pub async fn replace_webhook(
+pub(crate) async fn replace_webhook(
     app: web::Data<App>,
-    req: HttpRequest,
-    id: web::Path<String>,
-    payload: web::Payload,
+    write: KeyedWrite,
 ) -> Result<HttpResponse, ApiError> {
-    let (principal, if_match, body) = super::releases::write_parts(&app, &req, payload).await?;
-    let replaced = webhooks::replace(&app, &principal, &id, &body, if_match).await?;
+    let target = &write.target;
+    let replaced = webhooks::replace(
+        &app,
+        &target.caller,
+        &target.key,
+        &write.body,
+        target.if_match,
+    )
+    .await?;
     Ok(HttpResponse::Ok()
         .insert_header(("ETag", etag(replaced.version)))
         .json(replaced))
@@ -97,13 +100,11 @@ pub async fn replace_webhook(
 #[utoipa::path(delete, path = "/api/v1/webhooks/{id}", tag = "webhooks",
     params(("id" = String, Path), ("If-Match" = String, Header)),
     responses((status = 204), (status = "4XX", body = Problem)), security(("admin_token" = [])))]
-pub async fn delete_webhook(
+pub(crate) async fn delete_webhook(
     app: web::Data<App>,
-    req: HttpRequest,
-    id: web::Path<String>,
+    target: Keyed,
 ) -> Result<HttpResponse, ApiError> {
-    let principal = principal(&app, req.headers())?;
-    webhooks::delete(&app, &principal, &id, if_match(req.headers())?).await?;
+    webhooks::delete(&app, &target.caller, &target.key, target.if_match).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -111,11 +112,10 @@ pub async fn delete_webhook(
 #[utoipa::path(get, path = "/api/v1/webhooks/{id}/deliveries", tag = "webhooks", params(("id" = String, Path)),
     responses((status = 200, body = [Delivery]), (status = "4XX", body = Problem)),
     security(("admin_token" = [])))]
-pub async fn list_deliveries(
+pub(crate) async fn list_deliveries(
     app: web::Data<App>,
-    req: HttpRequest,
     id: web::Path<String>,
+    caller: Principal,
 ) -> Result<HttpResponse, ApiError> {
-    let principal = principal(&app, req.headers())?;
-    Ok(HttpResponse::Ok().json(webhooks::delivery_log(&app, &principal, &id).await?))
+    Ok(HttpResponse::Ok().json(webhooks::delivery_log(&app, &caller, &id).await?))
 }

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use rollgate_server::store::{AuditEvent, AuditQuery, Expect, Kind, Store, Write};
+use rollgate_server::infra::store::{AuditEvent, AuditQuery, Expect, Kind, Store, Write};
 use serde_json::json;
 
 use super::{AT, commit, commit_by, put, put_one};

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use rollgate_server::store::{ChangesSince, Check, Expect, Kind, Store, StoreError, Write};
+use rollgate_server::infra::store::{ChangesSince, Check, Expect, Kind, Store, StoreError, Write};
 use serde_json::json;
 
 use super::{body, commit, put, put_one};

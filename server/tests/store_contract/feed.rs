@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use rollgate_server::store::{Change, ChangesSince, Expect, Kind, Store, Write};
+use rollgate_server::infra::store::{Change, ChangesSince, Expect, Kind, Store, Write};
 use serde_json::json;
 use tokio::sync::broadcast;
 

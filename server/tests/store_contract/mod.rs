@@ -11,7 +11,7 @@ pub mod model;
 use std::any::Any;
 use std::sync::Arc;
 
-use rollgate_server::store::{Change, Commit, Document, Expect, Kind, Store, Write};
+use rollgate_server::infra::store::{Change, Commit, Document, Expect, Kind, Store, Write};
 use serde_json::Value;
 use time::OffsetDateTime;
 use time::macros::datetime;

@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use proptest::collection::vec;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
-use rollgate_server::store::{Check, Commit, Expect, Kind, Store, StoreError, Write};
+use rollgate_server::infra::store::{Check, Commit, Expect, Kind, Store, StoreError, Write};
 
 use super::AT;
 

@@ -20,15 +20,21 @@ use serde::{Serialize, Serializer};
 
 use self::request::read_context;
 use super::RouteLabel;
+use super::problem::{evaluation_status, ofrep_response};
 use super::rate::RateLimiter;
-use crate::auth::Principal;
-use crate::hub::Served;
-use crate::state::App;
+use super::request_error::RequestError;
+use crate::infra::hub::Served;
+use crate::service::App;
+use crate::service::Forbidden;
+use crate::service::Principal;
 
+mod error;
 mod request;
 
+pub(crate) use error::OfrepError;
+
 /// Registers the routes.
-pub fn configure(config: &mut web::ServiceConfig) {
+pub(crate) fn configure(config: &mut web::ServiceConfig) {
     // The static paths before the dynamic one, which the router matches with a regular
     // expression.
     config
@@ -52,25 +58,13 @@ async fn unknown_path(
 ) -> HttpResponse {
     let tail = req.match_info().get("tail").unwrap_or_default();
     let Some(key) = tail.strip_prefix("v1/evaluate/flags/") else {
-        return Failure::new(
-            StatusCode::NOT_FOUND,
-            "GENERAL",
-            format!(
-                "no OFREP endpoint at {}; evaluate with POST /ofrep/v1/evaluate/flags/{{key}} or POST /ofrep/v1/evaluate/flags",
-                req.path()
-            ),
-        )
-        .respond(None);
+        return ofrep_response(&OfrepError::NoEndpoint(req.path().to_owned()), None);
     };
-    if let Err(failure) = snapshot_for(&app, req.headers(), &limiter) {
-        return failure.respond(Some(key));
-    }
-    Failure::new(
-        StatusCode::NOT_FOUND,
-        "FLAG_NOT_FOUND",
-        format!("flag {key:?} does not exist: flag keys never contain \"/\" and are not empty"),
-    )
-    .respond(Some(key))
+    let refused = match snapshot_for(&app, req.headers(), &limiter) {
+        Err(error) => error,
+        Ok(_) => OfrepError::KeyWithSlash(key.to_owned()),
+    };
+    ofrep_response(&refused, Some(key))
 }
 
 /// An OFREP resource whose other methods answer `405` in OFREP's error shape (clients
@@ -81,64 +75,13 @@ fn resource(path: &str) -> actix_web::Resource {
     web::resource(path)
         .app_data(RouteLabel::new(path))
         .default_service(web::to(move |req: HttpRequest| async move {
-            let detail = format!("{} is not supported on {}", req.method(), req.path());
-            let detail = match allowed {
-                Some(allowed) => format!("{detail}; use {allowed}"),
-                None => detail,
-            };
-            let mut response =
-                Failure::new(StatusCode::METHOD_NOT_ALLOWED, "GENERAL", detail).respond(None);
-            if let Some(allowed) = allowed {
-                response
-                    .headers_mut()
-                    .insert(header::ALLOW, header::HeaderValue::from_static(allowed));
-            }
-            response
+            let refused = OfrepError::Method(RequestError::MethodNotAllowed {
+                method: req.method().to_string(),
+                path: req.path().to_owned(),
+                allowed,
+            });
+            ofrep_response(&refused, None)
         }))
-}
-
-/// An OFREP error answer.
-struct Failure {
-    status: StatusCode,
-    code: &'static str,
-    details: String,
-    retry_after: Option<u64>,
-}
-
-impl Failure {
-    fn new(status: StatusCode, code: &'static str, details: impl Into<String>) -> Failure {
-        Failure {
-            status,
-            code,
-            details: details.into(),
-            retry_after: None,
-        }
-    }
-
-    fn respond(self, key: Option<&str>) -> HttpResponse {
-        let mut response = HttpResponse::build(self.status);
-        if let Some(seconds) = self.retry_after {
-            response.insert_header((header::RETRY_AFTER, seconds.to_string()));
-        }
-        let body = FailureBody {
-            key,
-            code: self.code,
-            details: &self.details,
-        };
-        response
-            .insert_header((header::CONTENT_TYPE, json_type()))
-            .body(serde_json::to_vec(&body).unwrap_or_default())
-    }
-}
-
-#[derive(Serialize)]
-struct FailureBody<'a> {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    key: Option<&'a str>,
-    #[serde(rename = "errorCode")]
-    code: &'a str,
-    #[serde(rename = "errorDetails")]
-    details: &'a str,
 }
 
 /// The environment's snapshot for the SDK key in `headers`, and the key.
@@ -146,37 +89,21 @@ fn snapshot_for(
     app: &App,
     headers: &HeaderMap,
     limiter: &RateLimiter,
-) -> Result<(Arc<Served>, Principal), Failure> {
+) -> Result<(Arc<Served>, Principal), OfrepError> {
     let header = headers
         .get(header::AUTHORIZATION)
         .map(|v| v.to_str().unwrap_or(""));
-    let principal = app
-        .tokens
-        .authenticate(header)
-        .map_err(|e| Failure::new(StatusCode::UNAUTHORIZED, "GENERAL", e.to_string()))?;
+    let principal = app.tokens.authenticate(header).map(Principal::new)?;
     let Some(environment) = principal.sdk_environment() else {
-        return Err(Failure::new(
-            StatusCode::FORBIDDEN,
-            "GENERAL",
-            "admin tokens cannot evaluate flags; use an SDK key (POST /api/v1/tokens with kind \"sdk\")",
-        ));
+        return Err(Forbidden::AdminEvaluates.into());
     };
     if let Err(retry_after) = limiter.check(principal.id()) {
-        let mut failure = Failure::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "GENERAL",
-            "rate limit reached for this SDK key",
-        );
-        failure.retry_after = Some(retry_after);
-        return Err(failure);
+        return Err(OfrepError::RateLimited { retry_after });
     }
-    let served = app.hub.snapshot(environment).ok_or_else(|| {
-        Failure::new(
-            StatusCode::FORBIDDEN,
-            "GENERAL",
-            format!("environment {environment:?} of this SDK key no longer exists"),
-        )
-    })?;
+    let served = app
+        .hub
+        .snapshot(environment)
+        .ok_or_else(|| Forbidden::EnvironmentGone(environment.to_owned()))?;
     Ok((served, principal))
 }
 
@@ -241,13 +168,6 @@ impl Serialize for Metadata<'_> {
     }
 }
 
-fn error_status(code: ErrorCode) -> StatusCode {
-    match code {
-        ErrorCode::FlagNotFound => StatusCode::NOT_FOUND,
-        ErrorCode::TargetingKeyMissing | ErrorCode::InvalidContext => StatusCode::BAD_REQUEST,
-    }
-}
-
 /// `Content-Type: application/json`, made without parsing it again on every answer.
 fn json_type() -> header::HeaderValue {
     header::HeaderValue::from_static("application/json")
@@ -266,7 +186,7 @@ fn json(status: StatusCode, body: impl actix_web::body::MessageBody + 'static) -
               (status = 400, description = "errorCode PARSE_ERROR, TARGETING_KEY_MISSING or INVALID_CONTEXT"),
               (status = 404, description = "errorCode FLAG_NOT_FOUND"), (status = 401), (status = 403), (status = 429)),
     security(("sdk_key" = [])))]
-pub async fn evaluate_flag(
+pub(crate) async fn evaluate_flag(
     app: web::Data<App>,
     limiter: web::Data<RateLimiter>,
     req: HttpRequest,
@@ -275,15 +195,15 @@ pub async fn evaluate_flag(
 ) -> HttpResponse {
     let served = match snapshot_for(&app, req.headers(), &limiter) {
         Ok((served, _)) => served,
-        Err(failure) => return failure.respond(Some(&key)),
+        Err(error) => return ofrep_response(&error, Some(&key)),
     };
     let context = match read_context(payload, app.settings.limits.max_context_bytes).await {
         Ok((context, _)) => context,
-        Err(failure) => return failure.respond(Some(&key)),
+        Err(error) => return ofrep_response(&error, Some(&key)),
     };
     let evaluation = evaluate(&served.snapshot, &key, &context);
     served.count(&evaluation);
-    let status = evaluation.error.map_or(StatusCode::OK, error_status);
+    let status = evaluation.error.map_or(StatusCode::OK, evaluation_status);
     let evaluated = Evaluated {
         key: &key,
         evaluation: &evaluation,
@@ -293,8 +213,7 @@ pub async fn evaluate_flag(
     }
     match serde_json::to_vec(&evaluated) {
         Ok(body) => json(status, body),
-        Err(e) => Failure::new(StatusCode::INTERNAL_SERVER_ERROR, "GENERAL", e.to_string())
-            .respond(Some(&key)),
+        Err(error) => ofrep_response(&error.into(), Some(&key)),
     }
 }
 
@@ -353,7 +272,7 @@ struct EventStream<'a> {
 /// client used (`Forwarded` / `X-Forwarded-*` honoured), authenticated by the key's
 /// stream credential because `EventSource` cannot send an `Authorization` header.
 fn event_stream_url(app: &App, req: &HttpRequest, principal: &Principal) -> Option<String> {
-    let token = app.tokens.stream_credential(principal)?;
+    let token = app.tokens.stream_credential(principal.record())?;
     let info = req.connection_info();
     Some(format!(
         "{}://{}/ofrep/v1/event-stream?token={token}",
@@ -387,7 +306,7 @@ pub(super) fn none_match(headers: &HeaderMap, etag: &str) -> bool {
     responses((status = 200, description = "`{ \"flags\": [ … ] }` with an ETag"), (status = 304),
               (status = 400, description = "errorCode PARSE_ERROR or INVALID_CONTEXT"), (status = 401), (status = 403), (status = 429)),
     security(("sdk_key" = [])))]
-pub async fn evaluate_flags(
+pub(crate) async fn evaluate_flags(
     app: web::Data<App>,
     limiter: web::Data<RateLimiter>,
     req: HttpRequest,
@@ -395,22 +314,17 @@ pub async fn evaluate_flags(
 ) -> HttpResponse {
     let (served, principal) = match snapshot_for(&app, req.headers(), &limiter) {
         Ok(found) => found,
-        Err(failure) => return failure.respond(None),
+        Err(error) => return ofrep_response(&error, None),
     };
     let (context, body) = match read_context(payload, app.settings.limits.max_context_bytes).await {
         Ok(parsed) => parsed,
-        Err(failure) => return failure.respond(None),
+        Err(error) => return ofrep_response(&error, None),
     };
     if context
         .targeting_key()
         .is_some_and(|k| !(k.is_string() || k.is_null()))
     {
-        return Failure::new(
-            StatusCode::BAD_REQUEST,
-            "INVALID_CONTEXT",
-            "targetingKey must be a string",
-        )
-        .respond(None);
+        return ofrep_response(&OfrepError::TargetingKeyNotString, None);
     }
     let etag = bulk_etag(served.snapshot.revision(), &body);
     if none_match(req.headers(), &etag) {
@@ -427,9 +341,7 @@ pub async fn evaluate_flags(
             .insert_header((header::ETAG, etag))
             .insert_header((header::CONTENT_TYPE, json_type()))
             .body(body),
-        Err(e) => {
-            Failure::new(StatusCode::INTERNAL_SERVER_ERROR, "GENERAL", e.to_string()).respond(None)
-        }
+        Err(error) => ofrep_response(&error.into(), None),
     }
 }
 
@@ -437,13 +349,13 @@ pub async fn evaluate_flags(
 #[utoipa::path(get, path = "/ofrep/v1/configuration", tag = "ofrep",
     responses((status = 200, description = "name and capabilities"), (status = 401), (status = 403), (status = 429)),
     security(("sdk_key" = [])))]
-pub async fn configuration(
+pub(crate) async fn configuration(
     app: web::Data<App>,
     limiter: web::Data<RateLimiter>,
     req: HttpRequest,
 ) -> HttpResponse {
-    if let Err(failure) = snapshot_for(&app, req.headers(), &limiter) {
-        return failure.respond(None);
+    if let Err(error) = snapshot_for(&app, req.headers(), &limiter) {
+        return ofrep_response(&error, None);
     }
     HttpResponse::Ok().json(serde_json::json!({
         "name": "rollgate",

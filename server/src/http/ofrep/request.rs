@@ -9,59 +9,42 @@
 //! own message; a `context` that is not an object is `400 INVALID_CONTEXT` naming what
 //! it was; a body over the limit is `413`.
 
-use actix_web::http::StatusCode;
 use actix_web::web;
 use bytes::Bytes;
 use rollgate_core::Context;
-use rollgate_core::ofrep::{self, RequestError};
+use rollgate_core::ofrep::{self};
 
-use super::Failure;
+use super::OfrepError;
 use crate::http::extract::{BodyError, read_limited};
 
 /// Reads the body (bounded) and parses the evaluation context out of it.
 pub(super) async fn read_context(
     payload: web::Payload,
     limit: usize,
-) -> Result<(Context, Bytes), Failure> {
+) -> Result<(Context, Bytes), OfrepError> {
     let body = read_body(payload, limit).await?;
     let context = parse_context(&body)?;
     Ok((context, body))
 }
 
 /// The whole body, at most `limit` bytes (see [`read_limited`]).
-async fn read_body(payload: web::Payload, limit: usize) -> Result<Bytes, Failure> {
+async fn read_body(payload: web::Payload, limit: usize) -> Result<Bytes, OfrepError> {
     read_limited(payload, limit).await.map_err(|e| match e {
-        BodyError::TooLarge => Failure::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "GENERAL",
-            format!(
-                "the evaluation context is larger than {limit} bytes (limits.max_context_bytes)"
-            ),
-        ),
-        BodyError::Read(e) => Failure::new(
-            StatusCode::BAD_REQUEST,
-            "PARSE_ERROR",
-            format!("could not read the body: {e}"),
-        ),
+        BodyError::TooLarge => OfrepError::TooLarge(limit),
+        BodyError::Read(e) => OfrepError::Unreadable(e),
     })
 }
 
-/// The evaluation context of an OFREP request body ([`ofrep::request_context`]), its
-/// errors as OFREP answers them.
-pub(super) fn parse_context(body: &[u8]) -> Result<Context, Failure> {
-    ofrep::request_context(body).map_err(|e| {
-        let code = match e {
-            RequestError::Parse(_) => "PARSE_ERROR",
-            RequestError::InvalidContext(_) => "INVALID_CONTEXT",
-        };
-        Failure::new(StatusCode::BAD_REQUEST, code, e.to_string())
-    })
+/// The evaluation context of an OFREP request body ([`ofrep::request_context`]).
+pub(super) fn parse_context(body: &[u8]) -> Result<Context, OfrepError> {
+    Ok(ofrep::request_context(body)?)
 }
 
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, reason = "tests")]
 
+    use actix_web::http::StatusCode;
     use serde::Deserialize;
     use serde_json::{Map, Value, json};
 
@@ -101,7 +84,10 @@ mod tests {
     }
 
     fn parsed(body: &str) -> Result<Context, (StatusCode, &'static str, String)> {
-        parse_context(body.as_bytes()).map_err(|f| (f.status, f.code, f.details))
+        parse_context(body.as_bytes()).map_err(|error| {
+            let (status, code) = crate::http::problem::ofrep_parts(&error);
+            (status, code, error.to_string())
+        })
     }
 
     fn same_as_before(body: &str) -> Result<Context, (StatusCode, &'static str, String)> {

@@ -150,8 +150,8 @@ fn controller_release() -> serde_json::Value {
 
 #[tokio::test]
 async fn a_report_with_health_charts_renders_in_headless_chromium() {
-    use rollgate_server::reports::{build, html, model::KpiReport};
-    let release: rollgate_server::releases::Release =
+    use rollgate_server::service::reports::{build, html, model::KpiReport};
+    let release: rollgate_server::service::releases::Release =
         serde_json::from_value(controller_release()).unwrap();
     let report = build::build(
         &release,

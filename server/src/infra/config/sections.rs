@@ -1,0 +1,229 @@
+//! The settings of each section (`[log]`, `[limits]`, `[store]`, `[stream]`,
+//! `[webhooks]`, `[controller]`, `[changelog]`, `[testing]`) with their defaults, the
+//! `Secret` that never shows in logs, and how durations and times are written in the
+//! settings. Read only through [`super::Settings::load`].
+
+use std::fmt;
+use std::time::Duration;
+
+use serde::{Deserialize, Deserializer};
+
+/// Outgoing webhook deliveries.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(crate) struct WebhookSettings {
+    /// How long one delivery attempt may take.
+    #[serde(deserialize_with = "duration")]
+    pub timeout: Duration,
+    /// Wait before the first retry; doubled for each further one.
+    #[serde(deserialize_with = "duration")]
+    pub retry_initial: Duration,
+    /// Longest wait between retries.
+    #[serde(deserialize_with = "duration")]
+    pub retry_max: Duration,
+    /// Attempts before a delivery is marked failed.
+    pub max_attempts: u32,
+}
+
+impl Default for WebhookSettings {
+    fn default() -> WebhookSettings {
+        WebhookSettings {
+            timeout: Duration::from_secs(10),
+            retry_initial: Duration::from_secs(1),
+            retry_max: Duration::from_secs(300),
+            max_attempts: 8,
+        }
+    }
+}
+
+/// The canary controller.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(crate) struct ControllerSettings {
+    /// Whether this replica runs the controller at all (one replica decides at a time
+    /// either way).
+    pub enabled: bool,
+    /// How long the controller's lease lasts without renewal; the holder renews it every
+    /// third of that and stops deciding after two thirds without a renewal.
+    #[serde(deserialize_with = "duration")]
+    pub lease_ttl: Duration,
+    /// How long one Prometheus query may take before it counts as a query error.
+    #[serde(deserialize_with = "duration")]
+    pub query_timeout: Duration,
+}
+
+impl Default for ControllerSettings {
+    fn default() -> ControllerSettings {
+        ControllerSettings {
+            enabled: true,
+            lease_ttl: Duration::from_secs(15),
+            query_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// The changelog.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(crate) struct ChangelogSettings {
+    /// Serve the public changelog as an Atom feed at `/changelog.atom`, without a token.
+    pub public_feed: bool,
+}
+
+impl Default for ChangelogSettings {
+    fn default() -> ChangelogSettings {
+        ChangelogSettings { public_feed: true }
+    }
+}
+
+/// Test-only switches.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(crate) struct TestingSettings {
+    /// When set (RFC 3339), the server runs on a manual clock standing at this time,
+    /// moved only through the admin-only `POST /api/v1/testing/clock`. For tests only.
+    #[serde(deserialize_with = "optional_time")]
+    pub manual_clock_start: Option<time::OffsetDateTime>,
+}
+
+/// Logging settings.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogSettings {
+    /// `text` for people, `json` for log pipelines.
+    pub format: LogFormat,
+    /// A `tracing` filter, e.g. `info` or `rollgate_server=debug,info`.
+    pub level: String,
+}
+
+impl Default for LogSettings {
+    fn default() -> LogSettings {
+        LogSettings {
+            format: LogFormat::Text,
+            level: "info".to_owned(),
+        }
+    }
+}
+
+/// How log lines are written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Bounds on what callers may send.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(crate) struct Limits {
+    /// Largest admin request body, in bytes (413 above).
+    pub max_body_bytes: usize,
+    /// Largest OFREP request body (the evaluation context), in bytes.
+    pub max_context_bytes: usize,
+    /// OFREP requests per second allowed per SDK key; 0 for no limit (429 above).
+    pub ofrep_requests_per_second: u32,
+    /// Event streams (SDK and OFREP) one SDK key may hold open at once (429 above).
+    pub max_streams_per_sdk_key: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            max_body_bytes: 1 << 20,
+            max_context_bytes: 64 << 10,
+            ofrep_requests_per_second: 0,
+            max_streams_per_sdk_key: 1000,
+        }
+    }
+}
+
+/// Store tuning.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(crate) struct StoreSettings {
+    /// How many past changes the change feed keeps for clients that resume.
+    pub change_retention: u64,
+}
+
+impl Default for StoreSettings {
+    fn default() -> StoreSettings {
+        StoreSettings {
+            change_retention: 100_000,
+        }
+    }
+}
+
+/// SDK streams (`GET /sdk/v1/stream`, the OFREP event stream).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(crate) struct StreamSettings {
+    /// Time between heartbeat comments on every open stream.
+    #[serde(deserialize_with = "duration")]
+    pub heartbeat_interval: Duration,
+    /// Events queued per client before it counts as too slow and is dropped.
+    pub client_buffer: usize,
+    /// Change events kept per environment for clients that resume with `Last-Event-ID`.
+    pub history: usize,
+}
+
+impl Default for StreamSettings {
+    fn default() -> StreamSettings {
+        StreamSettings {
+            heartbeat_interval: Duration::from_secs(15),
+            client_buffer: 64,
+            history: 1024,
+        }
+    }
+}
+
+/// A secret that never appears in `Debug` output or logs.
+#[derive(Clone, Deserialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub(crate) struct Secret(String);
+
+impl Secret {
+    /// The secret itself; call only where it is used.
+    pub(crate) fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(…)")
+    }
+}
+
+impl From<String> for Secret {
+    fn from(secret: String) -> Secret {
+        Secret(secret)
+    }
+}
+
+/// An optional RFC 3339 time.
+pub(super) fn optional_time<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<time::OffsetDateTime>, D::Error> {
+    let text = Option::<String>::deserialize(deserializer)?;
+    text.map(|text| {
+        time::OffsetDateTime::parse(&text, &time::format_description::well_known::Rfc3339).map_err(
+            |e| {
+                serde::de::Error::custom(format!(
+                    "{text:?} is not an RFC 3339 time such as \"2026-01-01T00:00:00Z\": {e}"
+                ))
+            },
+        )
+    })
+    .transpose()
+}
+
+/// A duration written for people (`"30s"`, `"5m"`).
+pub(super) fn duration<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Duration, D::Error> {
+    let text = String::deserialize(deserializer)?;
+    humantime::parse_duration(&text).map_err(|e| {
+        serde::de::Error::custom(format!("{text:?} is not a duration such as \"30s\": {e}"))
+    })
+}

@@ -1,0 +1,248 @@
+//! The hub: follows the store's change feed, keeps the documents that evaluation needs
+//! in memory, and publishes one compiled [`Served`] snapshot per environment.
+//!
+//! Evaluation reads the published snapshot through an `ArcSwap`: no lock, no await, no
+//! store call. A write publishes a new snapshot atomically; writers wait with
+//! [`Hub::wait_for`] until their revision is served here, so a caller that got its
+//! `200` sees its change on the next evaluation.
+
+mod catalog;
+mod served;
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
+use rustc_hash::FxHashMap;
+use tokio::sync::{broadcast, watch};
+
+pub(crate) use catalog::{Catalog, Versioned};
+pub(crate) use served::Served;
+
+use crate::infra::auth::TokenIndex;
+use crate::infra::metrics::Metrics;
+use crate::infra::store::{Change, ChangesSince, Kind, Store, StoreError};
+use crate::infra::stream::Streams;
+
+/// How many changes to read per `changes_since` call while catching up.
+const CATCH_UP_BATCH: usize = 1024;
+
+/// Compiled snapshots per environment, and the in-memory documents they come from.
+pub(crate) struct Hub {
+    catalog: ArcSwap<Catalog>,
+    served: ArcSwap<FxHashMap<String, Arc<Served>>>,
+    applied: watch::Sender<u64>,
+    tokens: Arc<TokenIndex>,
+    metrics: Metrics,
+    streams: Arc<Streams>,
+}
+
+impl std::fmt::Debug for Hub {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hub")
+            .field("revision", &*self.applied.borrow())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Hub {
+    /// An empty hub with default stream settings; call [`Hub::load`] before serving.
+    #[cfg(test)]
+    pub(crate) fn new(tokens: Arc<TokenIndex>, metrics: Metrics) -> Hub {
+        let streams = Arc::new(Streams::new(crate::infra::stream::StreamOptions::default()));
+        Hub::with_streams(tokens, metrics, streams)
+    }
+
+    /// An empty hub that also publishes every environment's SDK ruleset and changes to
+    /// `streams`; call [`Hub::load`] before serving.
+    pub(crate) fn with_streams(
+        tokens: Arc<TokenIndex>,
+        metrics: Metrics,
+        streams: Arc<Streams>,
+    ) -> Hub {
+        Hub {
+            catalog: ArcSwap::from_pointee(Catalog::default()),
+            served: ArcSwap::from_pointee(FxHashMap::default()),
+            applied: watch::channel(0).0,
+            tokens,
+            metrics,
+            streams,
+        }
+    }
+
+    /// SDK rulesets and streams.
+    pub(crate) fn streams(&self) -> &Arc<Streams> {
+        &self.streams
+    }
+
+    /// The snapshot served for `environment`.
+    #[inline]
+    pub(crate) fn snapshot(&self, environment: &str) -> Option<Arc<Served>> {
+        self.served.load().get(environment).cloned()
+    }
+
+    /// The documents as of the served revision.
+    pub(crate) fn catalog(&self) -> Arc<Catalog> {
+        self.catalog.load_full()
+    }
+
+    /// The revision served.
+    pub(crate) fn revision(&self) -> u64 {
+        *self.applied.borrow()
+    }
+
+    /// Waits until revision `revision` (or a later one) is served.
+    pub(crate) async fn wait_for(&self, revision: u64) {
+        let mut applied = self.applied.subscribe();
+        // The sender lives as long as the hub, so this only ends when the revision is served.
+        let _ = applied.wait_for(|served| *served >= revision).await;
+    }
+
+    /// Loads every document from the store and publishes every environment.
+    pub(crate) async fn load(&self, store: &dyn Store) -> Result<(), StoreError> {
+        let revision = store.revision().await?;
+        let mut catalog = Catalog::read(store, revision).await?;
+        // Documents listed above may already include commits after `revision`; replaying
+        // those changes in order brings everything to one consistent revision.
+        loop {
+            match store
+                .changes_since(catalog.revision, CATCH_UP_BATCH)
+                .await?
+            {
+                ChangesSince::Changes(changes) if changes.is_empty() => break,
+                ChangesSince::Changes(changes) => {
+                    for change in &changes {
+                        catalog.apply(change);
+                    }
+                }
+                ChangesSince::TooOld { .. } => {
+                    let revision = store.revision().await?;
+                    catalog = Catalog::read(store, revision).await?;
+                }
+            }
+        }
+        self.tokens
+            .replace(catalog.tokens.values().map(|t| t.doc.as_ref().clone()));
+        let environments: Vec<String> = catalog.environments.keys().cloned().collect();
+        let revision = catalog.revision;
+        // Compiled afresh: a reload stamps every document with the revision it was read
+        // at, not the one that wrote it, so a stamp could match a snapshot's by chance.
+        self.publish(catalog, environments.iter().cloned().collect(), false);
+        tracing::info!(
+            revision,
+            environments = environments.len(),
+            "snapshots loaded"
+        );
+        Ok(())
+    }
+
+    /// Applies changes from the feed until `shutdown` flips. Run it as a task after
+    /// [`Hub::load`]; the receiver must have been created before `load` so nothing is
+    /// missed in between.
+    pub(crate) async fn follow(
+        &self,
+        store: &dyn Store,
+        mut feed: broadcast::Receiver<Arc<Change>>,
+        mut shutdown: watch::Receiver<bool>,
+    ) {
+        loop {
+            let received = tokio::select! {
+                received = feed.recv() => received,
+                _ = shutdown.changed() => return,
+            };
+            match received {
+                Ok(change) => {
+                    let mut batch = vec![change];
+                    while let Ok(more) = feed.try_recv() {
+                        batch.push(more);
+                    }
+                    self.apply_batch(&batch);
+                }
+                Err(broadcast::error::RecvError::Lagged(missed)) => {
+                    tracing::warn!(
+                        missed,
+                        "hub fell behind the change feed; catching up from the store"
+                    );
+                    if let Err(error) = self.catch_up(store).await {
+                        tracing::error!(%error, "hub could not catch up; reloading everything");
+                        if let Err(error) = self.load(store).await {
+                            tracing::error!(%error, "hub reload failed; serving the last snapshots");
+                        }
+                    }
+                }
+                Err(broadcast::error::RecvError::Closed) => return,
+            }
+        }
+    }
+
+    async fn catch_up(&self, store: &dyn Store) -> Result<(), StoreError> {
+        loop {
+            match store.changes_since(self.revision(), CATCH_UP_BATCH).await? {
+                ChangesSince::Changes(changes) if changes.is_empty() => return Ok(()),
+                ChangesSince::Changes(changes) => self.apply_batch(&changes),
+                ChangesSince::TooOld { .. } => return self.load(store).await,
+            }
+        }
+    }
+
+    /// Applies changes in revision order; ones already served are skipped.
+    pub(crate) fn apply_batch(&self, changes: &[Arc<Change>]) {
+        let mut catalog = Catalog::clone(&self.catalog.load());
+        let mut environments = BTreeSet::new();
+        let mut applied = false;
+        for change in changes {
+            if change.revision <= catalog.revision {
+                continue;
+            }
+            environments.extend(catalog.affected_environments(change));
+            catalog.apply(change);
+            for entry in &change.entries {
+                if entry.kind == Kind::Token {
+                    match catalog.tokens.get(&entry.key) {
+                        Some(token) => self.tokens.upsert(token.doc.as_ref().clone()),
+                        None => self.tokens.remove(&entry.key),
+                    }
+                }
+            }
+            applied = true;
+        }
+        if applied {
+            self.publish(catalog, environments, true);
+        }
+    }
+
+    /// Compiles `environments` (reusing what did not change from the snapshots served
+    /// now when `reuse`) and serves `catalog`.
+    fn publish(&self, catalog: Catalog, environments: BTreeSet<String>, reuse: bool) {
+        let revision = catalog.revision;
+        let mut served = FxHashMap::clone(&self.served.load());
+        served.retain(|env, _| catalog.environments.contains_key(env));
+        for environment in &environments {
+            if !catalog.environments.contains_key(environment) {
+                continue;
+            }
+            let timer = self.metrics.snapshot_compile.start_timer();
+            let previous = served.get(environment).filter(|_| reuse).cloned();
+            let compiled = catalog.compile(environment, previous.as_deref().map(|p| &p.snapshot));
+            timer.observe_duration();
+            for warning in &compiled.warnings {
+                tracing::warn!(environment, %warning, "left out of the snapshot");
+            }
+            served.insert(
+                environment.clone(),
+                Arc::new(Served::new(
+                    compiled.snapshot,
+                    previous.as_deref(),
+                    &self.metrics,
+                )),
+            );
+        }
+        self.streams.publish(&catalog, &environments);
+        self.catalog.store(Arc::new(catalog));
+        self.served.store(Arc::new(served));
+        self.metrics
+            .store_revision
+            .set(i64::try_from(revision).unwrap_or(i64::MAX));
+        self.applied.send_replace(revision);
+    }
+}

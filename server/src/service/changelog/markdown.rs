@@ -1,0 +1,113 @@
+//! The changelog as Markdown, and one entry's Markdown section (which the validation
+//! report reuses).
+
+use std::fmt::Write as _;
+
+use super::entry::{ChangelogEntry, DeliveryStatus, Exposure};
+use crate::service::reports::text;
+
+/// A whole changelog.
+pub(crate) fn changelog(entries: &[ChangelogEntry]) -> String {
+    let mut out = String::from("# Changelog\n\n");
+    if entries.is_empty() {
+        out.push_str("Nothing delivered yet.\n");
+    }
+    for entry in entries {
+        let _ = writeln!(
+            out,
+            "## {} {}\n",
+            text::markdown(&entry.name),
+            text::markdown(&entry.release_version)
+        );
+        section(&mut out, entry);
+    }
+    out
+}
+
+/// What a status means, in words.
+pub(crate) fn status_words(status: DeliveryStatus) -> &'static str {
+    match status {
+        DeliveryStatus::NotStarted => "not started: nothing delivered",
+        DeliveryStatus::InProgress => "in progress",
+        DeliveryStatus::Delivered => "delivered to everyone",
+        DeliveryStatus::Withdrawn => "withdrawn: rolled back, nothing delivered",
+    }
+}
+
+/// The partial shares of audiences, in words.
+pub(crate) fn exposure_words(exposures: &[Exposure]) -> String {
+    exposures
+        .iter()
+        .map(|e| {
+            format!(
+                "{} up to {} (from {})",
+                e.audience,
+                text::percent(e.percent),
+                text::time(e.from)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// The body of one entry (no heading).
+pub(crate) fn section(out: &mut String, entry: &ChangelogEntry) {
+    let _ = writeln!(
+        out,
+        "**{}** · {} · release `{}`\n",
+        status_words(entry.status),
+        text::markdown(&entry.environment),
+        text::markdown(&entry.release)
+    );
+    let _ = writeln!(
+        out,
+        "Features: {}\n",
+        text::markdown(&crate::service::reports::tables::features(&entry.features))
+    );
+    if entry.deliveries.is_empty() {
+        out.push_str("No audience has had these features in full.\n\n");
+    } else {
+        let rows: Vec<Vec<String>> = entry
+            .deliveries
+            .iter()
+            .map(|d| {
+                vec![
+                    text::markdown(&d.audience),
+                    text::time(d.delivered_at),
+                    d.withdrawn_at.map(text::time).unwrap_or_default(),
+                ]
+            })
+            .collect();
+        text::markdown_table(out, &["audience", "delivered", "withdrawn"], &rows);
+    }
+    if let Some(exposures) = entry.exposures.as_ref().filter(|e| !e.is_empty()) {
+        let _ = writeln!(
+            out,
+            "Exposure: {}.\n",
+            text::markdown(&exposure_words(exposures))
+        );
+    }
+    if let Some(rollback) = &entry.rollback {
+        let _ = writeln!(
+            out,
+            "Rolled back at {} by {}: {}\n",
+            text::time(rollback.at),
+            text::markdown(&rollback.by),
+            text::markdown(&rollback.reason)
+        );
+    }
+    if let Some(incidents) = entry.incidents.as_ref().filter(|i| !i.is_empty()) {
+        out.push_str("Incidents:\n\n");
+        for incident in incidents {
+            let _ = writeln!(
+                out,
+                "- {} — {} Action: {} ({})",
+                text::time(incident.at),
+                text::markdown(&incident.what),
+                text::markdown(&incident.action),
+                text::markdown(&incident.by)
+            );
+        }
+        out.push('\n');
+    }
+}

@@ -1,0 +1,153 @@
+//! Changes that only add to a release's timeline and touch no flag: the readiness
+//! checklist, incidents, the announcement and the scheduler's note that it could not
+//! start the release. Retried on a concurrent change unless the caller sent If-Match.
+
+use rollgate_core::FieldError;
+use serde_json::json;
+
+use super::super::bodies::{self, ChecklistRequest, IncidentRequest};
+use super::super::{Actor, EventKind, Release, TimelineEvent, check_if_match, load, save};
+use crate::infra::auth::Role;
+use crate::service::App;
+use crate::service::{Conflict, Refusal};
+use crate::service::{IfMatch, ServiceError, WithVersion};
+use crate::service::{Principal, require_role};
+
+/// Ticks (or unticks) readiness item `index`. Does not touch approvals.
+pub(crate) async fn check_item(
+    app: &App,
+    principal: &Principal,
+    id: &str,
+    index: usize,
+    body: &[u8],
+    if_match: Option<IfMatch>,
+) -> Result<WithVersion<Release>, ServiceError> {
+    require_role(principal, Role::ReleaseManager)?;
+    let request: ChecklistRequest = bodies::read(body)?;
+    bodies::text("comment", request.comment.as_deref())?;
+    let actor = Actor::of(principal);
+    annotate(app, &actor, id, if_match, "release.checklist", |release, now| {
+        if release.state.is_terminal() {
+            return Err(Refusal::ChecklistClosed {
+                id: id.to_owned(),
+                state: release.state,
+            }
+            .into());
+        }
+        let count = release.plan.checklist.len();
+        let Some(item) = release.plan.checklist.get_mut(index) else {
+            return Err(ServiceError::Invalid(vec![FieldError::new(
+                format!("checklist[{index}]"),
+                format!("no such item; the checklist has {count} item(s), numbered from 0"),
+            )]));
+        };
+        item.done = request.done;
+        let details = json!({ "index": index, "item": item.item, "owner": item.owner, "done": request.done });
+        Ok(TimelineEvent {
+            comment: request.comment.clone(),
+            details: Some(details),
+            ..TimelineEvent::new(now, EventKind::ChecklistUpdated, &actor)
+        })
+    })
+    .await
+}
+
+/// Logs an incident: what happened and what was done. Allowed in every state.
+pub(crate) async fn log_incident(
+    app: &App,
+    principal: &Principal,
+    id: &str,
+    body: &[u8],
+    if_match: Option<IfMatch>,
+) -> Result<WithVersion<Release>, ServiceError> {
+    require_role(principal, Role::ReleaseManager)?;
+    let request: IncidentRequest = bodies::read(body)?;
+    let what = bodies::required("what", Some(&request.what), "say what happened")?;
+    let done = bodies::required("action", Some(&request.action), "say what was done")?;
+    let actor = Actor::of(principal);
+    annotate(
+        app,
+        &actor,
+        id,
+        if_match,
+        "release.incident",
+        |release, now| {
+            Ok(TimelineEvent {
+                stage: release.current_stage,
+                percent: release.position().map(|p| p.percent),
+                details: Some(json!({ "what": what, "action": done })),
+                ..TimelineEvent::new(now, EventKind::Incident, &actor)
+            })
+        },
+    )
+    .await
+}
+
+/// Records the announcement (the scheduler calls this at `announce_at`).
+pub(crate) async fn announce(app: &App, actor: &Actor, id: &str) -> Result<(), ServiceError> {
+    annotate(app, actor, id, None, "release.announce", |release, now| {
+        release.announced_at = Some(now);
+        Ok(TimelineEvent::new(now, EventKind::Announced, actor))
+    })
+    .await
+    .map(drop)
+}
+
+/// Records why the scheduler could not start the release.
+pub(crate) async fn note_blocked(
+    app: &App,
+    actor: &Actor,
+    id: &str,
+    why: String,
+) -> Result<(), ServiceError> {
+    annotate(app, actor, id, None, "release.start_blocked", |_, now| {
+        Ok(TimelineEvent {
+            comment: Some(why.clone()),
+            ..TimelineEvent::new(now, EventKind::StartBlocked, actor)
+        })
+    })
+    .await
+    .map(drop)
+}
+
+/// How often an annotation retries when the release changed under it (safe: it only
+/// appends to the timeline and re-checks against the fresh state).
+const ANNOTATE_RETRIES: usize = 3;
+
+/// A change that does not touch flags (checklist, incident, announcement): applied to
+/// the fresh release, retried on a concurrent change unless the caller sent If-Match.
+async fn annotate(
+    app: &App,
+    actor: &Actor,
+    id: &str,
+    if_match: Option<IfMatch>,
+    action: &str,
+    mut change: impl FnMut(&mut Release, time::OffsetDateTime) -> Result<TimelineEvent, ServiceError>,
+) -> Result<WithVersion<Release>, ServiceError> {
+    let mut attempt = 0;
+    loop {
+        let stored = load(app, id).await?;
+        check_if_match(&stored, if_match)?;
+        let mut next = stored.release.clone();
+        let event = change(&mut next, app.clock.now())?;
+        next.timeline.push(event);
+        match save(
+            app,
+            actor,
+            action,
+            Some(&stored),
+            next,
+            Vec::new(),
+            if_match,
+        )
+        .await
+        {
+            Err(ServiceError::Conflict(Conflict::ReleaseChanged(_)))
+                if if_match.is_none() && attempt < ANNOTATE_RETRIES =>
+            {
+                attempt += 1;
+            }
+            other => return other,
+        }
+    }
+}

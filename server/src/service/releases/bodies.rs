@@ -1,0 +1,89 @@
+//! The bodies of release actions, parsed with field-precise errors. An action's body
+//! may be empty (no comment).
+
+use rollgate_core::validate::parse;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+
+use crate::service::ServiceError;
+
+/// Longest comment, reason, incident description or action, in bytes.
+pub(crate) const MAX_TEXT: usize = 4096;
+
+/// `{ "comment": "…" }` for every action; `rollback` requires `reason`.
+#[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ActionRequest {
+    /// Why, for the timeline.
+    #[serde(default)]
+    pub comment: Option<String>,
+    /// Why the release is rolled back (required for `rollback`).
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// `POST /api/v1/releases/{id}/percent`.
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PercentRequest {
+    /// The share of the current stage's audience to expose, e.g. `12.5`.
+    pub percent: f64,
+    /// Why.
+    #[serde(default)]
+    pub comment: Option<String>,
+}
+
+/// `POST /api/v1/releases/{id}/checklist/{index}`.
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ChecklistRequest {
+    /// Whether the item is done.
+    pub done: bool,
+    /// Remark.
+    #[serde(default)]
+    pub comment: Option<String>,
+}
+
+/// `POST /api/v1/releases/{id}/incidents`.
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct IncidentRequest {
+    /// What happened.
+    pub what: String,
+    /// What was done about it.
+    pub action: String,
+}
+
+/// Parses a body; an empty body reads as `{}` when `T` allows it.
+pub(crate) fn read<T: DeserializeOwned>(body: &[u8]) -> Result<T, ServiceError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(parse(b"{}")?);
+    }
+    Ok(parse(body)?)
+}
+
+/// Checks an optional free text.
+pub(crate) fn text(field: &str, value: Option<&str>) -> Result<(), ServiceError> {
+    match value {
+        Some(text) if text.len() > MAX_TEXT => Err(ServiceError::invalid(
+            field,
+            format!("must be at most {MAX_TEXT} bytes, got {}", text.len()),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Checks a required free text.
+pub(crate) fn required(
+    field: &str,
+    value: Option<&str>,
+    what: &str,
+) -> Result<String, ServiceError> {
+    match value.map(str::trim) {
+        Some(text) if !text.is_empty() => {
+            self::text(field, Some(text))?;
+            Ok(text.to_owned())
+        }
+        _ => Err(ServiceError::invalid(field, format!("is required: {what}"))),
+    }
+}

@@ -1,0 +1,119 @@
+//! The guards on a release plan that look beyond the plan itself: it must fit the
+//! served flags, segments and environments, no flag may be driven by another release,
+//! and a release starts only with its checklist done and its approvals in.
+
+use rollgate_core::release::{PlanCatalog, ReleasePlan, validate_plan};
+use rollgate_core::{FieldError, model::Flag};
+
+use super::{Release, read_all};
+use crate::infra::hub::Catalog;
+use crate::service::App;
+use crate::service::Refusal;
+use crate::service::ServiceError;
+
+/// Validates a plan against the served catalog and the other releases.
+pub(super) async fn check_plan(
+    app: &App,
+    plan: &ReleasePlan,
+    id: &str,
+    now: Option<time::OffsetDateTime>,
+) -> Result<(), ServiceError> {
+    let catalog = app.hub.catalog();
+    let mut errors = validate_plan(plan, &Documents(&catalog), now);
+    errors.extend(flags_in_other_releases(app, plan, id).await?);
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ServiceError::Invalid(errors))
+    }
+}
+
+/// `flags[i].key` errors for flags that another running or paused release drives.
+pub(crate) async fn flags_in_other_releases(
+    app: &App,
+    plan: &ReleasePlan,
+    id: &str,
+) -> Result<Vec<FieldError>, ServiceError> {
+    let others = read_all(app).await?;
+    let mut errors = Vec::new();
+    for (index, released) in plan.flags.iter().enumerate() {
+        let owner = others.iter().find(|other| {
+            other.release.id != id
+                && other.release.state.is_active()
+                && other.release.plan.environment == plan.environment
+                && other
+                    .release
+                    .plan
+                    .flags
+                    .iter()
+                    .any(|f| f.key == released.key)
+        });
+        if let Some(owner) = owner {
+            errors.push(FieldError::new(
+                format!("flags[{index}].key"),
+                format!(
+                    "flag {:?} is already in {} release {} ({:?}) in {}",
+                    released.key,
+                    owner.release.state,
+                    owner.release.id,
+                    owner.release.plan.name,
+                    plan.environment
+                ),
+            ));
+        }
+    }
+    Ok(errors)
+}
+
+/// The served catalog as the documents a plan refers to.
+struct Documents<'a>(&'a Catalog);
+
+impl PlanCatalog for Documents<'_> {
+    fn has_environment(&self, key: &str) -> bool {
+        self.0.environments.contains_key(key)
+    }
+    fn has_segment(&self, key: &str) -> bool {
+        self.0.segments.contains_key(key)
+    }
+    fn flag(&self, key: &str) -> Option<&Flag> {
+        self.0.flags.get(key).map(|f| f.doc.as_ref())
+    }
+}
+
+/// The guards of `start` beyond the state: checklist, approvals, a plan that still fits
+/// the flags, and no other release driving them.
+pub(super) async fn check_ready(app: &App, release: &Release) -> Result<(), ServiceError> {
+    if let Some((index, item)) = release
+        .plan
+        .checklist
+        .iter()
+        .enumerate()
+        .find(|(_, item)| !item.done)
+    {
+        let open = release.plan.checklist.iter().filter(|i| !i.done).count();
+        return Err(Refusal::ChecklistOpen {
+            index,
+            open,
+            item: item.item.clone(),
+            owner: item.owner.clone(),
+        }
+        .into());
+    }
+    if !release.approvals_complete() {
+        return Err(Refusal::ApprovalsMissing {
+            given: release.approval_count(),
+            required: release.plan.approvals_required,
+        }
+        .into());
+    }
+    let catalog = app.hub.catalog();
+    let errors = validate_plan(&release.plan, &Documents(&catalog), None);
+    if !errors.is_empty() {
+        return Err(Refusal::PlanUnfit(errors).into());
+    }
+    let errors = flags_in_other_releases(app, &release.plan, &release.id).await?;
+    if !errors.is_empty() {
+        return Err(Refusal::FlagsTaken(errors).into());
+    }
+    Ok(())
+}

@@ -1,0 +1,149 @@
+//! The validation report as JSON (docs/product.md §6): the shape stored once a release ends
+//! and served at `GET /api/v1/releases/{id}/report`. Markdown and HTML are rendered
+//! from this document alone.
+//!
+//! Values Prometheus gave as `±Inf` or `NaN` have no JSON number: they are absent.
+
+use rollgate_core::release::{ReleaseState, Strategy};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use crate::service::changelog::{ChangelogEntry, Feature};
+
+mod issue;
+mod kpi;
+mod stage;
+
+pub use issue::{ActionTaken, Issue, IssueKind, RollbackRecord};
+pub use kpi::{KpiArm, KpiMeasurement, KpiReport, KpiResult, KpiScope, KpiVerdict};
+pub use stage::{
+    CheckOutcome, CheckSummary, CheckVerdictCounts, HealthPoint, HealthSeries, SampleRatioSummary,
+    Spread, StageEnd, StageReport, VerdictCounts,
+};
+
+/// A release's validation report.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Report {
+    /// What was released.
+    pub release: ReleaseSummary,
+    /// True once the release has ended: the report is then stored and never rewritten.
+    /// False for a report of a release still under way (computed on demand, not stored).
+    #[serde(rename = "final")]
+    pub is_final: bool,
+    /// When the report was generated.
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub generated_at: OffsetDateTime,
+    /// The release's state: `completed`, `rolled_back`, `cancelled`, or where a running
+    /// release stands.
+    pub outcome: ReleaseState,
+    /// Dates of the release's life.
+    pub dates: Dates,
+    /// The furthest stage applied, if the release started.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stage_reached: Option<StageReached>,
+    /// Who approved, and when.
+    pub approvals: Vec<ApprovalNote>,
+    /// Every planned stage: when it opened and closed, its checks.
+    pub stages: Vec<StageReport>,
+    /// The rollout percentage over time (one point per change).
+    pub rollout: Vec<RolloutPoint>,
+    /// Each health check over time, treatment against control.
+    pub health: Vec<HealthSeries>,
+    /// KPIs against the plan's targets.
+    pub kpis: KpiReport,
+    /// Problems met and what was done about each.
+    pub issues: Vec<Issue>,
+    /// How far the rollback had reached when the server recorded it, for a release
+    /// rolled back (absent when no record was written).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rollback: Option<RollbackRecord>,
+    /// What the release delivered (internal view of its changelog entry).
+    pub changelog: ChangelogEntry,
+    /// Analysis records read from the timeline.
+    pub analysis_records: usize,
+}
+
+/// What was released.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ReleaseSummary {
+    /// The release id.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// The version it ships.
+    pub release_version: String,
+    /// The environment.
+    pub environment: String,
+    /// How its stages were walked.
+    pub strategy: Strategy,
+    /// Who created it.
+    pub author: String,
+    /// The flags and the variants released.
+    pub features: Vec<Feature>,
+}
+
+/// Dates of a release's life.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Dates {
+    /// Created.
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: OffsetDateTime,
+    /// First stage applied.
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub started_at: Option<OffsetDateTime>,
+    /// Completed, rolled back or cancelled.
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub ended_at: Option<OffsetDateTime>,
+    /// From the start to the end (or to the report, while running), in seconds.
+    #[serde(default)]
+    pub duration_seconds: Option<u64>,
+}
+
+/// The furthest stage applied.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct StageReached {
+    /// Its index in the plan.
+    pub index: usize,
+    /// Its audience.
+    pub audience: String,
+    /// The highest percentage of that audience applied.
+    pub percent: f64,
+    /// How many stages the plan has.
+    pub of: usize,
+}
+
+/// One approval.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ApprovalNote {
+    /// Who.
+    pub by: String,
+    /// When.
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub at: OffsetDateTime,
+    /// What they said.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+}
+
+/// One change of the rollout percentage.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct RolloutPoint {
+    /// When.
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub at: OffsetDateTime,
+    /// The stage applied (absent after the end).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stage: Option<usize>,
+    /// The audience of that stage, or `general` after completion.
+    pub audience: String,
+    /// The share of the audience with the released variants.
+    pub percent: f64,
+    /// The timeline event that set it.
+    pub event: String,
+}

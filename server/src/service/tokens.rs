@@ -1,0 +1,218 @@
+//! Tokens: issue SDK keys and admin tokens (the secret is returned once), list and
+//! revoke them. Only admins manage tokens; the last admin token cannot be revoked.
+
+use rollgate_core::FieldError;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use super::{
+    Conflict, ServiceError, change_by, commit, commit_at_revision, read, read_all, to_body,
+};
+use crate::infra::auth::{Role, TokenKind, TokenRecord, issue};
+use crate::infra::store::{Commit, Expect, Kind, Write};
+use crate::service::App;
+use crate::service::{Principal, require_role};
+
+/// `POST /api/v1/tokens` body.
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct NewToken {
+    /// `sdk` or `admin`.
+    pub kind: TokenKind,
+    /// Who or what it is for (e.g. `checkout-service`, `alice`).
+    pub name: String,
+    /// Role of an admin token (required for `admin`, refused for `sdk`).
+    #[serde(default)]
+    pub role: Option<Role>,
+    /// Environment of an SDK key (required for `sdk`, refused for `admin`).
+    #[serde(default)]
+    pub environment: Option<String>,
+}
+
+/// A token as listed: everything but the secret.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct TokenView {
+    /// Public id.
+    pub id: String,
+    /// Who or what it is for.
+    pub name: String,
+    /// `sdk` or `admin`.
+    pub kind: TokenKind,
+    /// Role of an admin token.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role: Option<Role>,
+    /// Environment of an SDK key.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub environment: Option<String>,
+    /// Who issued it.
+    pub created_by: String,
+    /// When.
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: OffsetDateTime,
+}
+
+impl From<&TokenRecord> for TokenView {
+    fn from(record: &TokenRecord) -> TokenView {
+        TokenView {
+            id: record.id.clone(),
+            name: record.name.clone(),
+            kind: record.kind,
+            role: record.role,
+            environment: record.environment.clone(),
+            created_by: record.created_by.clone(),
+            created_at: record.created_at,
+        }
+    }
+}
+
+/// A token just issued: the view plus the secret bearer token, shown this once.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct IssuedTokenView {
+    /// The token's public fields.
+    #[serde(flatten)]
+    pub view: TokenView,
+    /// The bearer token. It is not stored and cannot be shown again.
+    pub token: String,
+}
+
+/// Issues a token.
+pub(crate) async fn create(
+    app: &App,
+    principal: &Principal,
+    body: &[u8],
+) -> Result<IssuedTokenView, ServiceError> {
+    require_role(principal, Role::Admin)?;
+    let request: NewToken = rollgate_core::validate::parse(body)?;
+    let mut errors = Vec::new();
+    if request.name.trim().is_empty() || request.name.len() > 128 {
+        errors.push(FieldError::new("name", "must be 1 to 128 characters"));
+    }
+    let catalog = app.hub.catalog();
+    match request.kind {
+        TokenKind::Sdk => {
+            if request.role.is_some() {
+                errors.push(FieldError::new(
+                    "role",
+                    "SDK keys have no role; they only evaluate",
+                ));
+            }
+            match &request.environment {
+                None => errors.push(FieldError::new(
+                    "environment",
+                    "an SDK key needs the environment it evaluates",
+                )),
+                Some(env) if !catalog.environments.contains_key(env) => {
+                    errors.push(FieldError::new(
+                        "environment",
+                        format!("unknown environment {env:?}"),
+                    ));
+                }
+                Some(_) => {}
+            }
+        }
+        TokenKind::Admin => {
+            if request.role.is_none() {
+                errors.push(FieldError::new(
+                    "role",
+                    "an admin token needs a role: viewer, editor, release_manager or admin",
+                ));
+            }
+            if request.environment.is_some() {
+                errors.push(FieldError::new(
+                    "environment",
+                    "admin tokens are not bound to an environment",
+                ));
+            }
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ServiceError::Invalid(errors));
+    }
+    let issued = issue(
+        request.kind,
+        request.name,
+        request.role,
+        request.environment.clone(),
+        principal.actor(),
+        app.clock.now(),
+    );
+    let mut checks = Vec::new();
+    if let Some(env) = request.environment {
+        checks.push(crate::infra::store::Check {
+            kind: Kind::Environment,
+            key: env,
+            expect: Expect::Present,
+        });
+    }
+    commit(
+        app,
+        Commit {
+            checks,
+            ..change_by(
+                app,
+                principal,
+                "token.create",
+                vec![Write::put(
+                    Kind::Token,
+                    issued.record.id.clone(),
+                    Expect::Absent,
+                    to_body(&issued.record)?,
+                )],
+            )
+        },
+    )
+    .await?;
+    Ok(IssuedTokenView {
+        view: TokenView::from(&issued.record),
+        token: issued.token,
+    })
+}
+
+/// All tokens, without secrets.
+pub(crate) async fn list(app: &App, principal: &Principal) -> Result<Vec<TokenView>, ServiceError> {
+    require_role(principal, Role::Admin)?;
+    Ok(read_all::<TokenRecord>(app, Kind::Token)
+        .await?
+        .iter()
+        .map(|t| TokenView::from(&t.doc))
+        .collect())
+}
+
+/// One token, without its secret.
+pub(crate) async fn get(
+    app: &App,
+    principal: &Principal,
+    id: &str,
+) -> Result<TokenView, ServiceError> {
+    require_role(principal, Role::Admin)?;
+    Ok(TokenView::from(
+        &read::<TokenRecord>(app, Kind::Token, id).await?.doc,
+    ))
+}
+
+/// Revokes a token at once.
+pub(crate) async fn revoke(app: &App, principal: &Principal, id: &str) -> Result<(), ServiceError> {
+    require_role(principal, Role::Admin)?;
+    commit_at_revision(app, |catalog| {
+        let Some(token) = catalog.tokens.get(id) else {
+            return Err(ServiceError::NotFound {
+                kind: Kind::Token,
+                key: id.to_owned(),
+            });
+        };
+        let is_admin = |t: &TokenRecord| t.kind == TokenKind::Admin && t.role == Some(Role::Admin);
+        if is_admin(&token.doc) && catalog.tokens.values().filter(|t| is_admin(&t.doc)).count() == 1
+        {
+            return Err(Conflict::LastAdminToken.into());
+        }
+        let writes = vec![Write::delete(
+            Kind::Token,
+            id,
+            Expect::Version(token.version),
+        )];
+        Ok(change_by(app, principal, "token.revoke", writes))
+    })
+    .await?;
+    Ok(())
+}
