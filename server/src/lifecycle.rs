@@ -69,6 +69,7 @@ pub async fn run(
         None => Arc::new(SystemClock),
     };
     let metrics = Metrics::new()?;
+    crate::tasks::controller::register_causes(&metrics);
     let tokens = Arc::new(TokenIndex::default());
     let streams = Arc::new(Streams::new(StreamOptions {
         heartbeat_interval: settings.stream.heartbeat_interval,

@@ -27,6 +27,9 @@ pub(crate) struct Metrics {
     pub store_revision: IntGauge,
     /// Time to compile one environment's snapshot.
     pub snapshot_compile: Histogram,
+    /// Canary controller decisions dropped instead of applied, by cause (a person acted
+    /// first, the lease moved, …).
+    pub controller_decisions_dropped: IntCounterVec,
 }
 
 impl Metrics {
@@ -76,12 +79,20 @@ impl Metrics {
                 0.000_1, 0.000_5, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0,
             ]),
         )?;
+        let controller_decisions_dropped = IntCounterVec::new(
+            Opts::new(
+                "rollgate_controller_decisions_dropped_total",
+                "Canary controller decisions dropped instead of applied, by cause.",
+            ),
+            &["cause"],
+        )?;
         registry.register(Box::new(evaluations.clone()))?;
         registry.register(Box::new(evaluation_errors.clone()))?;
         registry.register(Box::new(http_requests.clone()))?;
         registry.register(Box::new(http_duration.clone()))?;
         registry.register(Box::new(store_revision.clone()))?;
         registry.register(Box::new(snapshot_compile.clone()))?;
+        registry.register(Box::new(controller_decisions_dropped.clone()))?;
         Ok(Metrics {
             registry,
             evaluations,
@@ -90,6 +101,7 @@ impl Metrics {
             http_duration,
             store_revision,
             snapshot_compile,
+            controller_decisions_dropped,
         })
     }
 

@@ -2,7 +2,7 @@
 
 Usage: check_ofrep.py BASE_URL SDK_KEY
 
-The Rust test `tests/tests/ofrep_openfeature_python.rs` starts the server, seeds the flags
+The Rust test `tests/tests/e2e/ofrep/openfeature_python.rs` starts the server, seeds the flags
 named below through the admin API, runs this script with the venv's Python and asserts
 on the JSON it prints: one object per case with the value (and its Python type), the
 variant, the reason, the error code and the error message as the SDK reports them.

@@ -1,5 +1,6 @@
-//! The store: every document Rollgate keeps, behind one trait that the embedded store
-//! and the Redis store both implement.
+//! The store: every document Rollgate keeps, behind one trait. The embedded store
+//! (redb) implements it today; a shared store for several replicas is to implement it
+//! too.
 //!
 //! The model is small on purpose, so that any backend can give the same guarantees:
 //! - documents are JSON bodies addressed by `(kind, key)`, each with a `version` that

@@ -1,7 +1,7 @@
 //! One release's changelog entry, built from the release document alone: which
 //! audiences got which flags' variants, and when.
 //!
-//! The rules (ARCHITECTURE.md, "What a changelog says"):
+//! The rules (docs/product.md §6, "The changelog"):
 //! - an audience is *delivered* when all of it gets the released variants: a stage of
 //!   that audience at 100 % was applied, or the release completed (completion serves
 //!   the released variants to everyone, so every ring is delivered then at the latest);

@@ -28,14 +28,49 @@ pub(crate) const COMPONENT: &str = "controller";
 const MAX_TEXT: usize = 4000;
 
 /// What one analysis led to.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Outcome {
     /// The decision was applied.
     Applied(Verdict),
     /// The release changed in between (a person acted, or the lease moved): dropped.
-    Dropped(String),
+    Dropped(Dropped),
     /// Nothing to analyse (not running, no analysis, no cohort).
     Skipped,
+}
+
+/// Why a decision was dropped, read from the service error's cause. Operators see it
+/// as the `cause` label of `rollgate_controller_decisions_dropped_total`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Dropped {
+    /// The release is no longer at the version the controller read: a person acted
+    /// first.
+    VersionConflict,
+    /// A document the action needs changed during it (the release, a released flag).
+    Conflict,
+    /// The release's state no longer allows the action.
+    Refused,
+    /// Another replica holds the controller lease now.
+    LeaseLost,
+}
+
+impl Dropped {
+    /// Every cause, so each label exists (at zero) from the start.
+    pub(crate) const ALL: [Dropped; 4] = [
+        Dropped::VersionConflict,
+        Dropped::Conflict,
+        Dropped::Refused,
+        Dropped::LeaseLost,
+    ];
+
+    /// The cause's label value.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Dropped::VersionConflict => "version_conflict",
+            Dropped::Conflict => "conflict",
+            Dropped::Refused => "refused",
+            Dropped::LeaseLost => "lease_lost",
+        }
+    }
 }
 
 /// Does this release get analysed? Running, with an analysis section.
@@ -245,23 +280,25 @@ async fn probe(
 /// not an error: the release moved since it was read (a version conflict, a conflict
 /// with its flags, or a state that no longer allows the action), or the lease moved.
 fn settle(result: Result<Verdict, ServiceError>, id: &str) -> Result<Outcome, ServiceError> {
-    match result {
-        Ok(verdict) => Ok(Outcome::Applied(verdict)),
-        Err(ServiceError::VersionConflict { .. }) => {
-            let why = "the release changed since it was read (a person acted first)".to_owned();
-            tracing::info!(release = id, "controller decision dropped: {why}");
-            Ok(Outcome::Dropped(why))
+    let cause = match &result {
+        Ok(_) => None,
+        Err(ServiceError::VersionConflict { .. }) => Some(Dropped::VersionConflict),
+        Err(ServiceError::Conflict(_)) => Some(Dropped::Conflict),
+        Err(ServiceError::Refused(_)) => Some(Dropped::Refused),
+        Err(ServiceError::LeaseLost { .. }) => Some(Dropped::LeaseLost),
+        Err(_) => None,
+    };
+    match (result, cause) {
+        (Ok(verdict), _) => Ok(Outcome::Applied(verdict)),
+        (Err(error), Some(cause)) => {
+            tracing::info!(
+                release = id,
+                cause = cause.as_str(),
+                "controller decision dropped: {error}"
+            );
+            Ok(Outcome::Dropped(cause))
         }
-        Err(
-            lost @ (ServiceError::Conflict(_)
-            | ServiceError::Refused(_)
-            | ServiceError::LeaseLost { .. }),
-        ) => {
-            let why = lost.to_string();
-            tracing::info!(release = id, "controller decision dropped: {why}");
-            Ok(Outcome::Dropped(why))
-        }
-        Err(other) => Err(other),
+        (Err(error), None) => Err(error),
     }
 }
 
@@ -274,4 +311,63 @@ fn clip(text: &str) -> String {
         end -= 1;
     }
     format!("{}…", &text[..end])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::infra::store::Kind;
+    use crate::service::{Conflict, Refusal};
+
+    fn cause(error: ServiceError) -> Result<Outcome, ServiceError> {
+        settle(Err(error), "rel-1")
+    }
+
+    #[test]
+    fn a_decision_that_lost_a_race_is_dropped_with_its_cause() {
+        let conflict = ServiceError::VersionConflict {
+            kind: Kind::Release,
+            key: "rel-1".to_owned(),
+            expected: 3,
+            current: Some(4),
+        };
+        assert_eq!(
+            cause(conflict).ok(),
+            Some(Outcome::Dropped(Dropped::VersionConflict))
+        );
+        let lost = ServiceError::LeaseLost {
+            lease: "controller".to_owned(),
+        };
+        assert_eq!(cause(lost).ok(), Some(Outcome::Dropped(Dropped::LeaseLost)));
+        let changed = ServiceError::Conflict(Conflict::ReleaseChanged("rel-1".to_owned()));
+        assert_eq!(
+            cause(changed).ok(),
+            Some(Outcome::Dropped(Dropped::Conflict))
+        );
+        let refused = ServiceError::Refused(Refusal::NotStarted);
+        assert_eq!(
+            cause(refused).ok(),
+            Some(Outcome::Dropped(Dropped::Refused))
+        );
+    }
+
+    #[test]
+    fn other_failures_stay_errors_and_successes_are_applied() {
+        let unavailable = ServiceError::StoreUnavailable("down".to_owned());
+        assert!(matches!(
+            cause(unavailable),
+            Err(ServiceError::StoreUnavailable(_))
+        ));
+        assert_eq!(
+            settle(Ok(Verdict::Advance), "rel-1").ok(),
+            Some(Outcome::Applied(Verdict::Advance))
+        );
+    }
+
+    #[test]
+    fn every_cause_has_its_own_label() {
+        let labels: std::collections::BTreeSet<_> =
+            Dropped::ALL.iter().map(|d| d.as_str()).collect();
+        assert_eq!(labels.len(), Dropped::ALL.len());
+    }
 }

@@ -22,6 +22,9 @@
 //! Releases the controller paused because Prometheus could not be queried are probed
 //! every interval and resumed as soon as every query answers again (the stage then
 //! bakes afresh). Releases paused by a person, or for any other reason, stay paused.
+//!
+//! A decision that loses a race (a person acted first, the lease moved) is dropped, and
+//! counted by cause in `rollgate_controller_decisions_dropped_total`.
 
 pub(crate) mod act;
 pub(crate) mod lease;
@@ -35,13 +38,25 @@ use futures_util::future::join_all;
 use time::OffsetDateTime;
 use tokio::sync::watch;
 
-use self::act::{Outcome, Work, is_analysed, is_paused_for_errors};
+use self::act::{Dropped, Outcome, Work, is_analysed, is_paused_for_errors};
 use self::lease::Lease;
 use crate::infra::auth::random_text;
+use crate::infra::metrics::Metrics;
 use crate::infra::promql::client::PrometheusClient;
 use crate::service::App;
 use crate::service::ServiceError;
 use crate::service::releases::{Stored, read_all};
+
+/// Creates one series of `rollgate_controller_decisions_dropped_total` per cause, at
+/// zero, before the server answers: an operator's `increase()` then works from the
+/// first scrape, and the causes can be read off `/metrics`.
+pub(crate) fn register_causes(metrics: &Metrics) {
+    for cause in Dropped::ALL {
+        let _ = metrics
+            .controller_decisions_dropped
+            .with_label_values(&[cause.as_str()]);
+    }
+}
 
 /// Longest sleep between passes (a nudge ends it earlier).
 const IDLE: Duration = Duration::from_secs(60);
@@ -145,7 +160,12 @@ impl Controller {
                 Ok(Outcome::Applied(verdict)) => {
                     tracing::debug!(release = id, verdict = verdict.as_str(), "analysed");
                 }
-                Ok(_) => {}
+                Ok(Outcome::Dropped(cause)) => app
+                    .metrics
+                    .controller_decisions_dropped
+                    .with_label_values(&[cause.as_str()])
+                    .inc(),
+                Ok(Outcome::Skipped) => {}
                 Err(error) => tracing::warn!(release = id, %error, "analysis failed"),
             }
             if *work == Work::Probe {

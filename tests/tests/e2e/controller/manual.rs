@@ -2,12 +2,14 @@
 //! reads the release, asks Prometheus (held at a gate here), and meanwhile a release
 //! manager pauses the release. When the answers come, the controller's write — guarded
 //! by the version it read — is refused and the decision dropped; the release stays
-//! paused where the person left it. Once the person resumes, the controller carries on.
+//! paused where the person left it, and the operator sees the drop counted by cause on
+//! `/metrics`. Once the person resumes, the controller carries on.
 
 use std::time::Duration;
 
 use reqwest::{Method, StatusCode};
-use rollgate_e2e::{Options, Server, wait};
+use rollgate_e2e::exposition::{parse, value};
+use rollgate_e2e::{Server, wait};
 use serde_json::{Value, json};
 
 use super::support::{FLAG, GatedPrometheus, events, of_kind, summary};
@@ -31,14 +33,20 @@ async fn act(server: &Server, id: &str, action: &str) {
     assert_eq!(reply.status, StatusCode::OK, "{action}: {:?}", reply.body);
 }
 
+/// `rollgate_controller_decisions_dropped_total{cause}` on the server's `/metrics`.
+async fn dropped(server: &Server, cause: &str) -> f64 {
+    let samples = parse(&server.metrics().await);
+    value(
+        &samples,
+        "rollgate_controller_decisions_dropped_total",
+        &[("cause", cause)],
+    )
+    .unwrap_or_else(|| panic!("no rollgate_controller_decisions_dropped_total{{cause={cause:?}}}"))
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_manual_pause_while_the_controller_decides_wins_and_the_decision_is_dropped() {
-    let server = Server::start_with(Options {
-        env: vec![("ROLLGATE_LOG__LEVEL".to_owned(), "info".to_owned())],
-        capture_stderr: true,
-        ..Options::default()
-    })
-    .await;
+    let server = Server::start().await;
     let flag = json!({
         "key": FLAG, "variants": { "on": true, "off": false },
         "environments": { "production": {
@@ -82,18 +90,20 @@ async fn a_manual_pause_while_the_controller_decides_wins_and_the_decision_is_dr
     let paused_version = release(&server, &id).await["version"].clone();
     prometheus.open();
 
+    assert_eq!(dropped(&server, "version_conflict").await, 0.0);
     wait::until(
         Duration::from_secs(30),
         "the controller to try and drop its decision",
         || async {
-            let stderr = server.stderr();
-            let dropped = stderr
-                .iter()
-                .any(|line| line.contains("controller decision dropped"));
-            wait::holds(dropped, || format!("{stderr:?}"))
+            let count = dropped(&server, "version_conflict").await;
+            wait::holds(count >= 1.0, || format!("{count} dropped"))
         },
     )
     .await;
+    assert_eq!(dropped(&server, "version_conflict").await, 1.0);
+    for other in ["conflict", "refused", "lease_lost"] {
+        assert_eq!(dropped(&server, other).await, 0.0, "{other}");
+    }
     let after = release(&server, &id).await;
     assert_eq!(after["state"], "paused", "{}", summary(&after));
     assert_eq!(after["current_stage"], 0);

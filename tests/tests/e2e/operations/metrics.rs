@@ -1,6 +1,7 @@
 //! `/metrics` of the real binary: `promtool check metrics` accepts it, and after OFREP
 //! traffic it counts evaluations by flag, variant and reason, HTTP requests by route and
-//! status with the latency histogram, the store revision and snapshot compile times.
+//! status with the latency histogram, the store revision and snapshot compile times;
+//! the controller's dropped decisions are there by cause from the start.
 
 use reqwest::{Method, StatusCode};
 use rollgate_e2e::Server;
@@ -21,6 +22,17 @@ async fn promtool_accepts_metrics_on_a_fresh_server() {
     let samples = parse(&response.text);
     assert!(value(&samples, "rollgate_store_revision", &[]).is_some());
     assert!(value(&samples, "rollgate_snapshot_compile_seconds_count", &[]).unwrap() >= 1.0);
+    for cause in ["version_conflict", "conflict", "refused", "lease_lost"] {
+        assert_eq!(
+            value(
+                &samples,
+                "rollgate_controller_decisions_dropped_total",
+                &[("cause", cause)]
+            ),
+            Some(0.0),
+            "every cause is exported from the start: {cause}"
+        );
+    }
 }
 
 #[tokio::test]
