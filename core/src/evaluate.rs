@@ -9,69 +9,7 @@ use serde_json::Value;
 
 use crate::compile::{CompiledFlag, CompiledServe, Snapshot};
 use crate::context::Context;
-
-/// Why a value was served — OpenFeature's reason names.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Reason {
-    /// The flag has no rules; its default serve is a single variant.
-    Static,
-    /// Rules exist but none matched; the default serve is a single variant.
-    Default,
-    /// A rule matched and serves a single variant.
-    TargetingMatch,
-    /// A rollout chose the variant (in a rule or the default).
-    Split,
-    /// The flag is disabled in this environment.
-    Disabled,
-    /// Evaluation failed; see the error code.
-    Error,
-}
-
-impl Reason {
-    /// OpenFeature's name for the reason.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Reason::Static => "STATIC",
-            Reason::Default => "DEFAULT",
-            Reason::TargetingMatch => "TARGETING_MATCH",
-            Reason::Split => "SPLIT",
-            Reason::Disabled => "DISABLED",
-            Reason::Error => "ERROR",
-        }
-    }
-
-    /// Every reason, for pre-registering metrics.
-    pub const ALL: [Reason; 6] = [
-        Reason::Static,
-        Reason::Default,
-        Reason::TargetingMatch,
-        Reason::Split,
-        Reason::Disabled,
-        Reason::Error,
-    ];
-}
-
-/// OpenFeature's error codes, as far as evaluation can produce them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum ErrorCode {
-    /// The flag is not configured in this environment.
-    FlagNotFound,
-    /// A rollout was reached but the context has no value for the stickiness attribute.
-    TargetingKeyMissing,
-    /// The context is malformed (e.g. a targeting key that is not a string).
-    InvalidContext,
-}
-
-impl ErrorCode {
-    /// OpenFeature's name for the code.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ErrorCode::FlagNotFound => "FLAG_NOT_FOUND",
-            ErrorCode::TargetingKeyMissing => "TARGETING_KEY_MISSING",
-            ErrorCode::InvalidContext => "INVALID_CONTEXT",
-        }
-    }
-}
+use crate::ofrep::{ErrorCode, Reason};
 
 /// The outcome of one evaluation, borrowing from the snapshot.
 #[derive(Clone, Debug, PartialEq)]

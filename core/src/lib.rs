@@ -3,7 +3,9 @@
 //! Everything that decides *what a user gets* lives here, and nothing else does: the
 //! model of flags and segments, the validation that turns a bad document into precise
 //! errors, the compilation of an environment into an immutable [`Snapshot`], the
-//! evaluation itself and the consistent-hash bucketing.
+//! evaluation itself and the consistent-hash bucketing. What the server and the SDK say to
+//! each other is defined here once as well: OpenFeature's reasons and error codes
+//! ([`ofrep`]) and the messages of SDK sync ([`protocol`]).
 //!
 //! The crate is pure: it does no I/O, reads no clock, draws no random numbers and has no
 //! async runtime. Time and observations come in as arguments, so the server and the SDK
@@ -31,12 +33,14 @@ pub mod flagd;
 pub mod key;
 pub mod model;
 pub mod ofrep;
+pub mod protocol;
 pub mod release;
 pub mod slots;
 pub mod validate;
 
 pub use compile::{Compiled, Snapshot, Source, compile, recompile};
 pub use context::Context;
-pub use evaluate::{ErrorCode, Evaluation, Reason, evaluate};
+pub use evaluate::{Evaluation, evaluate};
+pub use ofrep::{ErrorCode, Reason};
 pub use slots::Slots;
 pub use validate::{FieldError, ParseError};

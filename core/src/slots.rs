@@ -3,7 +3,8 @@
 //! SDK's exposure counters — lives in flat arrays addressed without a lookup.
 
 use crate::compile::Snapshot;
-use crate::evaluate::{ErrorCode, Evaluation, Reason};
+use crate::evaluate::Evaluation;
+use crate::ofrep::{ErrorCode, Reason};
 
 /// The reasons that serve a variant, in slot order (every reason but `ERROR`).
 pub const SERVING_REASONS: [Reason; 5] = [
@@ -14,20 +15,25 @@ pub const SERVING_REASONS: [Reason; 5] = [
     Reason::Disabled,
 ];
 
-/// The error codes, in slot order (see [`error_slot`]).
+/// The error codes an evaluation fails with, in slot order (see [`error_slot`]).
 pub const ERROR_CODES: [ErrorCode; 3] = [
     ErrorCode::FlagNotFound,
     ErrorCode::TargetingKeyMissing,
     ErrorCode::InvalidContext,
 ];
 
-/// The slot of an error code in an array of [`ERROR_CODES`]`.len()` entries.
+/// The slot of an error code in an array of [`ERROR_CODES`]`.len()` entries; `None` for
+/// the codes no evaluation fails with.
 #[inline]
-pub fn error_slot(code: ErrorCode) -> usize {
+pub fn error_slot(code: ErrorCode) -> Option<usize> {
     match code {
-        ErrorCode::FlagNotFound => 0,
-        ErrorCode::TargetingKeyMissing => 1,
-        ErrorCode::InvalidContext => 2,
+        ErrorCode::FlagNotFound => Some(0),
+        ErrorCode::TargetingKeyMissing => Some(1),
+        ErrorCode::InvalidContext => Some(2),
+        ErrorCode::ParseError
+        | ErrorCode::TypeMismatch
+        | ErrorCode::NotReady
+        | ErrorCode::General => None,
     }
 }
 
@@ -170,8 +176,9 @@ mod tests {
         let missing = evaluate(&snapshot, "missing", &context);
         assert_eq!(slots.of_evaluation(&missing), None);
         for (i, code) in ERROR_CODES.into_iter().enumerate() {
-            assert_eq!(error_slot(code), i);
+            assert_eq!(error_slot(code), Some(i));
         }
+        assert_eq!(error_slot(ErrorCode::ParseError), None);
         for (i, reason) in SERVING_REASONS.into_iter().enumerate() {
             assert_eq!(reason_slot(reason), Some(i));
         }

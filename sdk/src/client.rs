@@ -8,42 +8,15 @@
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use rollgate_core::{Context, ErrorCode, Evaluation, Reason, evaluate};
+use rollgate_core::{Context, Evaluation, Reason, evaluate};
 use serde_json::Value;
 use tokio::sync::{broadcast, watch};
 use tokio::task::JoinHandle;
 
+use crate::ErrorKind;
 use crate::builder::ClientBuilder;
 use crate::shared::Shared;
 use crate::status::{ClientEvent, Status};
-
-/// Why a getter returned the caller's default.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ErrorKind {
-    /// No ruleset loaded yet.
-    NotReady,
-    /// The flag is not configured in this environment.
-    FlagNotFound,
-    /// A percentage rollout needs a targeting key (or the stickiness attribute).
-    TargetingKeyMissing,
-    /// The context is malformed (e.g. a non-string `targetingKey`).
-    InvalidContext,
-    /// The flag's variants are not of the type asked for.
-    TypeMismatch,
-}
-
-impl ErrorKind {
-    /// OpenFeature's name for it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ErrorKind::NotReady => "PROVIDER_NOT_READY",
-            ErrorKind::FlagNotFound => "FLAG_NOT_FOUND",
-            ErrorKind::TargetingKeyMissing => "TARGETING_KEY_MISSING",
-            ErrorKind::InvalidContext => "INVALID_CONTEXT",
-            ErrorKind::TypeMismatch => "TYPE_MISMATCH",
-        }
-    }
-}
 
 /// A value with how it was chosen.
 #[derive(Clone, Debug, PartialEq)]
@@ -100,14 +73,6 @@ impl Drop for Inner {
     }
 }
 
-fn error_kind(code: ErrorCode) -> ErrorKind {
-    match code {
-        ErrorCode::FlagNotFound => ErrorKind::FlagNotFound,
-        ErrorCode::TargetingKeyMissing => ErrorKind::TargetingKeyMissing,
-        ErrorCode::InvalidContext => ErrorKind::InvalidContext,
-    }
-}
-
 impl Client {
     /// A builder for a client of the server at `base_url` (e.g. `http://127.0.0.1:8070`)
     /// with `sdk_key` (`rg_sdk_…`).
@@ -156,7 +121,7 @@ impl Client {
                     .error_details
                     .as_deref()
                     .unwrap_or("evaluation failed");
-                return Details::failed(default, error_kind(code), message);
+                return Details::failed(default, code, message);
             }
             match evaluation.value.and_then(convert) {
                 Some(value) => Details {

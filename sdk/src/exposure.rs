@@ -8,13 +8,14 @@
 //! is kept (bounded) and merged into the next. An evaluation racing a snapshot swap at
 //! the very instant its old snapshot is flushed for the last time can be missed.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
+pub use rollgate_core::protocol::exposure::Exposure;
 use rollgate_core::slots::{ERROR_CODES, SERVING_REASONS, error_slot};
-use rollgate_core::{Evaluation, Slots, Snapshot};
-use serde::Serialize;
+use rollgate_core::{Evaluation, Reason, Slots, Snapshot};
 
 use crate::ruleset::Loaded;
 
@@ -44,7 +45,9 @@ impl Counters {
     #[inline]
     pub fn count(&self, evaluation: &Evaluation<'_>) {
         if let Some(code) = evaluation.error {
-            self.errors[error_slot(code)].fetch_add(1, Ordering::Relaxed);
+            if let Some(counter) = error_slot(code).and_then(|slot| self.errors.get(slot)) {
+                counter.fetch_add(1, Ordering::Relaxed);
+            }
             return;
         }
         if let Some(counter) = self
@@ -68,7 +71,7 @@ impl Counters {
                         .and_then(|slot| self.served.get(slot))
                         .map_or(0, |c| c.swap(0, Ordering::Relaxed));
                     if n > 0 {
-                        into.add(Some(key), Some(name), reason.as_str(), None, n);
+                        into.add(Some(key), Some(name), reason.as_str().into(), None, n);
                     }
                 }
             }
@@ -76,36 +79,22 @@ impl Counters {
         for (code, counter) in ERROR_CODES.iter().zip(&self.errors) {
             let n = counter.swap(0, Ordering::Relaxed);
             if n > 0 {
-                into.add(None, None, "ERROR", Some(code.as_str()), n);
+                into.add(
+                    None,
+                    None,
+                    Reason::Error.as_str().into(),
+                    Some(code.as_str().into()),
+                    n,
+                );
             }
         }
     }
 }
 
-/// One entry of a report, as `POST /sdk/v1/exposures` takes it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Exposure {
-    /// The flag.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub flag: Option<String>,
-    /// The variant served.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub variant: Option<String>,
-    /// The reason.
-    pub reason: &'static str,
-    /// The error code of an `ERROR`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error_code: Option<&'static str>,
-    /// How many.
-    pub count: u64,
-}
+/// A name of OpenFeature's vocabulary, as a report carries it.
+type Name = Cow<'static, str>;
 
-type Key = (
-    Option<String>,
-    Option<String>,
-    &'static str,
-    Option<&'static str>,
-);
+type Key = (Option<String>, Option<String>, Name, Option<Name>);
 
 /// Counts merged by name.
 #[derive(Debug, Default)]
@@ -116,8 +105,8 @@ impl Tally {
         &mut self,
         flag: Option<&str>,
         variant: Option<&str>,
-        reason: &'static str,
-        code: Option<&'static str>,
+        reason: Name,
+        code: Option<Name>,
         n: u64,
     ) {
         let key = (
@@ -233,21 +222,21 @@ mod tests {
                 Exposure {
                     flag: None,
                     variant: None,
-                    reason: "ERROR",
-                    error_code: Some("FLAG_NOT_FOUND"),
+                    reason: "ERROR".into(),
+                    error_code: Some("FLAG_NOT_FOUND".into()),
                     count: 1
                 },
                 Exposure {
                     flag: Some("a".into()),
                     variant: Some("off".into()),
-                    reason: "STATIC",
+                    reason: "STATIC".into(),
                     error_code: None,
                     count: 2
                 },
                 Exposure {
                     flag: Some("a".into()),
                     variant: Some("on".into()),
-                    reason: "STATIC",
+                    reason: "STATIC".into(),
                     error_code: None,
                     count: 3
                 },

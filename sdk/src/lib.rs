@@ -42,7 +42,11 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 pub use builder::{Backoff, ClientBuilder, Mode};
-pub use client::{Client, Details, ErrorKind};
+pub use client::{Client, Details};
+/// Why a getter returned the caller's default: OpenFeature's error code, as the server
+/// names it too (`FLAG_NOT_FOUND`, …; `PROVIDER_NOT_READY` before the first ruleset,
+/// `TYPE_MISMATCH` when the flag serves another type).
+pub use rollgate_core::ErrorCode as ErrorKind;
 pub use rollgate_core::{Context, Reason};
 pub use status::{ClientEvent, Status};
 

@@ -50,6 +50,8 @@ impl RollgateProvider {
                 ErrorKind::TargetingKeyMissing => EvaluationErrorCode::TargetingKeyMissing,
                 ErrorKind::InvalidContext => EvaluationErrorCode::InvalidContext,
                 ErrorKind::TypeMismatch => EvaluationErrorCode::TypeMismatch,
+                ErrorKind::ParseError => EvaluationErrorCode::ParseError,
+                ErrorKind::General => EvaluationErrorCode::General(error.as_str().to_owned()),
             };
             return Err(EvaluationError {
                 code,

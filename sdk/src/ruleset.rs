@@ -1,52 +1,16 @@
-//! The environment's ruleset as the server sends it, the SDK's copy of it, and the
-//! compiled snapshot evaluation reads.
-//!
-//! Wire shapes (see the server's `stream::ruleset`): a ruleset
-//! `{"environment","revision","flags":[Flag…],"segments":[Segment…]}` from
-//! `GET /sdk/v1/ruleset`, the stream's `ruleset` event or a bootstrap file; a change
-//! `{"revision","flags":[…],"deleted_flags":[…],"segments":[…],"deleted_segments":[…]}`.
-//! Flags and segments are `rollgate-core`'s model, and the snapshot is compiled by
-//! `rollgate_core::compile` — the server's own code, so results are the server's.
+//! The SDK's copy of the environment's ruleset and the compiled snapshot evaluation
+//! reads. What the server sends — a [`Ruleset`] from `GET /sdk/v1/ruleset`, the stream's
+//! `ruleset` event or a bootstrap file, and [`Change`]s — is `rollgate-core`'s
+//! `protocol`, the very types the server writes; the snapshot is compiled by
+//! `rollgate_core::compile`, the server's own code, so results are the server's.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use rollgate_core::model::{Flag, Segment};
+pub use rollgate_core::protocol::{Change, Ruleset};
 use rollgate_core::{Snapshot, compile};
-use serde::Deserialize;
 
 use crate::exposure::Counters;
-
-/// A full ruleset.
-#[derive(Debug, Deserialize)]
-pub struct Ruleset {
-    /// The environment it is for.
-    pub environment: String,
-    /// The store revision it reflects.
-    pub revision: u64,
-    /// The flags configured in the environment.
-    pub flags: Vec<Flag>,
-    /// Every segment.
-    pub segments: Vec<Segment>,
-}
-
-/// A change to a ruleset.
-#[derive(Debug, Deserialize)]
-pub struct Change {
-    /// The revision the change brings the ruleset to.
-    pub revision: u64,
-    /// Flags added or changed.
-    #[serde(default)]
-    pub flags: Vec<Flag>,
-    /// Flags removed from the environment.
-    #[serde(default)]
-    pub deleted_flags: Vec<String>,
-    /// Segments added or changed.
-    #[serde(default)]
-    pub segments: Vec<Segment>,
-    /// Segments deleted.
-    #[serde(default)]
-    pub deleted_segments: Vec<String>,
-}
 
 /// What evaluation reads: the compiled snapshot and the exposure counters that go with
 /// its flag and variant positions.

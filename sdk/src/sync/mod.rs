@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use reqwest::header::{AUTHORIZATION, HeaderValue};
 use reqwest::{Method, RequestBuilder, StatusCode};
+use rollgate_core::protocol::exposure::Report;
 use tokio::sync::watch;
 
 use crate::Error;
@@ -146,12 +147,13 @@ impl Reporter {
         if report.is_empty() {
             return Ok(());
         }
-        let body = serde_json::json!({ "exposures": report });
+        let report = Report { exposures: report };
+        let body = serde_json::to_vec(&report).unwrap_or_default();
         let sent = self
             .connection
             .request(Method::POST, "/sdk/v1/exposures", true)
             .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .body(body.to_string())
+            .body(body)
             .send()
             .await;
         match sent {
@@ -166,14 +168,14 @@ impl Reporter {
                 })
             }
             Ok(response) => {
-                shared.exposures.restore(report);
+                shared.exposures.restore(report.exposures);
                 Err(Error::Server {
                     status: response.status().as_u16(),
                     message: response.text().await.unwrap_or_default(),
                 })
             }
             Err(error) => {
-                shared.exposures.restore(report);
+                shared.exposures.restore(report.exposures);
                 Err(Error::Http(error.to_string()))
             }
         }

@@ -1,7 +1,10 @@
 //! The command line's HTTP client for the admin API: bearer token, JSON in and out,
-//! and problem documents turned into readable errors.
+//! and problem documents turned into readable errors. Answers are read into the very
+//! types the server writes ([`Answer::read`]); `--json` prints the body as it came.
 
 use reqwest::{Method, StatusCode};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use super::CliError;
@@ -21,6 +24,13 @@ pub(crate) struct Answer {
     pub etag: Option<String>,
 }
 
+impl Answer {
+    /// The body read as `T`, the type the server wrote it from.
+    pub(crate) fn read<T: DeserializeOwned>(&self) -> Result<T, CliError> {
+        T::deserialize(&self.body).map_err(|e| CliError::Answer(e.to_string()))
+    }
+}
+
 impl Client {
     /// A client for the server at `url` (e.g. `http://127.0.0.1:8070`).
     pub(crate) fn new(url: &str, token: &str) -> Result<Client, CliError> {
@@ -37,11 +47,11 @@ impl Client {
 
     /// `GET path`.
     pub(crate) async fn get(&self, path: &str) -> Result<Answer, CliError> {
-        self.send(Method::GET, path, None, None).await
+        self.send(Method::GET, path, None::<&Value>, None).await
     }
 
     /// `POST path` with a JSON body.
-    pub(crate) async fn post(&self, path: &str, body: &Value) -> Result<Answer, CliError> {
+    pub(crate) async fn post(&self, path: &str, body: &impl Serialize) -> Result<Answer, CliError> {
         self.send(Method::POST, path, Some(body), None).await
     }
 
@@ -49,7 +59,7 @@ impl Client {
     pub(crate) async fn put(
         &self,
         path: &str,
-        body: &Value,
+        body: &impl Serialize,
         etag: &str,
     ) -> Result<Answer, CliError> {
         self.send(Method::PUT, path, Some(body), Some(etag)).await
@@ -85,7 +95,7 @@ impl Client {
         &self,
         method: Method,
         path: &str,
-        body: Option<&Value>,
+        body: Option<&impl Serialize>,
         if_match: Option<&str>,
     ) -> Result<Answer, CliError> {
         let mut request = self

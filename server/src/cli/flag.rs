@@ -2,9 +2,13 @@
 //! of any release.
 
 use clap::{Args, Subcommand};
-use serde_json::{Value, json};
+use rollgate_core::model::{Flag, FlagConfig, Serve, WeightedVariant};
+use rollgate_core::release::ReleaseState;
+use serde_json::Value;
 
 use super::{CliError, ClientOptions, print_json, segment, show};
+use crate::service::WithVersion;
+use crate::service::releases::Release;
 
 /// Look at flags and set their rollout percentage.
 #[derive(Debug, Args)]
@@ -51,7 +55,7 @@ pub(super) async fn run(args: FlagArgs) -> Result<(), CliError> {
             if json {
                 print_json(&answer.body);
             } else {
-                print!("{}", show::flag_table(&answer.body));
+                print!("{}", show::flag_table(&answer.read::<Vec<_>>()?));
             }
         }
         FlagCommand::Show { key } => {
@@ -61,7 +65,7 @@ pub(super) async fn run(args: FlagArgs) -> Result<(), CliError> {
             if json {
                 print_json(&answer.body);
             } else {
-                print!("{}", describe(&answer.body));
+                print!("{}", describe(&answer.read()?));
             }
         }
         FlagCommand::SetPercent {
@@ -71,25 +75,22 @@ pub(super) async fn run(args: FlagArgs) -> Result<(), CliError> {
             variant,
         } => {
             let weight = weight(percent)?;
-            let releases = client
+            let releases: Vec<WithVersion<Release>> = client
                 .get(&format!(
                     "/api/v1/releases?environment={}",
                     segment(&environment)
                 ))
-                .await?;
-            if let Some(owner) = releases.body.as_array().into_iter().flatten().find(|r| {
-                matches!(r["state"].as_str(), Some("running" | "paused"))
-                    && r["flags"]
-                        .as_array()
-                        .into_iter()
-                        .flatten()
-                        .any(|f| f["key"] == key.as_str())
+                .await?
+                .read()?;
+            if let Some(owner) = releases.iter().map(|r| &r.doc).find(|r| {
+                matches!(r.state, ReleaseState::Running | ReleaseState::Paused)
+                    && r.plan.flags.iter().any(|f| f.key == key)
             }) {
                 return Err(CliError::Usage(format!(
                     "flag {key} is driven by {} release {}; use `rollgate release set-percent {} {percent}`",
-                    owner["state"].as_str().unwrap_or_default(),
-                    owner["id"].as_str().unwrap_or_default(),
-                    owner["id"].as_str().unwrap_or_default(),
+                    owner.state.as_str(),
+                    owner.id,
+                    owner.id,
                 )));
             }
             let path = format!("/api/v1/flags/{}", segment(&key));
@@ -97,7 +98,8 @@ pub(super) async fn run(args: FlagArgs) -> Result<(), CliError> {
             let etag = current.etag.clone().ok_or_else(|| {
                 CliError::Usage("the server sent no ETag for the flag".to_owned())
             })?;
-            let config = rollout(&current.body, &environment, variant.as_deref(), weight)?;
+            let flag: WithVersion<Flag> = current.read()?;
+            let config = rollout(&flag.doc, &environment, variant.as_deref(), weight)?;
             let answer = client
                 .put(
                     &format!("{path}/environments/{}", segment(&environment)),
@@ -108,9 +110,10 @@ pub(super) async fn run(args: FlagArgs) -> Result<(), CliError> {
             if json {
                 print_json(&answer.body);
             } else {
+                let flag: WithVersion<Flag> = answer.read()?;
                 println!(
                     "{key} in {environment}: {}",
-                    show::serving(&answer.body["environments"][&environment])
+                    show::serving(flag.doc.environments.get(&environment).map(|c| &**c))
                 );
             }
         }
@@ -128,65 +131,61 @@ fn weight(percent: f64) -> Result<u32, CliError> {
     Ok(points as u32)
 }
 
-/// The environment's configuration with its default serve set to the rollout.
+/// The environment's configuration with its default serve set to the rollout of
+/// `variant` (by default the first variant by name that is not the control).
 fn rollout(
-    flag: &Value,
+    flag: &Flag,
     environment: &str,
     variant: Option<&str>,
     weight: u32,
-) -> Result<Value, CliError> {
-    let mut config = flag["environments"][environment].clone();
-    if !config.is_object() {
+) -> Result<FlagConfig, CliError> {
+    let Some(config) = flag.environments.get(environment) else {
         return Err(CliError::Usage(format!(
             "flag {} has no configuration in {environment}",
-            flag["key"].as_str().unwrap_or_default()
+            flag.key
         )));
-    }
-    let control = config["off_variant"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
+    };
+    let mut config = FlagConfig::clone(config);
+    let control = config.off_variant.clone();
     let variant = match variant {
         Some(v) => v.to_owned(),
-        None => flag["variants"]
-            .as_object()
-            .into_iter()
-            .flatten()
-            .map(|(name, _)| name.clone())
-            .find(|name| *name != control)
+        None => flag
+            .variants
+            .keys()
+            .filter(|name| **name != control)
+            .min()
+            .cloned()
             .ok_or_else(|| {
                 CliError::Usage("the flag has no variant besides its control".to_owned())
             })?,
     };
-    config["default"] = match weight {
-        10_000 => json!({ "variant": variant }),
-        0 => json!({ "variant": control }),
-        w => json!({ "rollout": [
-            { "variant": variant, "weight": w },
-            { "variant": control, "weight": 10_000 - w }
-        ] }),
+    let arm = |variant: String, weight: u32| WeightedVariant { variant, weight };
+    config.default = match weight {
+        10_000 => Serve::variant(variant),
+        0 => Serve::variant(control),
+        w => Serve {
+            rollout: Some(vec![arm(variant, w), arm(control, 10_000 - w)]),
+            ..Serve::default()
+        },
     };
     Ok(config)
 }
 
-fn describe(flag: &Value) -> String {
-    let mut out = format!(
-        "{} (version {})\n",
-        flag["key"].as_str().unwrap_or_default(),
-        flag["version"]
-    );
-    if let Some(description) = flag["description"].as_str().filter(|d| !d.is_empty()) {
-        out.push_str(&format!("{description}\n"));
+fn describe(flag: &WithVersion<Flag>) -> String {
+    let WithVersion { doc: flag, version } = flag;
+    let mut out = format!("{} (version {version})\n", flag.key);
+    if !flag.description.is_empty() {
+        out.push_str(&format!("{}\n", flag.description));
     }
-    let variants: Vec<String> = flag["variants"]
-        .as_object()
+    let mut variants: Vec<(&String, &Value)> = flag.variants.iter().collect();
+    variants.sort_by_key(|(name, _)| *name);
+    let variants: Vec<String> = variants
         .into_iter()
-        .flatten()
         .map(|(name, value)| format!("{name}={value}"))
         .collect();
     out.push_str(&format!("variants: {}\n", variants.join(", ")));
-    for (name, config) in flag["environments"].as_object().into_iter().flatten() {
-        out.push_str(&format!("{name}: {}\n", show::serving(config)));
+    for (name, config) in &flag.environments {
+        out.push_str(&format!("{name}: {}\n", show::serving(Some(config))));
     }
     out
 }

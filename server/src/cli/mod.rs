@@ -44,6 +44,9 @@ pub enum CliError {
     /// The server could not be reached.
     #[error("{0}")]
     Connection(String),
+    /// The server's answer is not what this command expects.
+    #[error("the server's answer could not be read: {0}")]
+    Answer(String),
     /// The server refused.
     #[error("{detail}{} (HTTP {status})", field.as_ref().map(|f| format!(" [field: {f}]")).unwrap_or_default())]
     Server {

@@ -4,9 +4,13 @@
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::Value;
 
+use super::client::Answer;
 use super::{CliError, ClientOptions, print_json, segment, show};
+use crate::service::WithVersion;
+use crate::service::releases::{ActionRequest, ChecklistRequest, PercentRequest, Release};
 
 /// Plan, approve and drive releases.
 #[derive(Debug, Args)]
@@ -99,15 +103,33 @@ pub(crate) struct Act {
     comment: Option<String>,
 }
 
+/// The body of an action, as the server reads it.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum ActionBody {
+    /// A comment, or a rollback's reason.
+    Act(ActionRequest),
+    /// A new percentage.
+    Percent(PercentRequest),
+    /// A readiness item ticked or unticked.
+    Checklist(ChecklistRequest),
+}
+
 pub(super) async fn run(args: ReleaseArgs) -> Result<(), CliError> {
     let client = args.options.client()?;
     let json = args.options.json;
-    let action = |name: &'static str, act: Act| (act.id, name, json!({ "comment": act.comment }));
-    let (id, name, body) = match args.command {
+    let action = |name: &'static str, act: Act| {
+        let body = ActionRequest {
+            comment: act.comment,
+            reason: None,
+        };
+        (act.id, name, name.to_owned(), ActionBody::Act(body))
+    };
+    let (id, name, path, body) = match args.command {
         ReleaseCommand::Create { file } => {
             let plan = read_plan(&file)?;
             let answer = client.post("/api/v1/releases", &plan).await?;
-            return print(json, &answer.body, "created");
+            return print(json, &answer, "created");
         }
         ReleaseCommand::List { state, environment } => {
             let mut query = Vec::new();
@@ -126,7 +148,7 @@ pub(super) async fn run(args: ReleaseArgs) -> Result<(), CliError> {
             if json {
                 print_json(&answer.body);
             } else {
-                print!("{}", show::release_table(&answer.body));
+                print!("{}", show::release_table(&answer.read::<Vec<_>>()?));
             }
             return Ok(());
         }
@@ -137,7 +159,8 @@ pub(super) async fn run(args: ReleaseArgs) -> Result<(), CliError> {
             if json {
                 print_json(&answer.body);
             } else {
-                print!("{}", show::release(&answer.body));
+                let release: WithVersion<Release> = answer.read()?;
+                print!("{}", show::release(&release.doc));
             }
             return Ok(());
         }
@@ -149,21 +172,34 @@ pub(super) async fn run(args: ReleaseArgs) -> Result<(), CliError> {
             index,
             undo,
             comment,
-        } => (
-            id,
-            "checklist",
-            json!({ "done": !undo, "comment": comment, "index": index }),
-        ),
+        } => {
+            let body = ChecklistRequest {
+                done: !undo,
+                comment,
+            };
+            let path = format!("checklist/{index}");
+            (id, "checklist", path, ActionBody::Checklist(body))
+        }
         ReleaseCommand::SetPercent {
             id,
             percent,
             comment,
-        } => (
-            id,
-            "percent",
-            json!({ "percent": percent, "comment": comment }),
-        ),
-        ReleaseCommand::Rollback { id, reason } => (id, "rollback", json!({ "reason": reason })),
+        } => {
+            let body = PercentRequest { percent, comment };
+            (
+                id,
+                "percent",
+                "percent".to_owned(),
+                ActionBody::Percent(body),
+            )
+        }
+        ReleaseCommand::Rollback { id, reason } => {
+            let body = ActionRequest {
+                comment: None,
+                reason: Some(reason),
+            };
+            (id, "rollback", "rollback".to_owned(), ActionBody::Act(body))
+        }
         ReleaseCommand::Submit(act) => action("submit", act),
         ReleaseCommand::Approve(act) => action("approve", act),
         ReleaseCommand::Start(act) => action("start", act),
@@ -172,20 +208,17 @@ pub(super) async fn run(args: ReleaseArgs) -> Result<(), CliError> {
         ReleaseCommand::Promote(act) => action("promote", act),
         ReleaseCommand::Cancel(act) => action("cancel", act),
     };
-    let mut body = strip_nulls(body);
-    let path = match body.as_object_mut().and_then(|b| b.remove("index")) {
-        Some(index) => format!("/api/v1/releases/{}/checklist/{index}", segment(&id)),
-        None => format!("/api/v1/releases/{}/{name}", segment(&id)),
-    };
+    let path = format!("/api/v1/releases/{}/{path}", segment(&id));
     let answer = client.post(&path, &body).await?;
-    print(json, &answer.body, name)
+    print(json, &answer, name)
 }
 
-fn print(json: bool, release: &Value, done: &str) -> Result<(), CliError> {
+fn print(json: bool, answer: &Answer, done: &str) -> Result<(), CliError> {
     if json {
-        print_json(release);
+        print_json(&answer.body);
     } else {
-        println!("{done}: {}", show::one_line(release));
+        let release: WithVersion<Release> = answer.read()?;
+        println!("{done}: {}", show::one_line(&release.doc));
     }
     Ok(())
 }
@@ -199,11 +232,4 @@ fn read_plan(file: &PathBuf) -> Result<Value, CliError> {
     .map_err(|e| CliError::Usage(format!("cannot read {}: {e}", file.display())))?;
     serde_json::from_str(&text)
         .map_err(|e| CliError::Usage(format!("{} is not JSON: {e}", file.display())))
-}
-
-fn strip_nulls(mut body: Value) -> Value {
-    if let Some(object) = body.as_object_mut() {
-        object.retain(|_, v| !v.is_null());
-    }
-    body
 }

@@ -306,21 +306,21 @@ impl ResponseError for ApiError {
 }
 
 /// The status and OFREP `errorCode` of an OFREP error.
-pub(crate) fn ofrep_parts(error: &OfrepError) -> (StatusCode, &'static str) {
+pub(crate) fn ofrep_parts(error: &OfrepError) -> (StatusCode, ErrorCode) {
     match error {
-        OfrepError::NoEndpoint(_) => (StatusCode::NOT_FOUND, "GENERAL"),
-        OfrepError::KeyWithSlash(_) => (StatusCode::NOT_FOUND, "FLAG_NOT_FOUND"),
-        OfrepError::Method(_) => (StatusCode::METHOD_NOT_ALLOWED, "GENERAL"),
-        OfrepError::Unauthenticated(_) => (StatusCode::UNAUTHORIZED, "GENERAL"),
-        OfrepError::Forbidden(_) => (StatusCode::FORBIDDEN, "GENERAL"),
-        OfrepError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "GENERAL"),
-        OfrepError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "GENERAL"),
+        OfrepError::NoEndpoint(_) => (StatusCode::NOT_FOUND, ErrorCode::General),
+        OfrepError::KeyWithSlash(_) => (StatusCode::NOT_FOUND, ErrorCode::FlagNotFound),
+        OfrepError::Method(_) => (StatusCode::METHOD_NOT_ALLOWED, ErrorCode::General),
+        OfrepError::Unauthenticated(_) => (StatusCode::UNAUTHORIZED, ErrorCode::General),
+        OfrepError::Forbidden(_) => (StatusCode::FORBIDDEN, ErrorCode::General),
+        OfrepError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, ErrorCode::General),
+        OfrepError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::General),
         OfrepError::Unreadable(_) | OfrepError::Request(OfrepRequest::Parse(_)) => {
-            (StatusCode::BAD_REQUEST, "PARSE_ERROR")
+            (StatusCode::BAD_REQUEST, ErrorCode::ParseError)
         }
         OfrepError::Request(OfrepRequest::InvalidContext(_))
-        | OfrepError::TargetingKeyNotString => (StatusCode::BAD_REQUEST, "INVALID_CONTEXT"),
-        OfrepError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "GENERAL"),
+        | OfrepError::TargetingKeyNotString => (StatusCode::BAD_REQUEST, ErrorCode::InvalidContext),
+        OfrepError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::General),
     }
 }
 
@@ -329,7 +329,11 @@ pub(crate) fn ofrep_parts(error: &OfrepError) -> (StatusCode, &'static str) {
 pub(crate) fn evaluation_status(code: ErrorCode) -> StatusCode {
     match code {
         ErrorCode::FlagNotFound => StatusCode::NOT_FOUND,
-        ErrorCode::TargetingKeyMissing | ErrorCode::InvalidContext => StatusCode::BAD_REQUEST,
+        ErrorCode::TargetingKeyMissing
+        | ErrorCode::InvalidContext
+        | ErrorCode::ParseError
+        | ErrorCode::TypeMismatch => StatusCode::BAD_REQUEST,
+        ErrorCode::NotReady | ErrorCode::General => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
 
@@ -339,7 +343,7 @@ struct OfrepFailure<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     key: Option<&'a str>,
     #[serde(rename = "errorCode")]
-    code: &'a str,
+    code: &'static str,
     #[serde(rename = "errorDetails")]
     details: &'a str,
 }
@@ -354,7 +358,7 @@ pub(crate) fn ofrep_response(error: &OfrepError, key: Option<&str>) -> HttpRespo
     let details = error.to_string();
     let body = OfrepFailure {
         key,
-        code,
+        code: code.as_str(),
         details: &details,
     };
     response.insert_header((

@@ -8,13 +8,13 @@
 
 use actix_web::http::header::{self, HeaderMap};
 use actix_web::{HttpRequest, HttpResponse, web};
+use rollgate_core::protocol::exposure::{Recorded, Report};
 use serde::Deserialize;
 
 use super::extract::{JsonBody, SdkKey};
 use super::problem::{ApiError, Problem};
 use super::request_error::RequestError;
-use crate::infra::stream::exposures::{self, Recorded, Report};
-use crate::infra::stream::{Flavor, Subscription, credential};
+use crate::infra::stream::{Flavor, Subscription, credential, exposures};
 use crate::service::App;
 use crate::service::{Forbidden, ServiceError};
 

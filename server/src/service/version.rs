@@ -2,7 +2,7 @@
 //! the version it replaces (`If-Match`), so that two writers never overwrite each other
 //! unknowingly.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::ServiceError;
 use crate::infra::store::{Expect, Kind};
@@ -17,7 +17,7 @@ pub(crate) enum IfMatch {
 }
 
 /// A document as returned by the API: its fields plus `version`.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub(crate) struct WithVersion<T> {
     /// The document.
     #[serde(flatten)]

@@ -134,7 +134,7 @@ impl Serialize for Evaluated<'_> {
             (code, _) => {
                 let mut s = serializer.serialize_struct("Failure", 3)?;
                 s.serialize_field("key", self.key)?;
-                s.serialize_field("errorCode", code.map_or("GENERAL", ErrorCode::as_str))?;
+                s.serialize_field("errorCode", code.unwrap_or(ErrorCode::General).as_str())?;
                 s.serialize_field(
                     "errorDetails",
                     e.error_details.as_deref().unwrap_or("evaluation failed"),

@@ -86,7 +86,7 @@ mod tests {
     fn parsed(body: &str) -> Result<Context, (StatusCode, &'static str, String)> {
         parse_context(body.as_bytes()).map_err(|error| {
             let (status, code) = crate::http::problem::ofrep_parts(&error);
-            (status, code, error.to_string())
+            (status, code.as_str(), error.to_string())
         })
     }
 

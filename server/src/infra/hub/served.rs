@@ -80,9 +80,13 @@ impl Served {
         }
     }
 
-    /// Counts `n` failed evaluations with `code` (e.g. reported by an SDK).
+    /// Counts `n` failed evaluations with `code` (e.g. reported by an SDK); a code no
+    /// evaluation fails with has no counter.
     pub(crate) fn count_error(&self, code: ErrorCode, n: u64) {
-        self.errors[error_slot(code)]
+        let Some(counter) = error_slot(code).and_then(|slot| self.errors.get(slot)) else {
+            return;
+        };
+        counter
             .get_or_init(|| {
                 self.metrics
                     .evaluation_errors

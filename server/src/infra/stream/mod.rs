@@ -152,7 +152,7 @@ impl Streams {
                 Some(_) if delta.is_empty() => {}
                 Some(channel) => {
                     let head = builder.head(revision);
-                    let change = frame::event("change", revision, &delta.to_json(revision));
+                    let change = frame::event("change", revision, &delta.to_json());
                     let frame = Frame::change(revision, change, frame::refetch(revision));
                     channel.publish(head, Arc::new(frame));
                 }

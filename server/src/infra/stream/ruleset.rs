@@ -1,29 +1,20 @@
-//! The SDK ruleset of one environment: what an SDK needs to compile the same `Snapshot`
-//! as the server — the flags configured there (with only that environment's config) and
-//! every segment — serialized once per publication.
+//! The SDK ruleset of one environment (`rollgate_core::protocol::Ruleset`: the flags
+//! configured there, with only that environment's config, and every segment), kept
+//! serialized between publications.
 //!
 //! Each flag and segment is serialized once per *revision that wrote it* (a store
 //! version starts again at 1 when a deleted key is written anew, so it cannot tell two
 //! documents apart inside one batch of changes) and cached, so a publication
 //! re-serializes only what changed and the difference against the previous publication
-//! (the change event's payload) falls out of the cache update. A flag whose version moved
-//! because another environment's config changed serializes to the same bytes here, so it
-//! is not a change for this environment.
-//!
-//! Wire shape (`GET /sdk/v1/ruleset`, the stream's `ruleset` event):
-//! `{"environment":"production","revision":12,"flags":[Flag…],"segments":[Segment…]}`;
-//! a `change` event: `{"revision":13,"flags":[Flag…],"deleted_flags":["k"],
-//! "segments":[Segment…],"deleted_segments":[]}`. Flags and segments are the documents of
-//! docs/product.md §1 without `version`; a flag's `environments` holds only this environment.
+//! (the `change` event, `rollgate_core::protocol::Change`) falls out of the cache update.
+//! A flag whose version moved because another environment's config changed serializes
+//! to the same bytes here, so it is not a change for this environment.
 
 use std::collections::BTreeMap;
-use std::ops::Range;
 
-use bytes::{BufMut, Bytes, BytesMut};
-use indexmap::IndexMap;
-use rollgate_core::model::{Flag, FlagConfig};
-use serde::Serialize;
-use serde::ser::SerializeMap;
+use bytes::Bytes;
+use rollgate_core::model::Flag;
+use rollgate_core::protocol::{Change, FlagIn, Ruleset, Serialized};
 
 use super::Head;
 use crate::infra::hub::{Catalog, Versioned};
@@ -37,52 +28,9 @@ struct Cached {
     bytes: Option<Bytes>,
 }
 
-/// What changed for one environment between two publications.
-#[derive(Debug, Default, PartialEq)]
-pub(crate) struct Delta {
-    /// Flags added or changed (serialized documents).
-    pub flags: Vec<Bytes>,
-    /// Keys of flags removed from this environment.
-    pub deleted_flags: Vec<String>,
-    /// Segments added or changed.
-    pub segments: Vec<Bytes>,
-    /// Keys of segments deleted.
-    pub deleted_segments: Vec<String>,
-}
-
-impl Delta {
-    /// Nothing this environment's SDKs would notice.
-    pub(crate) fn is_empty(&self) -> bool {
-        self.flags.is_empty()
-            && self.deleted_flags.is_empty()
-            && self.segments.is_empty()
-            && self.deleted_segments.is_empty()
-    }
-
-    /// The `change` event's JSON.
-    pub(crate) fn to_json(&self, revision: u64) -> Bytes {
-        let mut out = BytesMut::with_capacity(
-            64 + self
-                .flags
-                .iter()
-                .chain(&self.segments)
-                .map(Bytes::len)
-                .sum::<usize>(),
-        );
-        out.put_slice(b"{\"revision\":");
-        out.put_slice(itoa::Buffer::new().format(revision).as_bytes());
-        out.put_slice(b",\"flags\":");
-        join(&mut out, &self.flags);
-        out.put_slice(b",\"deleted_flags\":");
-        keys(&mut out, &self.deleted_flags);
-        out.put_slice(b",\"segments\":");
-        join(&mut out, &self.segments);
-        out.put_slice(b",\"deleted_segments\":");
-        keys(&mut out, &self.deleted_segments);
-        out.put_u8(b'}');
-        out.freeze()
-    }
-}
+/// What changed for one environment between two publications: a change whose documents
+/// are already serialized.
+pub(crate) type Delta = Change<Serialized<Bytes>, Serialized<Bytes>>;
 
 /// Keeps one environment's serialized documents between publications.
 #[derive(Debug)]
@@ -106,17 +54,15 @@ impl RulesetBuilder {
     /// The cache is updated in place: only documents written since are serialized
     /// again, and nothing is allocated for the others.
     pub(crate) fn update(&mut self, catalog: &Catalog) -> Delta {
-        let mut delta = Delta::default();
+        let mut delta = Delta::new(catalog.revision);
         let environment = self.environment.as_str();
         let changed = refresh(&mut self.flags, &catalog.flags, |flag: &Flag| {
-            flag.environments
-                .get(environment)
-                .and_then(|config| serde_json::to_vec(&FlagIn::new(flag, environment, config)).ok())
+            FlagIn::new(flag, environment).and_then(|flag| serde_json::to_vec(&flag).ok())
         });
         delta.deleted_flags = changed.deleted;
         for (key, now) in changed.serialized {
             match now {
-                Some(now) => delta.flags.push(now),
+                Some(now) => delta.flags.push(Serialized(now)),
                 None => delta.deleted_flags.push(key),
             }
         }
@@ -128,7 +74,7 @@ impl RulesetBuilder {
         delta.segments = changed
             .serialized
             .into_iter()
-            .filter_map(|(_, now)| now)
+            .filter_map(|(_, now)| now.map(Serialized))
             .collect();
         delta
     }
@@ -136,14 +82,14 @@ impl RulesetBuilder {
     /// The full ruleset at `revision` (the tests read it).
     #[cfg(test)]
     pub(crate) fn ruleset(&self, revision: u64) -> Bytes {
-        self.build(revision).0
+        Bytes::from(self.build(revision).0)
     }
 
     /// The head at `revision`. The cached documents are then re-pointed into the head's
     /// bytes, so the ruleset is held once (not once per document plus once whole).
     pub(crate) fn head(&mut self, revision: u64) -> Head {
         let (ruleset, spans) = self.build(revision);
-        let head = Head::new(revision, ruleset);
+        let head = Head::new(revision, Bytes::from(ruleset));
         let cached = self.flags.values_mut().chain(self.segments.values_mut());
         for (cached, span) in cached.filter(|c| c.bytes.is_some()).zip(spans) {
             cached.bytes = Some(head.ruleset.slice(span));
@@ -153,37 +99,23 @@ impl RulesetBuilder {
 
     /// The ruleset JSON, and where each cached document lies in it (flags, then
     /// segments, in cache order).
-    fn build(&self, revision: u64) -> (Bytes, Vec<Range<usize>>) {
-        let flags: Vec<&Bytes> = self
-            .flags
-            .values()
-            .filter_map(|c| c.bytes.as_ref())
-            .collect();
-        let segments: Vec<&Bytes> = self
-            .segments
-            .values()
-            .filter_map(|c| c.bytes.as_ref())
-            .collect();
-        let mut out = BytesMut::with_capacity(
-            64 + self.environment.len()
-                + flags
-                    .iter()
-                    .chain(&segments)
-                    .map(|b| b.len() + 1)
-                    .sum::<usize>(),
-        );
-        let mut spans = Vec::with_capacity(flags.len() + segments.len());
-        out.put_slice(b"{\"environment\":");
-        out.put_slice(&serde_json::to_vec(&self.environment).unwrap_or_default());
-        out.put_slice(b",\"revision\":");
-        out.put_slice(itoa::Buffer::new().format(revision).as_bytes());
-        out.put_slice(b",\"flags\":");
-        join_spans(&mut out, &flags, &mut spans);
-        out.put_slice(b",\"segments\":");
-        join_spans(&mut out, &segments, &mut spans);
-        out.put_u8(b'}');
-        (out.freeze(), spans)
+    fn build(&self, revision: u64) -> (Vec<u8>, Vec<std::ops::Range<usize>>) {
+        Ruleset {
+            environment: self.environment.clone(),
+            revision,
+            flags: documents(&self.flags),
+            segments: documents(&self.segments),
+        }
+        .to_json()
     }
+}
+
+/// The documents of `cache` that show in this environment, in key order.
+fn documents(cache: &BTreeMap<String, Cached>) -> Vec<Serialized<&Bytes>> {
+    cache
+        .values()
+        .filter_map(|c| c.bytes.as_ref().map(Serialized))
+        .collect()
 }
 
 /// What [`refresh`] found.
@@ -237,60 +169,6 @@ fn refresh<T>(
     Refreshed {
         serialized,
         deleted,
-    }
-}
-
-fn join(out: &mut BytesMut, items: &[Bytes]) {
-    join_spans(out, items, &mut Vec::new());
-}
-
-/// [`join`], noting where each item landed.
-fn join_spans(out: &mut BytesMut, items: &[impl AsRef<[u8]>], spans: &mut Vec<Range<usize>>) {
-    out.put_u8(b'[');
-    for (i, item) in items.iter().enumerate() {
-        if i > 0 {
-            out.put_u8(b',');
-        }
-        let item = item.as_ref();
-        spans.push(out.len()..out.len() + item.len());
-        out.put_slice(item);
-    }
-    out.put_u8(b']');
-}
-
-fn keys(out: &mut BytesMut, keys: &[String]) {
-    out.put_slice(&serde_json::to_vec(keys).unwrap_or_else(|_| b"[]".to_vec()));
-}
-
-/// A flag as one environment's SDKs see it: the other environments left out.
-#[derive(Serialize)]
-struct FlagIn<'a> {
-    key: &'a str,
-    description: &'a str,
-    variants: &'a IndexMap<String, serde_json::Value>,
-    tags: &'a [String],
-    environments: OneEnvironment<'a>,
-}
-
-impl<'a> FlagIn<'a> {
-    fn new(flag: &'a Flag, environment: &'a str, config: &'a FlagConfig) -> FlagIn<'a> {
-        FlagIn {
-            key: &flag.key,
-            description: &flag.description,
-            variants: &flag.variants,
-            tags: &flag.tags,
-            environments: OneEnvironment(environment, config),
-        }
-    }
-}
-
-struct OneEnvironment<'a>(&'a str, &'a FlagConfig);
-
-impl Serialize for OneEnvironment<'_> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(Some(1))?;
-        map.serialize_entry(self.0, self.1)?;
-        map.end()
     }
 }
 
@@ -413,7 +291,7 @@ mod tests {
         );
         let delta = builder.update(&catalog(3, vec![(a3, 3)], vec![]));
         assert_eq!(delta.flags.len(), 1);
-        let change: Value = serde_json::from_slice(&delta.to_json(3)).unwrap();
+        let change: Value = serde_json::from_slice(&delta.to_json()).unwrap();
         assert_eq!(change["revision"], 3);
         assert_eq!(
             change["flags"][0]["environments"]["production"]["default"]["variant"],

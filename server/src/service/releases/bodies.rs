@@ -1,9 +1,9 @@
-//! The bodies of release actions, parsed with field-precise errors. An action's body
-//! may be empty (no comment).
+//! The bodies of release actions, parsed with field-precise errors (and written by the
+//! command line). An action's body may be empty (no comment).
 
 use rollgate_core::validate::parse;
-use serde::Deserialize;
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 
 use crate::service::ServiceError;
 
@@ -11,36 +11,36 @@ use crate::service::ServiceError;
 pub(crate) const MAX_TEXT: usize = 4096;
 
 /// `{ "comment": "…" }` for every action; `rollback` requires `reason`.
-#[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ActionRequest {
     /// Why, for the timeline.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
     /// Why the release is rolled back (required for `rollback`).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
 }
 
 /// `POST /api/v1/releases/{id}/percent`.
-#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct PercentRequest {
     /// The share of the current stage's audience to expose, e.g. `12.5`.
     pub percent: f64,
     /// Why.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
 }
 
 /// `POST /api/v1/releases/{id}/checklist/{index}`.
-#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ChecklistRequest {
     /// Whether the item is done.
     pub done: bool,
     /// Remark.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
 }
 
