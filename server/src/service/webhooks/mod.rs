@@ -14,7 +14,7 @@ pub(crate) mod signature;
 use std::collections::BTreeSet;
 
 use rollgate_core::FieldError;
-use rollgate_core::validate::parse;
+use rollgate_core::validate::{Lines, check_text, parse};
 use serde_json::json;
 
 pub(crate) use model::{
@@ -266,6 +266,8 @@ fn check(request: &SubscriptionRequest) -> Result<Vec<EventKind>, ServiceError> 
     }
     if request.description.len() > rollgate_core::validate::MAX_DESCRIPTION {
         errors.push(FieldError::new("description", "is too long"));
+    } else if let Err(message) = check_text(&request.description, Lines::Many) {
+        errors.push(FieldError::new("description", message));
     }
     if errors.is_empty() {
         Ok(events)

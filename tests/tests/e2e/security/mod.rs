@@ -6,3 +6,4 @@
 
 mod keys;
 mod support;
+mod text;
