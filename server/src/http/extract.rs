@@ -3,7 +3,8 @@
 //!
 //! - [`Principal`]: the caller behind `Authorization` (401 without a valid token);
 //! - [`SdkKey`]: a caller that must be an SDK key, with its environment;
-//! - [`Precondition`]: what `If-Match` says (400 when it is not a version or `*`);
+//! - [`Precondition`]: the version `If-Match` names (428 for `*`, which names none; 400
+//!   when it is not a version);
 //! - [`JsonBody`]: the body, declared JSON and at most `limits.max_body_bytes` long.
 //!
 //! Actix creates every extractor of a handler, then awaits them in the order of its
@@ -80,8 +81,7 @@ impl FromRequest for SdkKey {
     }
 }
 
-/// What a write's `If-Match` says: nothing, `*` (the document must exist), or the
-/// version it replaces.
+/// What a write's `If-Match` says: nothing, or the version it replaces.
 pub(super) struct Precondition(pub Option<IfMatch>);
 
 impl FromRequest for Precondition {
@@ -97,14 +97,15 @@ impl FromRequest for Precondition {
     }
 }
 
-/// `If-Match: "3"`, `If-Match: 3`, `If-Match: W/"3"` or `If-Match: *`.
+/// `If-Match: "3"`, `If-Match: 3` or `If-Match: W/"3"`. `*` ("whatever version there
+/// is") would let a write replace a version its author never saw: refused.
 fn if_match(headers: &HeaderMap) -> Result<Option<IfMatch>, ApiError> {
     let Some(value) = headers.get(header::IF_MATCH) else {
         return Ok(None);
     };
     let text = value.to_str().unwrap_or("").trim();
     if text == "*" {
-        return Ok(Some(IfMatch::Any));
+        return Err(RequestError::IfMatchAny.into());
     }
     let bare = text.trim_start_matches("W/").trim_matches('"');
     bare.parse::<u64>()

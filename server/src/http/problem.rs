@@ -146,6 +146,11 @@ fn service_parts(error: &ServiceError) -> (StatusCode, &'static str, &'static st
 fn request_parts(error: &RequestError) -> (StatusCode, &'static str, Option<&'static str>) {
     match error {
         RequestError::IfMatch(_) => (StatusCode::BAD_REQUEST, "bad-header", Some("If-Match")),
+        RequestError::IfMatchAny => (
+            StatusCode::PRECONDITION_REQUIRED,
+            "precondition-required",
+            Some("If-Match"),
+        ),
         RequestError::LastEventId(_) => {
             (StatusCode::BAD_REQUEST, "bad-header", Some("Last-Event-ID"))
         }

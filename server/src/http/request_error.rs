@@ -7,9 +7,14 @@ use actix_web::error::PayloadError;
 /// A request the HTTP layer refuses on its shape.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum RequestError {
-    /// `If-Match` is not a version or `*`.
+    /// `If-Match` is not a version.
     #[error("If-Match must be a document version such as \"3\" (the ETag of a GET), got {0:?}")]
     IfMatch(String),
+    /// `If-Match: *`, which names no version.
+    #[error(
+        "If-Match: * does not name the version this write replaces; send the version you read (the ETag of a GET), e.g. If-Match: \"3\""
+    )]
+    IfMatchAny,
     /// `Last-Event-ID` is not a revision.
     #[error("Last-Event-ID must be the revision (id) of the last event received, got {0:?}")]
     LastEventId(String),
