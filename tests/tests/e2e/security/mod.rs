@@ -6,5 +6,6 @@
 
 mod if_match;
 mod keys;
+mod ofrep_context;
 mod support;
 mod text;
