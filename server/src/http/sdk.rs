@@ -109,6 +109,7 @@ pub(crate) async fn stream(
 
 /// Query of the OFREP event stream.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct EventStreamParams {
     /// The stream credential from `eventStreams[].url` (or send the SDK key as a bearer
     /// token instead).

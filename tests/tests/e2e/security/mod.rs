@@ -7,5 +7,6 @@
 mod if_match;
 mod keys;
 mod ofrep_context;
+mod openapi;
 mod support;
 mod text;
