@@ -74,7 +74,8 @@ pub async fn run(
         heartbeat_interval: settings.stream.heartbeat_interval,
         client_buffer: settings.stream.client_buffer,
         history: settings.stream.history,
-        max_streams_per_key: settings.limits.max_streams_per_sdk_key,
+        max_sdk_streams_per_key: settings.limits.max_streams_per_sdk_key,
+        max_ofrep_streams_per_key: settings.limits.max_ofrep_streams_per_sdk_key,
     }));
     streams.register(metrics.registry())?;
     let hub = Arc::new(Hub::with_streams(

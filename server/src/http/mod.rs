@@ -141,6 +141,11 @@ pub(crate) fn start(
             .default_service(web::to(not_found))
     })
     .workers(workers)
+    // A client that closes its side has gone: end its request at once, so an event
+    // stream gives its place back when its connection closes, not when the next
+    // heartbeat fails to be written (an HTTP/1.1 client never half-closes and then
+    // waits for an answer).
+    .h1_allow_half_closed(false)
     .disable_signals()
     .shutdown_timeout(shutdown_timeout)
     .listen(listener)?

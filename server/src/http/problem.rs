@@ -186,7 +186,9 @@ fn request_parts(error: &RequestError) -> (StatusCode, &'static str, Option<&'st
 fn subscribe_parts(error: &SubscribeError) -> (StatusCode, &'static str) {
     match error {
         SubscribeError::UnknownEnvironment(_) => (StatusCode::FORBIDDEN, "forbidden"),
-        SubscribeError::TooManyStreams(_) => (StatusCode::TOO_MANY_REQUESTS, "too-many-streams"),
+        SubscribeError::TooManyStreams { .. } => {
+            (StatusCode::TOO_MANY_REQUESTS, "too-many-streams")
+        }
         SubscribeError::Closed => (StatusCode::SERVICE_UNAVAILABLE, "shutting-down"),
     }
 }
@@ -238,7 +240,7 @@ impl ApiError {
             ApiError::Service(ServiceError::Unauthenticated(_)) => {
                 response.insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"rollgate\""));
             }
-            ApiError::Subscribe(SubscribeError::TooManyStreams(_) | SubscribeError::Closed) => {
+            ApiError::Subscribe(SubscribeError::TooManyStreams { .. } | SubscribeError::Closed) => {
                 response
                     .insert_header((header::RETRY_AFTER, HeaderValue::from(RETRY_STREAMS_AFTER)));
             }

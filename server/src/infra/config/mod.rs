@@ -248,6 +248,12 @@ impl Settings {
                 "must allow at least one stream".to_owned(),
             );
         }
+        if self.limits.max_ofrep_streams_per_sdk_key == 0 {
+            return range(
+                "limits.max_ofrep_streams_per_sdk_key",
+                "must allow at least one stream".to_owned(),
+            );
+        }
         if !(Duration::from_millis(10)..=Duration::from_secs(3600))
             .contains(&self.stream.heartbeat_interval)
         {

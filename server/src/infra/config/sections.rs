@@ -125,8 +125,11 @@ pub(crate) struct Limits {
     pub max_context_bytes: usize,
     /// OFREP requests per second allowed per SDK key; 0 for no limit (429 above).
     pub ofrep_requests_per_second: u32,
-    /// Event streams (SDK and OFREP) one SDK key may hold open at once (429 above).
+    /// SDK streams (`/sdk/v1/stream`) one SDK key may hold open at once (429 above).
     pub max_streams_per_sdk_key: usize,
+    /// OFREP event streams (`/ofrep/v1/event-stream`) one SDK key may hold open at once
+    /// (429 above), apart from its SDK streams.
+    pub max_ofrep_streams_per_sdk_key: usize,
 }
 
 impl Default for Limits {
@@ -136,6 +139,7 @@ impl Default for Limits {
             max_context_bytes: 64 << 10,
             ofrep_requests_per_second: 0,
             max_streams_per_sdk_key: 1000,
+            max_ofrep_streams_per_sdk_key: 1000,
         }
     }
 }

@@ -108,6 +108,7 @@ fn the_example_file_documents_every_setting_and_loads() {
         "max_context_bytes",
         "ofrep_requests_per_second",
         "max_streams_per_sdk_key",
+        "max_ofrep_streams_per_sdk_key",
         "[stream]",
         "heartbeat_interval",
         "client_buffer",

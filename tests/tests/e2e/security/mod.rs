@@ -8,5 +8,6 @@ mod if_match;
 mod keys;
 mod ofrep_context;
 mod openapi;
+mod streams;
 mod support;
 mod text;
