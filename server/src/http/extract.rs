@@ -5,14 +5,19 @@
 //! - [`SdkKey`]: a caller that must be an SDK key, with its environment;
 //! - [`Precondition`]: the version `If-Match` names (428 for `*`, which names none; 400
 //!   when it is not a version);
-//! - [`JsonBody`]: the body, declared JSON and at most `limits.max_body_bytes` long.
+//! - [`JsonBody`]: the body, declared JSON, at most `limits.max_body_bytes` long and
+//!   arrived within `limits.read_timeout`.
 //!
 //! Actix creates every extractor of a handler, then awaits them in the order of its
 //! arguments and answers the first refusal; handlers list the caller before the
 //! precondition and the precondition before the body, so an anonymous request learns
-//! nothing but 401. OFREP reads its own body through [`read_limited`].
+//! nothing but 401. OFREP reads its own body through [`read_bounded`], with the same
+//! bounds: a declared `Content-Length` over the limit is refused before anything is
+//! read, and a body that has not arrived in time is answered `408`, so no client holds
+//! a connection by sending slowly.
 
 use std::future::{Ready, ready};
+use std::time::Duration;
 
 use actix_web::dev::Payload;
 use actix_web::error::PayloadError;
@@ -123,11 +128,12 @@ pub(super) fn etag(version: u64) -> String {
 pub(super) struct JsonBody(pub Bytes);
 
 impl JsonBody {
-    /// Reads the body of a request with `headers` from `payload`, at most `limit` bytes.
+    /// Reads the body of a request with `headers` from `payload`, within the admin
+    /// API's [`Bounds`].
     pub(super) async fn read(
         headers: &HeaderMap,
         payload: web::Payload,
-        limit: usize,
+        bounds: Bounds,
     ) -> Result<Bytes, ApiError> {
         if let Some(kind) = headers.get(header::CONTENT_TYPE) {
             let kind = kind.to_str().unwrap_or("").to_ascii_lowercase();
@@ -136,16 +142,10 @@ impl JsonBody {
                 return Err(RequestError::NotJson(essence.to_owned()).into());
             }
         }
-        let declared = headers
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<usize>().ok());
-        if declared.is_some_and(|n| n > limit) {
-            return Err(RequestError::TooLarge(limit).into());
-        }
-        read_limited(payload, limit).await.map_err(|e| {
+        read_bounded(headers, payload, bounds).await.map_err(|e| {
             match e {
-                BodyError::TooLarge => RequestError::TooLarge(limit),
+                BodyError::TooLarge => RequestError::TooLarge(bounds.limit),
+                BodyError::TimedOut => RequestError::TimedOut(bounds.timeout),
                 BodyError::Read(e) => RequestError::Unreadable(e),
             }
             .into()
@@ -159,12 +159,39 @@ impl FromRequest for JsonBody {
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let headers = req.headers().clone();
-        let limit = app(req).map(|app| app.settings.limits.max_body_bytes);
+        let bounds = app(req).map(|app| Bounds::admin(&app));
         let payload = web::Payload::from_request(req, payload).into_inner();
         Box::pin(async move {
-            let body = JsonBody::read(&headers, payload?, limit?).await?;
+            let body = JsonBody::read(&headers, payload?, bounds?).await?;
             Ok(JsonBody(body))
         })
+    }
+}
+
+/// How much of a body is read, and for how long.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Bounds {
+    /// Most bytes.
+    pub limit: usize,
+    /// The whole body must have arrived within this (`limits.read_timeout`).
+    pub timeout: Duration,
+}
+
+impl Bounds {
+    /// The admin API's (and exposure reports'): `limits.max_body_bytes`.
+    pub(crate) fn admin(app: &App) -> Bounds {
+        Bounds {
+            limit: app.settings.limits.max_body_bytes,
+            timeout: app.settings.limits.read_timeout,
+        }
+    }
+
+    /// OFREP's: `limits.max_context_bytes`.
+    pub(crate) fn ofrep(app: &App) -> Bounds {
+        Bounds {
+            limit: app.settings.limits.max_context_bytes,
+            timeout: app.settings.limits.read_timeout,
+        }
     }
 }
 
@@ -219,10 +246,32 @@ impl<K: DeserializeOwned + 'static> FromRequest for KeyedWrite<K> {
 /// Why a body was not read whole.
 #[derive(Debug)]
 pub(crate) enum BodyError {
-    /// It is longer than the limit.
+    /// It is (or says it is) longer than the limit.
     TooLarge,
+    /// It did not arrive within the timeout.
+    TimedOut,
     /// The connection failed while it was read.
     Read(PayloadError),
+}
+
+/// The whole body of a request with `headers`, within `bounds`: a declared
+/// `Content-Length` over the limit is refused before a byte is read, and a body still
+/// arriving when the timeout passes is given up on.
+pub(crate) async fn read_bounded(
+    headers: &HeaderMap,
+    payload: web::Payload,
+    bounds: Bounds,
+) -> Result<Bytes, BodyError> {
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|n| n > bounds.limit as u64) {
+        return Err(BodyError::TooLarge);
+    }
+    tokio::time::timeout(bounds.timeout, read_limited(payload, bounds.limit))
+        .await
+        .unwrap_or(Err(BodyError::TimedOut))
 }
 
 /// How much more of an oversized body is read (and dropped) before the `413` goes out:
@@ -232,10 +281,7 @@ const DRAIN_BYTES: usize = 1 << 20;
 /// The whole body, at most `limit` bytes (the admin API's and OFREP's). A body that
 /// arrives in one chunk (the usual case for a small request) is kept as that chunk,
 /// without copying; one over the limit is drained (up to [`DRAIN_BYTES`] more).
-pub(crate) async fn read_limited(
-    mut payload: web::Payload,
-    limit: usize,
-) -> Result<Bytes, BodyError> {
+async fn read_limited(mut payload: web::Payload, limit: usize) -> Result<Bytes, BodyError> {
     let mut first = Bytes::new();
     let mut joined: Option<BytesMut> = None;
     while let Some(chunk) = payload.next().await {

@@ -78,6 +78,7 @@ pub(crate) fn start(
     workers: usize,
     shutdown_timeout: u64,
 ) -> std::io::Result<HttpService> {
+    let read_timeout = app.settings.limits.read_timeout;
     let data = web::Data::from(app);
     let limiter = web::Data::new(RateLimiter::new(
         data.settings.limits.ofrep_requests_per_second,
@@ -141,6 +142,9 @@ pub(crate) fn start(
             .default_service(web::to(not_found))
     })
     .workers(workers)
+    // A request head must arrive within `limits.read_timeout` (408 after); its body is
+    // held to the same time by the extractors.
+    .client_request_timeout(read_timeout)
     // A client that closes its side has gone: end its request at once, so an event
     // stream gives its place back when its connection closes, not when the next
     // heartbeat fails to be written (an HTTP/1.1 client never half-closes and then

@@ -160,6 +160,7 @@ fn request_parts(error: &RequestError) -> (StatusCode, &'static str, Option<&'st
             Some("Content-Type"),
         ),
         RequestError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "payload-too-large", None),
+        RequestError::TimedOut(_) => (StatusCode::REQUEST_TIMEOUT, "request-timeout", None),
         RequestError::Unreadable(_) => (StatusCode::BAD_REQUEST, "bad-body", None),
         RequestError::Query(_) => (StatusCode::BAD_REQUEST, "bad-query", None),
         RequestError::NotANumber { name, .. } => (StatusCode::BAD_REQUEST, "bad-query", Some(name)),
@@ -250,6 +251,11 @@ impl ApiError {
             }) => {
                 response.insert_header((header::ALLOW, HeaderValue::from_static(allowed)));
             }
+            // The rest of the body was not read: the connection cannot carry another
+            // request.
+            ApiError::Request(RequestError::TooLarge(_) | RequestError::TimedOut(_)) => {
+                response.force_close();
+            }
             _ => {}
         }
     }
@@ -322,6 +328,7 @@ pub(crate) fn ofrep_parts(error: &OfrepError) -> (StatusCode, &'static str) {
         OfrepError::Forbidden(_) => (StatusCode::FORBIDDEN, "GENERAL"),
         OfrepError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "GENERAL"),
         OfrepError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "GENERAL"),
+        OfrepError::TimedOut(_) => (StatusCode::REQUEST_TIMEOUT, "GENERAL"),
         OfrepError::Unreadable(_) | OfrepError::Request(OfrepRequest::Parse(_)) => {
             (StatusCode::BAD_REQUEST, "PARSE_ERROR")
         }
@@ -355,8 +362,15 @@ struct OfrepFailure<'a> {
 pub(crate) fn ofrep_response(error: &OfrepError, key: Option<&str>) -> HttpResponse {
     let (status, code) = ofrep_parts(error);
     let mut response = HttpResponse::build(status);
-    if let OfrepError::RateLimited { retry_after } = error {
-        response.insert_header((header::RETRY_AFTER, retry_after.to_string()));
+    match error {
+        OfrepError::RateLimited { retry_after } => {
+            response.insert_header((header::RETRY_AFTER, retry_after.to_string()));
+        }
+        // The rest of the body was not read.
+        OfrepError::TooLarge(_) | OfrepError::TimedOut(_) => {
+            response.force_close();
+        }
+        _ => {}
     }
     let details = error.to_string();
     let body = OfrepFailure {

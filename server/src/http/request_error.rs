@@ -2,6 +2,8 @@
 //! path, route or method. Handlers and extractors name the cause; [`super::problem`]
 //! alone decides the status and the body.
 
+use std::time::Duration;
+
 use actix_web::error::PayloadError;
 
 /// A request the HTTP layer refuses on its shape.
@@ -24,6 +26,9 @@ pub(crate) enum RequestError {
     /// A body over `limits.max_body_bytes`.
     #[error("the request body is larger than the limit of {0} bytes (limits.max_body_bytes)")]
     TooLarge(usize),
+    /// The body did not arrive within `limits.read_timeout`.
+    #[error("the request body did not arrive within {0:?} (limits.read_timeout)")]
+    TimedOut(Duration),
     /// The connection failed while the body was read.
     #[error("could not read the request body: {0}")]
     Unreadable(PayloadError),

@@ -2,6 +2,8 @@
 //! (`{"key", "errorCode", "errorDetails"}`), so these causes have their own renderer in
 //! [`crate::http::problem`], which alone picks each one's status and error code.
 
+use std::time::Duration;
+
 use actix_web::error::PayloadError;
 use rollgate_core::ofrep::RequestError;
 
@@ -38,6 +40,9 @@ pub(crate) enum OfrepError {
     /// A body over `limits.max_context_bytes`.
     #[error("the evaluation context is larger than {0} bytes (limits.max_context_bytes)")]
     TooLarge(usize),
+    /// The body did not arrive within `limits.read_timeout`.
+    #[error("the body did not arrive within {0:?} (limits.read_timeout)")]
+    TimedOut(Duration),
     /// The connection failed while the body was read.
     #[error("could not read the body: {0}")]
     Unreadable(PayloadError),

@@ -20,6 +20,7 @@ use serde::{Serialize, Serializer};
 
 use self::request::read_context;
 use super::RouteLabel;
+use super::extract::Bounds;
 use super::problem::{evaluation_status, ofrep_response};
 use super::rate::RateLimiter;
 use super::request_error::RequestError;
@@ -197,7 +198,7 @@ pub(crate) async fn evaluate_flag(
         Ok((served, _)) => served,
         Err(error) => return ofrep_response(&error, Some(&key)),
     };
-    let context = match read_context(payload, app.settings.limits.max_context_bytes).await {
+    let context = match read_context(req.headers(), payload, Bounds::ofrep(&app)).await {
         Ok((context, _)) => context,
         Err(error) => return ofrep_response(&error, Some(&key)),
     };
@@ -316,7 +317,7 @@ pub(crate) async fn evaluate_flags(
         Ok(found) => found,
         Err(error) => return ofrep_response(&error, None),
     };
-    let (context, body) = match read_context(payload, app.settings.limits.max_context_bytes).await {
+    let (context, body) = match read_context(req.headers(), payload, Bounds::ofrep(&app)).await {
         Ok(parsed) => parsed,
         Err(error) => return ofrep_response(&error, None),
     };

@@ -10,30 +10,30 @@
 //! attribute twice, is `400 INVALID_CONTEXT` saying which; a body over the limit is
 //! `413`.
 
+use actix_web::http::header::HeaderMap;
 use actix_web::web;
 use bytes::Bytes;
 use rollgate_core::Context;
 use rollgate_core::ofrep::{self};
 
 use super::OfrepError;
-use crate::http::extract::{BodyError, read_limited};
+use crate::http::extract::{BodyError, Bounds, read_bounded};
 
 /// Reads the body (bounded) and parses the evaluation context out of it.
 pub(super) async fn read_context(
+    headers: &HeaderMap,
     payload: web::Payload,
-    limit: usize,
+    bounds: Bounds,
 ) -> Result<(Context, Bytes), OfrepError> {
-    let body = read_body(payload, limit).await?;
+    let body = read_bounded(headers, payload, bounds)
+        .await
+        .map_err(|e| match e {
+            BodyError::TooLarge => OfrepError::TooLarge(bounds.limit),
+            BodyError::TimedOut => OfrepError::TimedOut(bounds.timeout),
+            BodyError::Read(e) => OfrepError::Unreadable(e),
+        })?;
     let context = parse_context(&body)?;
     Ok((context, body))
-}
-
-/// The whole body, at most `limit` bytes (see [`read_limited`]).
-async fn read_body(payload: web::Payload, limit: usize) -> Result<Bytes, OfrepError> {
-    read_limited(payload, limit).await.map_err(|e| match e {
-        BodyError::TooLarge => OfrepError::TooLarge(limit),
-        BodyError::Read(e) => OfrepError::Unreadable(e),
-    })
 }
 
 /// The evaluation context of an OFREP request body ([`ofrep::request_context`]).

@@ -248,6 +248,14 @@ impl Settings {
                 "must allow at least one stream".to_owned(),
             );
         }
+        if !(Duration::from_millis(100)..=Duration::from_secs(600))
+            .contains(&self.limits.read_timeout)
+        {
+            return range(
+                "limits.read_timeout",
+                "must be between 100 milliseconds and 10 minutes".to_owned(),
+            );
+        }
         if self.limits.max_ofrep_streams_per_sdk_key == 0 {
             return range(
                 "limits.max_ofrep_streams_per_sdk_key",

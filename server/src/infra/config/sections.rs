@@ -130,6 +130,9 @@ pub(crate) struct Limits {
     /// OFREP event streams (`/ofrep/v1/event-stream`) one SDK key may hold open at once
     /// (429 above), apart from its SDK streams.
     pub max_ofrep_streams_per_sdk_key: usize,
+    /// How long a request's head, and then its body, may take to arrive (408 after).
+    #[serde(deserialize_with = "duration")]
+    pub read_timeout: Duration,
 }
 
 impl Default for Limits {
@@ -140,6 +143,7 @@ impl Default for Limits {
             ofrep_requests_per_second: 0,
             max_streams_per_sdk_key: 1000,
             max_ofrep_streams_per_sdk_key: 1000,
+            read_timeout: Duration::from_secs(5),
         }
     }
 }

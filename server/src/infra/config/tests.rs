@@ -109,6 +109,7 @@ fn the_example_file_documents_every_setting_and_loads() {
         "ofrep_requests_per_second",
         "max_streams_per_sdk_key",
         "max_ofrep_streams_per_sdk_key",
+        "read_timeout",
         "[stream]",
         "heartbeat_interval",
         "client_buffer",

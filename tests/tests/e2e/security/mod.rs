@@ -4,6 +4,7 @@
 //! connection held open by a slow client, nothing stored that breaks a page for good,
 //! no guessing at tokens at full speed.
 
+mod connections;
 mod if_match;
 mod keys;
 mod ofrep_context;
