@@ -1,7 +1,8 @@
 //! What handlers take from a request besides its path and query, as extractors so that
 //! a handler's arguments say what it needs and its body only what differs:
 //!
-//! - [`Principal`]: the caller behind `Authorization` (401 without a valid token);
+//! - [`Principal`]: the caller behind `Authorization` (401 without a valid token, 429
+//!   when its address failed too often: see [`super::guard`]);
 //! - [`SdkKey`]: a caller that must be an SDK key, with its environment;
 //! - [`Precondition`]: the version `If-Match` names (428 for `*`, which names none; 400
 //!   when it is not a version);
@@ -28,8 +29,10 @@ use futures_util::StreamExt;
 use futures_util::future::LocalBoxFuture;
 use serde::de::DeserializeOwned;
 
+use super::guard::{Guard, Refused};
 use super::problem::ApiError;
 use super::request_error::RequestError;
+use crate::infra::auth::Unauthenticated;
 use crate::service::{App, Forbidden, IfMatch, Principal};
 
 /// The server's state, as the handlers' `web::Data<App>` extracts it.
@@ -37,12 +40,28 @@ fn app(req: &HttpRequest) -> Result<web::Data<App>, actix_web::Error> {
     web::Data::<App>::extract(req).into_inner()
 }
 
-/// The caller behind the `Authorization` header in `headers`.
-fn caller(app: &App, headers: &HeaderMap) -> Result<Principal, ApiError> {
-    let header = headers
+/// The caller behind the `Authorization` header of `req`, through the [`Guard`] that
+/// throttles failures per client address.
+fn caller(app: &App, req: &HttpRequest) -> Result<Principal, ApiError> {
+    let header = req
+        .headers()
         .get(header::AUTHORIZATION)
         .map(|v| v.to_str().unwrap_or(""));
-    Ok(Principal::new(app.tokens.authenticate(header)?))
+    Ok(Principal::new(guarded(req, || {
+        app.tokens.authenticate(header)
+    })?))
+}
+
+/// `verify`, behind the request's [`Guard`] (every server has one; without it, as in
+/// handler tests, unguarded).
+pub(super) fn guarded<T>(
+    req: &HttpRequest,
+    verify: impl FnOnce() -> Result<T, Unauthenticated>,
+) -> Result<T, Refused> {
+    match req.app_data::<web::Data<Guard>>() {
+        Some(guard) => guard.check(req, verify),
+        None => verify().map_err(Refused::Unauthenticated),
+    }
 }
 
 impl FromRequest for Principal {
@@ -50,7 +69,7 @@ impl FromRequest for Principal {
     type Future = Ready<Result<Principal, actix_web::Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(app(req).and_then(|app| Ok(caller(&app, req.headers())?)))
+        ready(app(req).and_then(|app| Ok(caller(&app, req)?)))
     }
 }
 
@@ -63,9 +82,9 @@ pub(super) struct SdkKey {
 }
 
 impl SdkKey {
-    /// The SDK key behind the `Authorization` header in `headers`.
-    pub(super) fn of(app: &App, headers: &HeaderMap) -> Result<SdkKey, ApiError> {
-        let principal = caller(app, headers)?;
+    /// The SDK key behind the `Authorization` header of `req`.
+    pub(super) fn of(app: &App, req: &HttpRequest) -> Result<SdkKey, ApiError> {
+        let principal = caller(app, req)?;
         let environment = principal
             .sdk_environment()
             .ok_or(Forbidden::NotSdkKey)?
@@ -82,7 +101,7 @@ impl FromRequest for SdkKey {
     type Future = Ready<Result<SdkKey, actix_web::Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(app(req).and_then(|app| Ok(SdkKey::of(&app, req.headers())?)))
+        ready(app(req).and_then(|app| Ok(SdkKey::of(&app, req)?)))
     }
 }
 

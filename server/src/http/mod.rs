@@ -5,9 +5,11 @@
 mod access;
 mod documents;
 mod extract;
+mod guard;
 mod health;
 mod ofrep;
 pub(crate) mod openapi;
+mod origin;
 pub(crate) mod problem;
 mod rate;
 mod releases;
@@ -79,6 +81,17 @@ pub(crate) fn start(
     shutdown_timeout: u64,
 ) -> std::io::Result<HttpService> {
     let read_timeout = app.settings.limits.read_timeout;
+    let guard = web::Data::new(
+        guard::Guard::new(
+            guard::Allowance {
+                burst: app.settings.limits.auth_failure_burst,
+                per_minute: app.settings.limits.auth_failures_per_minute,
+            },
+            app.settings.trusted_proxies.clone(),
+            app.metrics.registry(),
+        )
+        .map_err(std::io::Error::other)?,
+    );
     let data = web::Data::from(app);
     let limiter = web::Data::new(RateLimiter::new(
         data.settings.limits.ofrep_requests_per_second,
@@ -91,6 +104,7 @@ pub(crate) fn start(
             .app_data(data.clone())
             .app_data(alive.clone())
             .app_data(limiter.clone())
+            .app_data(guard.clone())
             .app_data(web::QueryConfig::default().error_handler(|error, _| {
                 ApiError::from(RequestError::Query(error.to_string())).into()
             }))
@@ -142,6 +156,14 @@ pub(crate) fn start(
             .default_service(web::to(not_found))
     })
     .workers(workers)
+    // The address each connection reached, for URLs that name this server.
+    .on_connect(|connection, data| {
+        if let Some(tcp) = connection.downcast_ref::<actix_web::rt::net::TcpStream>()
+            && let Ok(local) = tcp.local_addr()
+        {
+            data.insert(origin::LocalAddress(local));
+        }
+    })
     // A request head must arrive within `limits.read_timeout` (408 after); its body is
     // held to the same time by the extractors.
     .client_request_timeout(read_timeout)

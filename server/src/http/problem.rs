@@ -17,6 +17,7 @@ use rollgate_core::ofrep::RequestError as OfrepRequest;
 use rollgate_core::{ErrorCode, FieldError};
 use serde::Serialize;
 
+use super::guard::{Refused, Throttled};
 use super::ofrep::OfrepError;
 use super::request_error::RequestError;
 use crate::infra::auth::Unauthenticated;
@@ -44,6 +45,18 @@ pub(crate) enum ApiError {
     /// An SDK stream that cannot be opened.
     #[error(transparent)]
     Subscribe(#[from] SubscribeError),
+    /// The caller's address failed authentication too often.
+    #[error(transparent)]
+    Throttled(#[from] Throttled),
+}
+
+impl From<Refused> for ApiError {
+    fn from(refused: Refused) -> ApiError {
+        match refused {
+            Refused::Unauthenticated(why) => why.into(),
+            Refused::Throttled(throttled) => throttled.into(),
+        }
+    }
 }
 
 impl From<Unauthenticated> for ApiError {
@@ -211,6 +224,11 @@ impl ApiError {
                 let (status, slug) = subscribe_parts(error);
                 (status, slug, reason(status))
             }
+            ApiError::Throttled(_) => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "too-many-failures",
+                "Too many failed authentications",
+            ),
         }
     }
 
@@ -229,6 +247,7 @@ impl ApiError {
         match self {
             ApiError::Request(error) => problem.field = request_parts(error).2.map(str::to_owned),
             ApiError::Subscribe(_) => {}
+            ApiError::Throttled(_) => problem.field = Some("Authorization".to_owned()),
             ApiError::Service(error) => service_problem(error, &mut problem),
         }
         problem
@@ -244,6 +263,9 @@ impl ApiError {
             ApiError::Subscribe(SubscribeError::TooManyStreams { .. } | SubscribeError::Closed) => {
                 response
                     .insert_header((header::RETRY_AFTER, HeaderValue::from(RETRY_STREAMS_AFTER)));
+            }
+            ApiError::Throttled(Throttled { retry_after }) => {
+                response.insert_header((header::RETRY_AFTER, HeaderValue::from(*retry_after)));
             }
             ApiError::Request(RequestError::MethodNotAllowed {
                 allowed: Some(allowed),
@@ -326,7 +348,9 @@ pub(crate) fn ofrep_parts(error: &OfrepError) -> (StatusCode, &'static str) {
         OfrepError::Method(_) => (StatusCode::METHOD_NOT_ALLOWED, "GENERAL"),
         OfrepError::Unauthenticated(_) => (StatusCode::UNAUTHORIZED, "GENERAL"),
         OfrepError::Forbidden(_) => (StatusCode::FORBIDDEN, "GENERAL"),
-        OfrepError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "GENERAL"),
+        OfrepError::RateLimited { .. } | OfrepError::Throttled(_) => {
+            (StatusCode::TOO_MANY_REQUESTS, "GENERAL")
+        }
         OfrepError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "GENERAL"),
         OfrepError::TimedOut(_) => (StatusCode::REQUEST_TIMEOUT, "GENERAL"),
         OfrepError::Unreadable(_) | OfrepError::Request(OfrepRequest::Parse(_)) => {
@@ -363,7 +387,8 @@ pub(crate) fn ofrep_response(error: &OfrepError, key: Option<&str>) -> HttpRespo
     let (status, code) = ofrep_parts(error);
     let mut response = HttpResponse::build(status);
     match error {
-        OfrepError::RateLimited { retry_after } => {
+        OfrepError::RateLimited { retry_after }
+        | OfrepError::Throttled(Throttled { retry_after }) => {
             response.insert_header((header::RETRY_AFTER, retry_after.to_string()));
         }
         // The rest of the body was not read.

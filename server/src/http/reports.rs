@@ -229,8 +229,13 @@ pub(crate) async fn changelog_feed(
     }
     let environment = query.environment.as_deref();
     let entries = changelog::public(&app, environment).await?;
-    let info = req.connection_info();
-    let self_url = format!("{}://{}{}", info.scheme(), info.host(), req.uri());
+    let self_url = format!(
+        "{}{}",
+        super::origin::absolute_url(&req, &app.settings),
+        req.uri()
+            .path_and_query()
+            .map_or("/changelog.atom", |p| p.as_str())
+    );
     let body = atom::feed(
         &entries,
         &atom::FeedLocation {

@@ -10,7 +10,7 @@ use actix_web::http::header::{self, HeaderMap};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
-use super::extract::{JsonBody, SdkKey};
+use super::extract::{JsonBody, SdkKey, guarded};
 use super::problem::{ApiError, Problem};
 use super::request_error::RequestError;
 use crate::infra::stream::exposures::{self, Recorded, Report};
@@ -131,12 +131,12 @@ pub(crate) async fn event_stream(
 ) -> Result<HttpResponse, ApiError> {
     let (key_id, environment) = match &params.token {
         Some(token) => {
-            let record = credential::verify(&app.tokens, token)?;
+            let record = guarded(&req, || credential::verify(&app.tokens, token))?;
             let environment = record.environment.clone().unwrap_or_default();
             (record.id.clone(), environment)
         }
         None => {
-            let key = SdkKey::of(&app, req.headers())?;
+            let key = SdkKey::of(&app, &req)?;
             (key.principal.id().to_owned(), key.environment)
         }
     };

@@ -7,6 +7,7 @@ use std::time::Duration;
 use actix_web::error::PayloadError;
 use rollgate_core::ofrep::RequestError;
 
+use crate::http::guard::{Refused, Throttled};
 use crate::http::request_error::RequestError as Shape;
 use crate::infra::auth::Unauthenticated;
 use crate::service::Forbidden;
@@ -28,6 +29,9 @@ pub(crate) enum OfrepError {
     /// No usable SDK key.
     #[error(transparent)]
     Unauthenticated(#[from] Unauthenticated),
+    /// The caller's address failed authentication too often.
+    #[error(transparent)]
+    Throttled(#[from] Throttled),
     /// An admin token, or a key whose environment is gone.
     #[error(transparent)]
     Forbidden(#[from] Forbidden),
@@ -55,4 +59,13 @@ pub(crate) enum OfrepError {
     /// The answer could not be written.
     #[error("{0}")]
     Internal(#[from] serde_json::Error),
+}
+
+impl From<Refused> for OfrepError {
+    fn from(refused: Refused) -> OfrepError {
+        match refused {
+            Refused::Unauthenticated(why) => why.into(),
+            Refused::Throttled(throttled) => throttled.into(),
+        }
+    }
 }

@@ -36,6 +36,12 @@ const CLIENT_VARIABLES: [&str; 2] = ["ROLLGATE_URL", "ROLLGATE_TOKEN"];
 pub struct Settings {
     /// Address to listen on.
     pub bind: SocketAddr,
+    /// The URL clients reach this server at, for the absolute URLs it hands out.
+    #[serde(deserialize_with = "sections::optional_url")]
+    pub(crate) public_url: Option<url::Url>,
+    /// Proxies whose `Forwarded`/`X-Forwarded-*` headers are believed.
+    #[serde(deserialize_with = "sections::networks")]
+    pub(crate) trusted_proxies: Vec<ipnet::IpNet>,
     /// Directory of the embedded store.
     pub(crate) data_dir: PathBuf,
     /// Redis URL: use the shared store instead of the embedded one.
@@ -73,6 +79,8 @@ impl Default for Settings {
     fn default() -> Settings {
         Settings {
             bind: SocketAddr::from(([127, 0, 0, 1], 8070)),
+            public_url: None,
+            trusted_proxies: Vec::new(),
             data_dir: PathBuf::from("./data"),
             redis_url: None,
             admin_token: None,
@@ -158,6 +166,9 @@ impl Settings {
                 .prefix_separator("_")
                 .separator("__")
                 .try_parsing(true)
+                .list_separator(",")
+                .with_list_parse_key("trusted_proxies")
+                .with_list_parse_key("webhooks.allow_private_hosts")
                 .source(Some(vars)),
         );
         if let Some(bind) = &overrides.bind {
@@ -256,6 +267,18 @@ impl Settings {
                 "must be between 100 milliseconds and 10 minutes".to_owned(),
             );
         }
+        if !(1..=1_000_000).contains(&self.limits.auth_failure_burst) {
+            return range(
+                "limits.auth_failure_burst",
+                "must be between 1 and 1000000".to_owned(),
+            );
+        }
+        if !(1..=1_000_000).contains(&self.limits.auth_failures_per_minute) {
+            return range(
+                "limits.auth_failures_per_minute",
+                "must be between 1 and 1000000".to_owned(),
+            );
+        }
         if self.limits.max_ofrep_streams_per_sdk_key == 0 {
             return range(
                 "limits.max_ofrep_streams_per_sdk_key",
@@ -280,6 +303,21 @@ impl Settings {
             return range(
                 "stream.history",
                 "must be at most 1000000 events".to_owned(),
+            );
+        }
+        if let Some(url) = &self.public_url
+            && (!matches!(url.scheme(), "http" | "https")
+                || url.host().is_none()
+                || !url.username().is_empty()
+                || url.password().is_some()
+                || url.query().is_some()
+                || url.fragment().is_some())
+        {
+            return range(
+                "public_url",
+                format!(
+                    "must be an http:// or https:// URL with a host and no credentials, query or fragment, got {url}"
+                ),
             );
         }
         if let Some(token) = &self.admin_token

@@ -130,6 +130,11 @@ pub(crate) struct Limits {
     /// OFREP event streams (`/ofrep/v1/event-stream`) one SDK key may hold open at once
     /// (429 above), apart from its SDK streams.
     pub max_ofrep_streams_per_sdk_key: usize,
+    /// Failed authentications one client address may make in a row before it is
+    /// throttled (429).
+    pub auth_failure_burst: u32,
+    /// Failed authentications per minute a throttled address earns back.
+    pub auth_failures_per_minute: u32,
     /// How long a request's head, and then its body, may take to arrive (408 after).
     #[serde(deserialize_with = "duration")]
     pub read_timeout: Duration,
@@ -144,6 +149,8 @@ impl Default for Limits {
             max_streams_per_sdk_key: 1000,
             max_ofrep_streams_per_sdk_key: 1000,
             read_timeout: Duration::from_secs(5),
+            auth_failure_burst: 20,
+            auth_failures_per_minute: 30,
         }
     }
 }
@@ -226,6 +233,44 @@ pub(super) fn optional_time<'de, D: Deserializer<'de>>(
         )
     })
     .transpose()
+}
+
+/// An optional URL.
+pub(super) fn optional_url<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<url::Url>, D::Error> {
+    let text = Option::<String>::deserialize(deserializer)?;
+    text.filter(|text| !text.is_empty())
+        .map(|text| {
+            url::Url::parse(&text).map_err(|e| {
+                serde::de::Error::custom(format!(
+                    "{text:?} is not a URL such as \"https://flags.example.com\": {e}"
+                ))
+            })
+        })
+        .transpose()
+}
+
+/// Networks in CIDR notation (`10.0.0.0/8`, `2001:db8::/32`); a bare address is a
+/// network of one.
+pub(super) fn networks<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Vec<ipnet::IpNet>, D::Error> {
+    let texts = Vec::<String>::deserialize(deserializer)?;
+    texts
+        .iter()
+        .map(|text| text.trim())
+        .filter(|text| !text.is_empty())
+        .map(|text| {
+            text.parse::<ipnet::IpNet>()
+                .or_else(|_| text.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| {
+                    serde::de::Error::custom(format!(
+                        "{text:?} is not a network such as \"10.0.0.0/8\" or an address"
+                    ))
+                })
+        })
+        .collect()
 }
 
 /// A duration written for people (`"30s"`, `"5m"`).

@@ -4,11 +4,13 @@
 //! connection held open by a slow client, nothing stored that breaks a page for good,
 //! no guessing at tokens at full speed.
 
+mod auth;
 mod connections;
 mod if_match;
 mod keys;
 mod ofrep_context;
 mod openapi;
+mod public_url;
 mod streams;
 mod support;
 mod text;
