@@ -234,6 +234,17 @@ impl Settings {
                 "must be above zero and at most webhooks.retry_max".to_owned(),
             );
         }
+        if let Some(entry) = self
+            .webhooks
+            .allow_private_hosts
+            .iter()
+            .find(|entry| crate::infra::outbound::normalize_host(entry).is_none())
+        {
+            return range(
+                "webhooks.allow_private_hosts",
+                format!("{entry:?} is not a host name or address"),
+            );
+        }
         if self.webhooks.timeout.is_zero() {
             return range("webhooks.timeout", "must be above zero".to_owned());
         }

@@ -23,6 +23,9 @@ pub(crate) struct WebhookSettings {
     pub retry_max: Duration,
     /// Attempts before a delivery is marked failed.
     pub max_attempts: u32,
+    /// Hosts (names or addresses) deliveries may reach although they are, or resolve
+    /// to, private addresses: on-premise receivers.
+    pub allow_private_hosts: Vec<String>,
 }
 
 impl Default for WebhookSettings {
@@ -32,6 +35,7 @@ impl Default for WebhookSettings {
             retry_initial: Duration::from_secs(1),
             retry_max: Duration::from_secs(300),
             max_attempts: 8,
+            allow_private_hosts: Vec::new(),
         }
     }
 }

@@ -125,6 +125,7 @@ fn the_example_file_documents_every_setting_and_loads() {
         "retry_initial",
         "retry_max",
         "max_attempts",
+        "allow_private_hosts",
         "[controller]",
         "enabled",
         "lease_ttl",

@@ -14,3 +14,4 @@ mod public_url;
 mod streams;
 mod support;
 mod text;
+mod webhooks;
