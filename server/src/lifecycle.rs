@@ -119,6 +119,7 @@ pub async fn run(
         clock,
         manual_clock,
         wake: Arc::new(Wake::default()),
+        kpis: Default::default(),
     });
     let scheduler = actix_rt::spawn(crate::tasks::scheduler::run_scheduler(
         Arc::clone(&app),

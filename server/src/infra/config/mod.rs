@@ -18,13 +18,17 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+#[cfg(test)]
+pub(crate) use sections::PrometheusEndpoint;
 pub(crate) use sections::{
-    ChangelogSettings, ControllerSettings, Limits, Secret, StoreSettings, StreamSettings,
-    TestingSettings, WebhookSettings,
+    ChangelogSettings, ControllerSettings, Limits, PrometheusCredentials, PrometheusSettings,
+    Secret, StoreSettings, StreamSettings, TestingSettings, WebhookSettings,
 };
 pub use sections::{LogFormat, LogSettings};
 
 use sections::duration;
+
+use crate::infra::promql::endpoints::endpoint;
 
 /// Environment variables with the `ROLLGATE_` prefix that belong to the command-line
 /// client, not to the server's settings.
@@ -50,6 +54,8 @@ pub struct Settings {
     pub(crate) admin_token: Option<Secret>,
     /// Default Prometheus for release analysis.
     pub(crate) prometheus_url: Option<String>,
+    /// Its credentials, and the other endpoints plans may name.
+    pub(crate) prometheus: PrometheusSettings,
     /// Seed demo data on an empty store and print credentials.
     pub(crate) demo: bool,
     /// HTTP worker threads; 0 means one per core.
@@ -85,6 +91,7 @@ impl Default for Settings {
             redis_url: None,
             admin_token: None,
             prometheus_url: None,
+            prometheus: PrometheusSettings::default(),
             demo: false,
             workers: 0,
             shutdown_timeout: Duration::from_secs(30),
@@ -315,6 +322,23 @@ impl Settings {
                 "stream.history",
                 "must be at most 1000000 events".to_owned(),
             );
+        }
+        if let Some(url) = &self.prometheus_url
+            && let Err(message) = endpoint(
+                "prometheus_url".to_owned(),
+                url,
+                &self.prometheus.credentials(),
+            )
+        {
+            return range("prometheus_url", message);
+        }
+        for (name, settings) in &self.prometheus.endpoints {
+            if let Err(message) = endpoint(name.clone(), &settings.url, &settings.credentials()) {
+                return Err(ConfigError::Range {
+                    field: "prometheus.endpoints",
+                    message: format!("{name}: {message}"),
+                });
+            }
         }
         if let Some(url) = &self.public_url
             && (!matches!(url.scheme(), "http" | "https")

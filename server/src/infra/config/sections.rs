@@ -3,6 +3,7 @@
 //! `Secret` that never shows in logs, and how durations and times are written in the
 //! settings. Read only through [`super::Settings::load`].
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::time::Duration;
 
@@ -38,6 +39,71 @@ impl Default for WebhookSettings {
             allow_private_hosts: Vec::new(),
         }
     }
+}
+
+/// The Prometheus endpoints release analysis and reports may ask, besides
+/// `prometheus_url` (whose credentials these top-level ones are).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(crate) struct PrometheusSettings {
+    /// Bearer token for `prometheus_url`.
+    pub bearer_token: Option<Secret>,
+    /// Basic-auth user for `prometheus_url`.
+    pub username: Option<String>,
+    /// Basic-auth password for `prometheus_url`.
+    pub password: Option<Secret>,
+    /// Other endpoints plans may name, by a name of the operator's.
+    pub endpoints: BTreeMap<String, PrometheusEndpoint>,
+}
+
+impl PrometheusSettings {
+    /// The credentials of `prometheus_url`.
+    pub(crate) fn credentials(&self) -> PrometheusCredentials {
+        PrometheusCredentials {
+            bearer_token: self.bearer_token.clone(),
+            username: self.username.clone(),
+            password: self.password.clone(),
+        }
+    }
+}
+
+/// One more Prometheus endpoint plans may name.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PrometheusEndpoint {
+    /// Its URL (no credentials: they go in the fields below).
+    pub url: String,
+    /// Bearer token.
+    #[serde(default)]
+    pub bearer_token: Option<Secret>,
+    /// Basic-auth user.
+    #[serde(default)]
+    pub username: Option<String>,
+    /// Basic-auth password.
+    #[serde(default)]
+    pub password: Option<Secret>,
+}
+
+impl PrometheusEndpoint {
+    /// Its credentials.
+    pub(crate) fn credentials(&self) -> PrometheusCredentials {
+        PrometheusCredentials {
+            bearer_token: self.bearer_token.clone(),
+            username: self.username.clone(),
+            password: self.password.clone(),
+        }
+    }
+}
+
+/// The credentials of one Prometheus endpoint: a bearer token, or a user and password.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct PrometheusCredentials {
+    /// `Authorization: Bearer …`.
+    pub bearer_token: Option<Secret>,
+    /// Basic-auth user.
+    pub username: Option<String>,
+    /// Basic-auth password.
+    pub password: Option<Secret>,
 }
 
 /// The canary controller.

@@ -33,8 +33,12 @@ async fn act(server: &Server, id: &str, action: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_manual_pause_while_the_controller_decides_wins_and_the_decision_is_dropped() {
+    let prometheus = GatedPrometheus::start().await;
     let server = Server::start_with(Options {
-        env: vec![("ROLLGATE_LOG__LEVEL".to_owned(), "info".to_owned())],
+        env: vec![
+            ("ROLLGATE_LOG__LEVEL".to_owned(), "info".to_owned()),
+            ("ROLLGATE_PROMETHEUS_URL".to_owned(), prometheus.url.clone()),
+        ],
         capture_stderr: true,
         ..Options::default()
     })
@@ -48,7 +52,6 @@ async fn a_manual_pause_while_the_controller_decides_wins_and_the_decision_is_dr
         .admin(Method::PUT, &format!("/api/v1/flags/{FLAG}"), Some(flag))
         .await;
     assert_eq!(created.status, StatusCode::CREATED);
-    let prometheus = GatedPrometheus::start().await;
     let plan = json!({
         "name": "Checkout v2", "release_version": "2.4.0", "environment": "production",
         "flags": [ { "key": FLAG, "variant": "on" } ],

@@ -10,6 +10,7 @@ mod if_match;
 mod keys;
 mod ofrep_context;
 mod openapi;
+mod prometheus;
 mod public_url;
 mod streams;
 mod support;
