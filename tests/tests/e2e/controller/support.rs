@@ -247,6 +247,19 @@ impl DemoApp {
     }
 }
 
+/// Creates [`FLAG`] (variants `on` and `off`), serving `off` to everyone in production.
+pub async fn create_flag(server: &Server) {
+    let flag = json!({
+        "key": FLAG, "variants": { "on": true, "off": false },
+        "environments": { "production": {
+            "enabled": true, "off_variant": "off", "default": { "variant": "off" } } }
+    });
+    let created = server
+        .admin(Method::PUT, &format!("/api/v1/flags/{FLAG}"), Some(flag))
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{:?}", created.body);
+}
+
 /// Rollgate, the demo application and Prometheus scraping both.
 pub struct Stack {
     /// Rollgate.
@@ -275,15 +288,7 @@ impl Stack {
             ..Options::default()
         })
         .await;
-        let flag = json!({
-            "key": FLAG, "variants": { "on": true, "off": false },
-            "environments": { "production": {
-                "enabled": true, "off_variant": "off", "default": { "variant": "off" } } }
-        });
-        let created = server
-            .admin(Method::PUT, &format!("/api/v1/flags/{FLAG}"), Some(flag))
-            .await;
-        assert_eq!(created.status, StatusCode::CREATED, "{:?}", created.body);
+        create_flag(&server).await;
         let sdk = server.sdk_key("production").await;
         let app = DemoApp::start(&server.url, &sdk, 120).await;
         let rollgate = server.url.trim_start_matches("http://").to_owned();

@@ -12,6 +12,9 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
+/// The released flag, as the controller tests create it.
+pub use crate::controller::support::{FLAG, create_flag};
+
 /// One request a [`Receiver`] got.
 #[derive(Clone, Debug)]
 pub struct Request {
@@ -189,22 +192,6 @@ pub fn status_of(answer: &str) -> u16 {
         .nth(1)
         .and_then(|s| s.parse().ok())
         .unwrap_or_else(|| panic!("not an HTTP answer: {answer:?}"))
-}
-
-/// The flag the releases of these tests ship.
-pub const FLAG: &str = "new-checkout";
-
-/// Creates [`FLAG`] (off, with variants `on` and `off`) in production.
-pub async fn create_flag(server: &Server) {
-    let flag = json!({
-        "variants": { "on": true, "off": false },
-        "environments": { "production": {
-            "enabled": true, "off_variant": "off", "default": { "variant": "off" } } }
-    });
-    let created = server
-        .admin(Method::PUT, &format!("/api/v1/flags/{FLAG}"), Some(flag))
-        .await;
-    assert_eq!(created.status, StatusCode::CREATED, "{:?}", created.body);
 }
 
 /// A plan for [`FLAG`] that needs no approval, analysed every second with `checks`
