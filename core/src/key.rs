@@ -1,7 +1,8 @@
 //! Keys: the names of flags, segments, environments and variants.
 //!
 //! A key is what appears in URLs, PromQL label matchers and SDK code, so it is kept to a
-//! small alphabet that needs no escaping anywhere: `[A-Za-z0-9._-]`, 1 to 128 bytes.
+//! small alphabet that needs no escaping anywhere: `[A-Za-z0-9._-]`, 1 to 128 bytes,
+//! and not dots alone (`.` and `..` are path segments that URLs resolve away).
 
 /// Longest key accepted, in bytes.
 pub const MAX_KEY_LEN: usize = 128;
@@ -16,6 +17,12 @@ pub fn check_key(key: &str) -> Result<(), String> {
             "must be at most {MAX_KEY_LEN} characters, got {}",
             key.len()
         ));
+    }
+    if key.bytes().all(|b| b == b'.') {
+        return Err(
+            "must not be made of dots only: HTTP clients remove \".\" and \"..\" from URLs, so the document could never be addressed"
+                .to_owned(),
+        );
     }
     if let Some(bad) = key
         .chars()
@@ -48,5 +55,14 @@ mod tests {
         assert!(check_key("a b").unwrap_err().contains("' '"));
         assert!(check_key("é").is_err());
         assert!(check_key("a/b").is_err());
+    }
+
+    #[test]
+    fn rejects_keys_made_of_dots_only() {
+        for key in [".", "..", "...", "...."] {
+            assert!(check_key(key).unwrap_err().contains("dots"), "{key}");
+        }
+        assert!(check_key(".hidden").is_ok());
+        assert!(check_key("v1..2").is_ok());
     }
 }

@@ -75,7 +75,8 @@ pub async fn run(
         heartbeat_interval: settings.stream.heartbeat_interval,
         client_buffer: settings.stream.client_buffer,
         history: settings.stream.history,
-        max_streams_per_key: settings.limits.max_streams_per_sdk_key,
+        max_sdk_streams_per_key: settings.limits.max_streams_per_sdk_key,
+        max_ofrep_streams_per_key: settings.limits.max_ofrep_streams_per_sdk_key,
     }));
     streams.register(metrics.registry())?;
     let hub = Arc::new(Hub::with_streams(
@@ -119,6 +120,7 @@ pub async fn run(
         clock,
         manual_clock,
         wake: Arc::new(Wake::default()),
+        kpis: Default::default(),
     });
     let scheduler = actix_rt::spawn(crate::tasks::scheduler::run_scheduler(
         Arc::clone(&app),

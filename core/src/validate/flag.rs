@@ -1,8 +1,8 @@
 //! Validation of flag documents.
 
 use super::{
-    Catalog, FieldError, MAX_DESCRIPTION, Path, count_field, key_field, text_field, unique_field,
-    validate_condition,
+    Catalog, FieldError, Lines, MAX_DESCRIPTION, Path, check_text, count_field, key_field,
+    text_field, unique_field, validate_condition,
 };
 use crate::model::{
     Flag, FlagConfig, MAX_TOTAL_WEIGHT, Serve, TOTAL_WEIGHT, VariantType, WeightedVariant,
@@ -26,6 +26,7 @@ pub fn validate_flag(flag: &Flag, catalog: &Catalog) -> Vec<FieldError> {
         "description",
         &flag.description,
         MAX_DESCRIPTION,
+        Lines::Many,
     );
     check_variants(&mut errors, flag);
     if count_field(&mut errors, "tags", &flag.tags, MAX_TAGS) {
@@ -35,6 +36,8 @@ pub fn validate_flag(flag: &Flag, catalog: &Catalog) -> Vec<FieldError> {
                     format!("tags[{index}]"),
                     "must be 1 to 64 bytes",
                 ));
+            } else if let Err(message) = check_text(tag, Lines::One) {
+                errors.push(FieldError::new(format!("tags[{index}]"), message));
             }
         }
         unique_field(&mut errors, "tags", flag.tags.iter().map(String::as_str));

@@ -9,6 +9,7 @@
 mod condition;
 pub(crate) mod flag;
 mod segment;
+mod text;
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -18,6 +19,7 @@ use serde::de::DeserializeOwned;
 pub use condition::{MAX_REGEX_BYTES, validate_condition};
 pub use flag::validate_flag;
 pub use segment::validate_segment;
+pub use text::{Lines, check_text};
 
 use crate::key::check_key;
 use crate::model::Environment;
@@ -219,6 +221,7 @@ pub fn validate_environment(environment: &Environment) -> Vec<FieldError> {
         "description",
         &environment.description,
         MAX_DESCRIPTION,
+        Lines::Many,
     );
     errors
 }
@@ -232,12 +235,23 @@ pub(crate) fn key_field(errors: &mut Vec<FieldError>, field: &str, key: &str) {
     }
 }
 
-pub(crate) fn text_field(errors: &mut Vec<FieldError>, field: &str, text: &str, max: usize) {
+/// Checks a free text: at most `max` bytes, and nothing but printable characters (and
+/// tab and newline when it spans `lines`; see [`check_text`]).
+pub(crate) fn text_field(
+    errors: &mut Vec<FieldError>,
+    field: &str,
+    text: &str,
+    max: usize,
+    lines: Lines,
+) {
     if text.len() > max {
         errors.push(FieldError::new(
             field,
             format!("must be at most {max} bytes, got {}", text.len()),
         ));
+    }
+    if let Err(message) = check_text(text, lines) {
+        errors.push(FieldError::new(field, message));
     }
 }
 

@@ -1,7 +1,7 @@
 //! Validation of segment documents.
 
 use super::{
-    FieldError, MAX_DESCRIPTION, count_field, key_field, text_field, unique_field,
+    FieldError, Lines, MAX_DESCRIPTION, count_field, key_field, text_field, unique_field,
     validate_condition,
 };
 use crate::model::Segment;
@@ -21,6 +21,7 @@ pub fn validate_segment(segment: &Segment) -> Vec<FieldError> {
         "description",
         &segment.description,
         MAX_DESCRIPTION,
+        Lines::Many,
     );
     for (field, keys) in [("include", &segment.include), ("exclude", &segment.exclude)] {
         if count_field(&mut errors, field, keys, MAX_LISTED_KEYS) {

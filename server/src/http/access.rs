@@ -68,6 +68,7 @@ pub(crate) async fn revoke_token(app: Data<App>, id: Path<String>, caller: Princ
 
 /// Filters of the audit log. The numbers are read as text so that a bad one is named.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct AuditParams {
     /// Only this kind of document (`flag`, `segment`, `environment`, `token`, …).

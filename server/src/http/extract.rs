@@ -1,17 +1,24 @@
 //! What handlers take from a request besides its path and query, as extractors so that
 //! a handler's arguments say what it needs and its body only what differs:
 //!
-//! - [`Principal`]: the caller behind `Authorization` (401 without a valid token);
+//! - [`Principal`]: the caller behind `Authorization` (401 without a valid token, 429
+//!   when its address failed too often: see [`super::guard`]);
 //! - [`SdkKey`]: a caller that must be an SDK key, with its environment;
-//! - [`Precondition`]: what `If-Match` says (400 when it is not a version or `*`);
-//! - [`JsonBody`]: the body, declared JSON and at most `limits.max_body_bytes` long.
+//! - [`Precondition`]: the version `If-Match` names (428 for `*`, which names none; 400
+//!   when it is not a version);
+//! - [`JsonBody`]: the body, declared JSON, at most `limits.max_body_bytes` long and
+//!   arrived within `limits.read_timeout`.
 //!
 //! Actix creates every extractor of a handler, then awaits them in the order of its
 //! arguments and answers the first refusal; handlers list the caller before the
 //! precondition and the precondition before the body, so an anonymous request learns
-//! nothing but 401. OFREP reads its own body through [`read_limited`].
+//! nothing but 401. OFREP reads its own body through [`read_bounded`], with the same
+//! bounds: a declared `Content-Length` over the limit is refused before anything is
+//! read, and a body that has not arrived in time is answered `408`, so no client holds
+//! a connection by sending slowly.
 
 use std::future::{Ready, ready};
+use std::time::Duration;
 
 use actix_web::dev::Payload;
 use actix_web::error::PayloadError;
@@ -22,8 +29,10 @@ use futures_util::StreamExt;
 use futures_util::future::LocalBoxFuture;
 use serde::de::DeserializeOwned;
 
+use super::guard::{Guard, Refused};
 use super::problem::ApiError;
 use super::request_error::RequestError;
+use crate::infra::auth::Unauthenticated;
 use crate::service::{App, Forbidden, IfMatch, Principal};
 
 /// The server's state, as the handlers' `web::Data<App>` extracts it.
@@ -31,12 +40,28 @@ fn app(req: &HttpRequest) -> Result<web::Data<App>, actix_web::Error> {
     web::Data::<App>::extract(req).into_inner()
 }
 
-/// The caller behind the `Authorization` header in `headers`.
-fn caller(app: &App, headers: &HeaderMap) -> Result<Principal, ApiError> {
-    let header = headers
+/// The caller behind the `Authorization` header of `req`, through the [`Guard`] that
+/// throttles failures per client address.
+fn caller(app: &App, req: &HttpRequest) -> Result<Principal, ApiError> {
+    let header = req
+        .headers()
         .get(header::AUTHORIZATION)
         .map(|v| v.to_str().unwrap_or(""));
-    Ok(Principal::new(app.tokens.authenticate(header)?))
+    Ok(Principal::new(guarded(req, || {
+        app.tokens.authenticate(header)
+    })?))
+}
+
+/// `verify`, behind the request's [`Guard`] (every server has one; without it, as in
+/// handler tests, unguarded).
+pub(super) fn guarded<T>(
+    req: &HttpRequest,
+    verify: impl FnOnce() -> Result<T, Unauthenticated>,
+) -> Result<T, Refused> {
+    match req.app_data::<web::Data<Guard>>() {
+        Some(guard) => guard.check(req, verify),
+        None => verify().map_err(Refused::Unauthenticated),
+    }
 }
 
 impl FromRequest for Principal {
@@ -44,7 +69,7 @@ impl FromRequest for Principal {
     type Future = Ready<Result<Principal, actix_web::Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(app(req).and_then(|app| Ok(caller(&app, req.headers())?)))
+        ready(app(req).and_then(|app| Ok(caller(&app, req)?)))
     }
 }
 
@@ -57,9 +82,9 @@ pub(super) struct SdkKey {
 }
 
 impl SdkKey {
-    /// The SDK key behind the `Authorization` header in `headers`.
-    pub(super) fn of(app: &App, headers: &HeaderMap) -> Result<SdkKey, ApiError> {
-        let principal = caller(app, headers)?;
+    /// The SDK key behind the `Authorization` header of `req`.
+    pub(super) fn of(app: &App, req: &HttpRequest) -> Result<SdkKey, ApiError> {
+        let principal = caller(app, req)?;
         let environment = principal
             .sdk_environment()
             .ok_or(Forbidden::NotSdkKey)?
@@ -76,12 +101,11 @@ impl FromRequest for SdkKey {
     type Future = Ready<Result<SdkKey, actix_web::Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(app(req).and_then(|app| Ok(SdkKey::of(&app, req.headers())?)))
+        ready(app(req).and_then(|app| Ok(SdkKey::of(&app, req)?)))
     }
 }
 
-/// What a write's `If-Match` says: nothing, `*` (the document must exist), or the
-/// version it replaces.
+/// What a write's `If-Match` says: nothing, or the version it replaces.
 pub(super) struct Precondition(pub Option<IfMatch>);
 
 impl FromRequest for Precondition {
@@ -97,14 +121,15 @@ impl FromRequest for Precondition {
     }
 }
 
-/// `If-Match: "3"`, `If-Match: 3`, `If-Match: W/"3"` or `If-Match: *`.
+/// `If-Match: "3"`, `If-Match: 3` or `If-Match: W/"3"`. `*` ("whatever version there
+/// is") would let a write replace a version its author never saw: refused.
 fn if_match(headers: &HeaderMap) -> Result<Option<IfMatch>, ApiError> {
     let Some(value) = headers.get(header::IF_MATCH) else {
         return Ok(None);
     };
     let text = value.to_str().unwrap_or("").trim();
     if text == "*" {
-        return Ok(Some(IfMatch::Any));
+        return Err(RequestError::IfMatchAny.into());
     }
     let bare = text.trim_start_matches("W/").trim_matches('"');
     bare.parse::<u64>()
@@ -122,11 +147,12 @@ pub(super) fn etag(version: u64) -> String {
 pub(super) struct JsonBody(pub Bytes);
 
 impl JsonBody {
-    /// Reads the body of a request with `headers` from `payload`, at most `limit` bytes.
+    /// Reads the body of a request with `headers` from `payload`, within the admin
+    /// API's [`Bounds`].
     pub(super) async fn read(
         headers: &HeaderMap,
         payload: web::Payload,
-        limit: usize,
+        bounds: Bounds,
     ) -> Result<Bytes, ApiError> {
         if let Some(kind) = headers.get(header::CONTENT_TYPE) {
             let kind = kind.to_str().unwrap_or("").to_ascii_lowercase();
@@ -135,16 +161,10 @@ impl JsonBody {
                 return Err(RequestError::NotJson(essence.to_owned()).into());
             }
         }
-        let declared = headers
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<usize>().ok());
-        if declared.is_some_and(|n| n > limit) {
-            return Err(RequestError::TooLarge(limit).into());
-        }
-        read_limited(payload, limit).await.map_err(|e| {
+        read_bounded(headers, payload, bounds).await.map_err(|e| {
             match e {
-                BodyError::TooLarge => RequestError::TooLarge(limit),
+                BodyError::TooLarge => RequestError::TooLarge(bounds.limit),
+                BodyError::TimedOut => RequestError::TimedOut(bounds.timeout),
                 BodyError::Read(e) => RequestError::Unreadable(e),
             }
             .into()
@@ -158,12 +178,39 @@ impl FromRequest for JsonBody {
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let headers = req.headers().clone();
-        let limit = app(req).map(|app| app.settings.limits.max_body_bytes);
+        let bounds = app(req).map(|app| Bounds::admin(&app));
         let payload = web::Payload::from_request(req, payload).into_inner();
         Box::pin(async move {
-            let body = JsonBody::read(&headers, payload?, limit?).await?;
+            let body = JsonBody::read(&headers, payload?, bounds?).await?;
             Ok(JsonBody(body))
         })
+    }
+}
+
+/// How much of a body is read, and for how long.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Bounds {
+    /// Most bytes.
+    pub limit: usize,
+    /// The whole body must have arrived within this (`limits.read_timeout`).
+    pub timeout: Duration,
+}
+
+impl Bounds {
+    /// The admin API's (and exposure reports'): `limits.max_body_bytes`.
+    pub(crate) fn admin(app: &App) -> Bounds {
+        Bounds {
+            limit: app.settings.limits.max_body_bytes,
+            timeout: app.settings.limits.read_timeout,
+        }
+    }
+
+    /// OFREP's: `limits.max_context_bytes`.
+    pub(crate) fn ofrep(app: &App) -> Bounds {
+        Bounds {
+            limit: app.settings.limits.max_context_bytes,
+            timeout: app.settings.limits.read_timeout,
+        }
     }
 }
 
@@ -218,10 +265,32 @@ impl<K: DeserializeOwned + 'static> FromRequest for KeyedWrite<K> {
 /// Why a body was not read whole.
 #[derive(Debug)]
 pub(crate) enum BodyError {
-    /// It is longer than the limit.
+    /// It is (or says it is) longer than the limit.
     TooLarge,
+    /// It did not arrive within the timeout.
+    TimedOut,
     /// The connection failed while it was read.
     Read(PayloadError),
+}
+
+/// The whole body of a request with `headers`, within `bounds`: a declared
+/// `Content-Length` over the limit is refused before a byte is read, and a body still
+/// arriving when the timeout passes is given up on.
+pub(crate) async fn read_bounded(
+    headers: &HeaderMap,
+    payload: web::Payload,
+    bounds: Bounds,
+) -> Result<Bytes, BodyError> {
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|n| n > bounds.limit as u64) {
+        return Err(BodyError::TooLarge);
+    }
+    tokio::time::timeout(bounds.timeout, read_limited(payload, bounds.limit))
+        .await
+        .unwrap_or(Err(BodyError::TimedOut))
 }
 
 /// How much more of an oversized body is read (and dropped) before the `413` goes out:
@@ -231,10 +300,7 @@ const DRAIN_BYTES: usize = 1 << 20;
 /// The whole body, at most `limit` bytes (the admin API's and OFREP's). A body that
 /// arrives in one chunk (the usual case for a small request) is kept as that chunk,
 /// without copying; one over the limit is drained (up to [`DRAIN_BYTES`] more).
-pub(crate) async fn read_limited(
-    mut payload: web::Payload,
-    limit: usize,
-) -> Result<Bytes, BodyError> {
+async fn read_limited(mut payload: web::Payload, limit: usize) -> Result<Bytes, BodyError> {
     let mut first = Bytes::new();
     let mut joined: Option<BytesMut> = None;
     while let Some(chunk) = payload.next().await {

@@ -5,9 +5,11 @@
 mod access;
 mod documents;
 mod extract;
+mod guard;
 mod health;
 mod ofrep;
 pub(crate) mod openapi;
+mod origin;
 pub(crate) mod problem;
 mod rate;
 mod releases;
@@ -78,6 +80,18 @@ pub(crate) fn start(
     workers: usize,
     shutdown_timeout: u64,
 ) -> std::io::Result<HttpService> {
+    let read_timeout = app.settings.limits.read_timeout;
+    let guard = web::Data::new(
+        guard::Guard::new(
+            guard::Allowance {
+                burst: app.settings.limits.auth_failure_burst,
+                per_minute: app.settings.limits.auth_failures_per_minute,
+            },
+            app.settings.trusted_proxies.clone(),
+            app.metrics.registry(),
+        )
+        .map_err(std::io::Error::other)?,
+    );
     let data = web::Data::from(app);
     let limiter = web::Data::new(RateLimiter::new(
         data.settings.limits.ofrep_requests_per_second,
@@ -90,6 +104,7 @@ pub(crate) fn start(
             .app_data(data.clone())
             .app_data(alive.clone())
             .app_data(limiter.clone())
+            .app_data(guard.clone())
             .app_data(web::QueryConfig::default().error_handler(|error, _| {
                 ApiError::from(RequestError::Query(error.to_string())).into()
             }))
@@ -141,6 +156,22 @@ pub(crate) fn start(
             .default_service(web::to(not_found))
     })
     .workers(workers)
+    // The address each connection reached, for URLs that name this server.
+    .on_connect(|connection, data| {
+        if let Some(tcp) = connection.downcast_ref::<actix_web::rt::net::TcpStream>()
+            && let Ok(local) = tcp.local_addr()
+        {
+            data.insert(origin::LocalAddress(local));
+        }
+    })
+    // A request head must arrive within `limits.read_timeout` (408 after); its body is
+    // held to the same time by the extractors.
+    .client_request_timeout(read_timeout)
+    // A client that closes its side has gone: end its request at once, so an event
+    // stream gives its place back when its connection closes, not when the next
+    // heartbeat fails to be written (an HTTP/1.1 client never half-closes and then
+    // waits for an answer).
+    .h1_allow_half_closed(false)
     .disable_signals()
     .shutdown_timeout(shutdown_timeout)
     .listen(listener)?

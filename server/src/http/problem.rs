@@ -17,6 +17,7 @@ use rollgate_core::ofrep::RequestError as OfrepRequest;
 use rollgate_core::{ErrorCode, FieldError};
 use serde::Serialize;
 
+use super::guard::{Refused, Throttled};
 use super::ofrep::OfrepError;
 use super::request_error::RequestError;
 use crate::infra::auth::Unauthenticated;
@@ -44,6 +45,18 @@ pub(crate) enum ApiError {
     /// An SDK stream that cannot be opened.
     #[error(transparent)]
     Subscribe(#[from] SubscribeError),
+    /// The caller's address failed authentication too often.
+    #[error(transparent)]
+    Throttled(#[from] Throttled),
+}
+
+impl From<Refused> for ApiError {
+    fn from(refused: Refused) -> ApiError {
+        match refused {
+            Refused::Unauthenticated(why) => why.into(),
+            Refused::Throttled(throttled) => throttled.into(),
+        }
+    }
 }
 
 impl From<Unauthenticated> for ApiError {
@@ -146,6 +159,11 @@ fn service_parts(error: &ServiceError) -> (StatusCode, &'static str, &'static st
 fn request_parts(error: &RequestError) -> (StatusCode, &'static str, Option<&'static str>) {
     match error {
         RequestError::IfMatch(_) => (StatusCode::BAD_REQUEST, "bad-header", Some("If-Match")),
+        RequestError::IfMatchAny => (
+            StatusCode::PRECONDITION_REQUIRED,
+            "precondition-required",
+            Some("If-Match"),
+        ),
         RequestError::LastEventId(_) => {
             (StatusCode::BAD_REQUEST, "bad-header", Some("Last-Event-ID"))
         }
@@ -155,6 +173,7 @@ fn request_parts(error: &RequestError) -> (StatusCode, &'static str, Option<&'st
             Some("Content-Type"),
         ),
         RequestError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "payload-too-large", None),
+        RequestError::TimedOut(_) => (StatusCode::REQUEST_TIMEOUT, "request-timeout", None),
         RequestError::Unreadable(_) => (StatusCode::BAD_REQUEST, "bad-body", None),
         RequestError::Query(_) => (StatusCode::BAD_REQUEST, "bad-query", None),
         RequestError::NotANumber { name, .. } => (StatusCode::BAD_REQUEST, "bad-query", Some(name)),
@@ -181,7 +200,9 @@ fn request_parts(error: &RequestError) -> (StatusCode, &'static str, Option<&'st
 fn subscribe_parts(error: &SubscribeError) -> (StatusCode, &'static str) {
     match error {
         SubscribeError::UnknownEnvironment(_) => (StatusCode::FORBIDDEN, "forbidden"),
-        SubscribeError::TooManyStreams(_) => (StatusCode::TOO_MANY_REQUESTS, "too-many-streams"),
+        SubscribeError::TooManyStreams { .. } => {
+            (StatusCode::TOO_MANY_REQUESTS, "too-many-streams")
+        }
         SubscribeError::Closed => (StatusCode::SERVICE_UNAVAILABLE, "shutting-down"),
     }
 }
@@ -203,6 +224,11 @@ impl ApiError {
                 let (status, slug) = subscribe_parts(error);
                 (status, slug, reason(status))
             }
+            ApiError::Throttled(_) => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "too-many-failures",
+                "Too many failed authentications",
+            ),
         }
     }
 
@@ -221,6 +247,7 @@ impl ApiError {
         match self {
             ApiError::Request(error) => problem.field = request_parts(error).2.map(str::to_owned),
             ApiError::Subscribe(_) => {}
+            ApiError::Throttled(_) => problem.field = Some("Authorization".to_owned()),
             ApiError::Service(error) => service_problem(error, &mut problem),
         }
         problem
@@ -233,15 +260,23 @@ impl ApiError {
             ApiError::Service(ServiceError::Unauthenticated(_)) => {
                 response.insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"rollgate\""));
             }
-            ApiError::Subscribe(SubscribeError::TooManyStreams(_) | SubscribeError::Closed) => {
+            ApiError::Subscribe(SubscribeError::TooManyStreams { .. } | SubscribeError::Closed) => {
                 response
                     .insert_header((header::RETRY_AFTER, HeaderValue::from(RETRY_STREAMS_AFTER)));
+            }
+            ApiError::Throttled(Throttled { retry_after }) => {
+                response.insert_header((header::RETRY_AFTER, HeaderValue::from(*retry_after)));
             }
             ApiError::Request(RequestError::MethodNotAllowed {
                 allowed: Some(allowed),
                 ..
             }) => {
                 response.insert_header((header::ALLOW, HeaderValue::from_static(allowed)));
+            }
+            // The rest of the body was not read: the connection cannot carry another
+            // request.
+            ApiError::Request(RequestError::TooLarge(_) | RequestError::TimedOut(_)) => {
+                response.force_close();
             }
             _ => {}
         }
@@ -313,8 +348,11 @@ pub(crate) fn ofrep_parts(error: &OfrepError) -> (StatusCode, ErrorCode) {
         OfrepError::Method(_) => (StatusCode::METHOD_NOT_ALLOWED, ErrorCode::General),
         OfrepError::Unauthenticated(_) => (StatusCode::UNAUTHORIZED, ErrorCode::General),
         OfrepError::Forbidden(_) => (StatusCode::FORBIDDEN, ErrorCode::General),
-        OfrepError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, ErrorCode::General),
+        OfrepError::RateLimited { .. } | OfrepError::Throttled(_) => {
+            (StatusCode::TOO_MANY_REQUESTS, ErrorCode::General)
+        }
         OfrepError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::General),
+        OfrepError::TimedOut(_) => (StatusCode::REQUEST_TIMEOUT, ErrorCode::General),
         OfrepError::Unreadable(_) | OfrepError::Request(OfrepRequest::Parse(_)) => {
             (StatusCode::BAD_REQUEST, ErrorCode::ParseError)
         }
@@ -352,8 +390,16 @@ struct OfrepFailure<'a> {
 pub(crate) fn ofrep_response(error: &OfrepError, key: Option<&str>) -> HttpResponse {
     let (status, code) = ofrep_parts(error);
     let mut response = HttpResponse::build(status);
-    if let OfrepError::RateLimited { retry_after } = error {
-        response.insert_header((header::RETRY_AFTER, retry_after.to_string()));
+    match error {
+        OfrepError::RateLimited { retry_after }
+        | OfrepError::Throttled(Throttled { retry_after }) => {
+            response.insert_header((header::RETRY_AFTER, retry_after.to_string()));
+        }
+        // The rest of the body was not read.
+        OfrepError::TooLarge(_) | OfrepError::TimedOut(_) => {
+            response.force_close();
+        }
+        _ => {}
     }
     let details = error.to_string();
     let body = OfrepFailure {

@@ -79,6 +79,7 @@ async fn change(app: &App, write: KeyedWrite, change: Change) -> Answer {
 
 /// Filters of the release list.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ReleaseFilter {
     /// Only releases in this state (`draft`, `pending_approval`, `approved`, `running`,

@@ -92,6 +92,7 @@ fn negotiate(
 
 /// The format of a report.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ReportQuery {
     /// `json`, `md` or `html`; overrides `Accept`.
@@ -148,6 +149,7 @@ pub(crate) async fn get_report(
 
 /// Which changelog.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ChangelogQuery {
     /// `internal` (default: with exposures, rollback reasons and incidents) or
@@ -202,6 +204,7 @@ pub(crate) async fn get_changelog(
 
 /// Which feed.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct FeedQuery {
     /// Only releases of this environment.
@@ -226,8 +229,13 @@ pub(crate) async fn changelog_feed(
     }
     let environment = query.environment.as_deref();
     let entries = changelog::public(&app, environment).await?;
-    let info = req.connection_info();
-    let self_url = format!("{}://{}{}", info.scheme(), info.host(), req.uri());
+    let self_url = format!(
+        "{}{}",
+        super::origin::absolute_url(&req, &app.settings),
+        req.uri()
+            .path_and_query()
+            .map_or("/changelog.atom", |p| p.as_str())
+    );
     let body = atom::feed(
         &entries,
         &atom::FeedLocation {

@@ -2,14 +2,21 @@
 //! path, route or method. Handlers and extractors name the cause; [`super::problem`]
 //! alone decides the status and the body.
 
+use std::time::Duration;
+
 use actix_web::error::PayloadError;
 
 /// A request the HTTP layer refuses on its shape.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum RequestError {
-    /// `If-Match` is not a version or `*`.
+    /// `If-Match` is not a version.
     #[error("If-Match must be a document version such as \"3\" (the ETag of a GET), got {0:?}")]
     IfMatch(String),
+    /// `If-Match: *`, which names no version.
+    #[error(
+        "If-Match: * does not name the version this write replaces; send the version you read (the ETag of a GET), e.g. If-Match: \"3\""
+    )]
+    IfMatchAny,
     /// `Last-Event-ID` is not a revision.
     #[error("Last-Event-ID must be the revision (id) of the last event received, got {0:?}")]
     LastEventId(String),
@@ -19,6 +26,9 @@ pub(crate) enum RequestError {
     /// A body over `limits.max_body_bytes`.
     #[error("the request body is larger than the limit of {0} bytes (limits.max_body_bytes)")]
     TooLarge(usize),
+    /// The body did not arrive within `limits.read_timeout`.
+    #[error("the request body did not arrive within {0:?} (limits.read_timeout)")]
+    TimedOut(Duration),
     /// The connection failed while the body was read.
     #[error("could not read the request body: {0}")]
     Unreadable(PayloadError),

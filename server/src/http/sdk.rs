@@ -11,7 +11,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use rollgate_core::protocol::exposure::{Recorded, Report};
 use serde::Deserialize;
 
-use super::extract::{JsonBody, SdkKey};
+use super::extract::{JsonBody, SdkKey, guarded};
 use super::problem::{ApiError, Problem};
 use super::request_error::RequestError;
 use crate::infra::stream::{Flavor, Subscription, credential, exposures};
@@ -109,6 +109,7 @@ pub(crate) async fn stream(
 
 /// Query of the OFREP event stream.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct EventStreamParams {
     /// The stream credential from `eventStreams[].url` (or send the SDK key as a bearer
     /// token instead).
@@ -130,12 +131,12 @@ pub(crate) async fn event_stream(
 ) -> Result<HttpResponse, ApiError> {
     let (key_id, environment) = match &params.token {
         Some(token) => {
-            let record = credential::verify(&app.tokens, token)?;
+            let record = guarded(&req, || credential::verify(&app.tokens, token))?;
             let environment = record.environment.clone().unwrap_or_default();
             (record.id.clone(), environment)
         }
         None => {
-            let key = SdkKey::of(&app, req.headers())?;
+            let key = SdkKey::of(&app, &req)?;
             (key.principal.id().to_owned(), key.environment)
         }
     };

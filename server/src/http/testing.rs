@@ -11,7 +11,7 @@ use rollgate_core::release::Duration as Span;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use super::extract::JsonBody;
+use super::extract::{Bounds, JsonBody};
 use super::problem::{ApiError, Problem};
 use super::request_error::RequestError;
 use crate::infra::auth::Role;
@@ -92,8 +92,7 @@ pub(crate) async fn move_clock(
 ) -> Result<HttpResponse, ApiError> {
     // The body is read only once the caller may move the clock and it is manual.
     let clock = manual(&app, &caller)?;
-    let limit = app.settings.limits.max_body_bytes;
-    let body = JsonBody::read(req.headers(), payload, limit).await?;
+    let body = JsonBody::read(req.headers(), payload, Bounds::admin(&app)).await?;
     let request: ClockMove = rollgate_core::validate::parse(&body).map_err(ServiceError::from)?;
     match (request.advance, request.set) {
         (Some(by), None) => clock.advance(by.to_time()),

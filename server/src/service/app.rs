@@ -12,6 +12,7 @@ use crate::infra::hub::Hub;
 use crate::infra::metrics::Metrics;
 use crate::infra::store::Store;
 use crate::infra::wake::Wake;
+use crate::service::reports::cache::KpiCache;
 
 /// Shared server state, built once by [`crate::lifecycle::run`].
 pub(crate) struct App {
@@ -31,6 +32,8 @@ pub(crate) struct App {
     pub manual_clock: Option<Arc<ManualClock>>,
     /// Nudges for the scheduler and the webhook sender.
     pub wake: Arc<Wake>,
+    /// The KPIs of interim reports, measured at most once per analysis interval.
+    pub kpis: KpiCache,
 }
 
 impl std::fmt::Debug for App {

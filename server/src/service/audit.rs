@@ -94,14 +94,17 @@ async fn whole_revisions(app: &App, query: AuditQuery) -> Result<Vec<AuditEvent>
         .collect())
 }
 
-/// Token records carry the digest of their secret; the audit log never shows it.
+/// Token records carry the digest of their secret, webhook subscriptions their signing
+/// secret; the audit log never shows either.
 fn redact(event: &mut AuditEvent) {
-    if event.kind != Kind::Token {
-        return;
-    }
+    let secret = match event.kind {
+        Kind::Token => "secret_sha256",
+        Kind::Webhook => "secret",
+        _ => return,
+    };
     for body in [&mut event.before, &mut event.after].into_iter().flatten() {
         if let Some(fields) = body.as_object_mut() {
-            fields.remove("secret_sha256");
+            fields.remove(secret);
         }
     }
 }

@@ -94,7 +94,6 @@ pub(crate) async fn delete(
     let existing = app.hub.catalog().flags.get(key).map(|f| f.version);
     let expect = match if_match {
         Some(IfMatch::Version(v)) => Expect::Version(v),
-        Some(IfMatch::Any) => Expect::Present,
         None => {
             return Err(match existing {
                 Some(current) => ServiceError::VersionRequired {

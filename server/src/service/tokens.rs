@@ -2,6 +2,7 @@
 //! revoke them. Only admins manage tokens; the last admin token cannot be revoked.
 
 use rollgate_core::FieldError;
+use rollgate_core::validate::{Lines, check_text};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -87,6 +88,8 @@ pub(crate) async fn create(
     let mut errors = Vec::new();
     if request.name.trim().is_empty() || request.name.len() > 128 {
         errors.push(FieldError::new("name", "must be 1 to 128 characters"));
+    } else if let Err(message) = check_text(&request.name, Lines::One) {
+        errors.push(FieldError::new("name", message));
     }
     let catalog = app.hub.catalog();
     match request.kind {

@@ -7,11 +7,10 @@ use serde::{Deserialize, Serialize};
 use super::ServiceError;
 use crate::infra::store::{Expect, Kind};
 
-/// What a write's `If-Match` said.
+/// What a write's `If-Match` said: the version it replaces. `If-Match: *` ("any
+/// version") is refused by the HTTP layer: every write names the version it replaces.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum IfMatch {
-    /// `*`: the document must exist.
-    Any,
     /// A version.
     Version(u64),
 }
@@ -41,7 +40,6 @@ pub(crate) fn expect_for(
             key: key.to_owned(),
             current,
         }),
-        (Some(IfMatch::Any), _) => Ok(Expect::Present),
         (Some(IfMatch::Version(v)), _) => Ok(Expect::Version(v)),
     }
 }
@@ -56,7 +54,6 @@ pub(crate) fn expect_required(
 ) -> Result<Expect, ServiceError> {
     match if_match {
         Some(IfMatch::Version(v)) => Ok(Expect::Version(v)),
-        Some(IfMatch::Any) => Ok(Expect::Present),
         None => Err(ServiceError::VersionRequired {
             kind,
             key: key.to_owned(),

@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::watch;
 
+use crate::infra::outbound::{AllowedHosts, PublicResolver, chain, check_target};
 use crate::infra::store::{Commit, Expect, Kind, StoreError, Write};
 use crate::service::App;
 use crate::service::webhooks::signature;
@@ -26,9 +27,15 @@ const IDLE: Duration = Duration::from_secs(60);
 /// Runs until `shutdown` flips.
 pub(crate) async fn run(app: Arc<App>, mut shutdown: watch::Receiver<bool>) {
     let settings = &app.settings.webhooks;
+    let allowed = AllowedHosts::new(&settings.allow_private_hosts);
+    // Public addresses only (infra::outbound): the resolver hands the connector only the
+    // addresses it checked, and neither a redirect nor a proxy may connect elsewhere.
     let client = match reqwest::Client::builder()
         .timeout(settings.timeout)
         .user_agent(concat!("rollgate/", env!("CARGO_PKG_VERSION")))
+        .dns_resolver(Arc::new(PublicResolver::new(allowed)))
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
         .build()
     {
         Ok(client) => client,
@@ -97,7 +104,10 @@ async fn pass(
         let (attempt, gave_up_early) = match subscriptions.get(&delivery.webhook) {
             None => (refused(now, "the subscription was deleted"), true),
             Some(s) if !s.active => (refused(now, "the subscription is inactive"), true),
-            Some(subscription) => (send(app, client, subscription, &delivery).await, false),
+            Some(subscription) => match target(app, &subscription.url) {
+                Err(why) => (refused(now, &why), true),
+                Ok(()) => (send(app, client, subscription, &delivery).await, false),
+            },
         };
         let delivered = attempt.status.is_some_and(|s| (200..300).contains(&s));
         delivery.attempts.push(attempt);
@@ -119,6 +129,14 @@ async fn pass(
         record(app, &delivery, version).await?;
     }
     Ok(next)
+}
+
+/// Whether `url` may be posted to now: a subscription stored before its address was
+/// refused, or before the settings changed, is checked again.
+fn target(app: &App, url: &str) -> Result<(), String> {
+    let allowed = AllowedHosts::new(&app.settings.webhooks.allow_private_hosts);
+    let url = url::Url::parse(url).map_err(|e| format!("not a URL: {e}"))?;
+    check_target(&url, &allowed)
 }
 
 fn refused(at: time::OffsetDateTime, why: &str) -> Attempt {
@@ -156,17 +174,24 @@ async fn send(
     match result {
         Ok(response) => {
             let status = response.status();
+            let error = match status {
+                s if s.is_success() => None,
+                s if s.is_redirection() => Some(format!(
+                    "the receiver answered {s}; redirects are not followed"
+                )),
+                s => Some(format!("the receiver answered {s}")),
+            };
             Attempt {
                 at,
                 status: Some(status.as_u16()),
-                error: (!status.is_success()).then(|| format!("the receiver answered {status}")),
+                error,
                 duration_ms,
             }
         }
         Err(error) => Attempt {
             at,
             status: None,
-            error: Some(error.to_string()),
+            error: Some(chain(&error.without_url())),
             duration_ms,
         },
     }

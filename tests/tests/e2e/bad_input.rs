@@ -9,7 +9,7 @@
 use std::time::{Duration, Instant};
 
 use rollgate_e2e::ofrep::seed_fixture;
-use rollgate_e2e::{Server, tools};
+use rollgate_e2e::{Options, Server, tools};
 
 /// The checks every answer must pass: no 5xx; status, content type, headers and body as
 /// documented; `401` when the credential is missing or wrong (`ignored_auth`); `405`
@@ -80,9 +80,22 @@ async fn schemathesis(server: &Server, token: &str, filters: &[&str]) {
     );
 }
 
+/// A server for a run that presents hundreds of wrong credentials from one address on
+/// purpose (`ignored_auth`): they are all checked rather than throttled, which
+/// `security::auth` tests.
+fn probing() -> Options {
+    Options {
+        env: vec![(
+            "ROLLGATE_LIMITS__AUTH_FAILURE_BURST".to_owned(),
+            "1000000".to_owned(),
+        )],
+        ..Options::default()
+    }
+}
+
 #[tokio::test]
 async fn schemathesis_finds_no_server_error_and_no_undocumented_answer_in_the_admin_api() {
-    let server = Server::start().await;
+    let server = Server::start_with(probing()).await;
     seed_fixture(&server).await;
     let admin = server.admin_token("admin").await;
     schemathesis(
@@ -95,7 +108,7 @@ async fn schemathesis_finds_no_server_error_and_no_undocumented_answer_in_the_ad
 
 #[tokio::test]
 async fn schemathesis_finds_no_server_error_and_no_undocumented_answer_in_ofrep_and_sdk_sync() {
-    let server = Server::start().await;
+    let server = Server::start_with(probing()).await;
     let sdk_key = seed_fixture(&server).await;
     // The two event streams never end on their own (the OFREP one also takes the SDK key
     // as a bearer token); their refusals are tested in `sdk::stream`.

@@ -15,7 +15,7 @@ use time::OffsetDateTime;
 
 use super::{ReleasePlan, Schedule};
 use crate::model::{DEFAULT_STICKINESS, Flag};
-use crate::validate::{FieldError, MAX_DESCRIPTION, count_field, key_field, text_field};
+use crate::validate::{FieldError, Lines, MAX_DESCRIPTION, count_field, key_field, text_field};
 
 pub use analysis::check_template;
 pub use stages::EVERYONE;
@@ -55,7 +55,7 @@ pub fn validate_plan(
     if plan.name.trim().is_empty() {
         errors.push(FieldError::new("name", "must not be empty"));
     }
-    text_field(&mut errors, "name", &plan.name, MAX_NAME);
+    text_field(&mut errors, "name", &plan.name, MAX_NAME, Lines::One);
     if let Err(e) = semver::Version::parse(&plan.release_version) {
         errors.push(FieldError::new(
             "release_version",
@@ -90,7 +90,7 @@ pub fn validate_plan(
         ));
     }
     check_readiness(&mut errors, plan);
-    text_field(&mut errors, "notes", &plan.notes, MAX_NOTES);
+    text_field(&mut errors, "notes", &plan.notes, MAX_NOTES, Lines::Many);
     errors
 }
 
@@ -217,8 +217,20 @@ fn check_readiness(errors: &mut Vec<FieldError>, plan: &ReleasePlan) {
                     "must say what must be ready",
                 ));
             }
-            text_field(errors, &format!("{field}.item"), &item.item, 512);
-            text_field(errors, &format!("{field}.owner"), &item.owner, 128);
+            text_field(
+                errors,
+                &format!("{field}.item"),
+                &item.item,
+                512,
+                Lines::One,
+            );
+            text_field(
+                errors,
+                &format!("{field}.owner"),
+                &item.owner,
+                128,
+                Lines::One,
+            );
         }
     }
     if count_field(errors, "risks", &plan.risks, MAX_ITEMS) {
@@ -235,12 +247,14 @@ fn check_readiness(errors: &mut Vec<FieldError>, plan: &ReleasePlan) {
                 &format!("{field}.description"),
                 &risk.description,
                 MAX_DESCRIPTION,
+                Lines::Many,
             );
             text_field(
                 errors,
                 &format!("{field}.mitigation"),
                 &risk.mitigation,
                 MAX_DESCRIPTION,
+                Lines::Many,
             );
         }
     }

@@ -2,9 +2,12 @@
 //! (`{"key", "errorCode", "errorDetails"}`), so these causes have their own renderer in
 //! [`crate::http::problem`], which alone picks each one's status and error code.
 
+use std::time::Duration;
+
 use actix_web::error::PayloadError;
 use rollgate_core::ofrep::RequestError;
 
+use crate::http::guard::{Refused, Throttled};
 use crate::http::request_error::RequestError as Shape;
 use crate::infra::auth::Unauthenticated;
 use crate::service::Forbidden;
@@ -26,6 +29,9 @@ pub(crate) enum OfrepError {
     /// No usable SDK key.
     #[error(transparent)]
     Unauthenticated(#[from] Unauthenticated),
+    /// The caller's address failed authentication too often.
+    #[error(transparent)]
+    Throttled(#[from] Throttled),
     /// An admin token, or a key whose environment is gone.
     #[error(transparent)]
     Forbidden(#[from] Forbidden),
@@ -38,6 +44,9 @@ pub(crate) enum OfrepError {
     /// A body over `limits.max_context_bytes`.
     #[error("the evaluation context is larger than {0} bytes (limits.max_context_bytes)")]
     TooLarge(usize),
+    /// The body did not arrive within `limits.read_timeout`.
+    #[error("the body did not arrive within {0:?} (limits.read_timeout)")]
+    TimedOut(Duration),
     /// The connection failed while the body was read.
     #[error("could not read the body: {0}")]
     Unreadable(PayloadError),
@@ -50,4 +59,13 @@ pub(crate) enum OfrepError {
     /// The answer could not be written.
     #[error("{0}")]
     Internal(#[from] serde_json::Error),
+}
+
+impl From<Refused> for OfrepError {
+    fn from(refused: Refused) -> OfrepError {
+        match refused {
+            Refused::Unauthenticated(why) => why.into(),
+            Refused::Throttled(throttled) => throttled.into(),
+        }
+    }
 }

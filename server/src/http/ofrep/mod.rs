@@ -20,6 +20,8 @@ use serde::{Serialize, Serializer};
 
 use self::request::read_context;
 use super::RouteLabel;
+use super::extract::{Bounds, guarded};
+use super::origin;
 use super::problem::{evaluation_status, ofrep_response};
 use super::rate::RateLimiter;
 use super::request_error::RequestError;
@@ -60,7 +62,7 @@ async fn unknown_path(
     let Some(key) = tail.strip_prefix("v1/evaluate/flags/") else {
         return ofrep_response(&OfrepError::NoEndpoint(req.path().to_owned()), None);
     };
-    let refused = match snapshot_for(&app, req.headers(), &limiter) {
+    let refused = match snapshot_for(&app, &req, &limiter) {
         Err(error) => error,
         Ok(_) => OfrepError::KeyWithSlash(key.to_owned()),
     };
@@ -84,16 +86,17 @@ fn resource(path: &str) -> actix_web::Resource {
         }))
 }
 
-/// The environment's snapshot for the SDK key in `headers`, and the key.
+/// The environment's snapshot for the SDK key of `req`, and the key.
 fn snapshot_for(
     app: &App,
-    headers: &HeaderMap,
+    req: &HttpRequest,
     limiter: &RateLimiter,
 ) -> Result<(Arc<Served>, Principal), OfrepError> {
-    let header = headers
+    let header = req
+        .headers()
         .get(header::AUTHORIZATION)
         .map(|v| v.to_str().unwrap_or(""));
-    let principal = app.tokens.authenticate(header).map(Principal::new)?;
+    let principal = guarded(req, || app.tokens.authenticate(header)).map(Principal::new)?;
     let Some(environment) = principal.sdk_environment() else {
         return Err(Forbidden::AdminEvaluates.into());
     };
@@ -193,11 +196,11 @@ pub(crate) async fn evaluate_flag(
     key: web::Path<String>,
     payload: web::Payload,
 ) -> HttpResponse {
-    let served = match snapshot_for(&app, req.headers(), &limiter) {
+    let served = match snapshot_for(&app, &req, &limiter) {
         Ok((served, _)) => served,
         Err(error) => return ofrep_response(&error, Some(&key)),
     };
-    let context = match read_context(payload, app.settings.limits.max_context_bytes).await {
+    let context = match read_context(req.headers(), payload, Bounds::ofrep(&app)).await {
         Ok((context, _)) => context,
         Err(error) => return ofrep_response(&error, Some(&key)),
     };
@@ -268,16 +271,16 @@ struct EventStream<'a> {
     inactivity_delay_sec: u32,
 }
 
-/// Where web clients get change notifications: the OFREP event stream on the address the
-/// client used (`Forwarded` / `X-Forwarded-*` honoured), authenticated by the key's
-/// stream credential because `EventSource` cannot send an `Authorization` header.
+/// Where web clients get change notifications: the OFREP event stream under this
+/// server's URL (`public_url`, else as [`origin::absolute_url`] finds it: never from
+/// headers a client can forge, since the URL carries the credential), authenticated
+/// by the key's stream credential because `EventSource` cannot send an `Authorization`
+/// header.
 fn event_stream_url(app: &App, req: &HttpRequest, principal: &Principal) -> Option<String> {
     let token = app.tokens.stream_credential(principal.record())?;
-    let info = req.connection_info();
     Some(format!(
-        "{}://{}/ofrep/v1/event-stream?token={token}",
-        info.scheme(),
-        info.host()
+        "{}/ofrep/v1/event-stream?token={token}",
+        origin::absolute_url(req, &app.settings)
     ))
 }
 
@@ -312,11 +315,11 @@ pub(crate) async fn evaluate_flags(
     req: HttpRequest,
     payload: web::Payload,
 ) -> HttpResponse {
-    let (served, principal) = match snapshot_for(&app, req.headers(), &limiter) {
+    let (served, principal) = match snapshot_for(&app, &req, &limiter) {
         Ok(found) => found,
         Err(error) => return ofrep_response(&error, None),
     };
-    let (context, body) = match read_context(payload, app.settings.limits.max_context_bytes).await {
+    let (context, body) = match read_context(req.headers(), payload, Bounds::ofrep(&app)).await {
         Ok(parsed) => parsed,
         Err(error) => return ofrep_response(&error, None),
     };
@@ -354,7 +357,7 @@ pub(crate) async fn configuration(
     limiter: web::Data<RateLimiter>,
     req: HttpRequest,
 ) -> HttpResponse {
-    if let Err(error) = snapshot_for(&app, req.headers(), &limiter) {
+    if let Err(error) = snapshot_for(&app, &req, &limiter) {
         return ofrep_response(&error, None);
     }
     HttpResponse::Ok().json(serde_json::json!({

@@ -18,13 +18,17 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+#[cfg(test)]
+pub(crate) use sections::PrometheusEndpoint;
 pub(crate) use sections::{
-    ChangelogSettings, ControllerSettings, Limits, Secret, StoreSettings, StreamSettings,
-    TestingSettings, WebhookSettings,
+    ChangelogSettings, ControllerSettings, Limits, PrometheusCredentials, PrometheusSettings,
+    Secret, StoreSettings, StreamSettings, TestingSettings, WebhookSettings,
 };
 pub use sections::{LogFormat, LogSettings};
 
 use sections::duration;
+
+use crate::infra::promql::endpoints::endpoint;
 
 /// Environment variables with the `ROLLGATE_` prefix that belong to the command-line
 /// client, not to the server's settings.
@@ -36,6 +40,12 @@ const CLIENT_VARIABLES: [&str; 2] = ["ROLLGATE_URL", "ROLLGATE_TOKEN"];
 pub struct Settings {
     /// Address to listen on.
     pub bind: SocketAddr,
+    /// The URL clients reach this server at, for the absolute URLs it hands out.
+    #[serde(deserialize_with = "sections::optional_url")]
+    pub(crate) public_url: Option<url::Url>,
+    /// Proxies whose `Forwarded`/`X-Forwarded-*` headers are believed.
+    #[serde(deserialize_with = "sections::networks")]
+    pub(crate) trusted_proxies: Vec<ipnet::IpNet>,
     /// Directory of the embedded store.
     pub(crate) data_dir: PathBuf,
     /// Redis URL: use the shared store instead of the embedded one.
@@ -44,6 +54,8 @@ pub struct Settings {
     pub(crate) admin_token: Option<Secret>,
     /// Default Prometheus for release analysis.
     pub(crate) prometheus_url: Option<String>,
+    /// Its credentials, and the other endpoints plans may name.
+    pub(crate) prometheus: PrometheusSettings,
     /// Seed demo data on an empty store and print credentials.
     pub(crate) demo: bool,
     /// HTTP worker threads; 0 means one per core.
@@ -73,10 +85,13 @@ impl Default for Settings {
     fn default() -> Settings {
         Settings {
             bind: SocketAddr::from(([127, 0, 0, 1], 8070)),
+            public_url: None,
+            trusted_proxies: Vec::new(),
             data_dir: PathBuf::from("./data"),
             redis_url: None,
             admin_token: None,
             prometheus_url: None,
+            prometheus: PrometheusSettings::default(),
             demo: false,
             workers: 0,
             shutdown_timeout: Duration::from_secs(30),
@@ -158,6 +173,9 @@ impl Settings {
                 .prefix_separator("_")
                 .separator("__")
                 .try_parsing(true)
+                .list_separator(",")
+                .with_list_parse_key("trusted_proxies")
+                .with_list_parse_key("webhooks.allow_private_hosts")
                 .source(Some(vars)),
         );
         if let Some(bind) = &overrides.bind {
@@ -223,6 +241,17 @@ impl Settings {
                 "must be above zero and at most webhooks.retry_max".to_owned(),
             );
         }
+        if let Some(entry) = self
+            .webhooks
+            .allow_private_hosts
+            .iter()
+            .find(|entry| crate::infra::outbound::normalize_host(entry).is_none())
+        {
+            return range(
+                "webhooks.allow_private_hosts",
+                format!("{entry:?} is not a host name or address"),
+            );
+        }
         if self.webhooks.timeout.is_zero() {
             return range("webhooks.timeout", "must be above zero".to_owned());
         }
@@ -248,6 +277,32 @@ impl Settings {
                 "must allow at least one stream".to_owned(),
             );
         }
+        if !(Duration::from_millis(100)..=Duration::from_secs(600))
+            .contains(&self.limits.read_timeout)
+        {
+            return range(
+                "limits.read_timeout",
+                "must be between 100 milliseconds and 10 minutes".to_owned(),
+            );
+        }
+        if !(1..=1_000_000).contains(&self.limits.auth_failure_burst) {
+            return range(
+                "limits.auth_failure_burst",
+                "must be between 1 and 1000000".to_owned(),
+            );
+        }
+        if !(1..=1_000_000).contains(&self.limits.auth_failures_per_minute) {
+            return range(
+                "limits.auth_failures_per_minute",
+                "must be between 1 and 1000000".to_owned(),
+            );
+        }
+        if self.limits.max_ofrep_streams_per_sdk_key == 0 {
+            return range(
+                "limits.max_ofrep_streams_per_sdk_key",
+                "must allow at least one stream".to_owned(),
+            );
+        }
         if !(Duration::from_millis(10)..=Duration::from_secs(3600))
             .contains(&self.stream.heartbeat_interval)
         {
@@ -266,6 +321,38 @@ impl Settings {
             return range(
                 "stream.history",
                 "must be at most 1000000 events".to_owned(),
+            );
+        }
+        if let Some(url) = &self.prometheus_url
+            && let Err(message) = endpoint(
+                "prometheus_url".to_owned(),
+                url,
+                &self.prometheus.credentials(),
+            )
+        {
+            return range("prometheus_url", message);
+        }
+        for (name, settings) in &self.prometheus.endpoints {
+            if let Err(message) = endpoint(name.clone(), &settings.url, &settings.credentials()) {
+                return Err(ConfigError::Range {
+                    field: "prometheus.endpoints",
+                    message: format!("{name}: {message}"),
+                });
+            }
+        }
+        if let Some(url) = &self.public_url
+            && (!matches!(url.scheme(), "http" | "https")
+                || url.host().is_none()
+                || !url.username().is_empty()
+                || url.password().is_some()
+                || url.query().is_some()
+                || url.fragment().is_some())
+        {
+            return range(
+                "public_url",
+                format!(
+                    "must be an http:// or https:// URL with a host and no credentials, query or fragment, got {url}"
+                ),
             );
         }
         if let Some(token) = &self.admin_token

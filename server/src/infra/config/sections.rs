@@ -3,6 +3,7 @@
 //! `Secret` that never shows in logs, and how durations and times are written in the
 //! settings. Read only through [`super::Settings::load`].
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::time::Duration;
 
@@ -23,6 +24,9 @@ pub(crate) struct WebhookSettings {
     pub retry_max: Duration,
     /// Attempts before a delivery is marked failed.
     pub max_attempts: u32,
+    /// Hosts (names or addresses) deliveries may reach although they are, or resolve
+    /// to, private addresses: on-premise receivers.
+    pub allow_private_hosts: Vec<String>,
 }
 
 impl Default for WebhookSettings {
@@ -32,8 +36,74 @@ impl Default for WebhookSettings {
             retry_initial: Duration::from_secs(1),
             retry_max: Duration::from_secs(300),
             max_attempts: 8,
+            allow_private_hosts: Vec::new(),
         }
     }
+}
+
+/// The Prometheus endpoints release analysis and reports may ask, besides
+/// `prometheus_url` (whose credentials these top-level ones are).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(crate) struct PrometheusSettings {
+    /// Bearer token for `prometheus_url`.
+    pub bearer_token: Option<Secret>,
+    /// Basic-auth user for `prometheus_url`.
+    pub username: Option<String>,
+    /// Basic-auth password for `prometheus_url`.
+    pub password: Option<Secret>,
+    /// Other endpoints plans may name, by a name of the operator's.
+    pub endpoints: BTreeMap<String, PrometheusEndpoint>,
+}
+
+impl PrometheusSettings {
+    /// The credentials of `prometheus_url`.
+    pub(crate) fn credentials(&self) -> PrometheusCredentials {
+        PrometheusCredentials {
+            bearer_token: self.bearer_token.clone(),
+            username: self.username.clone(),
+            password: self.password.clone(),
+        }
+    }
+}
+
+/// One more Prometheus endpoint plans may name.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PrometheusEndpoint {
+    /// Its URL (no credentials: they go in the fields below).
+    pub url: String,
+    /// Bearer token.
+    #[serde(default)]
+    pub bearer_token: Option<Secret>,
+    /// Basic-auth user.
+    #[serde(default)]
+    pub username: Option<String>,
+    /// Basic-auth password.
+    #[serde(default)]
+    pub password: Option<Secret>,
+}
+
+impl PrometheusEndpoint {
+    /// Its credentials.
+    pub(crate) fn credentials(&self) -> PrometheusCredentials {
+        PrometheusCredentials {
+            bearer_token: self.bearer_token.clone(),
+            username: self.username.clone(),
+            password: self.password.clone(),
+        }
+    }
+}
+
+/// The credentials of one Prometheus endpoint: a bearer token, or a user and password.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct PrometheusCredentials {
+    /// `Authorization: Bearer …`.
+    pub bearer_token: Option<Secret>,
+    /// Basic-auth user.
+    pub username: Option<String>,
+    /// Basic-auth password.
+    pub password: Option<Secret>,
 }
 
 /// The canary controller.
@@ -125,8 +195,19 @@ pub(crate) struct Limits {
     pub max_context_bytes: usize,
     /// OFREP requests per second allowed per SDK key; 0 for no limit (429 above).
     pub ofrep_requests_per_second: u32,
-    /// Event streams (SDK and OFREP) one SDK key may hold open at once (429 above).
+    /// SDK streams (`/sdk/v1/stream`) one SDK key may hold open at once (429 above).
     pub max_streams_per_sdk_key: usize,
+    /// OFREP event streams (`/ofrep/v1/event-stream`) one SDK key may hold open at once
+    /// (429 above), apart from its SDK streams.
+    pub max_ofrep_streams_per_sdk_key: usize,
+    /// Failed authentications one client address may make in a row before it is
+    /// throttled (429).
+    pub auth_failure_burst: u32,
+    /// Failed authentications per minute a throttled address earns back.
+    pub auth_failures_per_minute: u32,
+    /// How long a request's head, and then its body, may take to arrive (408 after).
+    #[serde(deserialize_with = "duration")]
+    pub read_timeout: Duration,
 }
 
 impl Default for Limits {
@@ -136,6 +217,10 @@ impl Default for Limits {
             max_context_bytes: 64 << 10,
             ofrep_requests_per_second: 0,
             max_streams_per_sdk_key: 1000,
+            max_ofrep_streams_per_sdk_key: 1000,
+            read_timeout: Duration::from_secs(5),
+            auth_failure_burst: 20,
+            auth_failures_per_minute: 30,
         }
     }
 }
@@ -218,6 +303,44 @@ pub(super) fn optional_time<'de, D: Deserializer<'de>>(
         )
     })
     .transpose()
+}
+
+/// An optional URL.
+pub(super) fn optional_url<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<url::Url>, D::Error> {
+    let text = Option::<String>::deserialize(deserializer)?;
+    text.filter(|text| !text.is_empty())
+        .map(|text| {
+            url::Url::parse(&text).map_err(|e| {
+                serde::de::Error::custom(format!(
+                    "{text:?} is not a URL such as \"https://flags.example.com\": {e}"
+                ))
+            })
+        })
+        .transpose()
+}
+
+/// Networks in CIDR notation (`10.0.0.0/8`, `2001:db8::/32`); a bare address is a
+/// network of one.
+pub(super) fn networks<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Vec<ipnet::IpNet>, D::Error> {
+    let texts = Vec::<String>::deserialize(deserializer)?;
+    texts
+        .iter()
+        .map(|text| text.trim())
+        .filter(|text| !text.is_empty())
+        .map(|text| {
+            text.parse::<ipnet::IpNet>()
+                .or_else(|_| text.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| {
+                    serde::de::Error::custom(format!(
+                        "{text:?} is not a network such as \"10.0.0.0/8\" or an address"
+                    ))
+                })
+        })
+        .collect()
 }
 
 /// A duration written for people (`"30s"`, `"5m"`).

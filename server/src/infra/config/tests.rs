@@ -97,6 +97,11 @@ fn the_example_file_documents_every_setting_and_loads() {
         "redis_url",
         "admin_token",
         "prometheus_url",
+        "[prometheus]",
+        "bearer_token",
+        "username",
+        "password",
+        "[prometheus.endpoints.",
         "demo",
         "workers",
         "shutdown_timeout",
@@ -108,6 +113,12 @@ fn the_example_file_documents_every_setting_and_loads() {
         "max_context_bytes",
         "ofrep_requests_per_second",
         "max_streams_per_sdk_key",
+        "max_ofrep_streams_per_sdk_key",
+        "read_timeout",
+        "auth_failure_burst",
+        "auth_failures_per_minute",
+        "public_url",
+        "trusted_proxies",
         "[stream]",
         "heartbeat_interval",
         "client_buffer",
@@ -119,6 +130,7 @@ fn the_example_file_documents_every_setting_and_loads() {
         "retry_initial",
         "retry_max",
         "max_attempts",
+        "allow_private_hosts",
         "[controller]",
         "enabled",
         "lease_ttl",
@@ -130,5 +142,73 @@ fn the_example_file_documents_every_setting_and_loads() {
             text.contains(key),
             "config/rollgate.example.toml does not mention {key}"
         );
+    }
+}
+
+#[test]
+fn security_settings_are_read_from_the_environment_and_checked() {
+    let env = vars(&[
+        ("ROLLGATE_PUBLIC_URL", "https://flags.example.com/rollgate"),
+        ("ROLLGATE_TRUSTED_PROXIES", "10.0.0.0/8,192.0.2.7"),
+        (
+            "ROLLGATE_WEBHOOKS__ALLOW_PRIVATE_HOSTS",
+            "hooks.internal,10.1.2.3",
+        ),
+        ("ROLLGATE_PROMETHEUS_URL", "http://127.0.0.1:9090"),
+        ("ROLLGATE_PROMETHEUS__BEARER_TOKEN", "prometheus-token"),
+        (
+            "ROLLGATE_PROMETHEUS__ENDPOINTS__EU__URL",
+            "https://prometheus-eu.example.com/tenant-a",
+        ),
+        ("ROLLGATE_PROMETHEUS__ENDPOINTS__EU__USERNAME", "rollgate"),
+    ]);
+    let settings = Settings::load(None, env, &Overrides::default()).unwrap();
+    assert_eq!(
+        settings.public_url.as_ref().map(url::Url::as_str),
+        Some("https://flags.example.com/rollgate")
+    );
+    let proxies: Vec<String> = settings
+        .trusted_proxies
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(proxies, ["10.0.0.0/8", "192.0.2.7/32"]);
+    assert_eq!(
+        settings.webhooks.allow_private_hosts,
+        ["hooks.internal", "10.1.2.3"]
+    );
+    assert_eq!(
+        settings.prometheus.endpoints["eu"].username.as_deref(),
+        Some("rollgate")
+    );
+    assert!(!format!("{settings:?}").contains("prometheus-token"));
+    for (name, value, field) in [
+        (
+            "ROLLGATE_PROMETHEUS_URL",
+            "http://u:p@127.0.0.1:9090",
+            "prometheus_url",
+        ),
+        (
+            "ROLLGATE_PUBLIC_URL",
+            "https://flags.example.com/?x=1",
+            "public_url",
+        ),
+        ("ROLLGATE_TRUSTED_PROXIES", "10.0.0.0/33", "trusted_proxies"),
+        (
+            "ROLLGATE_WEBHOOKS__ALLOW_PRIVATE_HOSTS",
+            "a/b",
+            "webhooks.allow_private_hosts",
+        ),
+        (
+            "ROLLGATE_LIMITS__READ_TIMEOUT",
+            "1ms",
+            "limits.read_timeout",
+        ),
+    ] {
+        let error = Settings::load(None, vars(&[(name, value)]), &Overrides::default())
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains(field), "{name}={value}: {error}");
+        assert!(!error.contains("u:p@"), "{error}");
     }
 }

@@ -1,15 +1,24 @@
 //! The Prometheus query client — the only code that knows Prometheus' HTTP API.
 //!
-//! It runs instant queries (`GET /api/v1/query`) and turns every answer into one of three
-//! things the decision logic can rely on: a value, *no data* (an empty result or `NaN`),
-//! or a query error (timeout, transport failure, non-2xx status, a body that is not
-//! JSON, `status: "error"`, or a result of the wrong shape). No data and errors are kept
-//! apart on purpose: no data holds a stage, repeated errors pause it.
+//! It runs instant queries (`GET /api/v1/query`) against an [`Endpoint`] of the
+//! settings and turns every answer into one of three things the decision logic can
+//! rely on: a value, *no data* (an empty result or `NaN`), or a query error (timeout,
+//! transport failure, non-2xx status, a body that is not JSON, `status: "error"`, or a
+//! result of the wrong shape). No data and errors are kept apart on purpose: no data
+//! holds a stage, repeated errors pause it.
+//!
+//! Errors end up on release timelines and in reports, which viewers read, so they say
+//! what went wrong and carry nothing of the answer but Prometheus' own `error`
+//! message: never a body, a header or a URL with its query. Redirects are not followed:
+//! a query goes to the endpoint the operator chose, or nowhere.
 
 use std::time::Duration;
 
 use serde::Deserialize;
 use time::OffsetDateTime;
+
+use super::endpoints::Endpoint;
+use crate::infra::outbound::chain;
 
 /// What one query gave.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -38,12 +47,10 @@ pub(crate) enum QueryError {
         message: String,
     },
     /// A non-2xx status without Prometheus' error body.
-    #[error("Prometheus answered HTTP {status}: {body}")]
+    #[error("Prometheus answered HTTP {status}{}", if (300..400).contains(status) { " (redirects are not followed)" } else { "" })]
     Status {
         /// HTTP status.
         status: u16,
-        /// The start of the body.
-        body: String,
     },
     /// Not Prometheus' JSON, or a result this client cannot judge.
     #[error("unexpected answer from Prometheus: {0}")]
@@ -80,63 +87,62 @@ impl PrometheusClient {
     pub(crate) fn new(timeout: Duration) -> PrometheusClient {
         let http = reqwest::Client::builder()
             .connect_timeout(timeout)
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap_or_default();
         PrometheusClient { http, timeout }
     }
 
-    /// Runs `promql` as an instant query at `at` against the Prometheus at `base_url`.
+    /// Runs `promql` as an instant query at `at` against `endpoint`.
     pub(crate) async fn query(
         &self,
-        base_url: &str,
+        endpoint: &Endpoint,
         promql: &str,
         at: OffsetDateTime,
     ) -> Result<Sample, QueryError> {
-        let url = format!("{}/api/v1/query", base_url.trim_end_matches('/'));
         let time = format!("{}.{:03}", at.unix_timestamp(), at.millisecond());
-        let request = self
-            .http
-            .get(url)
-            .query(&[("query", promql), ("time", time.as_str())])
+        let request = endpoint
+            .authorize(self.http.get(endpoint.query_url(promql, &time)))
             .send();
         let response = match tokio::time::timeout(self.timeout, request).await {
             Err(_) => return Err(QueryError::Timeout(self.timeout)),
             Ok(Err(error)) if error.is_timeout() => return Err(QueryError::Timeout(self.timeout)),
-            Ok(Err(error)) => return Err(QueryError::Transport(error.to_string())),
+            Ok(Err(error)) => return Err(QueryError::Transport(chain(&error.without_url()))),
             Ok(Ok(response)) => response,
         };
         let status = response.status().as_u16();
         let body = match tokio::time::timeout(self.timeout, response.bytes()).await {
             Err(_) => return Err(QueryError::Timeout(self.timeout)),
-            Ok(Err(error)) => return Err(QueryError::Transport(error.to_string())),
+            Ok(Err(error)) => return Err(QueryError::Transport(chain(&error.without_url()))),
             Ok(Ok(body)) => body,
         };
         interpret(status, &body)
     }
 }
 
+/// The longest Prometheus error message kept.
+const MAX_MESSAGE: usize = 1000;
+
 /// Turns an HTTP status and body from `/api/v1/query` into a sample or an error.
 pub(crate) fn interpret(status: u16, body: &[u8]) -> Result<Sample, QueryError> {
     let answer: Answer = match serde_json::from_slice(body) {
         Ok(answer) => answer,
-        Err(_) if !(200..300).contains(&status) => {
-            return Err(QueryError::Status {
-                status,
-                body: excerpt(body),
-            });
-        }
+        Err(_) if !(200..300).contains(&status) => return Err(QueryError::Status { status }),
         Err(error) => {
             return Err(QueryError::Malformed(format!(
-                "not JSON ({error}): {}",
-                excerpt(body)
+                "not Prometheus' JSON ({} bytes: {error})",
+                body.len()
             )));
         }
     };
     if answer.status != "success" {
         return Err(QueryError::Refused {
-            kind: answer.error_type.unwrap_or_else(|| "unknown".to_owned()),
-            message: answer.error.unwrap_or_default(),
+            kind: bounded(answer.error_type.as_deref().unwrap_or("unknown"), 64),
+            message: bounded(answer.error.as_deref().unwrap_or_default(), MAX_MESSAGE),
         });
+    }
+    if !(200..300).contains(&status) {
+        return Err(QueryError::Status { status });
     }
     let data = answer
         .data
@@ -170,15 +176,15 @@ fn sample_value(pair: &serde_json::Value) -> Result<Sample, QueryError> {
         .and_then(|pair| pair.get(1))
         .and_then(serde_json::Value::as_str)
         .ok_or_else(|| {
-            QueryError::Malformed(format!("a sample that is not [time, \"value\"]: {pair}"))
+            QueryError::Malformed("a sample that is not [time, \"value\"]".to_owned())
         })?;
     let value = match text {
         "NaN" => return Ok(Sample::NoData),
         "+Inf" | "Inf" => f64::INFINITY,
         "-Inf" => f64::NEG_INFINITY,
-        number => number.parse::<f64>().map_err(|_| {
-            QueryError::Malformed(format!("a value that is not a number: {number:?}"))
-        })?,
+        number => number
+            .parse::<f64>()
+            .map_err(|_| QueryError::Malformed("a value that is not a number".to_owned()))?,
     };
     Ok(if value.is_nan() {
         Sample::NoData
@@ -187,9 +193,9 @@ fn sample_value(pair: &serde_json::Value) -> Result<Sample, QueryError> {
     })
 }
 
-fn excerpt(body: &[u8]) -> String {
-    let text = String::from_utf8_lossy(body);
-    let mut end = text.len().min(200);
+/// `text`, cut to at most `max` bytes at a character boundary.
+fn bounded(text: &str, max: usize) -> String {
+    let mut end = text.len().min(max);
     while !text.is_char_boundary(end) {
         end -= 1;
     }
@@ -258,15 +264,24 @@ mod tests {
     }
 
     #[test]
-    fn bodies_that_are_not_prometheus_json_are_query_errors() {
-        assert!(matches!(
-            interpret(502, b"<html>Bad Gateway</html>"),
-            Err(QueryError::Status { status: 502, .. })
-        ));
-        assert!(matches!(
-            interpret(200, b"<html>login</html>"),
-            Err(QueryError::Malformed(_))
-        ));
+    fn bodies_that_are_not_prometheus_json_are_query_errors_that_never_quote_them() {
+        assert_eq!(
+            interpret(502, b"<html>Bad Gateway SECRET</html>"),
+            Err(QueryError::Status { status: 502 })
+        );
+        assert_eq!(
+            interpret(302, b"SECRET").unwrap_err().to_string(),
+            "Prometheus answered HTTP 302 (redirects are not followed)"
+        );
+        let Err(error) = interpret(200, b"<html>login SECRET</html>") else {
+            panic!("HTML is no sample");
+        };
+        assert!(matches!(error, QueryError::Malformed(_)));
+        assert!(!error.to_string().contains("SECRET"), "{error}");
+        let Err(error) = interpret(200, vector(&["SECRET"]).as_bytes()) else {
+            panic!("not a number");
+        };
+        assert!(!error.to_string().contains("SECRET"), "{error}");
         assert!(matches!(
             interpret(200, br#"{"status":"success"}"#),
             Err(QueryError::Malformed(_))
@@ -297,13 +312,19 @@ mod tests {
         let address = silent.local_addr().unwrap();
         let client = PrometheusClient::new(Duration::from_millis(200));
         let at = OffsetDateTime::UNIX_EPOCH;
+        let endpoint = crate::infra::promql::endpoints::endpoint(
+            "test".to_owned(),
+            &format!("http://{address}"),
+            &Default::default(),
+        )
+        .unwrap();
         // The listener accepts (the kernel backlog does) but never answers.
         assert_eq!(
-            client.query(&format!("http://{address}"), "up", at).await,
+            client.query(&endpoint, "up", at).await,
             Err(QueryError::Timeout(Duration::from_millis(200)))
         );
         drop(silent);
-        let closed = client.query(&format!("http://{address}"), "up", at).await;
+        let closed = client.query(&endpoint, "up", at).await;
         assert!(
             matches!(
                 closed,

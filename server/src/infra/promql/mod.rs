@@ -3,4 +3,5 @@
 //! query through here, so what "no data" or "a query error" means is decided once.
 
 pub(crate) mod client;
+pub(crate) mod endpoints;
 pub(crate) mod template;

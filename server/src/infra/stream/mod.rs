@@ -51,11 +51,16 @@ pub(crate) enum SubscribeError {
     /// The key's environment is not served (deleted).
     #[error("environment {0:?} of this SDK key no longer exists")]
     UnknownEnvironment(String),
-    /// The key already has as many streams as allowed.
+    /// The key already has as many streams of this kind as allowed.
     #[error(
-        "this SDK key already has {0} open streams (limits.max_streams_per_sdk_key); close some or use another key"
+        "this SDK key already has {limit} open streams of this kind ({setting}); close some or use another key"
     )]
-    TooManyStreams(usize),
+    TooManyStreams {
+        /// The bound.
+        limit: usize,
+        /// The setting that sets it.
+        setting: &'static str,
+    },
     /// The server is shutting down.
     #[error("the server is shutting down; reconnect shortly")]
     Closed,
@@ -68,7 +73,8 @@ pub(crate) struct Streams {
     channels: ArcSwap<FxHashMap<Box<str>, Arc<Channel>>>,
     /// Publisher-side state; publication is serialized by this lock.
     builders: Mutex<FxHashMap<String, RulesetBuilder>>,
-    per_key: Arc<Mutex<FxHashMap<Box<str>, usize>>>,
+    /// Open streams per SDK key: SDK streams, OFREP event streams.
+    per_key: [subscription::PerKey; 2],
     /// Per environment, what each open stream has been handed (see [`Streams::delivered`]).
     delivered: Mutex<FxHashMap<Box<str>, Vec<Weak<AtomicU64>>>>,
     /// Wakes whoever waits for the streams to be handed a revision.
@@ -94,7 +100,7 @@ impl Streams {
             settings,
             channels: ArcSwap::from_pointee(FxHashMap::default()),
             builders: Mutex::new(FxHashMap::default()),
-            per_key: Arc::new(Mutex::new(FxHashMap::default())),
+            per_key: Default::default(),
             delivered: Mutex::new(FxHashMap::default()),
             progress: Arc::default(),
             closed: AtomicBool::new(false),
@@ -194,15 +200,21 @@ impl Streams {
             .get(environment)
             .cloned()
             .ok_or_else(|| SubscribeError::UnknownEnvironment(environment.to_owned()))?;
-        let lease = subscription::Lease::take(
-            &self.per_key,
-            key_id,
-            self.settings.max_streams_per_key,
-            self.metrics.connected.clone(),
-        )
-        .ok_or(SubscribeError::TooManyStreams(
-            self.settings.max_streams_per_key,
-        ))?;
+        let (per_key, limit, setting) = match flavor {
+            Flavor::Sdk => (
+                &self.per_key[0],
+                self.settings.max_sdk_streams_per_key,
+                "limits.max_streams_per_sdk_key",
+            ),
+            Flavor::Notify => (
+                &self.per_key[1],
+                self.settings.max_ofrep_streams_per_key,
+                "limits.max_ofrep_streams_per_sdk_key",
+            ),
+        };
+        let lease =
+            subscription::Lease::take(per_key, key_id, limit, self.metrics.connected.clone())
+                .ok_or(SubscribeError::TooManyStreams { limit, setting })?;
         let joined = channel
             .subscribe(resume, flavor)
             .ok_or(SubscribeError::Closed)?;

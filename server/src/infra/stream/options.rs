@@ -14,8 +14,11 @@ pub(crate) struct StreamOptions {
     pub client_buffer: usize,
     /// Change events kept per environment for clients that resume.
     pub history: usize,
-    /// Open streams allowed per SDK key.
-    pub max_streams_per_key: usize,
+    /// Open SDK streams (`/sdk/v1/stream`) allowed per SDK key.
+    pub max_sdk_streams_per_key: usize,
+    /// Open OFREP event streams allowed per SDK key: bounded apart from the SDK's, so a
+    /// web client's notification stream never takes an SDK's place.
+    pub max_ofrep_streams_per_key: usize,
 }
 
 impl Default for StreamOptions {
@@ -24,7 +27,8 @@ impl Default for StreamOptions {
             heartbeat_interval: Duration::from_secs(15),
             client_buffer: 64,
             history: 1024,
-            max_streams_per_key: 1000,
+            max_sdk_streams_per_key: 1000,
+            max_ofrep_streams_per_key: 1000,
         }
     }
 }

@@ -21,10 +21,13 @@ use tokio::sync::{Notify, mpsc};
 use super::fanout::{Flavor, Frame, Joined};
 use super::frame;
 
+/// Open streams per SDK key (of one kind).
+pub(super) type PerKey = Arc<Mutex<FxHashMap<Box<str>, usize>>>;
+
 /// A stream's place in its key's bound and in the gauge.
 #[derive(Debug)]
 pub(super) struct Lease {
-    per_key: Arc<Mutex<FxHashMap<Box<str>, usize>>>,
+    per_key: PerKey,
     key: Box<str>,
     connected: IntGauge,
 }
@@ -32,7 +35,7 @@ pub(super) struct Lease {
 impl Lease {
     /// Takes one of `key`'s `limit` places, if one is free.
     pub(super) fn take(
-        per_key: &Arc<Mutex<FxHashMap<Box<str>, usize>>>,
+        per_key: &PerKey,
         key: &str,
         limit: usize,
         connected: IntGauge,

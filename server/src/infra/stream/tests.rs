@@ -193,7 +193,8 @@ async fn a_waiter_is_woken_as_streams_take_the_revision_or_close_and_gives_up_at
 #[tokio::test]
 async fn streams_per_key_are_bounded_and_released_when_closed() {
     let settings = StreamOptions {
-        max_streams_per_key: 2,
+        max_sdk_streams_per_key: 2,
+        max_ofrep_streams_per_key: 1,
         ..StreamOptions::default()
     };
     let streams = Streams::new(settings);
@@ -208,8 +209,20 @@ async fn streams_per_key_are_bounded_and_released_when_closed() {
         streams
             .subscribe("production", "k", None, Flavor::Sdk)
             .unwrap_err(),
-        SubscribeError::TooManyStreams(2)
+        SubscribeError::TooManyStreams {
+            limit: 2,
+            setting: "limits.max_streams_per_sdk_key"
+        }
     );
+    // OFREP event streams have a bound of their own.
+    let notify = streams
+        .subscribe("production", "k", None, Flavor::Notify)
+        .unwrap();
+    assert!(matches!(
+        streams.subscribe("production", "k", None, Flavor::Notify),
+        Err(SubscribeError::TooManyStreams { limit: 1, .. })
+    ));
+    drop(notify);
     assert!(
         streams
             .subscribe("production", "other", None, Flavor::Sdk)

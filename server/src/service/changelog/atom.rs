@@ -4,7 +4,13 @@
 //! entries only: no incidents, no rollback reasons, no exposures, no actor names. The
 //! ids are URNs made of the release id, so an entry keeps its id when it changes (a
 //! delivery to the next audience, a withdrawal) and feed readers update it in place.
+//!
+//! Escaping cannot make every character XML: 1.0 has no way to write most control
+//! characters at all. Free text is refused with them when it is written, and the
+//! writer drops any that a document stored before that rule still holds
+//! ([`xml_text`]), so no stored document can break the feed for its readers.
 
+use std::borrow::Cow;
 use std::io;
 
 use quick_xml::Writer;
@@ -94,7 +100,7 @@ fn write_entry(w: &mut Writer<Vec<u8>>, entry: &ChangelogEntry) -> io::Result<()
             .write_empty()?;
         w.create_element("content")
             .with_attribute(("type", "text"))
-            .write_text_content(BytesText::new(&content(entry)))?;
+            .write_text_content(BytesText::new(&xml_text(&content(entry))))?;
         Ok(())
     })?;
     Ok(())
@@ -128,6 +134,20 @@ fn content(entry: &ChangelogEntry) -> String {
 
 fn element(w: &mut Writer<Vec<u8>>, name: &str, value: &str) -> io::Result<()> {
     w.create_element(name)
-        .write_text_content(BytesText::new(value))?;
+        .write_text_content(BytesText::new(&xml_text(value)))?;
     Ok(())
+}
+
+/// `text` without the characters XML 1.0 cannot hold (most C0 controls, surrogates,
+/// U+FFFE and U+FFFF); borrowed when there are none, as there almost always are.
+pub(crate) fn xml_text(text: &str) -> Cow<'_, str> {
+    let allowed = |c: char| {
+        matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}')
+            || c >= '\u{10000}'
+    };
+    if text.chars().all(allowed) {
+        Cow::Borrowed(text)
+    } else {
+        Cow::Owned(text.chars().filter(|&c| allowed(c)).collect())
+    }
 }

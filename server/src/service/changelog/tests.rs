@@ -5,7 +5,7 @@
 
 use serde_json::json;
 
-use super::atom::{FeedLocation, feed};
+use super::atom::{FeedLocation, feed, xml_text};
 use super::entry::DeliveryStatus;
 use super::markdown;
 use super::{View, changelog, entry};
@@ -194,4 +194,33 @@ fn the_atom_feed_has_the_required_elements_and_nothing_internal() {
     for secret in ["error rate", "paged", "bob", "carol", "alice", "incident"] {
         assert!(!xml.contains(secret), "{secret} leaked into {xml}");
     }
+}
+
+#[test]
+fn characters_xml_cannot_hold_are_dropped_from_stored_names() {
+    // Stored before free text was checked: the feed must still parse.
+    let mut named = plan();
+    named["name"] = json!("Checkout\u{1}\u{1b}[31m v2\u{FFFE}");
+    let mut release = release_of(named, "completed", vec![]);
+    release.timeline = walked("completed", 4).timeline;
+    let xml = String::from_utf8(feed(
+        &changelog([&release], View::Public),
+        &FeedLocation {
+            self_url: "http://example.test/changelog.atom",
+            environment: None,
+        },
+    ))
+    .unwrap();
+    assert!(xml.contains("Checkout[31m v2 2.4.0"), "{xml}");
+    assert!(!xml.contains(['\u{1}', '\u{1b}', '\u{FFFE}']), "{xml:?}");
+    let mut reader = quick_xml::Reader::from_str(&xml);
+    loop {
+        match reader.read_event() {
+            Ok(quick_xml::events::Event::Eof) => break,
+            Ok(_) => {}
+            Err(error) => panic!("{error}: {xml}"),
+        }
+    }
+    assert_eq!(xml_text("tab\tand\nlines"), "tab\tand\nlines");
+    assert!(matches!(xml_text("plain"), std::borrow::Cow::Borrowed(_)));
 }

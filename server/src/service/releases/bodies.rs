@@ -1,7 +1,7 @@
 //! The bodies of release actions, parsed with field-precise errors (and written by the
 //! command line). An action's body may be empty (no comment).
 
-use rollgate_core::validate::parse;
+use rollgate_core::validate::{Lines, check_text, parse};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
@@ -62,14 +62,18 @@ pub(crate) fn read<T: DeserializeOwned>(body: &[u8]) -> Result<T, ServiceError> 
     Ok(parse(body)?)
 }
 
-/// Checks an optional free text.
+/// Checks an optional free text: its length, and that it holds nothing but printable
+/// characters, tabs and newlines ([`check_text`]).
 pub(crate) fn text(field: &str, value: Option<&str>) -> Result<(), ServiceError> {
     match value {
         Some(text) if text.len() > MAX_TEXT => Err(ServiceError::invalid(
             field,
             format!("must be at most {MAX_TEXT} bytes, got {}", text.len()),
         )),
-        _ => Ok(()),
+        Some(text) => {
+            check_text(text, Lines::Many).map_err(|message| ServiceError::invalid(field, message))
+        }
+        None => Ok(()),
     }
 }
 
@@ -79,11 +83,10 @@ pub(crate) fn required(
     value: Option<&str>,
     what: &str,
 ) -> Result<String, ServiceError> {
+    // Checked as sent: trimming would hide a control character that counts as space.
+    self::text(field, value)?;
     match value.map(str::trim) {
-        Some(text) if !text.is_empty() => {
-            self::text(field, Some(text))?;
-            Ok(text.to_owned())
-        }
+        Some(text) if !text.is_empty() => Ok(text.to_owned()),
         _ => Err(ServiceError::invalid(field, format!("is required: {what}"))),
     }
 }

@@ -7,6 +7,7 @@ use rollgate_core::{FieldError, model::Flag};
 
 use super::{Release, read_all};
 use crate::infra::hub::Catalog;
+use crate::infra::promql::endpoints::Endpoints;
 use crate::service::App;
 use crate::service::Refusal;
 use crate::service::ServiceError;
@@ -20,12 +21,30 @@ pub(super) async fn check_plan(
 ) -> Result<(), ServiceError> {
     let catalog = app.hub.catalog();
     let mut errors = validate_plan(plan, &Documents(&catalog), now);
+    errors.extend(prometheus_of_the_settings(app, plan, &errors));
     errors.extend(flags_in_other_releases(app, plan, id).await?);
     if errors.is_empty() {
         Ok(())
     } else {
         Err(ServiceError::Invalid(errors))
     }
+}
+
+/// The error of an `analysis.prometheus_url` that names no Prometheus endpoint of the
+/// settings: analysis asks only what the operator chose (`infra::promql::endpoints`).
+fn prometheus_of_the_settings(
+    app: &App,
+    plan: &ReleasePlan,
+    errors: &[FieldError],
+) -> Option<FieldError> {
+    const FIELD: &str = "analysis.prometheus_url";
+    let url = plan.analysis.as_ref()?.prometheus_url.as_deref()?;
+    if errors.iter().any(|e| e.field == FIELD) {
+        return None;
+    }
+    let endpoints = Endpoints::new(&app.settings);
+    let why = endpoints.choose(Some(url)).err()?;
+    Some(FieldError::new(FIELD, why.to_string()))
 }
 
 /// `flags[i].key` errors for flags that another running or paused release drives.

@@ -6,9 +6,11 @@
 //! `off_variant` when the release started); the treatment's number is judged. A query
 //! that uses `{{flag}}` or `{{variant}}` is run once per released flag.
 //!
-//! [`plan`] and [`judge`] are pure; [`measure`] asks Prometheus. No Prometheus (neither
-//! `analysis.prometheus_url` nor the server's `prometheus_url`), an unreachable one, or
-//! a refused query make a KPI "not measured" — never a failed report.
+//! [`plan`] and [`judge`] are pure; [`measure`] asks Prometheus — the endpoint of the
+//! settings the plan names (`infra::promql::endpoints`). No Prometheus (neither
+//! `analysis.prometheus_url` nor the server's `prometheus_url`), one the settings do not
+//! name, an unreachable one, or a refused query make a KPI "not measured" — never a
+//! failed report.
 
 use rollgate_core::release::{Duration, KpiTarget};
 use time::OffsetDateTime;
@@ -16,6 +18,7 @@ use time::OffsetDateTime;
 use super::model::{KpiArm, KpiMeasurement, KpiReport, KpiResult, KpiScope, KpiVerdict};
 use super::stages::Walk;
 use crate::infra::promql::client::{PrometheusClient, QueryError, Sample};
+use crate::infra::promql::endpoints::{Endpoint, Unavailable};
 use crate::infra::promql::template::{Placeholders, render};
 use crate::service::releases::Release;
 
@@ -157,20 +160,25 @@ pub(crate) fn conclude(result: &mut KpiResult) {
 /// The problem of a query that answered with nothing.
 pub(crate) const NO_DATA: &str = "no data";
 
-/// Runs the queries of `results` against Prometheus and judges them. `prometheus_url`
-/// is the plan's, else the server's; `None` measures nothing.
+/// Runs the queries of `results` against `prometheus` (the plan's endpoint, else the
+/// server's) and judges them; without one, measures nothing and says why.
 pub(crate) async fn measure(
     client: &PrometheusClient,
-    prometheus_url: Option<&str>,
+    prometheus: Result<&Endpoint, Unavailable>,
     mut results: Vec<KpiResult>,
 ) -> KpiReport {
-    let Some(base) = prometheus_url else {
-        return not_measured(
-            None,
-            results,
-            "not measured: no Prometheus is configured (analysis.prometheus_url in the plan, or the server's prometheus_url)",
-        );
+    let endpoint = match prometheus {
+        Ok(endpoint) => endpoint,
+        Err(Unavailable::NoDefault) => {
+            return not_measured(
+                None,
+                results,
+                "not measured: no Prometheus is configured (analysis.prometheus_url in the plan, or the server's prometheus_url)",
+            );
+        }
+        Err(other) => return not_measured(None, results, &format!("not measured: {other}")),
     };
+    let base = endpoint.url();
     if results.is_empty() {
         return KpiReport {
             prometheus_url: Some(base.to_owned()),
@@ -186,7 +194,7 @@ pub(crate) async fn measure(
             if measurement.problem.is_some() {
                 continue;
             }
-            match client.query(base, &measurement.promql, result.to).await {
+            match client.query(endpoint, &measurement.promql, result.to).await {
                 Ok(Sample::Value(value)) if value.is_finite() => {
                     answered = true;
                     measurement.value = Some(value);

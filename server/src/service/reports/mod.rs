@@ -3,7 +3,8 @@
 //! measured in Prometheus.
 //!
 //! - While a release has not ended, its report is computed on demand and not stored
-//!   (`"final": false`).
+//!   (`"final": false`); its KPIs are measured at most once per analysis interval
+//!   ([`cache`]), however often it is read.
 //! - Once it has ended (completed, rolled back, cancelled) and [`settled`], the report
 //!   is written once with `Expect::Absent` — by the [`report writer`](crate::tasks::report_writer) task, which follows the
 //!   change feed, right after the final commit, or by the first request that finds it
@@ -20,6 +21,7 @@
 //! [`markdown`], [`html`] with [`charts`].
 
 pub mod build;
+pub(crate) mod cache;
 pub(crate) mod charts;
 pub(crate) mod checks;
 pub mod html;
@@ -43,6 +45,7 @@ pub use model::Report;
 
 use crate::infra::auth::Role;
 use crate::infra::promql::client::PrometheusClient;
+use crate::infra::promql::endpoints::Endpoints;
 use crate::infra::store::{Commit, Expect, Kind, StoreError, Write};
 use crate::service::App;
 use crate::service::ServiceError;
@@ -87,7 +90,7 @@ pub(crate) async fn report(
             return final_report(app, &release).await;
         }
     }
-    let mut report = generate(app, &release).await;
+    let mut report = interim(app, &release).await;
     // An ended release whose rollback record is still to come: not final yet.
     report.is_final = false;
     let json = crate::service::to_body(&report)?;
@@ -177,15 +180,33 @@ async fn stored(app: &App, id: &str) -> Result<Option<Served>, ServiceError> {
 /// Builds the report of `release` now, measuring its KPIs.
 pub(crate) async fn generate(app: &App, release: &Release) -> Report {
     let now = app.clock.now();
+    build::build(release, now, measure(app, release, now).await)
+}
+
+/// Builds the interim report of `release` now, with KPIs measured at most once per
+/// analysis interval.
+async fn interim(app: &App, release: &Release) -> Report {
+    let now = app.clock.now();
+    let kpis = app
+        .kpis
+        .get_or_measure(release, now, measure(app, release, now))
+        .await;
+    build::build(release, now, kpis)
+}
+
+/// The KPIs of `release` at `now`, measured in the endpoint of the settings its plan
+/// names (or the default).
+async fn measure(app: &App, release: &Release, now: OffsetDateTime) -> model::KpiReport {
     let walk = stages::walk(release);
     let planned = kpi::plan(release, &walk, now);
-    let prometheus = release
-        .plan
-        .analysis
-        .as_ref()
-        .and_then(|a| a.prometheus_url.as_deref())
-        .or(app.settings.prometheus_url.as_deref());
+    let endpoints = Endpoints::new(&app.settings);
+    let prometheus = endpoints.choose(
+        release
+            .plan
+            .analysis
+            .as_ref()
+            .and_then(|a| a.prometheus_url.as_deref()),
+    );
     let client = PrometheusClient::new(KPI_QUERY_TIMEOUT);
-    let kpis = kpi::measure(&client, prometheus, planned).await;
-    build::build(release, now, kpis)
+    kpi::measure(&client, prometheus, planned).await
 }

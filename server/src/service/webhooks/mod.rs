@@ -6,7 +6,10 @@
 //! pending records — JSON signed with HMAC-SHA256 (see [`signature`]) — and retries
 //! with exponential backoff; every attempt is kept on the record, which the API shows.
 //!
-//! Subscriptions carry their signing secret, so their writes stay out of the audit log.
+//! Subscriptions are audited like every other document, with their signing secret left
+//! out of every audit answer (`audit::redact`). Their URLs reach public addresses only
+//! (`infra::outbound`): a literal private address is refused here, a host name at
+//! every delivery.
 
 mod model;
 pub(crate) mod signature;
@@ -14,7 +17,7 @@ pub(crate) mod signature;
 use std::collections::BTreeSet;
 
 use rollgate_core::FieldError;
-use rollgate_core::validate::parse;
+use rollgate_core::validate::{Lines, check_text, parse};
 use serde_json::json;
 
 pub(crate) use model::{
@@ -23,7 +26,8 @@ pub(crate) use model::{
 };
 
 use crate::infra::auth::{Role, random_text};
-use crate::infra::store::{Commit, Expect, Kind, Write};
+use crate::infra::outbound::{AllowedHosts, check_target};
+use crate::infra::store::{Expect, Kind, Write};
 use crate::service::App;
 use crate::service::releases::{EventKind, Release, TimelineEvent};
 use crate::service::{
@@ -102,7 +106,7 @@ pub(crate) async fn create(
 ) -> Result<CreatedSubscription, ServiceError> {
     require_role(principal, Role::Admin)?;
     let request: SubscriptionRequest = parse(body)?;
-    let events = check(&request)?;
+    let events = check(app, &request)?;
     let subscription = Subscription {
         id: format!("whk-{}", random_text(12).to_ascii_lowercase()),
         url: request.url,
@@ -166,7 +170,7 @@ pub(crate) async fn replace(
     let stored = read(app, id).await?;
     let expect = expect_required(if_match, Kind::Webhook, id, stored.version)?;
     let request: SubscriptionRequest = parse(body)?;
-    let events = check(&request)?;
+    let events = check(app, &request)?;
     let subscription = Subscription {
         url: request.url,
         events,
@@ -220,14 +224,19 @@ pub(crate) async fn delivery_log(
     Ok(log)
 }
 
-fn check(request: &SubscriptionRequest) -> Result<Vec<EventKind>, ServiceError> {
+fn check(app: &App, request: &SubscriptionRequest) -> Result<Vec<EventKind>, ServiceError> {
     let mut errors = Vec::new();
-    match reqwest::Url::parse(&request.url) {
-        Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => {}
-        _ => errors.push(FieldError::new(
+    let allowed = AllowedHosts::new(&app.settings.webhooks.allow_private_hosts);
+    match url::Url::parse(&request.url) {
+        Ok(url) => {
+            if let Err(why) = check_target(&url, &allowed) {
+                errors.push(FieldError::new("url", why));
+            }
+        }
+        Err(error) => errors.push(FieldError::new(
             "url",
             format!(
-                "{:?} is not an http:// or https:// URL with a host",
+                "{:?} is not an http:// or https:// URL with a host: {error}",
                 request.url
             ),
         )),
@@ -266,6 +275,8 @@ fn check(request: &SubscriptionRequest) -> Result<Vec<EventKind>, ServiceError> 
     }
     if request.description.len() > rollgate_core::validate::MAX_DESCRIPTION {
         errors.push(FieldError::new("description", "is too long"));
+    } else if let Err(message) = check_text(&request.description, Lines::Many) {
+        errors.push(FieldError::new("description", message));
     }
     if errors.is_empty() {
         Ok(events)
@@ -297,12 +308,9 @@ async fn commit(
     writes: Vec<Write>,
     action: &str,
 ) -> Result<std::sync::Arc<crate::infra::store::Change>, ServiceError> {
+    // Audited like every write: the audit log leaves the signing secret out.
     app.store
-        .commit(Commit {
-            // The document carries the signing secret: keep it out of the audit log.
-            audited: false,
-            ..change_by(app, principal, action, writes)
-        })
+        .commit(change_by(app, principal, action, writes))
         .await
         .map_err(write_conflict)
 }

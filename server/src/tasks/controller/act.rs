@@ -14,6 +14,7 @@ use time::OffsetDateTime;
 
 use super::observe::{Cohorts, observe, standing};
 use crate::infra::promql::client::PrometheusClient;
+use crate::infra::promql::endpoints::Endpoints;
 use crate::infra::store::Check;
 use crate::service::App;
 use crate::service::releases::{
@@ -100,9 +101,9 @@ pub(crate) fn is_paused_for_errors(stored: &Stored) -> bool {
             .is_some_and(|e| e.event == EventKind::Paused && e.by == controller)
 }
 
-/// This interval's observations of a release, from the plan's Prometheus (or the
-/// server's); `None` when there is nothing to observe (no analysis, no stage standing,
-/// no cohorts).
+/// This interval's observations of a release, from the endpoint of the settings the
+/// plan names (or the default); `None` when there is nothing to observe (no analysis,
+/// no stage standing, no cohorts).
 async fn observe_release(
     app: &App,
     client: &PrometheusClient,
@@ -113,11 +114,9 @@ async fn observe_release(
     let analysis = release.plan.analysis.as_ref()?;
     let standing = standing(release)?;
     let cohorts = Cohorts::of(app, release)?;
-    let url = analysis
-        .prometheus_url
-        .as_deref()
-        .or(app.settings.prometheus_url.as_deref());
-    Some(observe(client, url, release, analysis, &cohorts, standing, now).await)
+    let endpoints = Endpoints::new(&app.settings);
+    let endpoint = endpoints.choose(analysis.prometheus_url.as_deref());
+    Some(observe(client, endpoint, release, analysis, &cohorts, standing, now).await)
 }
 
 /// What the controller does with a release.

@@ -17,6 +17,7 @@ use rollgate_core::release::{Analysis, CheckKind};
 use time::OffsetDateTime;
 
 use crate::infra::promql::client::{PrometheusClient, Sample};
+use crate::infra::promql::endpoints::{Endpoint, Unavailable};
 use crate::infra::promql::template::{Placeholders, escape, render};
 use crate::service::App;
 use crate::service::releases::Release;
@@ -85,10 +86,11 @@ struct Planned {
     promql: Result<String, String>,
 }
 
-/// Sends every query of one interval to the Prometheus at `url`, evaluated at `at`.
+/// Sends every query of one interval to `prometheus`, evaluated at `at` (without an
+/// endpoint to ask, every query is an error saying why, and none is sent).
 pub(crate) async fn observe(
     client: &PrometheusClient,
-    url: Option<&str>,
+    prometheus: Result<&Endpoint, Unavailable>,
     release: &Release,
     analysis: &Analysis,
     cohorts: &Cohorts,
@@ -152,14 +154,14 @@ pub(crate) async fn observe(
         }
     }
     let answers = join_all(planned.iter().map(|p| async {
-        match (&p.promql, url) {
+        match (&p.promql, &prometheus) {
             (Err(message), _) => QueryOutcome::Error {
                 message: message.clone(),
             },
-            (Ok(_), None) => QueryOutcome::Error {
-                message: "no Prometheus to ask: set analysis.prometheus_url in the plan or prometheus_url in the server's settings".to_owned(),
+            (Ok(_), Err(unavailable)) => QueryOutcome::Error {
+                message: unavailable.to_string(),
             },
-            (Ok(promql), Some(url)) => match client.query(url, promql, at).await {
+            (Ok(promql), Ok(endpoint)) => match client.query(endpoint, promql, at).await {
                 Ok(Sample::Value(value)) => QueryOutcome::Value { value },
                 Ok(Sample::NoData) => QueryOutcome::NoData,
                 Err(error) => QueryOutcome::Error {

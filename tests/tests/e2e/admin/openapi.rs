@@ -31,9 +31,10 @@ impl Checked<'_> {
             api.assert_valid(&format!("the request of {name}"), &schema, body);
             request = request.json(body);
         }
-        // The built-in `beta` exists on every store: replace whatever version it has.
+        // The built-in `beta` exists on every store: replace the version it has.
         if method == Method::PUT && path.ends_with("/beta") {
-            request = request.header("If-Match", "*");
+            let current = server.admin(Method::GET, path, None).await;
+            request = request.header("If-Match", current.body["version"].to_string());
         }
         let reply = server.call(request).await;
         if !reply.body.is_null() {

@@ -91,7 +91,16 @@ async fn call(
 
 #[tokio::test]
 async fn every_documented_admin_operation_is_authenticated_and_checks_the_role() {
-    let server = Server::start().await;
+    // Hundreds of wrong credentials from one address, on purpose: let them all be
+    // checked rather than throttled (security::auth tests the throttle).
+    let server = Server::start_with(rollgate_e2e::Options {
+        env: vec![(
+            "ROLLGATE_LIMITS__AUTH_FAILURE_BURST".to_owned(),
+            "1000000".to_owned(),
+        )],
+        ..rollgate_e2e::Options::default()
+    })
+    .await;
     server
         .create("/api/v1/flags/subject-flag", boolean_flag("subject"))
         .await;
@@ -121,7 +130,7 @@ async fn every_documented_admin_operation_is_authenticated_and_checks_the_role()
         .admin(
             Method::POST,
             "/api/v1/webhooks",
-            Some(json!({ "url": "http://127.0.0.1:9/hook", "events": ["started"] })),
+            Some(json!({ "url": "http://localhost:9/hook", "events": ["started"] })),
         )
         .await;
     let subjects = Subjects {

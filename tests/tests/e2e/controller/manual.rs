@@ -9,10 +9,10 @@ use std::time::Duration;
 
 use reqwest::{Method, StatusCode};
 use rollgate_e2e::exposition::{parse, value};
-use rollgate_e2e::{Server, wait};
+use rollgate_e2e::{Options, Server, wait};
 use serde_json::{Value, json};
 
-use super::support::{FLAG, GatedPrometheus, events, of_kind, summary};
+use super::support::{FLAG, GatedPrometheus, create_flag, events, of_kind, summary};
 
 async fn release(server: &Server, id: &str) -> Value {
     let reply = server
@@ -46,17 +46,13 @@ async fn dropped(server: &Server, cause: &str) -> f64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_manual_pause_while_the_controller_decides_wins_and_the_decision_is_dropped() {
-    let server = Server::start().await;
-    let flag = json!({
-        "key": FLAG, "variants": { "on": true, "off": false },
-        "environments": { "production": {
-            "enabled": true, "off_variant": "off", "default": { "variant": "off" } } }
-    });
-    let created = server
-        .admin(Method::PUT, &format!("/api/v1/flags/{FLAG}"), Some(flag))
-        .await;
-    assert_eq!(created.status, StatusCode::CREATED);
     let prometheus = GatedPrometheus::start().await;
+    let server = Server::start_with(Options {
+        env: vec![("ROLLGATE_PROMETHEUS_URL".to_owned(), prometheus.url.clone())],
+        ..Options::default()
+    })
+    .await;
+    create_flag(&server).await;
     let plan = json!({
         "name": "Checkout v2", "release_version": "2.4.0", "environment": "production",
         "flags": [ { "key": FLAG, "variant": "on" } ],

@@ -8,7 +8,7 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use reqwest::{Method, StatusCode};
-use rollgate_e2e::{Server, built, wait};
+use rollgate_e2e::{Options, Server, built, wait};
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
@@ -39,6 +39,7 @@ fn demo_binary() -> PathBuf {
     )
 }
 
+/// A port nobody listens on now.
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -58,8 +59,9 @@ pub struct Prometheus {
 }
 
 impl Prometheus {
-    /// Starts Prometheus scraping `targets` (`host:port`, each its own job) every second.
-    pub async fn start(targets: &[(&str, &str)]) -> Prometheus {
+    /// Starts Prometheus on `port` (one a server's settings already name), scraping
+    /// `targets` (`host:port`, each its own job) every second.
+    pub async fn start_on(port: u16, targets: &[(&str, &str)]) -> Prometheus {
         let dir = tempfile::tempdir().unwrap();
         let jobs: Vec<String> = targets
             .iter()
@@ -74,7 +76,6 @@ impl Prometheus {
             jobs.concat()
         );
         std::fs::write(dir.path().join("prometheus.yml"), config).unwrap();
-        let port = free_port();
         let mut prometheus = Prometheus {
             child: None,
             url: format!("http://127.0.0.1:{port}"),
@@ -246,6 +247,19 @@ impl DemoApp {
     }
 }
 
+/// Creates [`FLAG`] (variants `on` and `off`), serving `off` to everyone in production.
+pub async fn create_flag(server: &Server) {
+    let flag = json!({
+        "key": FLAG, "variants": { "on": true, "off": false },
+        "environments": { "production": {
+            "enabled": true, "off_variant": "off", "default": { "variant": "off" } } }
+    });
+    let created = server
+        .admin(Method::PUT, &format!("/api/v1/flags/{FLAG}"), Some(flag))
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{:?}", created.body);
+}
+
 /// Rollgate, the demo application and Prometheus scraping both.
 pub struct Stack {
     /// Rollgate.
@@ -262,21 +276,24 @@ impl Stack {
     /// Starts everything, with [`FLAG`] serving control to everyone, and waits until
     /// Prometheus has scraped both targets.
     pub async fn start() -> Stack {
-        let server = Server::start().await;
-        let flag = json!({
-            "key": FLAG, "variants": { "on": true, "off": false },
-            "environments": { "production": {
-                "enabled": true, "off_variant": "off", "default": { "variant": "off" } } }
-        });
-        let created = server
-            .admin(Method::PUT, &format!("/api/v1/flags/{FLAG}"), Some(flag))
-            .await;
-        assert_eq!(created.status, StatusCode::CREATED, "{:?}", created.body);
+        // Prometheus scrapes the server, so it starts last; the server's settings name
+        // it (analysis asks only the Prometheus endpoints of the settings), on a port
+        // chosen now.
+        let port = free_port();
+        let server = Server::start_with(Options {
+            env: vec![(
+                "ROLLGATE_PROMETHEUS_URL".to_owned(),
+                format!("http://127.0.0.1:{port}"),
+            )],
+            ..Options::default()
+        })
+        .await;
+        create_flag(&server).await;
         let sdk = server.sdk_key("production").await;
         let app = DemoApp::start(&server.url, &sdk, 120).await;
         let rollgate = server.url.trim_start_matches("http://").to_owned();
         let prometheus =
-            Prometheus::start(&[("demo", app.target()), ("rollgate", &rollgate)]).await;
+            Prometheus::start_on(port, &[("demo", app.target()), ("rollgate", &rollgate)]).await;
         prometheus.until("count(up == 1)", |n| n >= 2.0).await;
         Stack {
             server,

@@ -66,8 +66,8 @@ async fn a_body_that_is_not_an_ofrep_request_is_400_parse_error() {
     for body in [
         "{bad",
         "{\"context\": {\"targetingKey\": \"u\"}",
-        "[1, 2]",
-        "\"context\"",
+        "[1, 2",
+        "\"context",
         "nul",
     ] {
         let raw = evaluate(&server, &sdk, "static-on", Some(body)).await;

@@ -30,7 +30,12 @@ struct Received {
 /// hands every request to the test.
 async fn receiver(failures: usize) -> (String, mpsc::UnboundedReceiver<Received>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/hooks/rollgate", listener.local_addr().unwrap());
+    // A name, not the address: webhooks reach private addresses only through the names
+    // of `webhooks.allow_private_hosts` (see `with_retries`).
+    let url = format!(
+        "http://localhost:{}/hooks/rollgate",
+        listener.local_addr().unwrap().port()
+    );
     let (sender, received) = mpsc::unbounded_channel();
     let count = Arc::new(AtomicUsize::new(0));
     tokio::spawn(async move {
@@ -111,6 +116,11 @@ fn with_retries(mut options: rollgate_e2e::Options) -> rollgate_e2e::Options {
             "100ms".to_owned(),
         ),
         ("ROLLGATE_WEBHOOKS__MAX_ATTEMPTS".to_owned(), "3".to_owned()),
+        // The receivers listen on loopback.
+        (
+            "ROLLGATE_WEBHOOKS__ALLOW_PRIVATE_HOSTS".to_owned(),
+            "localhost".to_owned(),
+        ),
     ]);
     options
 }
@@ -289,7 +299,10 @@ async fn a_receiver_that_never_answers_is_marked_failed_after_the_last_attempt()
     let desk = Desk::around(Server::start_with(with_retries(manual_clock())).await).await;
     desk.flag("new-checkout").await;
     let closed = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/gone", closed.local_addr().unwrap());
+    let url = format!(
+        "http://localhost:{}/gone",
+        closed.local_addr().unwrap().port()
+    );
     drop(closed);
     let created = desk
         .call(admin(), Method::POST, "/api/v1/webhooks", Some(json!({ "url": url, "events": ["cancelled"], "secret": "a-shared-secret-of-some-length" })))

@@ -288,10 +288,12 @@ async fn a_running_release_has_an_interim_report_that_is_not_stored() {
     assert_eq!(report["stages"][0]["end"], "open");
     assert_eq!(report["kpis"]["results"][0]["window"], "5m");
     assert_eq!(report["kpis"]["results"][0]["verdict"], "missed");
-    // Prometheus has nothing for the treatment: no data, not a miss.
+    // Prometheus has nothing for the treatment: no data, not a miss. (KPIs are measured
+    // again once an interval has passed, however often the report is read.)
     stub.answer_with(std::sync::Arc::new(|promql: &str| {
         (!promql.contains("variant=\"on\"")).then_some(0.04)
     }));
+    desk.advance("1m").await;
     let empty = view(&desk, &path, None).await.json();
     let result = &empty["kpis"]["results"][0];
     assert_eq!(

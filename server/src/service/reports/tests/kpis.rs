@@ -5,6 +5,7 @@ use rollgate_core::release::KpiTarget;
 use serde_json::json;
 
 use crate::infra::promql::client::PrometheusClient;
+use crate::infra::promql::endpoints::{Unavailable, endpoint};
 use crate::service::releases::Release;
 use crate::service::reports::kpi::{judge, measure, plan};
 use crate::service::reports::model::{KpiArm, KpiScope, KpiVerdict};
@@ -124,7 +125,7 @@ async fn without_a_prometheus_kpis_are_not_measured() {
     let release = completed();
     let planned = plan(&release, &walk(&release), at(200));
     let client = PrometheusClient::new(std::time::Duration::from_millis(500));
-    let report = measure(&client, None, planned).await;
+    let report = measure(&client, Err(Unavailable::NoDefault), planned).await;
     assert!(!report.measured);
     assert!(
         report
@@ -150,7 +151,13 @@ async fn an_unreachable_prometheus_leaves_kpis_not_measured() {
     let release = completed();
     let planned = plan(&release, &walk(&release), at(200));
     let client = PrometheusClient::new(std::time::Duration::from_millis(500));
-    let report = measure(&client, Some(&format!("http://{address}")), planned).await;
+    let endpoint = endpoint(
+        "test".to_owned(),
+        &format!("http://{address}"),
+        &Default::default(),
+    )
+    .unwrap();
+    let report = measure(&client, Ok(&endpoint), planned).await;
     assert!(!report.measured);
     assert!(
         report.note.as_deref().unwrap().contains("unreachable"),

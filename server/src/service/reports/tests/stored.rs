@@ -36,6 +36,7 @@ fn app(dir: &std::path::Path) -> Arc<App> {
         clock: Arc::clone(&clock) as Arc<dyn Clock>,
         manual_clock: Some(clock),
         wake: Arc::new(Wake::default()),
+        kpis: Default::default(),
     })
 }
 

@@ -24,27 +24,27 @@ async fn webhook_and_clock_endpoints_name_the_bad_field() {
         ),
         (
             "no events",
-            json!({ "url": "http://127.0.0.1:1/hook", "events": [] }),
+            json!({ "url": "http://localhost:1/hook", "events": [] }),
             "events",
         ),
         (
             "unknown event",
-            json!({ "url": "http://127.0.0.1:1/hook", "events": ["started", "exploded"] }),
+            json!({ "url": "http://localhost:1/hook", "events": ["started", "exploded"] }),
             "events[1]",
         ),
         (
             "twice",
-            json!({ "url": "http://127.0.0.1:1/hook", "events": ["started", "started"] }),
+            json!({ "url": "http://localhost:1/hook", "events": ["started", "started"] }),
             "events[1]",
         ),
         (
             "short secret",
-            json!({ "url": "http://127.0.0.1:1/hook", "events": ["started"], "secret": "abc" }),
+            json!({ "url": "http://localhost:1/hook", "events": ["started"], "secret": "abc" }),
             "secret",
         ),
         (
             "unknown field",
-            json!({ "url": "http://127.0.0.1:1/hook", "events": ["started"], "retries": 3 }),
+            json!({ "url": "http://localhost:1/hook", "events": ["started"], "retries": 3 }),
             "retries",
         ),
     ];
@@ -59,7 +59,7 @@ async fn webhook_and_clock_endpoints_name_the_bad_field() {
             &desk.manager,
             Method::POST,
             "/api/v1/webhooks",
-            Some(json!({ "url": "http://127.0.0.1:1/hook", "events": ["started"] })),
+            Some(json!({ "url": "http://localhost:1/hook", "events": ["started"] })),
         )
         .await;
     expect(
@@ -73,12 +73,12 @@ async fn webhook_and_clock_endpoints_name_the_bad_field() {
             admin(),
             Method::POST,
             "/api/v1/webhooks",
-            Some(json!({ "url": "http://127.0.0.1:1/hook", "events": ["started"] })),
+            Some(json!({ "url": "http://localhost:1/hook", "events": ["started"] })),
         )
         .await;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
     let path = format!("/api/v1/webhooks/{}", created.body["id"].as_str().unwrap());
-    let body = json!({ "url": "http://127.0.0.1:2/hook", "events": ["completed"] });
+    let body = json!({ "url": "http://localhost:2/hook", "events": ["completed"] });
     let no_version = desk
         .call(admin(), Method::PUT, &path, Some(body.clone()))
         .await;
