@@ -1,7 +1,8 @@
 //! What a new store starts with: the default environments, the built-in audience
-//! rings, the operator's bootstrap admin token, and (with `--demo`) demo flags and keys.
+//! rings, the operator's bootstrap admin token, and (with `--demo`) demo flags and keys
+//! and a release policy of one approval on production.
 
-use rollgate_core::model::{BUILTIN_SEGMENTS, Environment, Flag, builtin_segment};
+use rollgate_core::model::{BUILTIN_SEGMENTS, Environment, Flag, ReleasePolicy, builtin_segment};
 use serde_json::json;
 use time::OffsetDateTime;
 
@@ -78,6 +79,7 @@ pub(crate) async fn prepare(
             kind: TokenKind::Admin,
             role: Some(Role::Admin),
             environment: None,
+            environments: None,
             secret_sha256: hash_secret(secret.expose()),
             created_by: SEED_ACTOR.to_owned(),
             created_at: now,
@@ -120,6 +122,20 @@ async fn seed_demo(store: &dyn Store, now: OffsetDateTime) -> Result<DemoCredent
         Expect::Absent,
         body(&admin.record)?,
     ));
+    if let Some(document) = store.get(Kind::Environment, "production").await? {
+        let mut production: Environment =
+            serde_json::from_slice(&document.body).map_err(|e| StoreError::Backend(Box::new(e)))?;
+        if production.release_policy.is_none() {
+            // Four eyes on every production release of the demo.
+            production.release_policy = Some(ReleasePolicy { min_approvals: 1 });
+            writes.push(Write::put(
+                Kind::Environment,
+                "production",
+                Expect::Version(document.version),
+                body(&production)?,
+            ));
+        }
+    }
     let mut sdk_keys = Vec::new();
     for environment in ["production", "development"] {
         if store.get(Kind::Environment, environment).await?.is_none() {

@@ -13,12 +13,25 @@ pub(crate) fn changelog(entries: &[ChangelogEntry]) -> String {
         out.push_str("Nothing delivered yet.\n");
     }
     for entry in entries {
-        let _ = writeln!(
-            out,
-            "## {} {}\n",
-            text::markdown(&entry.name),
-            text::markdown(&entry.release_version)
-        );
+        match &entry.announcement {
+            Some(announcement) => {
+                let _ = writeln!(
+                    out,
+                    "## {}\n\n{} {}\n",
+                    text::markdown(&announcement.title),
+                    text::markdown(&entry.name),
+                    text::markdown(&entry.release_version)
+                );
+            }
+            None => {
+                let _ = writeln!(
+                    out,
+                    "## {} {}\n",
+                    text::markdown(&entry.name),
+                    text::markdown(&entry.release_version)
+                );
+            }
+        }
         section(&mut out, entry);
     }
     out
@@ -59,11 +72,22 @@ pub(crate) fn section(out: &mut String, entry: &ChangelogEntry) {
         text::markdown(&entry.environment),
         text::markdown(&entry.release)
     );
-    let _ = writeln!(
-        out,
-        "Features: {}\n",
-        text::markdown(&crate::service::reports::tables::features(&entry.features))
-    );
+    if let Some(announcement) = &entry.announcement
+        && !announcement.body.trim().is_empty()
+    {
+        let _ = writeln!(
+            out,
+            "{}\n",
+            super::announcement::to_markdown(announcement.body.trim_end())
+        );
+    }
+    if !entry.features.is_empty() {
+        let _ = writeln!(
+            out,
+            "Features: {}\n",
+            text::markdown(&crate::service::reports::tables::features(&entry.features))
+        );
+    }
     if entry.deliveries.is_empty() {
         out.push_str("No audience has had these features in full.\n\n");
     } else {

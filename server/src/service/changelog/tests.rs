@@ -48,8 +48,13 @@ fn a_completed_release_delivers_to_every_audience_when_it_reached_100_percent() 
         vec![("alpha", at(0)), ("beta", at(10)), ("general", at(30))]
     );
     assert_eq!(entry.updated_at, at(40));
-    assert_eq!(entry.features[0].flag, "new-checkout");
+    assert!(
+        entry.features.is_empty(),
+        "end users are not told flag keys"
+    );
     assert_eq!(entry.release_version, "2.4.0");
+    let internal = super::entry(&walked("completed", 4), View::Internal);
+    assert_eq!(internal.features[0].flag, "new-checkout");
 }
 
 #[test]
@@ -194,4 +199,57 @@ fn the_atom_feed_has_the_required_elements_and_nothing_internal() {
     for secret in ["error rate", "paged", "bob", "carol", "alice", "incident"] {
         assert!(!xml.contains(secret), "{secret} leaked into {xml}");
     }
+}
+
+#[test]
+fn end_users_read_the_announcement_instead_of_flag_keys() {
+    let mut announced = plan();
+    announced["announcement"] = json!({
+        "title": "A one-page checkout",
+        "body": "Pay in **one** step. <img src=x onerror=alert(1)> [More](https://shop.example/new?a=1&b=2) [x](javascript:alert(1))"
+    });
+    let mut release = release_of(announced, "completed", vec![]);
+    release.timeline = walked("completed", 4).timeline;
+    let public = changelog([&release], View::Public);
+    let markdown = markdown::changelog(&public);
+    assert!(
+        markdown.contains("## A one-page checkout\n\nCheckout v2 2.4.0"),
+        "{markdown}"
+    );
+    assert!(markdown.contains("Pay in **one** step."), "{markdown}");
+    assert!(
+        markdown.contains("&lt;img src=x onerror=alert(1)&gt;"),
+        "{markdown}"
+    );
+    assert!(!markdown.contains("new-checkout"), "{markdown}");
+    let xml = String::from_utf8(feed(
+        &public,
+        &FeedLocation {
+            self_url: "http://example.test/changelog.atom",
+            environment: None,
+        },
+    ))
+    .unwrap();
+    assert!(
+        xml.contains("<title>A one-page checkout: available to everyone</title>"),
+        "{xml}"
+    );
+    assert!(xml.contains("<content type=\"html\">"), "{xml}");
+    // The HTML is escaped once more inside the XML.
+    assert!(xml.contains("&lt;strong&gt;one&lt;/strong&gt;"), "{xml}");
+    assert!(
+        xml.contains("href=&quot;https://shop.example/new?a=1&amp;amp;b=2&quot;"),
+        "{xml}"
+    );
+    assert!(
+        !xml.contains("&lt;img"),
+        "raw HTML never becomes markup: {xml}"
+    );
+    assert!(!xml.contains("javascript:"), "{xml}");
+    assert!(!xml.contains("new-checkout"), "{xml}");
+    let internal = markdown::changelog(&changelog([&release], View::Internal));
+    assert!(
+        internal.contains("Features: new-checkout → on"),
+        "{internal}"
+    );
 }

@@ -1,6 +1,8 @@
 //! The bodies of release actions, parsed with field-precise errors. An action's body
 //! may be empty (no comment).
 
+use rollgate_core::FieldError;
+use rollgate_core::release::WarningCode;
 use rollgate_core::validate::parse;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -10,7 +12,8 @@ use crate::service::ServiceError;
 /// Longest comment, reason, incident description or action, in bytes.
 pub(crate) const MAX_TEXT: usize = 4096;
 
-/// `{ "comment": "…" }` for every action; `rollback` requires `reason`.
+/// `{ "comment": "…" }` for every action; `rollback` requires `reason`; `start` may
+/// acknowledge warnings by code.
 #[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ActionRequest {
@@ -20,6 +23,48 @@ pub(crate) struct ActionRequest {
     /// Why the release is rolled back (required for `rollback`).
     #[serde(default)]
     pub reason: Option<String>,
+    /// For `start`: the codes of the warnings the caller accepts (see the preview).
+    #[serde(default)]
+    pub acknowledge: Option<Vec<String>>,
+}
+
+impl ActionRequest {
+    /// The warning codes acknowledged: only `start` takes them; each a known code,
+    /// once.
+    pub(crate) fn acknowledged(&self, start: bool) -> Result<Vec<WarningCode>, ServiceError> {
+        let Some(names) = &self.acknowledge else {
+            return Ok(Vec::new());
+        };
+        if !start {
+            return Err(ServiceError::invalid(
+                "acknowledge",
+                "only start takes acknowledgements (of the warnings its preview lists)",
+            ));
+        }
+        let mut errors = Vec::new();
+        let mut codes = Vec::new();
+        for (index, name) in names.iter().enumerate() {
+            match WarningCode::parse(name) {
+                Some(code) if codes.contains(&code) => errors.push(FieldError::new(
+                    format!("acknowledge[{index}]"),
+                    format!("{name:?} is listed twice"),
+                )),
+                Some(code) => codes.push(code),
+                None => {
+                    let known: Vec<&str> = WarningCode::ALL.iter().map(|c| c.as_str()).collect();
+                    errors.push(FieldError::new(
+                        format!("acknowledge[{index}]"),
+                        format!("unknown warning code {name:?}; the codes are {known:?}"),
+                    ));
+                }
+            }
+        }
+        if errors.is_empty() {
+            Ok(codes)
+        } else {
+            Err(ServiceError::Invalid(errors))
+        }
+    }
 }
 
 /// `POST /api/v1/releases/{id}/percent`.

@@ -1,9 +1,11 @@
 //! What the report's tables and sentences say, as plain text: the Markdown and HTML
 //! renderings share these and differ only in how they escape and lay them out.
 
+use rollgate_core::model::{FlagConfig, Serve};
+
 use super::model::{
-    CheckOutcome, CheckSummary, IssueKind, KpiScope, KpiVerdict, Report, Spread, StageEnd,
-    StageReport,
+    BeforeStart, CheckOutcome, CheckSummary, IssueKind, KpiScope, KpiVerdict, Report, Spread,
+    StageEnd, StageReport,
 };
 use super::text;
 use crate::service::changelog::Feature;
@@ -179,6 +181,147 @@ pub(crate) fn sample_ratio_line(stage: &StageReport) -> Option<String> {
         text::number(ratio.observed_share)
     ))
 }
+
+/// The header of the rollout table.
+pub(crate) const ROLLOUT_HEADER: [&str; 5] = [
+    "at",
+    "stage",
+    "share of the stage's audience",
+    "share of everyone (at least)",
+    "event",
+];
+
+/// The rollout over time, with the pauses: one row per change.
+pub(crate) fn rollout_rows(report: &Report) -> Vec<Row> {
+    let mut rows: Vec<(time::OffsetDateTime, Row)> = report
+        .rollout
+        .iter()
+        .map(|point| {
+            let stage = point.stage.map_or_else(
+                || "—".to_owned(),
+                |s| format!("{} ({})", s + 1, point.audience),
+            );
+            let cells = vec![
+                text::time(point.at),
+                stage,
+                text::percent(point.percent),
+                text::percent(point.everyone),
+                point.event.replace('_', " "),
+            ];
+            let tone = if point.event == "rolled_back" {
+                Tone::Bad
+            } else {
+                Tone::Plain
+            };
+            (
+                point.at,
+                Row {
+                    cells,
+                    tone,
+                    notes: Vec::new(),
+                },
+            )
+        })
+        .collect();
+    for pause in &report.pauses {
+        let mut marks = vec![(pause.from, "paused")];
+        marks.extend(pause.until.map(|until| (until, "pause ended")));
+        for (at, what) in marks {
+            let cells = vec![
+                text::time(at),
+                String::new(),
+                String::new(),
+                String::new(),
+                what.to_owned(),
+            ];
+            rows.push((
+                at,
+                Row {
+                    cells,
+                    tone: Tone::Muted,
+                    notes: Vec::new(),
+                },
+            ));
+        }
+    }
+    rows.sort_by_key(|(at, _)| *at);
+    rows.into_iter().map(|(_, row)| row).collect()
+}
+
+/// The header of the table of flags before the start.
+pub(crate) const BEFORE_HEADER: [&str; 3] = [
+    "flag → released variant",
+    "configuration before the start",
+    "share served the released variant before",
+];
+
+/// One row per released flag as the release found it.
+pub(crate) fn before_rows(before: &BeforeStart) -> Vec<Row> {
+    before
+        .flags
+        .iter()
+        .map(|flag| {
+            let shares: Vec<String> = flag
+                .exposure
+                .iter()
+                .map(|share| {
+                    let range = if share.min == share.max {
+                        text::percent(share.min)
+                    } else {
+                        format!(
+                            "{} to {}",
+                            text::percent(share.min),
+                            text::percent(share.max)
+                        )
+                    };
+                    format!("{} {range}", share.audience)
+                })
+                .collect();
+            row(vec![
+                format!("{} → {}", flag.flag, flag.variant),
+                config_words(&flag.configuration),
+                shares.join(", "),
+            ])
+        })
+        .collect()
+}
+
+/// What a flag configuration serves, in a few words.
+pub(crate) fn config_words(config: &FlagConfig) -> String {
+    let serve = |serve: &Serve| match (&serve.variant, &serve.rollout) {
+        (Some(variant), _) => variant.clone(),
+        (None, Some(arms)) => {
+            let total: u32 = serve
+                .total_weight
+                .unwrap_or_else(|| arms.iter().map(|a| a.weight).sum());
+            arms.iter()
+                .map(|arm| {
+                    let share = f64::from(arm.weight) * 100.0 / f64::from(total.max(1));
+                    format!("{} {}", arm.variant, text::percent(share))
+                })
+                .collect::<Vec<_>>()
+                .join(" / ")
+        }
+        (None, None) => "—".to_owned(),
+    };
+    if !config.enabled {
+        return format!("disabled (serves {} to everyone)", config.off_variant);
+    }
+    let salt = if config.unsalted {
+        "unsalted".to_owned()
+    } else {
+        format!("salt {}", config.salt.as_deref().unwrap_or("the flag key"))
+    };
+    format!(
+        "{} rule(s), default {}; control {}; {salt}",
+        config.rules.len(),
+        serve(&config.default),
+        config.off_variant
+    )
+}
+
+/// What a rollback does, said once under the table of flags before the start.
+pub(crate) const ROLLBACK_MEANING: &str = "A rollback serves control (each flag's off_variant) to everyone, all flags in one write; it does not restore the configuration above, which is kept here for the record.";
 
 /// The header of a stage's check table.
 pub(crate) const CHECK_HEADER: [&str; 8] = [
@@ -359,5 +502,6 @@ fn issue_words(kind: IssueKind) -> &'static str {
         IssueKind::RolledBack => "rollback",
         IssueKind::Incident => "incident",
         IssueKind::StartBlocked => "start blocked",
+        IssueKind::FlagDisabled => "flag disabled (kill switch)",
     }
 }
