@@ -148,7 +148,7 @@ fn releases_that_never_started_are_not_in_the_changelog_and_the_newest_comes_fir
 #[test]
 fn markdown_lists_deliveries_and_only_the_internal_view_has_incidents() {
     let releases = [walked("rolled_back", 3)];
-    let internal = markdown::changelog(&changelog(&releases, View::Internal));
+    let internal = markdown::changelog(&changelog(&releases, View::Internal), View::Internal);
     assert!(internal.contains("## Checkout v2 2.4.0"));
     assert!(
         internal.contains("| beta | 2030-01-01 09:10:00 UTC | 2030-01-01 09:25:00 UTC |"),
@@ -160,7 +160,7 @@ fn markdown_lists_deliveries_and_only_the_internal_view_has_incidents() {
             && internal.contains("by bob: error rate"),
         "{internal}"
     );
-    let public = markdown::changelog(&changelog(&releases, View::Public));
+    let public = markdown::changelog(&changelog(&releases, View::Public), View::Public);
     for secret in [
         "Incidents",
         "paged",
@@ -211,7 +211,7 @@ fn end_users_read_the_announcement_instead_of_flag_keys() {
     let mut release = release_of(announced, "completed", vec![]);
     release.timeline = walked("completed", 4).timeline;
     let public = changelog([&release], View::Public);
-    let markdown = markdown::changelog(&public);
+    let markdown = markdown::changelog(&public, View::Public);
     assert!(
         markdown.contains("## A one-page checkout\n\nCheckout v2 2.4.0"),
         "{markdown}"
@@ -247,7 +247,7 @@ fn end_users_read_the_announcement_instead_of_flag_keys() {
     );
     assert!(!xml.contains("javascript:"), "{xml}");
     assert!(!xml.contains("new-checkout"), "{xml}");
-    let internal = markdown::changelog(&changelog([&release], View::Internal));
+    let internal = markdown::changelog(&changelog([&release], View::Internal), View::Internal);
     assert!(
         internal.contains("Features: new-checkout → on"),
         "{internal}"

@@ -79,7 +79,7 @@ impl Preflight {
             flag: None,
             audience: None,
             message: format!(
-                "{} of {} preflight queries failed, first {} {:?} ({}): {message}; the release's analysis cannot judge it until this is fixed",
+                "{} of {} preflight queries failed, first {} {:?} ({}): {message}; until it answers, the analysis cannot judge the release and its KPIs go unmeasured",
                 self.failed,
                 self.queries.len(),
                 query.source,

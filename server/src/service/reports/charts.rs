@@ -134,8 +134,10 @@ fn draw_rollout(svg: &mut String, report: &Report, axis: Axis) -> Drawn {
                 None if point.event == "rolled_back" => "rollback".to_owned(),
                 None => point.event.replace('_', " "),
             };
-            // Staggered, so the labels of stages close in time stay apart.
+            // Staggered, so the labels of stages close in time stay apart; pulled in
+            // from the right edge, so the last one is not cut off.
             let y = (point.everyone + 4.0 + (index % 3) as f64 * 8.0).min(frame.high - 8.0);
+            let x = x.min(axis.length * 0.9);
             chart.draw_series(std::iter::once(Text::new(
                 label,
                 (x, y),

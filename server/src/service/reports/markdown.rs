@@ -74,7 +74,11 @@ pub(crate) fn render(report: &Report) -> String {
     }
     issues(&mut out, report);
     out.push_str("## Changelog\n\n");
-    changelog::section(&mut out, &report.changelog);
+    changelog::section(
+        &mut out,
+        &report.changelog,
+        crate::service::changelog::View::Internal,
+    );
     let _ = writeln!(out, "---\n{}", text::generated(report));
     out
 }

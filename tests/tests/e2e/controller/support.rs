@@ -412,7 +412,8 @@ pub fn of_kind<'a>(release: &'a Value, kind: &str) -> Vec<&'a Value> {
 }
 
 /// A stand-in for Prometheus that answers every query with a healthy number — but only
-/// once the test opens its gate, so a test can act while the controller waits for it.
+/// while the test holds its gate open, so a test can act while the controller waits for
+/// it (and let the preflight of submit and start through first).
 pub struct GatedPrometheus {
     /// `http://127.0.0.1:PORT`.
     pub url: String,
@@ -491,5 +492,11 @@ impl GatedPrometheus {
     /// Lets every held and future query through.
     pub fn open(&self) {
         self.gate.send_replace(true);
+    }
+
+    /// Holds every future query again, and counts afresh.
+    pub fn close(&self) {
+        self.gate.send_replace(false);
+        self.asked.store(0, std::sync::atomic::Ordering::SeqCst);
     }
 }
