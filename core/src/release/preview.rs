@@ -146,12 +146,13 @@ impl fmt::Display for Share {
 }
 
 impl Serialize for Share {
-    /// `{"min": 25, "max": 25}`, in percent.
+    /// `{"min": 25, "max": 25}`, in percent (written like a plan's percentages).
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
+        let percent = |points: u32| super::Percent::from_basis_points(points).unwrap_or_default();
         let mut out = serializer.serialize_struct("Share", 2)?;
-        out.serialize_field("min", &(f64::from(self.min) / 100.0))?;
-        out.serialize_field("max", &(f64::from(self.max) / 100.0))?;
+        out.serialize_field("min", &percent(self.min))?;
+        out.serialize_field("max", &percent(self.max))?;
         out.end()
     }
 }

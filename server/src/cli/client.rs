@@ -127,9 +127,28 @@ fn problem(status: StatusCode, body: &Value) -> CliError {
         .as_str()
         .map(str::to_owned)
         .unwrap_or_else(|| body.to_string());
+    let notes: Vec<String> = body["warnings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|w| {
+            format!(
+                "{}: {}",
+                w["code"].as_str().unwrap_or_default(),
+                w["message"].as_str().unwrap_or_default()
+            )
+        })
+        .collect();
+    // The warnings are listed one per line below; the detail would list them again.
+    let detail = if notes.is_empty() {
+        detail
+    } else {
+        "the start needs each warning acknowledged by its code".to_owned()
+    };
     CliError::Server {
         status: status.as_u16(),
         detail,
         field: body["field"].as_str().map(str::to_owned),
+        notes,
     }
 }

@@ -27,7 +27,7 @@ pub(crate) enum FlagCommand {
     },
     /// Serve `variant` to PERCENT of users in an environment (the flag's control variant
     /// to the rest), as the flag's default. Refused while a release drives the flag:
-    /// use `rollgate release set-percent` then.
+    /// the server names the release and its actions (`rollgate release set-percent`).
     SetPercent {
         /// The flag's key.
         key: String,
@@ -40,6 +40,25 @@ pub(crate) enum FlagCommand {
         #[arg(long)]
         variant: Option<String>,
     },
+    /// Switch a flag off in an environment (everyone gets its control variant): the kill
+    /// switch, allowed even while a release drives the flag, which it then pauses.
+    Disable(Switch),
+    /// Switch a flag on again in an environment (a paused release stays paused until a
+    /// release manager resumes it).
+    Enable(Switch),
+}
+
+/// Which flag to switch, where, and why.
+#[derive(Debug, Args)]
+pub(crate) struct Switch {
+    /// The flag's key.
+    key: String,
+    /// The environment.
+    #[arg(long)]
+    environment: String,
+    /// Why, for the timeline of a release that drives the flag.
+    #[arg(long)]
+    reason: Option<String>,
 }
 
 pub(super) async fn run(args: FlagArgs) -> Result<(), CliError> {
@@ -71,27 +90,6 @@ pub(super) async fn run(args: FlagArgs) -> Result<(), CliError> {
             variant,
         } => {
             let weight = weight(percent)?;
-            let releases = client
-                .get(&format!(
-                    "/api/v1/releases?environment={}",
-                    segment(&environment)
-                ))
-                .await?;
-            if let Some(owner) = releases.body.as_array().into_iter().flatten().find(|r| {
-                matches!(r["state"].as_str(), Some("running" | "paused"))
-                    && r["flags"]
-                        .as_array()
-                        .into_iter()
-                        .flatten()
-                        .any(|f| f["key"] == key.as_str())
-            }) {
-                return Err(CliError::Usage(format!(
-                    "flag {key} is driven by {} release {}; use `rollgate release set-percent {} {percent}`",
-                    owner["state"].as_str().unwrap_or_default(),
-                    owner["id"].as_str().unwrap_or_default(),
-                    owner["id"].as_str().unwrap_or_default(),
-                )));
-            }
             let path = format!("/api/v1/flags/{}", segment(&key));
             let current = client.get(&path).await?;
             let etag = current.etag.clone().ok_or_else(|| {
@@ -114,6 +112,50 @@ pub(super) async fn run(args: FlagArgs) -> Result<(), CliError> {
                 );
             }
         }
+        FlagCommand::Disable(switch) => flip(&client, json, switch, false).await?,
+        FlagCommand::Enable(switch) => flip(&client, json, switch, true).await?,
+    }
+    Ok(())
+}
+
+/// Writes `enabled` into the flag's configuration in the switch's environment, as it is
+/// otherwise, with the reason for a release's timeline.
+async fn flip(
+    client: &super::client::Client,
+    json: bool,
+    switch: Switch,
+    enabled: bool,
+) -> Result<(), CliError> {
+    let Switch {
+        key,
+        environment,
+        reason,
+    } = switch;
+    let path = format!("/api/v1/flags/{}", segment(&key));
+    let current = client.get(&path).await?;
+    let etag = current
+        .etag
+        .clone()
+        .ok_or_else(|| CliError::Usage("the server sent no ETag for the flag".to_owned()))?;
+    let mut config = current.body["environments"][&environment].clone();
+    if !config.is_object() {
+        return Err(CliError::Usage(format!(
+            "flag {key} has no configuration in {environment}"
+        )));
+    }
+    config["enabled"] = json!(enabled);
+    let mut target = format!("{path}/environments/{}", segment(&environment));
+    if let Some(reason) = reason {
+        target.push_str(&format!("?reason={}", segment(&reason)));
+    }
+    let answer = client.put(&target, &config, &etag).await?;
+    if json {
+        print_json(&answer.body);
+    } else {
+        println!(
+            "{key} in {environment}: {}",
+            show::serving(&answer.body["environments"][&environment])
+        );
     }
     Ok(())
 }

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::{Args, Subcommand};
 use serde_json::{Value, json};
 
-use super::{CliError, ClientOptions, print_json, segment, show};
+use super::{CliError, ClientOptions, preview, print_json, segment, show};
 
 /// Plan, approve and drive releases.
 #[derive(Debug, Args)]
@@ -24,6 +24,9 @@ pub(crate) enum ReleaseCommand {
     Create {
         /// The plan (its fields: docs/release-plan.md).
         file: PathBuf,
+        /// Print only the new release's id (for scripts: `ID=$(rollgate release create plan.json -q)`).
+        #[arg(long, short)]
+        quiet: bool,
     },
     /// List releases.
     List {
@@ -43,12 +46,12 @@ pub(crate) enum ReleaseCommand {
     Submit(Act),
     /// Approve (not as the author).
     Approve(Act),
-    /// Tick a readiness item (by its number, from 0).
+    /// Tick a readiness item (by its number in `show`, from 1).
     Check {
         /// The release id.
         id: String,
-        /// The item's number.
-        index: usize,
+        /// The item's number, from 1.
+        item: usize,
         /// Untick instead.
         #[arg(long)]
         undo: bool,
@@ -56,8 +59,22 @@ pub(crate) enum ReleaseCommand {
         #[arg(long)]
         comment: Option<String>,
     },
-    /// Start: apply the first stage.
-    Start(Act),
+    /// Start: apply the first stage (`--dry-run`: only say what the start would do).
+    Start {
+        /// The release id.
+        id: String,
+        /// Why, for the timeline.
+        #[arg(long)]
+        comment: Option<String>,
+        /// Acknowledge a warning of the preview by its code (repeat for each, or
+        /// separate codes with commas).
+        #[arg(long, value_name = "CODE", value_delimiter = ',')]
+        acknowledge: Vec<String>,
+        /// Show what the start would do — configurations before → after, each
+        /// audience's share, the preflight, the warnings — and change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Pause: stop advancing.
     Pause(Act),
     /// Resume advancing.
@@ -104,9 +121,13 @@ pub(super) async fn run(args: ReleaseArgs) -> Result<(), CliError> {
     let json = args.options.json;
     let action = |name: &'static str, act: Act| (act.id, name, json!({ "comment": act.comment }));
     let (id, name, body) = match args.command {
-        ReleaseCommand::Create { file } => {
+        ReleaseCommand::Create { file, quiet } => {
             let plan = read_plan(&file)?;
             let answer = client.post("/api/v1/releases", &plan).await?;
+            if quiet && !json {
+                println!("{}", answer.body["id"].as_str().unwrap_or_default());
+                return Ok(());
+            }
             return print(json, &answer.body, "created");
         }
         ReleaseCommand::List { state, environment } => {
@@ -144,16 +165,46 @@ pub(super) async fn run(args: ReleaseArgs) -> Result<(), CliError> {
         ReleaseCommand::Report(report) => {
             return super::report::report(&args.options, report).await;
         }
+        ReleaseCommand::Start {
+            id, dry_run: true, ..
+        } => {
+            let answer = client
+                .get(&format!("/api/v1/releases/{}/preview", segment(&id)))
+                .await?;
+            if json {
+                print_json(&answer.body);
+            } else {
+                print!("{}", preview::render(&id, &answer.body));
+            }
+            return Ok(());
+        }
+        ReleaseCommand::Start {
+            id,
+            comment,
+            acknowledge,
+            dry_run: false,
+        } => {
+            let body = json!({ "comment": comment, "acknowledge": acknowledge });
+            (id, "start", body)
+        }
         ReleaseCommand::Check {
             id,
-            index,
+            item,
             undo,
             comment,
-        } => (
-            id,
-            "checklist",
-            json!({ "done": !undo, "comment": comment, "index": index }),
-        ),
+        } => {
+            let Some(index) = item.checked_sub(1) else {
+                return Err(CliError::Usage(
+                    "checklist items are numbered from 1, as `rollgate release show` lists them"
+                        .to_owned(),
+                ));
+            };
+            (
+                id,
+                "checklist",
+                json!({ "done": !undo, "comment": comment, "index": index }),
+            )
+        }
         ReleaseCommand::SetPercent {
             id,
             percent,
@@ -166,21 +217,66 @@ pub(super) async fn run(args: ReleaseArgs) -> Result<(), CliError> {
         ReleaseCommand::Rollback { id, reason } => (id, "rollback", json!({ "reason": reason })),
         ReleaseCommand::Submit(act) => action("submit", act),
         ReleaseCommand::Approve(act) => action("approve", act),
-        ReleaseCommand::Start(act) => action("start", act),
         ReleaseCommand::Pause(act) => action("pause", act),
         ReleaseCommand::Resume(act) => action("resume", act),
         ReleaseCommand::Promote(act) => action("promote", act),
         ReleaseCommand::Cancel(act) => action("cancel", act),
     };
     let mut body = strip_nulls(body);
+    if body["acknowledge"].as_array().is_some_and(Vec::is_empty) {
+        body.as_object_mut().map(|b| b.remove("acknowledge"));
+    }
     let path = match body.as_object_mut().and_then(|b| b.remove("index")) {
         Some(index) => format!("/api/v1/releases/{}/checklist/{index}", segment(&id)),
         None => format!("/api/v1/releases/{}/{name}", segment(&id)),
     };
-    let answer = client.post(&path, &body).await?;
-    print(json, &answer.body, name)
+    let answer = match client.post(&path, &body).await {
+        Err(CliError::Server {
+            status,
+            detail,
+            field,
+            mut notes,
+        }) if !notes.is_empty() => {
+            // A start with warnings: say how to acknowledge them.
+            let preview = client
+                .get(&format!("/api/v1/releases/{}/preview", segment(&id)))
+                .await
+                .map(|p| p.body["warnings"].clone())
+                .unwrap_or_default();
+            notes.push(format!(
+                "to go ahead: {}",
+                preview::start_command(&id, &preview)
+            ));
+            return Err(CliError::Server {
+                status,
+                detail,
+                field,
+                notes,
+            });
+        }
+        other => other?,
+    };
+    print(json, &answer.body, done(name))
 }
 
+/// What an action did, as the summary line starts.
+fn done(action: &str) -> &'static str {
+    match action {
+        "submit" => "submitted",
+        "approve" => "approved",
+        "start" => "started",
+        "pause" => "paused",
+        "resume" => "resumed",
+        "promote" => "promoted",
+        "rollback" => "rolled back",
+        "cancel" => "cancelled",
+        "percent" => "percentage set",
+        "checklist" => "checklist updated",
+        _ => "done",
+    }
+}
+
+/// Prints the release: a summary line for people, the server's JSON with `--json`.
 fn print(json: bool, release: &Value, done: &str) -> Result<(), CliError> {
     if json {
         print_json(release);

@@ -1,10 +1,12 @@
-//! Human-readable summaries of releases and flags, from the API's JSON.
+//! Human-readable summaries of releases and flags, from the API's JSON: stages and
+//! checklist items numbered from 1, the applied percentage next to the planned one.
 
 use std::fmt::Write as _;
 
 use serde_json::Value;
 
-fn text(value: &Value) -> String {
+/// A JSON value as text: strings bare, `-` for null.
+pub(crate) fn text(value: &Value) -> String {
     match value {
         Value::String(s) => s.clone(),
         Value::Null => "-".to_owned(),
@@ -12,18 +14,38 @@ fn text(value: &Value) -> String {
     }
 }
 
-/// `rel-… running, stage 3/6 (general) at 10 % — Checkout v2 2.4.0`.
-pub(crate) fn one_line(release: &Value) -> String {
+/// A percentage as `25 %` (`-` when absent).
+pub(crate) fn percent(value: &Value) -> String {
+    match value {
+        Value::Null => "-".to_owned(),
+        other => format!("{} %", text(other)),
+    }
+}
+
+/// Where a started release stands: `stage 3/6 (general) at 25 % (planned 10 %)`.
+fn position(release: &Value) -> Option<String> {
+    let stage = release["current_stage"].as_u64()?;
     let stages = release["stages"].as_array().map_or(0, Vec::len);
-    let position = match release["current_stage"].as_u64() {
-        Some(stage) => format!(
-            ", stage {}/{stages} ({}) at {} %",
-            stage + 1,
-            text(&release["stages"][stage as usize]["audience"]),
-            text(&release["current_percent"])
-        ),
-        None => String::new(),
+    let planned = &release["stages"][stage as usize]["percent"];
+    let applied = &release["current_percent"];
+    let planned = if applied.as_f64() == planned.as_f64() {
+        String::new()
+    } else {
+        format!(" (planned {})", percent(planned))
     };
+    Some(format!(
+        "stage {}/{stages} ({}) at {}{planned}",
+        stage + 1,
+        text(&release["stages"][stage as usize]["audience"]),
+        percent(applied),
+    ))
+}
+
+/// `rel-… running, stage 3/6 (general) at 25 % (planned 10 %) — Checkout v2 2.4.0`.
+pub(crate) fn one_line(release: &Value) -> String {
+    let position = position(release)
+        .map(|p| format!(", {p}"))
+        .unwrap_or_default();
     format!(
         "{} {}{position} — {} {}",
         text(&release["id"]),
@@ -40,9 +62,10 @@ pub(crate) fn release_table(releases: &Value) -> String {
         "ID", "STATE", "ENVIRONMENT", "STAGE", "PERCENT", "NAME"
     );
     for release in releases.as_array().into_iter().flatten() {
+        let stages = release["stages"].as_array().map_or(0, Vec::len);
         let stage = release["current_stage"]
             .as_u64()
-            .map_or("-".to_owned(), |s| (s + 1).to_string());
+            .map_or("-".to_owned(), |s| format!("{}/{stages}", s + 1));
         let _ = writeln!(
             out,
             "{:<18} {:<17} {:<12} {:<8} {:<10} {} {}",
@@ -50,7 +73,7 @@ pub(crate) fn release_table(releases: &Value) -> String {
             text(&release["state"]),
             text(&release["environment"]),
             stage,
-            format!("{} %", text(&release["current_percent"])),
+            percent(&release["current_percent"]),
             text(&release["name"]),
             text(&release["release_version"]),
         );
@@ -58,7 +81,7 @@ pub(crate) fn release_table(releases: &Value) -> String {
     out
 }
 
-/// A release in full: plan, stages, readiness, recent timeline.
+/// A release in full: plan, stages (planned and applied), readiness, recent timeline.
 pub(crate) fn release(r: &Value) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{}", one_line(r));
@@ -75,20 +98,23 @@ pub(crate) fn release(r: &Value) -> String {
     for flag in r["flags"].as_array().into_iter().flatten() {
         let _ = writeln!(out, "  {} → {}", text(&flag["key"]), text(&flag["variant"]));
     }
-    let _ = writeln!(out, "stages:");
+    let _ = writeln!(out, "stages:{:>19}  {:>8}", "planned", "applied");
     let current = r["current_stage"].as_u64();
     for (index, stage) in r["stages"].as_array().into_iter().flatten().enumerate() {
-        let marker = if current == Some(index as u64) {
-            ">"
-        } else {
-            " "
+        let index = index as u64;
+        let (marker, applied) = match current {
+            Some(c) if c == index => (">", percent(&r["current_percent"])),
+            Some(c) if c > index => (" ", "done".to_owned()),
+            _ => (" ", String::new()),
         };
         let bake = stage["bake"].as_str().unwrap_or("-");
         let _ = writeln!(
             out,
-            " {marker} {index}  {:<12} {:>6} %  bake {bake}",
+            " {marker} {:>2}  {:<10} {:>8}  {:>8}  bake {bake}",
+            index + 1,
             text(&stage["audience"]),
-            text(&stage["percent"])
+            percent(&stage["percent"]),
+            applied,
         );
     }
     let checklist = r["checklist"].as_array().cloned().unwrap_or_default();
@@ -102,7 +128,8 @@ pub(crate) fn release(r: &Value) -> String {
             };
             let _ = writeln!(
                 out,
-                "  {index} [{done}] {} ({})",
+                "  {} [{done}] {} ({})",
+                index + 1,
                 text(&item["item"]),
                 text(&item["owner"])
             );
@@ -111,17 +138,7 @@ pub(crate) fn release(r: &Value) -> String {
     let timeline = r["timeline"].as_array().cloned().unwrap_or_default();
     let _ = writeln!(out, "timeline (last 10):");
     for event in timeline.iter().rev().take(10).rev() {
-        let comment = event["comment"]
-            .as_str()
-            .map(|c| format!(" — {c}"))
-            .unwrap_or_default();
-        let _ = writeln!(
-            out,
-            "  {} {:<18} by {}{comment}",
-            text(&event["at"]),
-            text(&event["event"]),
-            text(&event["by"]["name"])
-        );
+        let _ = writeln!(out, "  {}", super::timeline::line(r, event));
     }
     out
 }

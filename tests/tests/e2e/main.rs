@@ -23,3 +23,4 @@ mod operations;
 mod releases;
 mod reports;
 mod sdk;
+mod tour;

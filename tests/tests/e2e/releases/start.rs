@@ -67,8 +67,8 @@ async fn starting_over_a_flag_at_fifty_percent_needs_its_warnings_acknowledged()
         .iter()
         .find(|e| e["audience"] == "general")
         .unwrap();
-    assert_eq!(general["before"], json!({ "min": 50.0, "max": 50.0 }));
-    assert_eq!(general["after"], json!({ "min": 0.0, "max": 100.0 }));
+    assert_eq!(general["before"], json!({ "min": 50, "max": 50 }));
+    assert_eq!(general["after"], json!({ "min": 0, "max": 100 }));
 
     let untouched = desk.release(&id).await["version"].clone();
     let refused = desk.act(&desk.manager, &id, "start", json!({})).await;
