@@ -90,32 +90,27 @@ pub(super) async fn run(args: FlagArgs) -> Result<(), CliError> {
             variant,
         } => {
             let weight = weight(percent)?;
-            let path = format!("/api/v1/flags/{}", segment(&key));
-            let current = client.get(&path).await?;
-            let etag = current.etag.clone().ok_or_else(|| {
-                CliError::Usage("the server sent no ETag for the flag".to_owned())
-            })?;
-            let config = rollout(&current.body, &environment, variant.as_deref(), weight)?;
-            let answer = client
-                .put(
-                    &format!("{path}/environments/{}", segment(&environment)),
-                    &config,
-                    &etag,
-                )
-                .await?;
-            if json {
-                print_json(&answer.body);
-            } else {
-                println!(
-                    "{key} in {environment}: {}",
-                    show::serving(&answer.body["environments"][&environment])
-                );
-            }
+            let target = Target {
+                key,
+                environment,
+                reason: None,
+            };
+            configure(&client, json, target, |flag, environment| {
+                rollout(flag, environment, variant.as_deref(), weight)
+            })
+            .await?;
         }
         FlagCommand::Disable(switch) => flip(&client, json, switch, false).await?,
         FlagCommand::Enable(switch) => flip(&client, json, switch, true).await?,
     }
     Ok(())
+}
+
+/// Which flag's configuration to write, where, and why.
+struct Target {
+    key: String,
+    environment: String,
+    reason: Option<String>,
 }
 
 /// Writes `enabled` into the flag's configuration in the switch's environment, as it is
@@ -126,29 +121,50 @@ async fn flip(
     switch: Switch,
     enabled: bool,
 ) -> Result<(), CliError> {
-    let Switch {
+    let target = Target {
+        key: switch.key,
+        environment: switch.environment,
+        reason: switch.reason,
+    };
+    configure(client, json, target, |flag, environment| {
+        let mut config = flag["environments"][environment].clone();
+        if !config.is_object() {
+            return Err(CliError::Usage(format!(
+                "flag {} has no configuration in {environment}",
+                flag["key"].as_str().unwrap_or_default()
+            )));
+        }
+        config["enabled"] = json!(enabled);
+        Ok(config)
+    })
+    .await
+}
+
+/// Reads the flag, writes the configuration `change` makes of it in the target's
+/// environment (guarded by the version read), and says what it serves now.
+async fn configure(
+    client: &super::client::Client,
+    json: bool,
+    target: Target,
+    change: impl FnOnce(&Value, &str) -> Result<Value, CliError>,
+) -> Result<(), CliError> {
+    let Target {
         key,
         environment,
         reason,
-    } = switch;
+    } = target;
     let path = format!("/api/v1/flags/{}", segment(&key));
     let current = client.get(&path).await?;
     let etag = current
         .etag
         .clone()
         .ok_or_else(|| CliError::Usage("the server sent no ETag for the flag".to_owned()))?;
-    let mut config = current.body["environments"][&environment].clone();
-    if !config.is_object() {
-        return Err(CliError::Usage(format!(
-            "flag {key} has no configuration in {environment}"
-        )));
-    }
-    config["enabled"] = json!(enabled);
-    let mut target = format!("{path}/environments/{}", segment(&environment));
+    let config = change(&current.body, &environment)?;
+    let mut write = format!("{path}/environments/{}", segment(&environment));
     if let Some(reason) = reason {
-        target.push_str(&format!("?reason={}", segment(&reason)));
+        write.push_str(&format!("?reason={}", segment(&reason)));
     }
-    let answer = client.put(&target, &config, &etag).await?;
+    let answer = client.put(&write, &config, &etag).await?;
     if json {
         print_json(&answer.body);
     } else {

@@ -64,23 +64,18 @@ pub(crate) async fn put_environment(
     require_environment(principal, environment)?;
     let config: FlagConfig = rollgate_core::validate::parse(body)
         .map_err(|error| within_environment(environment, error))?;
-    let current = read::<Flag>(app, Kind::Flag, key).await?;
-    let expect = pinned(if_match, Some(&current), key)?;
-    let mut flag = current.doc.clone();
-    flag.environments
-        .insert(environment.to_owned(), Box::new(config));
-    let action = "flag.configure";
-    Ok(write(
-        app,
-        principal,
-        Some(current.doc),
-        flag,
-        expect,
-        action,
+    let write = Reconfigure {
+        key,
+        if_match,
+        action: "flag.configure",
         reason,
-    )
-    .await?
-    .0)
+    };
+    reconfigure(app, principal, write, |flag| {
+        flag.environments
+            .insert(environment.to_owned(), Box::new(config));
+        Ok(())
+    })
+    .await
 }
 
 /// Names the fields of a configuration body by their path in the flag
@@ -114,27 +109,55 @@ pub(crate) async fn delete_environment(
 ) -> Result<WithVersion<Flag>, ServiceError> {
     require_role(principal, Role::Editor)?;
     require_environment(principal, environment)?;
-    let current = read::<Flag>(app, Kind::Flag, key).await?;
-    let expect = pinned(if_match, Some(&current), key)?;
+    let write = Reconfigure {
+        key,
+        if_match,
+        action: "flag.unconfigure",
+        reason: None,
+    };
+    reconfigure(app, principal, write, |flag| {
+        match flag.environments.remove(environment) {
+            Some(_) => Ok(()),
+            None => Err(ServiceError::NotFound {
+                kind: Kind::Environment,
+                key: format!("{key}/{environment}"),
+            }),
+        }
+    })
+    .await
+}
+
+/// A change to one of a flag's environment configurations.
+struct Reconfigure<'a> {
+    key: &'a str,
+    if_match: Option<IfMatch>,
+    action: &'static str,
+    reason: Option<&'a str>,
+}
+
+/// Reads the flag, applies `change` to it and writes it, guarded by the version read.
+async fn reconfigure(
+    app: &App,
+    principal: &Principal,
+    write: Reconfigure<'_>,
+    change: impl FnOnce(&mut Flag) -> Result<(), ServiceError>,
+) -> Result<WithVersion<Flag>, ServiceError> {
+    let current = read::<Flag>(app, Kind::Flag, write.key).await?;
+    let expect = pinned(write.if_match, Some(&current), write.key)?;
     let mut flag = current.doc.clone();
-    if flag.environments.remove(environment).is_none() {
-        return Err(ServiceError::NotFound {
-            kind: Kind::Environment,
-            key: format!("{key}/{environment}"),
-        });
-    }
-    let action = "flag.unconfigure";
-    Ok(write(
+    change(&mut flag)?;
+    let before = Some(current.doc);
+    let (flag, _) = self::write(
         app,
         principal,
-        Some(current.doc),
+        before,
         flag,
         expect,
-        action,
-        None,
+        write.action,
+        write.reason,
     )
-    .await?
-    .0)
+    .await?;
+    Ok(flag)
 }
 
 /// Deletes a flag (If-Match required).

@@ -116,15 +116,6 @@ fn find_in_order(output: &str, patterns: &[String]) -> Result<(), String> {
     Ok(())
 }
 
-/// The value after `label` on the demo banner line that starts with it.
-fn credential(lines: &[String], label: &str) -> Option<String> {
-    lines
-        .iter()
-        .find(|l| l.trim_start().starts_with(label))
-        .and_then(|l| l.split_whitespace().last())
-        .map(str::to_owned)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_readme_tour_runs_as_written() {
     let readme = std::fs::read_to_string(workspace().join("README.md")).unwrap();
@@ -140,18 +131,14 @@ async fn the_readme_tour_runs_as_written() {
         ..Options::default()
     })
     .await;
-    let (admin, sdk) = wait::until(Duration::from_secs(30), "the demo credentials", || {
-        let mut lines = server.banner.clone();
-        lines.extend(server.stdout());
-        async move {
-            let found = || {
-                Some((
-                    credential(&lines, "admin token:")?,
-                    credential(&lines, "SDK key (production):")?,
-                ))
-            };
-            found().ok_or_else(|| format!("{lines:?}"))
-        }
+    let (admin, sdk) = wait::until(Duration::from_secs(30), "the demo credentials", || async {
+        let found = || {
+            Some((
+                server.printed("admin token:")?,
+                server.printed("SDK key (production):")?,
+            ))
+        };
+        found().ok_or_else(|| format!("{:?} {:?}", server.banner, server.stdout()))
     })
     .await;
     let address = server.url.trim_start_matches("http://").to_owned();

@@ -8,6 +8,7 @@
 
 use std::time::Duration;
 
+use rollgate_core::analysis::QueryOutcome;
 use serde::Deserialize;
 use time::OffsetDateTime;
 
@@ -76,6 +77,32 @@ struct Data {
 }
 
 impl PrometheusClient {
+    /// What one planned query gave, as an analysis record says it: the template could
+    /// not be filled (`promql` is that error), there is no Prometheus to ask, or what
+    /// `url` answered for it at `at`.
+    pub(crate) async fn outcome(
+        &self,
+        url: Option<&str>,
+        promql: &Result<String, String>,
+        at: OffsetDateTime,
+    ) -> QueryOutcome {
+        match (promql, url) {
+            (Err(message), _) => QueryOutcome::Error {
+                message: message.clone(),
+            },
+            (Ok(_), None) => QueryOutcome::Error {
+                message: "no Prometheus to ask: set analysis.prometheus_url in the plan or prometheus_url in the server's settings".to_owned(),
+            },
+            (Ok(promql), Some(url)) => match self.query(url, promql, at).await {
+                Ok(Sample::Value(value)) => QueryOutcome::Value { value },
+                Ok(Sample::NoData) => QueryOutcome::NoData,
+                Err(error) => QueryOutcome::Error {
+                    message: error.to_string(),
+                },
+            },
+        }
+    }
+
     /// A client whose queries give up after `timeout`.
     pub(crate) fn new(timeout: Duration) -> PrometheusClient {
         let http = reqwest::Client::builder()

@@ -13,12 +13,12 @@ use std::time::Duration;
 
 use futures_util::future::join_all;
 use rollgate_core::analysis::{Arm, QueryOutcome, QueryRecord};
-use rollgate_core::release::{CheckKind, Warning, WarningCode};
+use rollgate_core::release::{Warning, WarningCode};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use super::Release;
-use crate::infra::promql::client::{PrometheusClient, Sample};
+use crate::infra::promql::client::PrometheusClient;
 use crate::infra::promql::template::{Placeholders, render};
 use crate::service::App;
 
@@ -156,13 +156,7 @@ pub(crate) async fn run(app: &App, release: &Release) -> Option<Preflight> {
     };
     let mut planned = Vec::new();
     for check in checks {
-        let templates: Vec<(&'static str, Option<&String>)> = match check.kind {
-            CheckKind::Ratio => vec![
-                ("errors", check.errors.as_ref()),
-                ("total", check.total.as_ref()),
-            ],
-            CheckKind::Value => vec![("query", check.query.as_ref())],
-        };
+        let templates = check.templates();
         for (arm, variant) in [
             (Arm::Treatment, released.variant.as_str()),
             (Arm::Control, control.as_str()),
@@ -198,21 +192,10 @@ pub(crate) async fn run(app: &App, release: &Release) -> Option<Preflight> {
     let at = app.clock.now();
     let client = PrometheusClient::new(QUERY_TIMEOUT);
     let outcomes = join_all(planned.iter().map(|p| async {
-        match (&p.promql, url) {
-            (Err(message), _) => QueryOutcome::Error {
-                message: message.clone(),
-            },
-            (Ok(_), None) => QueryOutcome::Error {
-                message: "no Prometheus to ask: set analysis.prometheus_url in the plan or prometheus_url in the server's settings".to_owned(),
-            },
-            (Ok(promql), Some(url)) => match client.query(url, promql, at).await {
-                // A value JSON cannot hold (±Inf) is no usable number yet.
-                Ok(Sample::Value(value)) if value.is_finite() => QueryOutcome::Value { value },
-                Ok(Sample::Value(_) | Sample::NoData) => QueryOutcome::NoData,
-                Err(error) => QueryOutcome::Error {
-                    message: error.to_string(),
-                },
-            },
+        match client.outcome(url, &p.promql, at).await {
+            // A value JSON cannot hold (±Inf) is no usable number yet.
+            QueryOutcome::Value { value } if !value.is_finite() => QueryOutcome::NoData,
+            outcome => outcome,
         }
     }))
     .await;

@@ -4,6 +4,7 @@
 
 use std::fmt::Write as _;
 
+use super::before;
 use super::charts::{self, Axis};
 use super::model::{Report, StageEnd};
 use super::tables::{self, Row, Tone};
@@ -147,7 +148,7 @@ fn before_start(out: &mut String, report: &Report) {
         return;
     };
     out.push_str("<h2>Before the start</h2>\n");
-    table(out, &tables::BEFORE_HEADER, tables::before_rows(before));
+    table(out, &before::BEFORE_HEADER, before::before_rows(before));
     if !before.acknowledged.is_empty() {
         out.push_str("<p>Acknowledged at the start:</p>\n<ul>\n");
         for warning in &before.acknowledged {
@@ -163,7 +164,7 @@ fn before_start(out: &mut String, report: &Report) {
     let _ = writeln!(
         out,
         "<p class=\"muted\">{}</p>",
-        esc(tables::ROLLBACK_MEANING)
+        esc(before::ROLLBACK_MEANING)
     );
 }
 

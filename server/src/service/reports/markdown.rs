@@ -3,6 +3,7 @@
 
 use std::fmt::Write as _;
 
+use super::before;
 use super::model::{Report, StageEnd};
 use super::tables::{self, Row};
 use super::text;
@@ -96,7 +97,7 @@ fn before_start(out: &mut String, report: &Report) {
         return;
     };
     out.push_str("## Before the start\n\n");
-    table(out, &tables::BEFORE_HEADER, tables::before_rows(before));
+    table(out, &before::BEFORE_HEADER, before::before_rows(before));
     if !before.acknowledged.is_empty() {
         out.push_str("Acknowledged at the start:\n\n");
         for warning in &before.acknowledged {
@@ -109,7 +110,7 @@ fn before_start(out: &mut String, report: &Report) {
         }
         out.push('\n');
     }
-    let _ = writeln!(out, "{}\n", tables::ROLLBACK_MEANING);
+    let _ = writeln!(out, "{}\n", before::ROLLBACK_MEANING);
 }
 
 fn issues(out: &mut String, report: &Report) {

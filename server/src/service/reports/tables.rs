@@ -1,11 +1,9 @@
 //! What the report's tables and sentences say, as plain text: the Markdown and HTML
 //! renderings share these and differ only in how they escape and lay them out.
 
-use rollgate_core::model::{FlagConfig, Serve};
-
 use super::model::{
-    BeforeStart, CheckOutcome, CheckSummary, IssueKind, KpiScope, KpiVerdict, Report, Spread,
-    StageEnd, StageReport,
+    CheckOutcome, CheckSummary, IssueKind, KpiScope, KpiVerdict, Report, Spread, StageEnd,
+    StageReport,
 };
 use super::text;
 use crate::service::changelog::Feature;
@@ -247,81 +245,6 @@ pub(crate) fn rollout_rows(report: &Report) -> Vec<Row> {
     rows.sort_by_key(|(at, _)| *at);
     rows.into_iter().map(|(_, row)| row).collect()
 }
-
-/// The header of the table of flags before the start.
-pub(crate) const BEFORE_HEADER: [&str; 3] = [
-    "flag → released variant",
-    "configuration before the start",
-    "share served the released variant before",
-];
-
-/// One row per released flag as the release found it.
-pub(crate) fn before_rows(before: &BeforeStart) -> Vec<Row> {
-    before
-        .flags
-        .iter()
-        .map(|flag| {
-            let shares: Vec<String> = flag
-                .exposure
-                .iter()
-                .map(|share| {
-                    let range = if share.min == share.max {
-                        text::percent(share.min)
-                    } else {
-                        format!(
-                            "{} to {}",
-                            text::percent(share.min),
-                            text::percent(share.max)
-                        )
-                    };
-                    format!("{} {range}", share.audience)
-                })
-                .collect();
-            row(vec![
-                format!("{} → {}", flag.flag, flag.variant),
-                config_words(&flag.configuration),
-                shares.join(", "),
-            ])
-        })
-        .collect()
-}
-
-/// What a flag configuration serves, in a few words.
-pub(crate) fn config_words(config: &FlagConfig) -> String {
-    let serve = |serve: &Serve| match (&serve.variant, &serve.rollout) {
-        (Some(variant), _) => variant.clone(),
-        (None, Some(arms)) => {
-            let total: u32 = serve
-                .total_weight
-                .unwrap_or_else(|| arms.iter().map(|a| a.weight).sum());
-            arms.iter()
-                .map(|arm| {
-                    let share = f64::from(arm.weight) * 100.0 / f64::from(total.max(1));
-                    format!("{} {}", arm.variant, text::percent(share))
-                })
-                .collect::<Vec<_>>()
-                .join(" / ")
-        }
-        (None, None) => "—".to_owned(),
-    };
-    if !config.enabled {
-        return format!("disabled (serves {} to everyone)", config.off_variant);
-    }
-    let salt = if config.unsalted {
-        "unsalted".to_owned()
-    } else {
-        format!("salt {}", config.salt.as_deref().unwrap_or("the flag key"))
-    };
-    format!(
-        "{} rule(s), default {}; control {}; {salt}",
-        config.rules.len(),
-        serve(&config.default),
-        config.off_variant
-    )
-}
-
-/// What a rollback does, said once under the table of flags before the start.
-pub(crate) const ROLLBACK_MEANING: &str = "A rollback serves control (each flag's off_variant) to everyone, all flags in one write; it does not restore the configuration above, which is kept here for the record.";
 
 /// The header of a stage's check table.
 pub(crate) const CHECK_HEADER: [&str; 8] = [

@@ -12,11 +12,11 @@ use futures_util::future::join_all;
 use rollgate_core::analysis::decide::{
     CheckObservation, ExposureObservation, Observations, Standing, has_control, has_split,
 };
-use rollgate_core::analysis::{Arm, QueryOutcome, QueryRecord};
-use rollgate_core::release::{Analysis, CheckKind};
+use rollgate_core::analysis::{Arm, QueryRecord};
+use rollgate_core::release::Analysis;
 use time::OffsetDateTime;
 
-use crate::infra::promql::client::{PrometheusClient, Sample};
+use crate::infra::promql::client::PrometheusClient;
 use crate::infra::promql::template::{Placeholders, escape, render};
 use crate::service::App;
 use crate::service::releases::Release;
@@ -115,13 +115,7 @@ pub(crate) async fn observe(
     };
     let mut planned = Vec::new();
     for (index, check) in analysis.checks.iter().enumerate() {
-        let templates: Vec<(&'static str, Option<&String>)> = match check.kind {
-            CheckKind::Ratio => vec![
-                ("errors", check.errors.as_ref()),
-                ("total", check.total.as_ref()),
-            ],
-            CheckKind::Value => vec![("query", check.query.as_ref())],
-        };
+        let templates = check.templates();
         for (arm, variant) in &arms {
             for (role, template) in &templates {
                 planned.push(Planned {
@@ -151,24 +145,7 @@ pub(crate) async fn observe(
             });
         }
     }
-    let answers = join_all(planned.iter().map(|p| async {
-        match (&p.promql, url) {
-            (Err(message), _) => QueryOutcome::Error {
-                message: message.clone(),
-            },
-            (Ok(_), None) => QueryOutcome::Error {
-                message: "no Prometheus to ask: set analysis.prometheus_url in the plan or prometheus_url in the server's settings".to_owned(),
-            },
-            (Ok(promql), Some(url)) => match client.query(url, promql, at).await {
-                Ok(Sample::Value(value)) => QueryOutcome::Value { value },
-                Ok(Sample::NoData) => QueryOutcome::NoData,
-                Err(error) => QueryOutcome::Error {
-                    message: error.to_string(),
-                },
-            },
-        }
-    }))
-    .await;
+    let answers = join_all(planned.iter().map(|p| client.outcome(url, &p.promql, at))).await;
     let mut checks: Vec<CheckObservation> = analysis
         .checks
         .iter()

@@ -10,7 +10,8 @@ use reqwest::{Method, StatusCode};
 use rollgate_e2e::{Options, Server, wait};
 use serde_json::{Value, json};
 
-use super::support::{FLAG, GatedPrometheus, events, of_kind, summary};
+use super::gated::GatedPrometheus;
+use super::support::{FLAG, events, of_kind, summary};
 
 async fn release(server: &Server, id: &str) -> Value {
     let reply = server
