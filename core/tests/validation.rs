@@ -99,6 +99,7 @@ fn the_valid_documents_have_no_errors() {
     let environment = Environment {
         key: "staging".to_owned(),
         description: String::new(),
+        release_policy: None,
     };
     assert_eq!(validate_environment(&environment), []);
 }
@@ -236,6 +237,7 @@ fn environment_keys_follow_the_key_alphabet() {
         let environment = Environment {
             key: key.to_owned(),
             description: String::new(),
+            release_policy: None,
         };
         assert_reported(&validate_environment(&environment), "key", fragment, key);
     }

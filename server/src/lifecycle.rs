@@ -18,7 +18,7 @@ use crate::infra::store::{Store, StoreError};
 use crate::infra::stream::{StreamOptions, Streams};
 use crate::infra::wake::Wake;
 use crate::service::App;
-use crate::service::seed::{self, DemoCredentials};
+use crate::service::seed::{self, Demo};
 
 /// Why the server could not start or stopped with an error.
 #[derive(Debug, thiserror::Error)]
@@ -52,12 +52,13 @@ pub(crate) fn open_store(settings: &Settings) -> Result<Arc<dyn Store>, RunError
 }
 
 /// Runs the server on `listener` until `shutdown` resolves. `on_ready` is called once
-/// the server accepts requests, with the demo credentials when the demo was seeded.
+/// the server accepts requests, with what `--demo` did (the credentials when it seeded
+/// the demo now).
 pub async fn run(
     settings: Settings,
     listener: TcpListener,
     shutdown: impl Future<Output = ()>,
-    on_ready: impl FnOnce(Option<DemoCredentials>),
+    on_ready: impl FnOnce(Demo),
 ) -> Result<(), RunError> {
     let store = open_store(&settings)?;
     let manual_clock = settings.testing.manual_clock_start.map(|start| {

@@ -1,25 +1,31 @@
-//! The `rollgate` binary: `rollgate serve` (the default) runs the server; the other
-//! subcommands are the release manager's command-line client.
+//! The `rollgate` binary: `rollgate serve` runs the server; `rollgate admin-token create`
+//! mints an admin token into a stopped server's store; the other subcommands are the
+//! release manager's command-line client. Without a subcommand it prints its help and
+//! exits with status 2, like any other usage error: it never starts a server unasked.
 
+use std::io::IsTerminal;
 use std::net::TcpListener;
 use std::path::PathBuf;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use rollgate_server::infra::config::{LogFormat, Overrides, Settings};
+use rollgate_server::service::seed::Demo;
 
 /// Feature flags and progressive delivery.
 #[derive(Debug, Parser)]
-#[command(name = "rollgate", version, about)]
+#[command(name = "rollgate", version, about, arg_required_else_help = true)]
 struct Cli {
     #[command(subcommand)]
-    command: Option<Command>,
+    command: Command,
 }
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Run the server (the default).
+    /// Run the server.
     Serve(ServeArgs),
+    /// Mint an admin token into a stopped server's store (when every admin token is lost).
+    AdminToken(rollgate_server::cli::AdminTokenArgs),
     /// Plan, approve and drive releases on a server (a client of the admin API).
     Release(rollgate_server::cli::ReleaseArgs),
     /// List flags and set rollout percentages on a server.
@@ -28,7 +34,7 @@ enum Command {
     Changelog(rollgate_server::cli::ChangelogArgs),
 }
 
-#[derive(Debug, Default, clap::Args)]
+#[derive(Debug, clap::Args)]
 struct ServeArgs {
     /// Config file (TOML); every setting is documented in config/rollgate.example.toml.
     #[arg(long, value_name = "FILE")]
@@ -49,8 +55,9 @@ struct ServeArgs {
 
 fn main() {
     let cli = Cli::parse();
-    let result = match cli.command.unwrap_or(Command::Serve(ServeArgs::default())) {
+    let result = match cli.command {
         Command::Serve(args) => serve(args),
+        Command::AdminToken(args) => client(rollgate_server::cli::admin_token(args)),
         Command::Release(args) => client(rollgate_server::cli::release(args)),
         Command::Flag(args) => client(rollgate_server::cli::flag(args)),
         Command::Changelog(args) => client(rollgate_server::cli::changelog(args)),
@@ -89,15 +96,29 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {}", settings.bind))?;
     listener.set_nonblocking(true)?;
     let address = listener.local_addr()?;
+    let data_dir = settings.data_dir().to_path_buf();
     actix_rt::System::new().block_on(async move {
         rollgate_server::lifecycle::run(settings, listener, shutdown_signal(), |demo| {
             println!("rollgate listening on http://{address}");
-            if let Some(demo) = demo {
-                println!("demo data loaded; these credentials are shown once:");
-                println!("  {:<26} {}", "admin token:", demo.admin_token);
-                for (environment, key) in &demo.sdk_keys {
-                    println!("  {:<26} {key}", format!("SDK key ({environment}):"));
+            match demo {
+                Demo::Seeded(demo) => {
+                    println!("demo data loaded; these credentials are shown once:");
+                    println!("  {:<26} {}", "admin token:", demo.admin_token);
+                    for (environment, key) in &demo.sdk_keys {
+                        println!("  {:<26} {key}", format!("SDK key ({environment}):"));
+                    }
                 }
+                Demo::AlreadySeeded => {
+                    println!(
+                        "demo data already loaded in {}: its credentials were shown when it was seeded",
+                        data_dir.display()
+                    );
+                    println!(
+                        "  lost them? stop the server and run: rollgate admin-token create --data-dir {}",
+                        data_dir.display()
+                    );
+                }
+                Demo::Off => {}
             }
         })
         .await
@@ -128,8 +149,10 @@ async fn shutdown_signal() {
 fn init_logging(format: LogFormat, level: &str) -> anyhow::Result<()> {
     let filter = tracing_subscriber::EnvFilter::try_new(level)
         .with_context(|| format!("invalid log.level {level:?}"))?;
+    // Colour only for a person at a terminal, never into a file or a pipe.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
     match format {
         LogFormat::Json => builder.json().init(),

@@ -83,7 +83,15 @@ async fn a_store_already_open_is_refused_rather_than_shared() {
     let dir = tempfile::tempdir().unwrap();
     let _open = EmbeddedStore::open(dir.path(), EmbeddedOptions::default()).unwrap();
     let second = EmbeddedStore::open(dir.path(), EmbeddedOptions::default());
-    assert!(matches!(second, Err(StoreError::Backend(_))));
+    // Unavailable, not broken: it opens once the other process lets go, and the
+    // message says who holds it.
+    match second {
+        Err(StoreError::Unavailable(why)) => {
+            assert!(why.contains("in use by another process"), "{why}");
+        }
+        Err(other) => panic!("expected the store to be refused as in use, got {other:?}"),
+        Ok(_) => panic!("a second process opened the store"),
+    }
 }
 
 #[tokio::test]

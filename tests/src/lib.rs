@@ -187,6 +187,17 @@ impl Server {
         .await;
     }
 
+    /// The value after `label` on the first line printed (banner or later stdout) that
+    /// starts with it: the demo's credentials (`admin token:`, `SDK key (production):`).
+    pub fn printed(&self, label: &str) -> Option<String> {
+        self.banner
+            .iter()
+            .chain(self.stdout().iter())
+            .find(|l| l.trim_start().starts_with(label))
+            .and_then(|l| l.split_whitespace().last())
+            .map(str::to_owned)
+    }
+
     /// Every stdout line printed after the address so far.
     pub fn stdout(&self) -> Vec<String> {
         self.stdout.lock().unwrap().clone()

@@ -1,4 +1,5 @@
-//! Environments: namespaces of flag state (`development`, `production`, …).
+//! Environments: namespaces of flag state (`development`, `production`, …), each with
+//! the release policy the organisation sets for it.
 
 use serde::{Deserialize, Serialize};
 
@@ -13,6 +14,21 @@ pub struct Environment {
     /// Free text for humans.
     #[serde(default)]
     pub description: String,
+    /// What every release in this environment must meet, whatever its plan says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub release_policy: Option<ReleasePolicy>,
+}
+
+/// The rules an environment sets for the releases that run in it: four eyes is the
+/// organisation's choice, not the plan author's.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ReleasePolicy {
+    /// Fewest approvals a plan for this environment may ask for (`approvals_required`),
+    /// 0 to 10.
+    #[serde(default)]
+    pub min_approvals: u32,
 }
 
 impl Environment {
@@ -23,7 +39,13 @@ impl Environment {
             .map(|key| Environment {
                 key: key.to_owned(),
                 description: String::new(),
+                release_policy: None,
             })
             .collect()
+    }
+
+    /// The fewest approvals a release here needs (0 without a policy).
+    pub fn min_approvals(&self) -> u32 {
+        self.release_policy.map_or(0, |p| p.min_approvals)
     }
 }

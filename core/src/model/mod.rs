@@ -11,7 +11,7 @@ mod segment;
 mod unique;
 
 pub use condition::{Condition, Operator};
-pub use environment::Environment;
+pub use environment::{Environment, ReleasePolicy};
 pub use flag::{Flag, FlagConfig, Rule, Serve, VariantType, WeightedVariant};
 pub use segment::{BUILTIN_SEGMENTS, Segment, SegmentRule, builtin_segment};
 

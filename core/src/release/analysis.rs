@@ -124,6 +124,20 @@ pub struct AnalysisCheck {
     pub max_relative_increase: Option<f64>,
 }
 
+impl AnalysisCheck {
+    /// The check's PromQL templates, each with the field it came from: `errors` and
+    /// `total` of a ratio check, `query` of a value check (`None` when missing).
+    pub fn templates(&self) -> Vec<(&'static str, Option<&str>)> {
+        match self.kind {
+            CheckKind::Ratio => vec![
+                ("errors", self.errors.as_deref()),
+                ("total", self.total.as_deref()),
+            ],
+            CheckKind::Value => vec![("query", self.query.as_deref())],
+        }
+    }
+}
+
 fn default_breaches() -> u32 {
     2
 }

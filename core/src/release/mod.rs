@@ -8,7 +8,9 @@
 //!   rolled_back | cancelled` as a transition function;
 //! - [`apply`]: the configuration of every released flag at a stage and percentage
 //!   (and on completion and rollback); its module doc says what happens to a flag's own
-//!   rules while a release runs.
+//!   rules while a release runs;
+//! - [`preview`]: what a start will do — each audience's share of the released variant
+//!   before and after, and the warnings a release manager acknowledges by code.
 //!
 //! Like the rest of the crate: no I/O, no clock (`now` is an argument), no randomness.
 
@@ -17,6 +19,7 @@ pub mod apply;
 mod duration;
 mod percent;
 pub mod plan;
+pub mod preview;
 pub mod state;
 pub mod validate;
 
@@ -25,9 +28,10 @@ pub use apply::{FlagTarget, Position, completed_config, control_config, stage_co
 pub use duration::{Duration, DurationError};
 pub use percent::Percent;
 pub use plan::{
-    ChecklistItem, Kpi, KpiTarget, Level, MaintenanceWindow, ReleasePlan, ReleasedFlag, Ring, Risk,
-    Schedule, Stage, Strategy,
+    Announcement, ChecklistItem, Kpi, KpiTarget, Level, MaintenanceWindow, ReleasePlan,
+    ReleasedFlag, Ring, Risk, Schedule, Stage, Strategy,
 };
+pub use preview::{Warning, WarningCode};
 pub use state::{ReleaseState, Step, TransitionError, transition};
 pub use validate::{PlanCatalog, validate_plan};
 

@@ -50,6 +50,22 @@ pub struct ReleasePlan {
     /// Free text.
     #[serde(default)]
     pub notes: String,
+    /// What end users are told: the public changelog and its Atom feed show it
+    /// instead of flag keys.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub announcement: Option<Announcement>,
+}
+
+/// What end users are told about a release (Markdown body).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Announcement {
+    /// A headline, e.g. `A faster checkout`.
+    pub title: String,
+    /// Markdown: what changes for users.
+    #[serde(default)]
+    pub body: String,
 }
 
 fn one() -> u32 {
@@ -264,7 +280,7 @@ impl ReleasePlan {
 
     /// Does `other` ship something different, or ship it differently? Such a change
     /// sends an approved plan back to `pending_approval`; the name, notes, KPIs,
-    /// checklist and risks do not.
+    /// checklist, risks and announcement do not.
     pub fn differs_materially(&self, other: &ReleasePlan) -> bool {
         self.release_version != other.release_version
             || self.environment != other.environment

@@ -5,7 +5,9 @@
 //!   └──────────┴────────────────┴→ cancelled
 //! ```
 //!
-//! Revising what ships or how sends an approved plan back to `pending_approval`.
+//! Revising what ships or how sends an approved plan back to `pending_approval`. A
+//! paused release's exposure does not grow: promoting it, completing it or raising its
+//! percentage needs a `resume` first.
 //! `completed`, `rolled_back` and `cancelled` are terminal: nothing leaves them. The
 //! guards that need more than the state (checklist done, approvals in, the author not
 //! approving) are the caller's; this function only says which moves exist.
@@ -173,6 +175,9 @@ fn hint(from: ReleaseState, step: Step) -> &'static str {
         (ReleaseState::Running | ReleaseState::Paused, Step::Revise) => {
             " (it has started: pause or roll it back instead)"
         }
+        (ReleaseState::Paused, Step::Promote | Step::SetPercent | Step::Complete) => {
+            " (resume it first: a paused release's exposure does not grow)"
+        }
         _ => "",
     }
 }
@@ -200,8 +205,8 @@ pub fn transition(from: ReleaseState, step: Step) -> Result<ReleaseState, Transi
         (Approved, Step::Start) => Running,
         (Running, Step::Pause) => Paused,
         (Paused, Step::Resume) => Running,
-        (Running | Paused, Step::Promote | Step::SetPercent) => from,
-        (Running | Paused, Step::Complete) => Completed,
+        (Running, Step::Promote | Step::SetPercent) => Running,
+        (Running, Step::Complete) => Completed,
         (Running | Paused, Step::Rollback) => RolledBack,
         (Draft | PendingApproval | Approved, Step::Cancel) => Cancelled,
         _ => return Err(TransitionError { from, step }),

@@ -223,6 +223,18 @@ pub fn validate_environment(environment: &Environment) -> Vec<FieldError> {
         MAX_DESCRIPTION,
         Lines::Many,
     );
+    if let Some(policy) = environment.release_policy
+        && policy.min_approvals > crate::release::validate::MAX_APPROVALS
+    {
+        errors.push(FieldError::new(
+            "release_policy.min_approvals",
+            format!(
+                "must be 0 to {}, got {}",
+                crate::release::validate::MAX_APPROVALS,
+                policy.min_approvals
+            ),
+        ));
+    }
     errors
 }
 

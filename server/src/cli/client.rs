@@ -26,6 +26,7 @@ pub(crate) struct Answer {
 
 impl Answer {
     /// The body read as `T`, the type the server wrote it from.
+    #[allow(dead_code)] // TEMP: merge of release-owns; the typed CLI views come back next
     pub(crate) fn read<T: DeserializeOwned>(&self) -> Result<T, CliError> {
         T::deserialize(&self.body).map_err(|e| CliError::Answer(e.to_string()))
     }
@@ -137,9 +138,28 @@ fn problem(status: StatusCode, body: &Value) -> CliError {
         .as_str()
         .map(str::to_owned)
         .unwrap_or_else(|| body.to_string());
+    let notes: Vec<String> = body["warnings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|w| {
+            format!(
+                "{}: {}",
+                w["code"].as_str().unwrap_or_default(),
+                w["message"].as_str().unwrap_or_default()
+            )
+        })
+        .collect();
+    // The warnings are listed one per line below; the detail would list them again.
+    let detail = if notes.is_empty() {
+        detail
+    } else {
+        "the start needs each warning acknowledged by its code".to_owned()
+    };
     CliError::Server {
         status: status.as_u16(),
         detail,
         field: body["field"].as_str().map(str::to_owned),
+        notes,
     }
 }

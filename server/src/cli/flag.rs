@@ -2,13 +2,9 @@
 //! of any release.
 
 use clap::{Args, Subcommand};
-use rollgate_core::model::{Flag, FlagConfig, Serve, WeightedVariant};
-use rollgate_core::release::ReleaseState;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use super::{CliError, ClientOptions, print_json, segment, show};
-use crate::service::WithVersion;
-use crate::service::releases::Release;
 
 /// Look at flags and set their rollout percentage.
 #[derive(Debug, Args)]
@@ -31,7 +27,7 @@ pub(crate) enum FlagCommand {
     },
     /// Serve `variant` to PERCENT of users in an environment (the flag's control variant
     /// to the rest), as the flag's default. Refused while a release drives the flag:
-    /// use `rollgate release set-percent` then.
+    /// the server names the release and its actions (`rollgate release set-percent`).
     SetPercent {
         /// The flag's key.
         key: String,
@@ -44,6 +40,25 @@ pub(crate) enum FlagCommand {
         #[arg(long)]
         variant: Option<String>,
     },
+    /// Switch a flag off in an environment (everyone gets its control variant): the kill
+    /// switch, allowed even while a release drives the flag, which it then pauses.
+    Disable(Switch),
+    /// Switch a flag on again in an environment (a paused release stays paused until a
+    /// release manager resumes it).
+    Enable(Switch),
+}
+
+/// Which flag to switch, where, and why.
+#[derive(Debug, Args)]
+pub(crate) struct Switch {
+    /// The flag's key.
+    key: String,
+    /// The environment.
+    #[arg(long)]
+    environment: String,
+    /// Why, for the timeline of a release that drives the flag.
+    #[arg(long)]
+    reason: Option<String>,
 }
 
 pub(super) async fn run(args: FlagArgs) -> Result<(), CliError> {
@@ -55,7 +70,7 @@ pub(super) async fn run(args: FlagArgs) -> Result<(), CliError> {
             if json {
                 print_json(&answer.body);
             } else {
-                print!("{}", show::flag_table(&answer.read::<Vec<_>>()?));
+                print!("{}", show::flag_table(&answer.body));
             }
         }
         FlagCommand::Show { key } => {
@@ -65,7 +80,7 @@ pub(super) async fn run(args: FlagArgs) -> Result<(), CliError> {
             if json {
                 print_json(&answer.body);
             } else {
-                print!("{}", describe(&answer.read()?));
+                print!("{}", describe(&answer.body));
             }
         }
         FlagCommand::SetPercent {
@@ -75,48 +90,88 @@ pub(super) async fn run(args: FlagArgs) -> Result<(), CliError> {
             variant,
         } => {
             let weight = weight(percent)?;
-            let releases: Vec<WithVersion<Release>> = client
-                .get(&format!(
-                    "/api/v1/releases?environment={}",
-                    segment(&environment)
-                ))
-                .await?
-                .read()?;
-            if let Some(owner) = releases.iter().map(|r| &r.doc).find(|r| {
-                matches!(r.state, ReleaseState::Running | ReleaseState::Paused)
-                    && r.plan.flags.iter().any(|f| f.key == key)
-            }) {
-                return Err(CliError::Usage(format!(
-                    "flag {key} is driven by {} release {}; use `rollgate release set-percent {} {percent}`",
-                    owner.state.as_str(),
-                    owner.id,
-                    owner.id,
-                )));
-            }
-            let path = format!("/api/v1/flags/{}", segment(&key));
-            let current = client.get(&path).await?;
-            let etag = current.etag.clone().ok_or_else(|| {
-                CliError::Usage("the server sent no ETag for the flag".to_owned())
-            })?;
-            let flag: WithVersion<Flag> = current.read()?;
-            let config = rollout(&flag.doc, &environment, variant.as_deref(), weight)?;
-            let answer = client
-                .put(
-                    &format!("{path}/environments/{}", segment(&environment)),
-                    &config,
-                    &etag,
-                )
-                .await?;
-            if json {
-                print_json(&answer.body);
-            } else {
-                let flag: WithVersion<Flag> = answer.read()?;
-                println!(
-                    "{key} in {environment}: {}",
-                    show::serving(flag.doc.environments.get(&environment).map(|c| &**c))
-                );
-            }
+            let target = Target {
+                key,
+                environment,
+                reason: None,
+            };
+            configure(&client, json, target, |flag, environment| {
+                rollout(flag, environment, variant.as_deref(), weight)
+            })
+            .await?;
         }
+        FlagCommand::Disable(switch) => flip(&client, json, switch, false).await?,
+        FlagCommand::Enable(switch) => flip(&client, json, switch, true).await?,
+    }
+    Ok(())
+}
+
+/// Which flag's configuration to write, where, and why.
+struct Target {
+    key: String,
+    environment: String,
+    reason: Option<String>,
+}
+
+/// Writes `enabled` into the flag's configuration in the switch's environment, as it is
+/// otherwise, with the reason for a release's timeline.
+async fn flip(
+    client: &super::client::Client,
+    json: bool,
+    switch: Switch,
+    enabled: bool,
+) -> Result<(), CliError> {
+    let target = Target {
+        key: switch.key,
+        environment: switch.environment,
+        reason: switch.reason,
+    };
+    configure(client, json, target, |flag, environment| {
+        let mut config = flag["environments"][environment].clone();
+        if !config.is_object() {
+            return Err(CliError::Usage(format!(
+                "flag {} has no configuration in {environment}",
+                flag["key"].as_str().unwrap_or_default()
+            )));
+        }
+        config["enabled"] = json!(enabled);
+        Ok(config)
+    })
+    .await
+}
+
+/// Reads the flag, writes the configuration `change` makes of it in the target's
+/// environment (guarded by the version read), and says what it serves now.
+async fn configure(
+    client: &super::client::Client,
+    json: bool,
+    target: Target,
+    change: impl FnOnce(&Value, &str) -> Result<Value, CliError>,
+) -> Result<(), CliError> {
+    let Target {
+        key,
+        environment,
+        reason,
+    } = target;
+    let path = format!("/api/v1/flags/{}", segment(&key));
+    let current = client.get(&path).await?;
+    let etag = current
+        .etag
+        .clone()
+        .ok_or_else(|| CliError::Usage("the server sent no ETag for the flag".to_owned()))?;
+    let config = change(&current.body, &environment)?;
+    let mut write = format!("{path}/environments/{}", segment(&environment));
+    if let Some(reason) = reason {
+        write.push_str(&format!("?reason={}", segment(&reason)));
+    }
+    let answer = client.put(&write, &config, &etag).await?;
+    if json {
+        print_json(&answer.body);
+    } else {
+        println!(
+            "{key} in {environment}: {}",
+            show::serving(&answer.body["environments"][&environment])
+        );
     }
     Ok(())
 }
@@ -131,61 +186,65 @@ fn weight(percent: f64) -> Result<u32, CliError> {
     Ok(points as u32)
 }
 
-/// The environment's configuration with its default serve set to the rollout of
-/// `variant` (by default the first variant by name that is not the control).
+/// The environment's configuration with its default serve set to the rollout.
 fn rollout(
-    flag: &Flag,
+    flag: &Value,
     environment: &str,
     variant: Option<&str>,
     weight: u32,
-) -> Result<FlagConfig, CliError> {
-    let Some(config) = flag.environments.get(environment) else {
+) -> Result<Value, CliError> {
+    let mut config = flag["environments"][environment].clone();
+    if !config.is_object() {
         return Err(CliError::Usage(format!(
             "flag {} has no configuration in {environment}",
-            flag.key
+            flag["key"].as_str().unwrap_or_default()
         )));
-    };
-    let mut config = FlagConfig::clone(config);
-    let control = config.off_variant.clone();
+    }
+    let control = config["off_variant"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
     let variant = match variant {
         Some(v) => v.to_owned(),
-        None => flag
-            .variants
-            .keys()
-            .filter(|name| **name != control)
-            .min()
-            .cloned()
+        None => flag["variants"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(name, _)| name.clone())
+            .find(|name| *name != control)
             .ok_or_else(|| {
                 CliError::Usage("the flag has no variant besides its control".to_owned())
             })?,
     };
-    let arm = |variant: String, weight: u32| WeightedVariant { variant, weight };
-    config.default = match weight {
-        10_000 => Serve::variant(variant),
-        0 => Serve::variant(control),
-        w => Serve {
-            rollout: Some(vec![arm(variant, w), arm(control, 10_000 - w)]),
-            ..Serve::default()
-        },
+    config["default"] = match weight {
+        10_000 => json!({ "variant": variant }),
+        0 => json!({ "variant": control }),
+        w => json!({ "rollout": [
+            { "variant": variant, "weight": w },
+            { "variant": control, "weight": 10_000 - w }
+        ] }),
     };
     Ok(config)
 }
 
-fn describe(flag: &WithVersion<Flag>) -> String {
-    let WithVersion { doc: flag, version } = flag;
-    let mut out = format!("{} (version {version})\n", flag.key);
-    if !flag.description.is_empty() {
-        out.push_str(&format!("{}\n", flag.description));
+fn describe(flag: &Value) -> String {
+    let mut out = format!(
+        "{} (version {})\n",
+        flag["key"].as_str().unwrap_or_default(),
+        flag["version"]
+    );
+    if let Some(description) = flag["description"].as_str().filter(|d| !d.is_empty()) {
+        out.push_str(&format!("{description}\n"));
     }
-    let mut variants: Vec<(&String, &Value)> = flag.variants.iter().collect();
-    variants.sort_by_key(|(name, _)| *name);
-    let variants: Vec<String> = variants
+    let variants: Vec<String> = flag["variants"]
+        .as_object()
         .into_iter()
+        .flatten()
         .map(|(name, value)| format!("{name}={value}"))
         .collect();
     out.push_str(&format!("variants: {}\n", variants.join(", ")));
-    for (name, config) in &flag.environments {
-        out.push_str(&format!("{name}: {}\n", show::serving(Some(config))));
+    for (name, config) in flag["environments"].as_object().into_iter().flatten() {
+        out.push_str(&format!("{name}: {}\n", show::serving(config)));
     }
     out
 }

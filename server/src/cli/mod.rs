@@ -1,16 +1,25 @@
 //! The release manager's command line: `rollgate release …`, `rollgate flag …` and
 //! `rollgate changelog`, a client of the admin API (`--url` / `ROLLGATE_URL`,
 //! `--token` / `ROLLGATE_TOKEN`), printing for people by default and the server's JSON
-//! with `--json`.
+//! with `--json`; and `rollgate admin-token create`, which works offline on a stopped
+//! server's store.
+//!
+//! For people, stages and checklist items are numbered from 1 (the API numbers them
+//! from 0), times are RFC 3339 to the second, and every timeline line says what
+//! changed.
 
+mod admin_token;
 mod client;
 mod flag;
+mod preview;
 mod release;
 mod report;
 mod show;
+mod timeline;
 
 use clap::Args;
 
+pub use admin_token::{AdminTokenArgs, admin_token};
 pub use flag::FlagArgs;
 pub use release::ReleaseArgs;
 pub use report::ChangelogArgs;
@@ -48,7 +57,7 @@ pub enum CliError {
     #[error("the server's answer could not be read: {0}")]
     Answer(String),
     /// The server refused.
-    #[error("{detail}{} (HTTP {status})", field.as_ref().map(|f| format!(" [field: {f}]")).unwrap_or_default())]
+    #[error("{detail}{} (HTTP {status}){}", field.as_ref().map(|f| format!(" [field: {f}]")).unwrap_or_default(), notes.iter().map(|n| format!("\n  {n}")).collect::<String>())]
     Server {
         /// HTTP status.
         status: u16,
@@ -56,6 +65,8 @@ pub enum CliError {
         detail: String,
         /// The offending field.
         field: Option<String>,
+        /// More lines: each warning of a start that needs acknowledging, and how.
+        notes: Vec<String>,
     },
 }
 
@@ -86,6 +97,13 @@ pub fn flag(args: FlagArgs) -> Result<(), CliError> {
 fn block_on<F: std::future::Future<Output = Result<(), CliError>>>(
     future: F,
 ) -> Result<(), CliError> {
+    block_on_value(future)
+}
+
+/// Runs `future` to completion on a runtime of its own.
+fn block_on_value<T, F: std::future::Future<Output = Result<T, CliError>>>(
+    future: F,
+) -> Result<T, CliError> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

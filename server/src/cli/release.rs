@@ -4,13 +4,9 @@
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
-use serde::Serialize;
-use serde_json::Value;
+use serde_json::{Value, json};
 
-use super::client::Answer;
-use super::{CliError, ClientOptions, print_json, segment, show};
-use crate::service::WithVersion;
-use crate::service::releases::{ActionRequest, ChecklistRequest, PercentRequest, Release};
+use super::{CliError, ClientOptions, preview, print_json, segment, show};
 
 /// Plan, approve and drive releases.
 #[derive(Debug, Args)]
@@ -28,6 +24,9 @@ pub(crate) enum ReleaseCommand {
     Create {
         /// The plan (its fields: docs/release-plan.md).
         file: PathBuf,
+        /// Print only the new release's id (for scripts: `ID=$(rollgate release create plan.json -q)`).
+        #[arg(long, short)]
+        quiet: bool,
     },
     /// List releases.
     List {
@@ -47,12 +46,12 @@ pub(crate) enum ReleaseCommand {
     Submit(Act),
     /// Approve (not as the author).
     Approve(Act),
-    /// Tick a readiness item (by its number, from 0).
+    /// Tick a readiness item (by its number in `show`, from 1).
     Check {
         /// The release id.
         id: String,
-        /// The item's number.
-        index: usize,
+        /// The item's number, from 1.
+        item: usize,
         /// Untick instead.
         #[arg(long)]
         undo: bool,
@@ -60,8 +59,22 @@ pub(crate) enum ReleaseCommand {
         #[arg(long)]
         comment: Option<String>,
     },
-    /// Start: apply the first stage.
-    Start(Act),
+    /// Start: apply the first stage (`--dry-run`: only say what the start would do).
+    Start {
+        /// The release id.
+        id: String,
+        /// Why, for the timeline.
+        #[arg(long)]
+        comment: Option<String>,
+        /// Acknowledge a warning of the preview by its code (repeat for each, or
+        /// separate codes with commas).
+        #[arg(long, value_name = "CODE", value_delimiter = ',')]
+        acknowledge: Vec<String>,
+        /// Show what the start would do — configurations before → after, each
+        /// audience's share, the preflight, the warnings — and change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Pause: stop advancing.
     Pause(Act),
     /// Resume advancing.
@@ -103,33 +116,19 @@ pub(crate) struct Act {
     comment: Option<String>,
 }
 
-/// The body of an action, as the server reads it.
-#[derive(Serialize)]
-#[serde(untagged)]
-enum ActionBody {
-    /// A comment, or a rollback's reason.
-    Act(ActionRequest),
-    /// A new percentage.
-    Percent(PercentRequest),
-    /// A readiness item ticked or unticked.
-    Checklist(ChecklistRequest),
-}
-
 pub(super) async fn run(args: ReleaseArgs) -> Result<(), CliError> {
     let client = args.options.client()?;
     let json = args.options.json;
-    let action = |name: &'static str, act: Act| {
-        let body = ActionRequest {
-            comment: act.comment,
-            reason: None,
-        };
-        (act.id, name, name.to_owned(), ActionBody::Act(body))
-    };
-    let (id, name, path, body) = match args.command {
-        ReleaseCommand::Create { file } => {
+    let action = |name: &'static str, act: Act| (act.id, name, json!({ "comment": act.comment }));
+    let (id, name, body) = match args.command {
+        ReleaseCommand::Create { file, quiet } => {
             let plan = read_plan(&file)?;
             let answer = client.post("/api/v1/releases", &plan).await?;
-            return print(json, &answer, "created");
+            if quiet && !json {
+                println!("{}", answer.body["id"].as_str().unwrap_or_default());
+                return Ok(());
+            }
+            return print(json, &answer.body, "created");
         }
         ReleaseCommand::List { state, environment } => {
             let mut query = Vec::new();
@@ -148,7 +147,7 @@ pub(super) async fn run(args: ReleaseArgs) -> Result<(), CliError> {
             if json {
                 print_json(&answer.body);
             } else {
-                print!("{}", show::release_table(&answer.read::<Vec<_>>()?));
+                print!("{}", show::release_table(&answer.body));
             }
             return Ok(());
         }
@@ -159,66 +158,130 @@ pub(super) async fn run(args: ReleaseArgs) -> Result<(), CliError> {
             if json {
                 print_json(&answer.body);
             } else {
-                let release: WithVersion<Release> = answer.read()?;
-                print!("{}", show::release(&release.doc));
+                print!("{}", show::release(&answer.body));
             }
             return Ok(());
         }
         ReleaseCommand::Report(report) => {
             return super::report::report(&args.options, report).await;
         }
+        ReleaseCommand::Start {
+            id, dry_run: true, ..
+        } => {
+            let answer = client
+                .get(&format!("/api/v1/releases/{}/preview", segment(&id)))
+                .await?;
+            if json {
+                print_json(&answer.body);
+            } else {
+                print!("{}", preview::render(&id, &answer.body));
+            }
+            return Ok(());
+        }
+        ReleaseCommand::Start {
+            id,
+            comment,
+            acknowledge,
+            dry_run: false,
+        } => {
+            let body = json!({ "comment": comment, "acknowledge": acknowledge });
+            (id, "start", body)
+        }
         ReleaseCommand::Check {
             id,
-            index,
+            item,
             undo,
             comment,
         } => {
-            let body = ChecklistRequest {
-                done: !undo,
-                comment,
+            let Some(index) = item.checked_sub(1) else {
+                return Err(CliError::Usage(
+                    "checklist items are numbered from 1, as `rollgate release show` lists them"
+                        .to_owned(),
+                ));
             };
-            let path = format!("checklist/{index}");
-            (id, "checklist", path, ActionBody::Checklist(body))
+            (
+                id,
+                "checklist",
+                json!({ "done": !undo, "comment": comment, "index": index }),
+            )
         }
         ReleaseCommand::SetPercent {
             id,
             percent,
             comment,
-        } => {
-            let body = PercentRequest { percent, comment };
-            (
-                id,
-                "percent",
-                "percent".to_owned(),
-                ActionBody::Percent(body),
-            )
-        }
-        ReleaseCommand::Rollback { id, reason } => {
-            let body = ActionRequest {
-                comment: None,
-                reason: Some(reason),
-            };
-            (id, "rollback", "rollback".to_owned(), ActionBody::Act(body))
-        }
+        } => (
+            id,
+            "percent",
+            json!({ "percent": percent, "comment": comment }),
+        ),
+        ReleaseCommand::Rollback { id, reason } => (id, "rollback", json!({ "reason": reason })),
         ReleaseCommand::Submit(act) => action("submit", act),
         ReleaseCommand::Approve(act) => action("approve", act),
-        ReleaseCommand::Start(act) => action("start", act),
         ReleaseCommand::Pause(act) => action("pause", act),
         ReleaseCommand::Resume(act) => action("resume", act),
         ReleaseCommand::Promote(act) => action("promote", act),
         ReleaseCommand::Cancel(act) => action("cancel", act),
     };
-    let path = format!("/api/v1/releases/{}/{path}", segment(&id));
-    let answer = client.post(&path, &body).await?;
-    print(json, &answer, name)
+    let mut body = strip_nulls(body);
+    if body["acknowledge"].as_array().is_some_and(Vec::is_empty) {
+        body.as_object_mut().map(|b| b.remove("acknowledge"));
+    }
+    let path = match body.as_object_mut().and_then(|b| b.remove("index")) {
+        Some(index) => format!("/api/v1/releases/{}/checklist/{index}", segment(&id)),
+        None => format!("/api/v1/releases/{}/{name}", segment(&id)),
+    };
+    let answer = match client.post(&path, &body).await {
+        Err(CliError::Server {
+            status,
+            detail,
+            field,
+            mut notes,
+        }) if !notes.is_empty() => {
+            // A start with warnings: say how to acknowledge them.
+            let preview = client
+                .get(&format!("/api/v1/releases/{}/preview", segment(&id)))
+                .await
+                .map(|p| p.body["warnings"].clone())
+                .unwrap_or_default();
+            notes.push(format!(
+                "to go ahead: {}",
+                preview::start_command(&id, &preview)
+            ));
+            return Err(CliError::Server {
+                status,
+                detail,
+                field,
+                notes,
+            });
+        }
+        other => other?,
+    };
+    print(json, &answer.body, done(name))
 }
 
-fn print(json: bool, answer: &Answer, done: &str) -> Result<(), CliError> {
+/// What an action did, as the summary line starts.
+fn done(action: &str) -> &'static str {
+    match action {
+        "submit" => "submitted",
+        "approve" => "approved",
+        "start" => "started",
+        "pause" => "paused",
+        "resume" => "resumed",
+        "promote" => "promoted",
+        "rollback" => "rolled back",
+        "cancel" => "cancelled",
+        "percent" => "percentage set",
+        "checklist" => "checklist updated",
+        _ => "done",
+    }
+}
+
+/// Prints the release: a summary line for people, the server's JSON with `--json`.
+fn print(json: bool, release: &Value, done: &str) -> Result<(), CliError> {
     if json {
-        print_json(&answer.body);
+        print_json(release);
     } else {
-        let release: WithVersion<Release> = answer.read()?;
-        println!("{done}: {}", show::one_line(&release.doc));
+        println!("{done}: {}", show::one_line(release));
     }
     Ok(())
 }
@@ -232,4 +295,11 @@ fn read_plan(file: &PathBuf) -> Result<Value, CliError> {
     .map_err(|e| CliError::Usage(format!("cannot read {}: {e}", file.display())))?;
     serde_json::from_str(&text)
         .map_err(|e| CliError::Usage(format!("{} is not JSON: {e}", file.display())))
+}
+
+fn strip_nulls(mut body: Value) -> Value {
+    if let Some(object) = body.as_object_mut() {
+        object.retain(|_, v| !v.is_null());
+    }
+    body
 }

@@ -5,9 +5,9 @@
 
 use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
-use actix_web::web::{self, Data, Path};
+use actix_web::web::{self, Data, Path, Query};
 use rollgate_core::model::{Environment, Flag, FlagConfig, Segment};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::Answer;
 use super::extract::{Keyed, KeyedWrite, etag};
@@ -106,14 +106,50 @@ pub(crate) async fn get_flag(app: Data<App>, key: Path<String>, caller: Principa
     get::<Flag>(&app, &caller, &key).await
 }
 
-/// Create a flag (no If-Match) or replace it (If-Match with its version).
+/// Why a flag is written, for the timeline of a release it touches.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct FlagWriteReason {
+    /// Why (at most 4 096 bytes). Recorded on the `flag_disabled` / `flag_enabled`
+    /// event when the write switches a flag that a running or paused release owns
+    /// (the kill switch).
+    reason: Option<String>,
+}
+
+/// Create a flag (no If-Match) or replace it (If-Match with its version). While a
+/// release runs, its flag's configuration in its environment may only be switched off
+/// (the kill switch, which pauses the release) or on again; other changes are a `409`.
 #[utoipa::path(put, path = "/api/v1/flags/{key}", tag = "flags",
-    params(("key" = String, Path), ("If-Match" = Option<String>, Header, description = "Version being replaced; required when the flag exists")),
+    params(("key" = String, Path), ("If-Match" = Option<String>, Header, description = "Version being replaced; required when the flag exists"), FlagWriteReason),
     request_body = Flag,
     responses((status = 200, body = WithVersion<Flag>), (status = 201, body = WithVersion<Flag>), (status = "4XX", body = Problem)),
     security(("admin_token" = [])))]
-pub(crate) async fn put_flag(app: Data<App>, write: KeyedWrite) -> Answer {
-    put::<Flag>(&app, write).await
+pub(crate) async fn put_flag(
+    app: Data<App>,
+    write: KeyedWrite,
+    reason: Query<FlagWriteReason>,
+) -> Answer {
+    let Keyed {
+        key,
+        caller,
+        if_match,
+    } = write.target;
+    let reason = reason.into_inner().reason;
+    let (doc, created) = flags::put(
+        &app,
+        &caller,
+        &key,
+        &write.body,
+        if_match,
+        reason.as_deref(),
+    )
+    .await?;
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok(document(status, &doc))
 }
 
 /// Delete a flag (If-Match required).
@@ -151,13 +187,16 @@ pub(crate) async fn get_flag_environment(
 }
 
 /// Replace one environment's configuration of a flag (If-Match: the flag's version).
+/// While a release runs, only `enabled` may change for its environment: `false` is the
+/// kill switch (the release pauses), `true` switches the flag back on.
 #[utoipa::path(put, path = "/api/v1/flags/{key}/environments/{environment}", tag = "flags",
-    params(("key" = String, Path), ("environment" = String, Path), ("If-Match" = String, Header)),
+    params(("key" = String, Path), ("environment" = String, Path), ("If-Match" = String, Header), FlagWriteReason),
     request_body = FlagConfig,
     responses((status = 200, body = WithVersion<Flag>), (status = "4XX", body = Problem)), security(("admin_token" = [])))]
 pub(crate) async fn put_flag_environment(
     app: Data<App>,
     write: KeyedWrite<(String, String)>,
+    reason: Query<FlagWriteReason>,
 ) -> Answer {
     let Keyed {
         key: (key, environment),
@@ -165,7 +204,17 @@ pub(crate) async fn put_flag_environment(
         if_match,
     } = write.target;
     let body = &write.body;
-    let flag = flags::put_environment(&app, &caller, &key, &environment, body, if_match).await?;
+    let reason = reason.into_inner().reason;
+    let flag = flags::put_environment(
+        &app,
+        &caller,
+        &key,
+        &environment,
+        body,
+        if_match,
+        reason.as_deref(),
+    )
+    .await?;
     Ok(document(StatusCode::OK, &flag))
 }
 

@@ -27,7 +27,7 @@ use super::{access, documents, health, ofrep, releases, reports, sdk, testing, w
         sdk::ruleset, sdk::stream, sdk::report_exposures,
         health::healthz, health::readyz, health::metrics, openapi_json,
         releases::list_releases, releases::create_release, releases::get_release, releases::replace_release,
-        releases::act, releases::set_percent, releases::check_item, releases::log_incident,
+        releases::preview_start, releases::act, releases::set_percent, releases::check_item, releases::log_incident,
         reports::get_report, reports::get_changelog, reports::changelog_feed,
         webhooks::create_webhook, webhooks::list_webhooks, webhooks::get_webhook, webhooks::replace_webhook,
         webhooks::delete_webhook, webhooks::list_deliveries,

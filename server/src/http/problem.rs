@@ -14,6 +14,7 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, HttpResponseBuilder, ResponseError};
 use rollgate_core::ofrep::RequestError as OfrepRequest;
+use rollgate_core::release::Warning;
 use rollgate_core::{ErrorCode, FieldError};
 use serde::Serialize;
 
@@ -22,7 +23,7 @@ use super::ofrep::OfrepError;
 use super::request_error::RequestError;
 use crate::infra::auth::Unauthenticated;
 use crate::infra::stream::SubscribeError;
-use crate::service::{Forbidden, ServiceError};
+use crate::service::{Forbidden, Refusal, ServiceError};
 
 /// The media type of every problem document.
 pub(crate) const PROBLEM_JSON: &str = "application/problem+json";
@@ -92,6 +93,10 @@ pub(crate) struct Problem {
     /// For 412/428: the document's current version.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub current_version: Option<u64>,
+    /// For a start refused for want of acknowledgement: each warning, with the `code`
+    /// to acknowledge it by.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<Warning>,
 }
 
 /// One field error inside a problem.
@@ -243,6 +248,7 @@ impl ApiError {
             field: None,
             errors: Vec::new(),
             current_version: None,
+            warnings: Vec::new(),
         };
         match self {
             ApiError::Request(error) => problem.field = request_parts(error).2.map(str::to_owned),
@@ -302,6 +308,10 @@ fn service_problem(error: &ServiceError, problem: &mut Problem) {
                 .collect::<Vec<_>>()
                 .join("; ");
             problem.errors = errors.iter().map(ProblemField::from).collect();
+        }
+        ServiceError::Refused(Refusal::Unacknowledged(warnings)) => {
+            problem.field = error.field();
+            problem.warnings = warnings.clone();
         }
         ServiceError::Conflict(_) | ServiceError::Refused(_) | ServiceError::LeaseLost { .. } => {
             problem.field = error.field();

@@ -1,5 +1,5 @@
-//! Handlers for releases (docs/release-plan.md): create, list, read, replace a plan, and the
-//! actions — `submit`, `approve`, `start`, `pause`, `resume`, `promote`, `rollback`,
+//! Handlers for releases (docs/release-plan.md): create, list, read, replace a plan, the
+//! preview of a start, and the actions — `submit`, `approve`, `start`, `pause`, `resume`, `promote`, `rollback`,
 //! `cancel`, `percent`, `checklist/{index}`, `incidents`. Each answers with the release
 //! and its version as `ETag`.
 
@@ -15,6 +15,7 @@ use super::request_error::RequestError;
 use crate::service::WithVersion;
 use crate::service::releases::{
     self, Action, ActionRequest, ChecklistRequest, IncidentRequest, PercentRequest, Release,
+    StartPreview,
 };
 use crate::service::{App, Principal};
 
@@ -30,6 +31,9 @@ pub(crate) fn configure(config: &mut web::ServiceConfig) {
             super::resource("/api/v1/releases/{id}")
                 .route(web::get().to(get_release))
                 .route(web::put().to(replace_release)),
+        )
+        .service(
+            super::resource("/api/v1/releases/{id}/preview").route(web::get().to(preview_start)),
         )
         .service(
             super::resource("/api/v1/releases/{id}/percent").route(web::post().to(set_percent)),
@@ -133,6 +137,17 @@ pub(crate) async fn get_release(app: Data<App>, id: Path<String>, caller: Princi
     ))
 }
 
+/// What starting the release would do now: per flag the configuration before → after
+/// and each audience's share of the released variant before → after, the preflight
+/// (run now, not recorded), what would still block the start, and the warnings `start`
+/// must acknowledge by code.
+#[utoipa::path(get, path = "/api/v1/releases/{id}/preview", tag = "releases", params(("id" = String, Path)),
+    responses((status = 200, body = StartPreview), (status = "4XX", body = Problem)),
+    security(("admin_token" = [])))]
+pub(crate) async fn preview_start(app: Data<App>, id: Path<String>, caller: Principal) -> Answer {
+    Ok(HttpResponse::Ok().json(releases::preview(&app, &caller, &id).await?))
+}
+
 /// Replace the plan of a release that has not started (If-Match required). Read-only
 /// fields sent back from a GET are ignored. Changing what ships or how (flags, stages,
 /// analysis, schedule, …) sends an approved plan back to `pending_approval`.
@@ -148,11 +163,14 @@ pub(crate) async fn replace_release(app: Data<App>, write: KeyedWrite) -> Answer
 /// Act on a release: `submit`, `approve`, `start`, `pause`, `resume`, `promote`
 /// (advance to the next stage now; after the last one, complete), `rollback` (every
 /// flag back to control; `reason` required) or `cancel`. If-Match is optional.
+/// `start` answers `409` with the `warnings` of its preview unless `acknowledge` lists
+/// each one's code; `promote` and `resume` answer `409` while a flag of the release is
+/// disabled, and `promote` on a paused release (resume first).
 #[utoipa::path(post, path = "/api/v1/releases/{id}/{action}", tag = "releases",
     params(("id" = String, Path),
            ("action" = String, Path, description = "submit, approve, start, pause, resume, promote, rollback or cancel"),
            ("If-Match" = Option<String>, Header, description = "Act only if the release is still at this version")),
-    request_body(content = Option<ActionRequest>, description = "Optional `{ \"comment\": \"…\" }`; `rollback` requires `{ \"reason\": \"…\" }`"),
+    request_body(content = Option<ActionRequest>, description = "Optional `{ \"comment\": \"…\" }`; `rollback` requires `{ \"reason\": \"…\" }`; `start` takes `{ \"acknowledge\": [\"exposure_decrease\", …] }`"),
     responses((status = 200, body = WithVersion<Release>), (status = "4XX", body = Problem)),
     security(("admin_token" = [])))]
 pub(crate) async fn act(app: Data<App>, write: KeyedWrite<(String, String)>) -> Answer {

@@ -197,7 +197,7 @@ pub(crate) async fn get_changelog(
     let mut response = HttpResponse::Ok();
     response.content_type(format.content_type());
     Ok(match format {
-        Format::Markdown => response.body(changelog::markdown::changelog(&entries)),
+        Format::Markdown => response.body(changelog::markdown::changelog(&entries, view)),
         _ => response.json(entries),
     })
 }

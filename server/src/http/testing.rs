@@ -18,7 +18,7 @@ use crate::infra::auth::Role;
 use crate::infra::clock::ManualClock;
 use crate::service::App;
 use crate::service::ServiceError;
-use crate::service::{Principal, require_role};
+use crate::service::{Principal, require_role, require_unscoped};
 
 /// How long the endpoint waits for the scheduler to catch up.
 const CATCH_UP: Duration = Duration::from_secs(30);
@@ -59,6 +59,7 @@ pub(crate) struct ClockNow {
 
 fn manual(app: &App, caller: &Principal) -> Result<std::sync::Arc<ManualClock>, ApiError> {
     require_role(caller, Role::Admin)?;
+    require_unscoped(caller, "the test clock")?;
     app.manual_clock
         .clone()
         .ok_or_else(|| RequestError::ManualClockOff.into())

@@ -1,4 +1,5 @@
-//! The caller: who is behind a request's credentials, and what their role allows.
+//! The caller: who is behind a request's credentials, what their role allows, and in
+//! which environments an admin token scoped to some may act.
 
 use std::sync::Arc;
 
@@ -42,6 +43,11 @@ impl Principal {
         }
     }
 
+    /// The environments an admin token is scoped to; `None`: every environment.
+    pub(crate) fn scope(&self) -> Option<&[String]> {
+        self.0.environments.as_deref()
+    }
+
     /// The environment of an SDK key; `None` for an admin token.
     pub(crate) fn sdk_environment(&self) -> Option<&str> {
         match self.0.kind {
@@ -78,6 +84,26 @@ pub(crate) enum Forbidden {
     /// An SDK key whose environment has been deleted.
     #[error("environment {0:?} of this SDK key no longer exists")]
     EnvironmentGone(String),
+    /// A scoped token acting on an environment outside its scope.
+    #[error(
+        "this token acts only in environment(s) {scope:?}; {environment:?} is outside its scope"
+    )]
+    OutOfScope {
+        /// The environment asked about.
+        environment: String,
+        /// The token's environments.
+        scope: Vec<String>,
+    },
+    /// A scoped token changing what every environment shares.
+    #[error(
+        "this token acts only in environment(s) {scope:?}; {what} concern every environment, so only a token without `environments` may change them"
+    )]
+    Shared {
+        /// What it tried to change.
+        what: &'static str,
+        /// The token's environments.
+        scope: Vec<String>,
+    },
     /// The author of a release approving it (four eyes).
     #[error("four eyes: the author of a release cannot approve it; another release manager must")]
     OwnRelease,
@@ -89,5 +115,32 @@ pub(crate) fn require_role(principal: &Principal, needed: Role) -> Result<(), Fo
         Some(role) if role >= needed => Ok(()),
         Some(has) => Err(Forbidden::Role { needed, has }),
         None => Err(Forbidden::SdkKey),
+    }
+}
+
+/// Checks that `principal` may act in `environment` (a token without `environments`
+/// may act in all of them).
+pub(crate) fn require_environment(
+    principal: &Principal,
+    environment: &str,
+) -> Result<(), Forbidden> {
+    match principal.scope() {
+        Some(scope) if !scope.iter().any(|e| e == environment) => Err(Forbidden::OutOfScope {
+            environment: environment.to_owned(),
+            scope: scope.to_vec(),
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// Checks that `principal` is not scoped to environments: `what` (segments, tokens,
+/// environments, webhooks) concern every environment.
+pub(crate) fn require_unscoped(principal: &Principal, what: &'static str) -> Result<(), Forbidden> {
+    match principal.scope() {
+        Some(scope) => Err(Forbidden::Shared {
+            what,
+            scope: scope.to_vec(),
+        }),
+        None => Ok(()),
     }
 }

@@ -16,7 +16,8 @@ use serde::de::DeserializeOwned;
 
 use super::{
     App, IfMatch, Principal, ServiceError, WithVersion, change_by, check_path_key, commit,
-    commit_at_revision, expect_for, expect_required, read, read_all, require_role, to_body,
+    commit_at_revision, expect_for, expect_required, read, read_all, require_role,
+    require_unscoped, to_body,
 };
 use crate::infra::auth::Role;
 use crate::infra::hub::{Catalog, Versioned};
@@ -28,6 +29,9 @@ pub(crate) trait Document: Serialize + DeserializeOwned + Sized {
     const KIND: Kind;
     /// The role that may write it (everyone with an admin token reads it).
     const WRITER: Role;
+    /// What these documents are, in the plural: a token scoped to environments may not
+    /// write them, since they concern every environment.
+    const SHARED: &'static str;
 
     /// The served documents of this kind.
     fn served(catalog: &Catalog) -> &BTreeMap<String, Versioned<Self>>;
@@ -92,6 +96,7 @@ pub(crate) async fn put<T: Document>(
     if_match: Option<IfMatch>,
 ) -> Result<(WithVersion<T>, bool), ServiceError> {
     require_role(principal, T::WRITER)?;
+    require_unscoped(principal, T::SHARED)?;
     check_path_key("key", key)?;
     T::refuse_write(key)?;
     let doc: T = parse_document(body, key)?;
@@ -116,25 +121,34 @@ pub(crate) async fn write<T: Document>(
     expect: Expect,
     action: &str,
 ) -> Result<(WithVersion<T>, bool), ServiceError> {
+    let change = commit(app, commit_of(app, principal, key, &doc, expect, action)?).await?;
+    let version = change.entries.first().map_or(1, |e| e.version);
+    Ok((WithVersion { doc, version }, expect == Expect::Absent))
+}
+
+/// The commit that writes `doc` under `key` (its first write), once `doc` is valid
+/// among the served documents: the caller may add to it before committing.
+pub(crate) fn commit_of<T: Document>(
+    app: &App,
+    principal: &Principal,
+    key: &str,
+    doc: &T,
+    expect: Expect,
+    action: &str,
+) -> Result<Commit, ServiceError> {
     let errors = doc.validate_in(&app.hub.catalog());
     if !errors.is_empty() {
         return Err(ServiceError::Invalid(errors));
     }
-    let change = commit(
-        app,
-        Commit {
-            checks: doc.references(),
-            ..change_by(
-                app,
-                principal,
-                action,
-                vec![Write::put(T::KIND, key, expect, to_body(&doc)?)],
-            )
-        },
-    )
-    .await?;
-    let version = change.entries.first().map_or(1, |e| e.version);
-    Ok((WithVersion { doc, version }, expect == Expect::Absent))
+    Ok(Commit {
+        checks: doc.references(),
+        ..change_by(
+            app,
+            principal,
+            action,
+            vec![Write::put(T::KIND, key, expect, to_body(doc)?)],
+        )
+    })
 }
 
 /// Deletes a document nothing uses (If-Match required). Whether it is in use is decided
@@ -146,6 +160,7 @@ pub(crate) async fn delete<T: Document>(
     if_match: Option<IfMatch>,
 ) -> Result<(), ServiceError> {
     require_role(principal, T::WRITER)?;
+    require_unscoped(principal, T::SHARED)?;
     T::refuse_delete(key)?;
     commit_at_revision(app, |catalog| {
         let Some(existing) = T::served(catalog).get(key) else {

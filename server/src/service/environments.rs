@@ -16,6 +16,7 @@ use crate::infra::store::Kind;
 impl Document for Environment {
     const KIND: Kind = Kind::Environment;
     const WRITER: Role = Role::Admin;
+    const SHARED: &'static str = "environments (and their release policies)";
 
     fn served(catalog: &Catalog) -> &BTreeMap<String, Versioned<Environment>> {
         &catalog.environments

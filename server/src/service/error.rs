@@ -6,7 +6,7 @@
 //! background tasks decide what to do by cause. The messages (`Display`) are what a
 //! client reads as the problem's `detail`, so they are part of the API.
 
-use rollgate_core::release::{ReleaseState, TransitionError};
+use rollgate_core::release::{ReleaseState, TransitionError, Warning};
 use rollgate_core::{FieldError, ParseError};
 
 use super::caller::Forbidden;
@@ -170,6 +170,9 @@ pub(crate) enum Conflict {
     /// The release was written by someone else during the action.
     #[error("release {0} changed while this action ran; read it again and retry")]
     ReleaseChanged(String),
+    /// A write to a flag that a running or paused release drives in that environment.
+    #[error("{0}")]
+    OwnedByRelease(Box<Owned>),
     /// A flag of the release is not what the action needs.
     #[error("flag {flag:?} {problem}")]
     ReleasedFlag {
@@ -193,8 +196,29 @@ impl Conflict {
             Conflict::LastAdminToken => Some("id".to_owned()),
             Conflict::StoreKeptChanging | Conflict::ReleaseChanged(_) => None,
             Conflict::ReleasedFlag { index, .. } => index.map(|i| format!("flags[{i}].key")),
+            Conflict::OwnedByRelease(owned) => Some(owned.field.clone()),
         }
     }
+}
+
+/// A flag write refused because a running or paused release owns the flag there.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "flag {flag:?} in {environment} belongs to {state} release {release} ({name:?}): {what}; change its rollout through the release — POST /api/v1/releases/{release}/percent, /promote, /pause or /rollback (rollgate release set-percent|promote|pause|rollback {release}). Only the kill switch, \"enabled\": false, may be written directly"
+)]
+pub(crate) struct Owned {
+    pub flag: String,
+    pub environment: String,
+    /// The release that owns it.
+    pub release: String,
+    /// Its name.
+    pub name: String,
+    /// Its state.
+    pub state: ReleaseState,
+    /// What the write would have done.
+    pub what: String,
+    /// The field the write changed.
+    pub field: String,
 }
 
 /// Why a release refuses an action in the state it is in.
@@ -244,6 +268,27 @@ pub(crate) enum Refusal {
     /// Another release drives some of its flags.
     #[error("cannot start: {}", joined(.0))]
     FlagsTaken(Vec<FieldError>),
+    /// A flag of the release is switched off (its kill switch): nothing re-enables it
+    /// but an explicit write.
+    #[error(
+        "flag {flag:?} is disabled in {environment} (its kill switch was used); enable it first (PUT /api/v1/flags/{flag}/environments/{environment} with \"enabled\": true), or roll the release back"
+    )]
+    FlagDisabled { flag: String, environment: String },
+    /// A preview is of a start to come.
+    #[error(
+        "release {id} is {state}: a preview shows what starting it would do, and it can no longer start"
+    )]
+    NoPreview { id: String, state: ReleaseState },
+    /// The start would do things the caller has not acknowledged.
+    #[error(
+        "the start needs acknowledging: {}; send {{\"acknowledge\": {:?}}} to go ahead",
+        .0.iter().map(|w| format!("{} ({})", w.code, w.message)).collect::<Vec<_>>().join("; "),
+        codes(.0)
+    )]
+    Unacknowledged(Vec<Warning>),
+    /// The environment's release policy was raised after the plan was written.
+    #[error("{}; revise the plan (PUT /api/v1/releases/{{id}}), which asks for the approvals again", joined(.0))]
+    PolicyRaised(Vec<FieldError>),
 }
 
 impl Refusal {
@@ -251,18 +296,34 @@ impl Refusal {
     pub(crate) fn field(&self) -> Option<String> {
         match self {
             Refusal::Transition(_)
+            | Refusal::NoPreview { .. }
             | Refusal::NotEditable { .. }
             | Refusal::ChecklistClosed { .. }
             | Refusal::NotStarted => Some("state".to_owned()),
+            Refusal::Unacknowledged(_) => Some("acknowledge".to_owned()),
+            Refusal::FlagDisabled { environment, .. } => {
+                Some(format!("environments.{environment}.enabled"))
+            }
             Refusal::AlreadyApproved(_) | Refusal::ApprovalsMissing { .. } => {
                 Some("approvals".to_owned())
             }
             Refusal::ChecklistOpen { index, .. } => Some(format!("checklist[{index}].done")),
-            Refusal::PlanUnfit(errors) | Refusal::FlagsTaken(errors) => {
-                errors.first().map(|e| e.field.clone())
-            }
+            Refusal::PlanUnfit(errors)
+            | Refusal::FlagsTaken(errors)
+            | Refusal::PolicyRaised(errors) => errors.first().map(|e| e.field.clone()),
         }
     }
+}
+
+/// The distinct codes of `warnings`, in order.
+fn codes(warnings: &[Warning]) -> Vec<&'static str> {
+    let mut codes: Vec<&'static str> = Vec::new();
+    for warning in warnings {
+        if !codes.contains(&warning.code.as_str()) {
+            codes.push(warning.code.as_str());
+        }
+    }
+    codes
 }
 
 /// Field errors as one sentence.

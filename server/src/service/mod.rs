@@ -32,9 +32,11 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 pub(crate) use app::App;
-pub(crate) use caller::{Forbidden, Principal, require_role};
+pub(crate) use caller::{
+    Forbidden, Principal, require_environment, require_role, require_unscoped,
+};
 pub(crate) use commit::{change_by, commit, commit_at_revision, write_conflict};
-pub(crate) use error::{Conflict, FlagProblem, Refusal, ServiceError};
+pub(crate) use error::{Conflict, FlagProblem, Owned, Refusal, ServiceError};
 pub(crate) use version::{IfMatch, WithVersion, expect_for, expect_required};
 
 use crate::infra::store::Kind;

@@ -1,13 +1,26 @@
 //! What a new store starts with: the default environments, the built-in audience
-//! rings, the operator's bootstrap admin token, and (with `--demo`) demo flags and keys.
+//! rings, the operator's bootstrap admin token, and (with `--demo`) demo flags and keys
+//! and a release policy of one approval on production; and the offline way back in,
+//! an admin token minted into a stopped server's store.
 
-use rollgate_core::model::{BUILTIN_SEGMENTS, Environment, Flag, builtin_segment};
+use rollgate_core::model::{BUILTIN_SEGMENTS, Environment, Flag, ReleasePolicy, builtin_segment};
 use serde_json::json;
 use time::OffsetDateTime;
 
 use crate::infra::auth::{BOOTSTRAP_ID, Role, TokenKind, TokenRecord, hash_secret, issue};
 use crate::infra::config::Secret;
 use crate::infra::store::{Commit, Expect, Kind, Store, StoreError, Write};
+
+/// What `--demo` did.
+#[derive(Debug)]
+pub enum Demo {
+    /// Not asked for.
+    Off,
+    /// Seeded now: the credentials, shown once.
+    Seeded(DemoCredentials),
+    /// The store already holds the demo: its credentials were shown when it was seeded.
+    AlreadySeeded,
+}
 
 /// Credentials created for the demo, shown once on the console.
 #[derive(Debug)]
@@ -43,7 +56,7 @@ pub(crate) async fn prepare(
     admin_token: Option<&Secret>,
     demo: bool,
     now: OffsetDateTime,
-) -> Result<Option<DemoCredentials>, StoreError> {
+) -> Result<Demo, StoreError> {
     if store.revision().await? == 0 {
         let mut writes = Vec::new();
         for environment in Environment::defaults() {
@@ -78,6 +91,7 @@ pub(crate) async fn prepare(
             kind: TokenKind::Admin,
             role: Some(Role::Admin),
             environment: None,
+            environments: None,
             secret_sha256: hash_secret(secret.expose()),
             created_by: SEED_ACTOR.to_owned(),
             created_at: now,
@@ -88,11 +102,49 @@ pub(crate) async fn prepare(
             .await?;
         tracing::info!("ROLLGATE_ADMIN_TOKEN installed as the first admin token");
     }
-    if demo && store.get(Kind::Meta, "demo").await?.is_none() {
-        return seed_demo(store, now).await.map(Some);
+    if !demo {
+        return Ok(Demo::Off);
     }
-    Ok(None)
+    if store.get(Kind::Meta, "demo").await?.is_some() {
+        return Ok(Demo::AlreadySeeded);
+    }
+    seed_demo(store, now).await.map(Demo::Seeded)
 }
+
+/// Issues an admin token straight into `store`, with no server running: the way back in
+/// when every admin token is lost (`rollgate admin-token create`). The store must have
+/// been seeded by a server before (its first commit seeds it; a token written first
+/// would stop that). Audited as `system:admin-token`.
+pub async fn mint_admin_token(
+    store: &dyn Store,
+    name: &str,
+    now: OffsetDateTime,
+) -> Result<Option<String>, StoreError> {
+    if store.revision().await? == 0 {
+        return Ok(None);
+    }
+    let issued = issue(
+        TokenKind::Admin,
+        name.to_owned(),
+        Some(Role::Admin),
+        None,
+        OFFLINE_ACTOR.to_owned(),
+        now,
+    );
+    let write = Write::put(
+        Kind::Token,
+        issued.record.id.clone(),
+        Expect::Absent,
+        body(&issued.record)?,
+    );
+    let mut commit = seed_commit("token.create", now, vec![write]);
+    commit.actor = OFFLINE_ACTOR.to_owned();
+    store.commit(commit).await?;
+    Ok(Some(issued.token))
+}
+
+/// Who mints tokens offline, in the audit log.
+const OFFLINE_ACTOR: &str = "system:admin-token";
 
 async fn seed_demo(store: &dyn Store, now: OffsetDateTime) -> Result<DemoCredentials, StoreError> {
     let mut writes = Vec::new();
@@ -120,6 +172,20 @@ async fn seed_demo(store: &dyn Store, now: OffsetDateTime) -> Result<DemoCredent
         Expect::Absent,
         body(&admin.record)?,
     ));
+    if let Some(document) = store.get(Kind::Environment, "production").await? {
+        let mut production: Environment =
+            serde_json::from_slice(&document.body).map_err(|e| StoreError::Backend(Box::new(e)))?;
+        if production.release_policy.is_none() {
+            // Four eyes on every production release of the demo.
+            production.release_policy = Some(ReleasePolicy { min_approvals: 1 });
+            writes.push(Write::put(
+                Kind::Environment,
+                "production",
+                Expect::Version(document.version),
+                body(&production)?,
+            ));
+        }
+    }
     let mut sdk_keys = Vec::new();
     for environment in ["production", "development"] {
         if store.get(Kind::Environment, environment).await?.is_none() {

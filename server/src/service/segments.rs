@@ -16,6 +16,7 @@ use crate::infra::store::Kind;
 impl Document for Segment {
     const KIND: Kind = Kind::Segment;
     const WRITER: Role = Role::Editor;
+    const SHARED: &'static str = "segments";
 
     fn served(catalog: &Catalog) -> &BTreeMap<String, Versioned<Segment>> {
         &catalog.segments

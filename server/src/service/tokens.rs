@@ -1,5 +1,7 @@
 //! Tokens: issue SDK keys and admin tokens (the secret is returned once), list and
-//! revoke them. Only admins manage tokens; the last admin token cannot be revoked.
+//! revoke them. Only admins manage tokens — and only admins not scoped to environments,
+//! since a token could otherwise issue itself a wider one; the last admin token cannot
+//! be revoked.
 
 use rollgate_core::FieldError;
 use rollgate_core::validate::{Lines, check_text};
@@ -10,9 +12,10 @@ use super::{
     Conflict, ServiceError, change_by, commit, commit_at_revision, read, read_all, to_body,
 };
 use crate::infra::auth::{Role, TokenKind, TokenRecord, issue};
+use crate::infra::hub::Catalog;
 use crate::infra::store::{Commit, Expect, Kind, Write};
 use crate::service::App;
-use crate::service::{Principal, require_role};
+use crate::service::{Principal, require_role, require_unscoped};
 
 /// `POST /api/v1/tokens` body.
 #[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
@@ -28,6 +31,10 @@ pub(crate) struct NewToken {
     /// Environment of an SDK key (required for `sdk`, refused for `admin`).
     #[serde(default)]
     pub environment: Option<String>,
+    /// The environments an admin token may act in (their flag configurations and
+    /// releases); left out, every environment. Refused for `sdk`.
+    #[serde(default)]
+    pub environments: Option<Vec<String>>,
 }
 
 /// A token as listed: everything but the secret.
@@ -45,6 +52,9 @@ pub(crate) struct TokenView {
     /// Environment of an SDK key.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub environment: Option<String>,
+    /// The environments a scoped admin token may act in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub environments: Option<Vec<String>>,
     /// Who issued it.
     pub created_by: String,
     /// When.
@@ -61,6 +71,7 @@ impl From<&TokenRecord> for TokenView {
             kind: record.kind,
             role: record.role,
             environment: record.environment.clone(),
+            environments: record.environments.clone(),
             created_by: record.created_by.clone(),
             created_at: record.created_at,
         }
@@ -84,6 +95,7 @@ pub(crate) async fn create(
     body: &[u8],
 ) -> Result<IssuedTokenView, ServiceError> {
     require_role(principal, Role::Admin)?;
+    require_unscoped(principal, "tokens")?;
     let request: NewToken = rollgate_core::validate::parse(body)?;
     let mut errors = Vec::new();
     if request.name.trim().is_empty() || request.name.len() > 128 {
@@ -98,6 +110,12 @@ pub(crate) async fn create(
                 errors.push(FieldError::new(
                     "role",
                     "SDK keys have no role; they only evaluate",
+                ));
+            }
+            if request.environments.is_some() {
+                errors.push(FieldError::new(
+                    "environments",
+                    "an SDK key evaluates in its one `environment`; `environments` scopes admin tokens",
                 ));
             }
             match &request.environment {
@@ -124,15 +142,18 @@ pub(crate) async fn create(
             if request.environment.is_some() {
                 errors.push(FieldError::new(
                     "environment",
-                    "admin tokens are not bound to an environment",
+                    "admin tokens are not bound to one environment; scope them with `environments`",
                 ));
+            }
+            if let Some(scope) = &request.environments {
+                check_scope(&mut errors, scope, &catalog);
             }
         }
     }
     if !errors.is_empty() {
         return Err(ServiceError::Invalid(errors));
     }
-    let issued = issue(
+    let mut issued = issue(
         request.kind,
         request.name,
         request.role,
@@ -140,14 +161,18 @@ pub(crate) async fn create(
         principal.actor(),
         app.clock.now(),
     );
-    let mut checks = Vec::new();
-    if let Some(env) = request.environment {
-        checks.push(crate::infra::store::Check {
+    issued.record.environments = request.environments.clone();
+    // Every environment named must still exist when the token is written.
+    let checks = request
+        .environment
+        .into_iter()
+        .chain(request.environments.into_iter().flatten())
+        .map(|env| crate::infra::store::Check {
             kind: Kind::Environment,
             key: env,
             expect: Expect::Present,
-        });
-    }
+        })
+        .collect();
     commit(
         app,
         Commit {
@@ -170,6 +195,29 @@ pub(crate) async fn create(
         view: TokenView::from(&issued.record),
         token: issued.token,
     })
+}
+
+/// The `environments` of a scoped admin token: at least one, each an existing
+/// environment, none twice.
+fn check_scope(errors: &mut Vec<FieldError>, scope: &[String], catalog: &Catalog) {
+    if scope.is_empty() {
+        errors.push(FieldError::new(
+            "environments",
+            "name at least one environment (leave `environments` out for all of them)",
+        ));
+    }
+    for (index, env) in scope.iter().enumerate() {
+        let field = format!("environments[{index}]");
+        if !catalog.environments.contains_key(env) {
+            let known: Vec<&str> = catalog.environments.keys().map(String::as_str).collect();
+            errors.push(FieldError::new(
+                field,
+                format!("unknown environment {env:?}; the environments are {known:?}"),
+            ));
+        } else if scope[..index].contains(env) {
+            errors.push(FieldError::new(field, format!("{env:?} is listed twice")));
+        }
+    }
 }
 
 /// All tokens, without secrets.
@@ -197,6 +245,7 @@ pub(crate) async fn get(
 /// Revokes a token at once.
 pub(crate) async fn revoke(app: &App, principal: &Principal, id: &str) -> Result<(), ServiceError> {
     require_role(principal, Role::Admin)?;
+    require_unscoped(principal, "tokens")?;
     commit_at_revision(app, |catalog| {
         let Some(token) = catalog.tokens.get(id) else {
             return Err(ServiceError::NotFound {
@@ -204,7 +253,10 @@ pub(crate) async fn revoke(app: &App, principal: &Principal, id: &str) -> Result
                 key: id.to_owned(),
             });
         };
-        let is_admin = |t: &TokenRecord| t.kind == TokenKind::Admin && t.role == Some(Role::Admin);
+        // An admin scoped to environments cannot manage tokens: it does not count.
+        let is_admin = |t: &TokenRecord| {
+            t.kind == TokenKind::Admin && t.role == Some(Role::Admin) && t.environments.is_none()
+        };
         if is_admin(&token.doc) && catalog.tokens.values().filter(|t| is_admin(&t.doc)).count() == 1
         {
             return Err(Conflict::LastAdminToken.into());

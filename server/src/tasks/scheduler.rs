@@ -163,6 +163,7 @@ fn comment_only(comment: String) -> ActionRequest {
     ActionRequest {
         comment: Some(comment),
         reason: None,
+        acknowledge: None,
     }
 }
 

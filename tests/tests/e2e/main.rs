@@ -24,3 +24,4 @@ mod releases;
 mod reports;
 mod sdk;
 mod security;
+mod tour;

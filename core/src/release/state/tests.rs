@@ -28,9 +28,6 @@ const EDGES: &[(ReleaseState, &str, ReleaseState)] = &[
     (Running, "complete", Completed),
     (Running, "rollback", RolledBack),
     (Paused, "resume", Running),
-    (Paused, "promote", Paused),
-    (Paused, "percent", Paused),
-    (Paused, "complete", Completed),
     (Paused, "rollback", RolledBack),
 ];
 
@@ -85,6 +82,8 @@ fn refusals_say_why() {
         .unwrap_err()
         .to_string();
     assert!(error.contains("it is over"), "{error}");
+    let error = transition(Paused, Step::Promote).unwrap_err().to_string();
+    assert!(error.contains("resume it first"), "{error}");
 }
 
 #[test]

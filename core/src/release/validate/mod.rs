@@ -41,7 +41,16 @@ pub trait PlanCatalog {
     fn has_segment(&self, key: &str) -> bool;
     /// The flag, if it exists.
     fn flag(&self, key: &str) -> Option<&Flag>;
+    /// The fewest approvals the environment's release policy asks for (0 without one).
+    fn min_approvals(&self, _environment: &str) -> u32 {
+        0
+    }
 }
+
+/// Longest announcement title, in bytes.
+pub const MAX_TITLE: usize = 200;
+/// Longest announcement body, in bytes.
+pub const MAX_ANNOUNCEMENT: usize = 16 << 10;
 
 /// Checks a plan. With `now`, schedule times must not be in the past (pass it when the
 /// schedule is new or changed: an approved plan whose start time has come is not
@@ -89,6 +98,10 @@ pub fn validate_plan(
             ),
         ));
     }
+    if environment_known {
+        errors.extend(policy_error(plan, catalog.min_approvals(&plan.environment)));
+    }
+    check_announcement(&mut errors, plan);
     check_readiness(&mut errors, plan);
     text_field(&mut errors, "notes", &plan.notes, MAX_NOTES, Lines::Many);
     errors
@@ -174,6 +187,46 @@ fn check_flags(
             Some(_) => {}
         }
     }
+}
+
+/// The `approvals_required` error of a plan that asks for fewer approvals than its
+/// environment's policy, if it does.
+pub fn policy_error(plan: &ReleasePlan, min_approvals: u32) -> Option<FieldError> {
+    (plan.approvals_required < min_approvals).then(|| {
+        FieldError::new(
+            "approvals_required",
+            format!(
+                "environment {:?} requires at least {min_approvals} approval(s) for every release (its release_policy.min_approvals); the plan asks for {}",
+                plan.environment, plan.approvals_required
+            ),
+        )
+    })
+}
+
+fn check_announcement(errors: &mut Vec<FieldError>, plan: &ReleasePlan) {
+    let Some(announcement) = &plan.announcement else {
+        return;
+    };
+    if announcement.title.trim().is_empty() {
+        errors.push(FieldError::new(
+            "announcement.title",
+            "must say what end users are told",
+        ));
+    }
+    text_field(
+        errors,
+        "announcement.title",
+        &announcement.title,
+        MAX_TITLE,
+        Lines::One,
+    );
+    text_field(
+        errors,
+        "announcement.body",
+        &announcement.body,
+        MAX_ANNOUNCEMENT,
+        Lines::Many,
+    );
 }
 
 fn check_schedule(errors: &mut Vec<FieldError>, schedule: &Schedule, now: Option<OffsetDateTime>) {

@@ -78,6 +78,10 @@ pub(crate) struct TokenRecord {
     /// Environment of an SDK key.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub environment: Option<String>,
+    /// The environments an admin token may act in (flag configurations and releases);
+    /// `None`: every environment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub environments: Option<Vec<String>>,
     /// Hex SHA-256 of the secret.
     pub secret_sha256: String,
     /// Who issued it.
@@ -144,6 +148,7 @@ pub(crate) fn issue(
         kind,
         role,
         environment,
+        environments: None,
         secret_sha256: hash_secret(&secret),
         created_by,
         created_at,

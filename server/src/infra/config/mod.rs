@@ -147,6 +147,11 @@ pub enum ConfigError {
 }
 
 impl Settings {
+    /// The directory of the embedded store.
+    pub fn data_dir(&self) -> &std::path::Path {
+        &self.data_dir
+    }
+
     /// Reads the settings from the file (if any), `vars` (the process environment, as
     /// name/value pairs) and the command-line overrides.
     pub fn load(

@@ -14,10 +14,11 @@
 
 use std::time::Duration;
 
+use rollgate_core::analysis::QueryOutcome;
 use serde::Deserialize;
 use time::OffsetDateTime;
 
-use super::endpoints::Endpoint;
+use super::endpoints::{Endpoint, Unavailable};
 use crate::infra::outbound::chain;
 
 /// What one query gave.
@@ -83,6 +84,32 @@ struct Data {
 }
 
 impl PrometheusClient {
+    /// What one planned query gave, as an analysis record says it: the template could
+    /// not be filled (`promql` is that error), there is no Prometheus to ask (the
+    /// endpoint is `Unavailable`), or what the endpoint answered for it at `at`.
+    pub(crate) async fn outcome(
+        &self,
+        prometheus: Result<&Endpoint, &Unavailable>,
+        promql: &Result<String, String>,
+        at: OffsetDateTime,
+    ) -> QueryOutcome {
+        match (promql, prometheus) {
+            (Err(message), _) => QueryOutcome::Error {
+                message: message.clone(),
+            },
+            (Ok(_), Err(unavailable)) => QueryOutcome::Error {
+                message: unavailable.to_string(),
+            },
+            (Ok(promql), Ok(endpoint)) => match self.query(endpoint, promql, at).await {
+                Ok(Sample::Value(value)) => QueryOutcome::Value { value },
+                Ok(Sample::NoData) => QueryOutcome::NoData,
+                Err(error) => QueryOutcome::Error {
+                    message: error.to_string(),
+                },
+            },
+        }
+    }
+
     /// A client whose queries give up after `timeout`.
     pub(crate) fn new(timeout: Duration) -> PrometheusClient {
         let http = reqwest::Client::builder()

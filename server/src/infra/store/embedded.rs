@@ -84,7 +84,13 @@ impl EmbeddedStore {
             .set_cache_size(options.cache_size)
             .set_repair_callback(move |_| flag.store(true, Ordering::Relaxed))
             .create(&path)
-            .map_err(backend)?;
+            .map_err(|error| match error {
+                redb::DatabaseError::DatabaseAlreadyOpen => StoreError::Unavailable(format!(
+                    "{} is in use by another process (a running rollgate server?)",
+                    path.display()
+                )),
+                other => backend(other),
+            })?;
         if created {
             // fsync makes the file's contents durable, not its name in the directory.
             sync_dir(dir).map_err(backend)?;

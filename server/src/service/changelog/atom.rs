@@ -1,7 +1,10 @@
 //! The public changelog as an Atom feed (RFC 4287) that end users subscribe to.
 //!
 //! Written with `quick-xml`, which escapes every text and attribute, from the *public*
-//! entries only: no incidents, no rollback reasons, no exposures, no actor names. The
+//! entries only: no incidents, no rollback reasons, no exposures, no actor names, no
+//! flag keys. An entry's title is its announcement's (or the release's name and
+//! version), its content HTML: the announcement's Markdown rendered without raw markup
+//! or unsafe links (see [`super::announcement`]), then who has the release since when. The
 //! ids are URNs made of the release id, so an entry keeps its id when it changes (a
 //! delivery to the next audience, a withdrawal) and feed readers update it in place.
 //!
@@ -80,7 +83,10 @@ fn write_entry(w: &mut Writer<Vec<u8>>, entry: &ChangelogEntry) -> io::Result<()
         DeliveryStatus::Withdrawn => "withdrawn",
         DeliveryStatus::NotStarted => "planned",
     };
-    let title = format!("{} {}: {headline}", entry.name, entry.release_version);
+    let title = match &entry.announcement {
+        Some(announcement) => format!("{}: {headline}", announcement.title),
+        None => format!("{} {}: {headline}", entry.name, entry.release_version),
+    };
     w.create_element("entry").write_inner_content(|w| {
         element(
             w,
@@ -99,15 +105,20 @@ fn write_entry(w: &mut Writer<Vec<u8>>, entry: &ChangelogEntry) -> io::Result<()
             .with_attribute(("term", entry.environment.as_str()))
             .write_empty()?;
         w.create_element("content")
-            .with_attribute(("type", "text"))
+            .with_attribute(("type", "html"))
             .write_text_content(BytesText::new(&xml_text(&content(entry))))?;
         Ok(())
     })?;
     Ok(())
 }
 
-/// The entry's text: what ships and who has it.
+/// The entry's content as HTML (escaped once more by the writer, as Atom's `html`
+/// type wants): the announcement, then who has the release since when.
 fn content(entry: &ChangelogEntry) -> String {
+    let mut out = String::new();
+    if let Some(announcement) = &entry.announcement {
+        out.push_str(&super::announcement::to_html(&announcement.body));
+    }
     let mut lines = vec![format!(
         "{} {} ({})",
         entry.name, entry.release_version, entry.environment
@@ -129,7 +140,12 @@ fn content(entry: &ChangelogEntry) -> String {
     if entry.status == DeliveryStatus::Withdrawn {
         lines.push("This release was withdrawn: its features are no longer available.".into());
     }
-    lines.join("\n")
+    for line in lines {
+        out.push_str("<p>");
+        out.push_str(&text::html(&line));
+        out.push_str("</p>\n");
+    }
+    out
 }
 
 fn element(w: &mut Writer<Vec<u8>>, name: &str, value: &str) -> io::Result<()> {

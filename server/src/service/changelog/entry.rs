@@ -12,10 +12,12 @@
 //! - a release that never started (draft … approved, cancelled) has no entry in the
 //!   changelog (its report still carries one, with status `not_started`).
 //!
-//! The internal view adds exposures, the rollback's reason and incidents (with who
-//! logged them); the public view has none of those and no actor names.
+//! The internal view adds the flags and variants shipped, exposures, the rollback's
+//! reason and incidents (with who logged them); the public view has none of those and
+//! no actor names: it tells end users the plan's `announcement` (title and Markdown
+//! body), or only the release's name and version when the plan has none.
 
-use rollgate_core::release::{ReleaseState, Strategy};
+use rollgate_core::release::{Announcement, ReleaseState, Strategy};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -127,7 +129,12 @@ pub struct ChangelogEntry {
     pub environment: String,
     /// Where delivery stands.
     pub status: DeliveryStatus,
-    /// What it ships.
+    /// What end users are told (the plan's `announcement`), when the plan has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub announcement: Option<Announcement>,
+    /// What it ships: flags and variants (internal view; the public view names no flag).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub features: Vec<Feature>,
     /// The audiences that got the features in full, in the order they did.
     pub deliveries: Vec<AudienceDelivery>,
@@ -269,7 +276,12 @@ pub(crate) fn entry(release: &Release, view: View) -> ChangelogEntry {
         release_version: release.plan.release_version.clone(),
         environment: release.plan.environment.clone(),
         status,
-        features: features(release),
+        announcement: release.plan.announcement.clone(),
+        features: if internal {
+            features(release)
+        } else {
+            Vec::new()
+        },
         deliveries,
         started_at,
         ended_at,

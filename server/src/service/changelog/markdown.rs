@@ -3,23 +3,37 @@
 
 use std::fmt::Write as _;
 
-use super::entry::{ChangelogEntry, DeliveryStatus, Exposure};
+use super::entry::{ChangelogEntry, DeliveryStatus, Exposure, View};
 use crate::service::reports::text;
 
-/// A whole changelog.
-pub(crate) fn changelog(entries: &[ChangelogEntry]) -> String {
+/// A whole changelog in `view`: end users' entries are headed by their announcement,
+/// the team's by the release's name and version.
+pub(crate) fn changelog(entries: &[ChangelogEntry], view: View) -> String {
     let mut out = String::from("# Changelog\n\n");
     if entries.is_empty() {
         out.push_str("Nothing delivered yet.\n");
     }
     for entry in entries {
-        let _ = writeln!(
-            out,
-            "## {} {}\n",
-            text::markdown(&entry.name),
-            text::markdown(&entry.release_version)
-        );
-        section(&mut out, entry);
+        match entry.announcement.as_ref().filter(|_| view == View::Public) {
+            Some(announcement) => {
+                let _ = writeln!(
+                    out,
+                    "## {}\n\n{} {}\n",
+                    text::markdown(&announcement.title),
+                    text::markdown(&entry.name),
+                    text::markdown(&entry.release_version)
+                );
+            }
+            None => {
+                let _ = writeln!(
+                    out,
+                    "## {} {}\n",
+                    text::markdown(&entry.name),
+                    text::markdown(&entry.release_version)
+                );
+            }
+        }
+        section(&mut out, entry, view);
     }
     out
 }
@@ -50,8 +64,8 @@ pub(crate) fn exposure_words(exposures: &[Exposure]) -> String {
         .join("; ")
 }
 
-/// The body of one entry (no heading).
-pub(crate) fn section(out: &mut String, entry: &ChangelogEntry) {
+/// The body of one entry in `view` (no heading).
+pub(crate) fn section(out: &mut String, entry: &ChangelogEntry, view: View) {
     let _ = writeln!(
         out,
         "**{}** · {} · release `{}`\n",
@@ -59,11 +73,30 @@ pub(crate) fn section(out: &mut String, entry: &ChangelogEntry) {
         text::markdown(&entry.environment),
         text::markdown(&entry.release)
     );
-    let _ = writeln!(
-        out,
-        "Features: {}\n",
-        text::markdown(&crate::service::reports::tables::features(&entry.features))
-    );
+    if let Some(announcement) = &entry.announcement {
+        if view == View::Internal {
+            // End users' view has it as the heading.
+            let _ = writeln!(
+                out,
+                "Announcement: **{}**\n",
+                text::markdown(&announcement.title)
+            );
+        }
+        if !announcement.body.trim().is_empty() {
+            let _ = writeln!(
+                out,
+                "{}\n",
+                super::announcement::to_markdown(announcement.body.trim_end())
+            );
+        }
+    }
+    if !entry.features.is_empty() {
+        let _ = writeln!(
+            out,
+            "Features: {}\n",
+            text::markdown(&crate::service::reports::tables::features(&entry.features))
+        );
+    }
     if entry.deliveries.is_empty() {
         out.push_str("No audience has had these features in full.\n\n");
     } else {

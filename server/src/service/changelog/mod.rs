@@ -3,6 +3,7 @@
 //! the team (`/api/v1/changelog`, internal or public view) and as an Atom feed for end
 //! users (`/changelog.atom`, public view, no token: see [`public`]).
 
+mod announcement;
 pub(crate) mod atom;
 mod entry;
 pub(crate) mod markdown;

@@ -48,8 +48,13 @@ fn a_completed_release_delivers_to_every_audience_when_it_reached_100_percent() 
         vec![("alpha", at(0)), ("beta", at(10)), ("general", at(30))]
     );
     assert_eq!(entry.updated_at, at(40));
-    assert_eq!(entry.features[0].flag, "new-checkout");
+    assert!(
+        entry.features.is_empty(),
+        "end users are not told flag keys"
+    );
     assert_eq!(entry.release_version, "2.4.0");
+    let internal = super::entry(&walked("completed", 4), View::Internal);
+    assert_eq!(internal.features[0].flag, "new-checkout");
 }
 
 #[test]
@@ -143,7 +148,7 @@ fn releases_that_never_started_are_not_in_the_changelog_and_the_newest_comes_fir
 #[test]
 fn markdown_lists_deliveries_and_only_the_internal_view_has_incidents() {
     let releases = [walked("rolled_back", 3)];
-    let internal = markdown::changelog(&changelog(&releases, View::Internal));
+    let internal = markdown::changelog(&changelog(&releases, View::Internal), View::Internal);
     assert!(internal.contains("## Checkout v2 2.4.0"));
     assert!(
         internal.contains("| beta | 2030-01-01 09:10:00 UTC | 2030-01-01 09:25:00 UTC |"),
@@ -155,7 +160,7 @@ fn markdown_lists_deliveries_and_only_the_internal_view_has_incidents() {
             && internal.contains("by bob: error rate"),
         "{internal}"
     );
-    let public = markdown::changelog(&changelog(&releases, View::Public));
+    let public = markdown::changelog(&changelog(&releases, View::Public), View::Public);
     for secret in [
         "Incidents",
         "paged",
@@ -223,4 +228,57 @@ fn characters_xml_cannot_hold_are_dropped_from_stored_names() {
     }
     assert_eq!(xml_text("tab\tand\nlines"), "tab\tand\nlines");
     assert!(matches!(xml_text("plain"), std::borrow::Cow::Borrowed(_)));
+}
+
+#[test]
+fn end_users_read_the_announcement_instead_of_flag_keys() {
+    let mut announced = plan();
+    announced["announcement"] = json!({
+        "title": "A one-page checkout",
+        "body": "Pay in **one** step. <img src=x onerror=alert(1)> [More](https://shop.example/new?a=1&b=2) [x](javascript:alert(1))"
+    });
+    let mut release = release_of(announced, "completed", vec![]);
+    release.timeline = walked("completed", 4).timeline;
+    let public = changelog([&release], View::Public);
+    let markdown = markdown::changelog(&public, View::Public);
+    assert!(
+        markdown.contains("## A one-page checkout\n\nCheckout v2 2.4.0"),
+        "{markdown}"
+    );
+    assert!(markdown.contains("Pay in **one** step."), "{markdown}");
+    assert!(
+        markdown.contains("&lt;img src=x onerror=alert(1)&gt;"),
+        "{markdown}"
+    );
+    assert!(!markdown.contains("new-checkout"), "{markdown}");
+    let xml = String::from_utf8(feed(
+        &public,
+        &FeedLocation {
+            self_url: "http://example.test/changelog.atom",
+            environment: None,
+        },
+    ))
+    .unwrap();
+    assert!(
+        xml.contains("<title>A one-page checkout: available to everyone</title>"),
+        "{xml}"
+    );
+    assert!(xml.contains("<content type=\"html\">"), "{xml}");
+    // The HTML is escaped once more inside the XML.
+    assert!(xml.contains("&lt;strong&gt;one&lt;/strong&gt;"), "{xml}");
+    assert!(
+        xml.contains("href=&quot;https://shop.example/new?a=1&amp;amp;b=2&quot;"),
+        "{xml}"
+    );
+    assert!(
+        !xml.contains("&lt;img"),
+        "raw HTML never becomes markup: {xml}"
+    );
+    assert!(!xml.contains("javascript:"), "{xml}");
+    assert!(!xml.contains("new-checkout"), "{xml}");
+    let internal = markdown::changelog(&changelog([&release], View::Internal), View::Internal);
+    assert!(
+        internal.contains("Features: new-checkout → on"),
+        "{internal}"
+    );
 }

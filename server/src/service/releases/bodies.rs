@@ -1,6 +1,8 @@
 //! The bodies of release actions, parsed with field-precise errors (and written by the
 //! command line). An action's body may be empty (no comment).
 
+use rollgate_core::FieldError;
+use rollgate_core::release::WarningCode;
 use rollgate_core::validate::{Lines, check_text, parse};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -20,6 +22,48 @@ pub(crate) struct ActionRequest {
     /// Why the release is rolled back (required for `rollback`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// For `start`: the codes of the warnings the caller accepts (see the preview).
+    #[serde(default)]
+    pub acknowledge: Option<Vec<String>>,
+}
+
+impl ActionRequest {
+    /// The warning codes acknowledged: only `start` takes them; each a known code,
+    /// once.
+    pub(crate) fn acknowledged(&self, start: bool) -> Result<Vec<WarningCode>, ServiceError> {
+        let Some(names) = &self.acknowledge else {
+            return Ok(Vec::new());
+        };
+        if !start {
+            return Err(ServiceError::invalid(
+                "acknowledge",
+                "only start takes acknowledgements (of the warnings its preview lists)",
+            ));
+        }
+        let mut errors = Vec::new();
+        let mut codes = Vec::new();
+        for (index, name) in names.iter().enumerate() {
+            match WarningCode::parse(name) {
+                Some(code) if codes.contains(&code) => errors.push(FieldError::new(
+                    format!("acknowledge[{index}]"),
+                    format!("{name:?} is listed twice"),
+                )),
+                Some(code) => codes.push(code),
+                None => {
+                    let known: Vec<&str> = WarningCode::ALL.iter().map(|c| c.as_str()).collect();
+                    errors.push(FieldError::new(
+                        format!("acknowledge[{index}]"),
+                        format!("unknown warning code {name:?}; the codes are {known:?}"),
+                    ));
+                }
+            }
+        }
+        if errors.is_empty() {
+            Ok(codes)
+        } else {
+            Err(ServiceError::Invalid(errors))
+        }
+    }
 }
 
 /// `POST /api/v1/releases/{id}/percent`.

@@ -1,6 +1,6 @@
 //! The stored release: the plan plus everything that happened to it — state, author,
 //! approvals, where the rollout stands, the flag configurations it found when it
-//! started, and the timeline. The store's version travels next to it as `version`.
+//! started, the last preflight, and the timeline. The store's version travels next to it as `version`.
 
 use std::collections::BTreeMap;
 
@@ -53,6 +53,10 @@ pub struct Release {
     /// Everything that happened, oldest first.
     #[serde(default)]
     pub timeline: Vec<TimelineEvent>,
+    /// The last preflight (at submit, then at start): every analysis and KPI query
+    /// asked once of Prometheus, and what each gave.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preflight: Option<super::preflight::Preflight>,
     /// What the canary controller carries from one analysis to the next (bake time
     /// with data, errors and breaches in a row, the tests' state); kept here so that any
     /// replica continues where the last one left off.
@@ -192,11 +196,17 @@ pub enum EventKind {
     /// A rollback was served: the revision of its write, when it was written and
     /// served, and how many connected SDK streams had received it.
     RollbackPropagated,
+    /// Someone disabled one of the release's flags (the kill switch); the release was
+    /// paused in the same commit.
+    FlagDisabled,
+    /// Someone enabled a flag of the release again (the release stays paused until a
+    /// release manager resumes it).
+    FlagEnabled,
 }
 
 impl EventKind {
     /// Every kind.
-    pub(crate) const ALL: [EventKind; 20] = [
+    pub(crate) const ALL: [EventKind; 22] = [
         EventKind::Created,
         EventKind::Revised,
         EventKind::ApprovalsReset,
@@ -217,6 +227,8 @@ impl EventKind {
         EventKind::Incident,
         EventKind::Analysis,
         EventKind::RollbackPropagated,
+        EventKind::FlagDisabled,
+        EventKind::FlagEnabled,
     ];
 
     /// The kind's name on the wire.
@@ -242,6 +254,8 @@ impl EventKind {
             EventKind::Incident => "incident",
             EventKind::Analysis => "analysis",
             EventKind::RollbackPropagated => "rollback_propagated",
+            EventKind::FlagDisabled => "flag_disabled",
+            EventKind::FlagEnabled => "flag_enabled",
         }
     }
 

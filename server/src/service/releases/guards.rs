@@ -2,6 +2,7 @@
 //! served flags, segments and environments, no flag may be driven by another release,
 //! and a release starts only with its checklist done and its approvals in.
 
+use rollgate_core::release::validate::policy_error;
 use rollgate_core::release::{PlanCatalog, ReleasePlan, validate_plan};
 use rollgate_core::{FieldError, model::Flag};
 
@@ -97,6 +98,24 @@ impl PlanCatalog for Documents<'_> {
     fn flag(&self, key: &str) -> Option<&Flag> {
         self.0.flags.get(key).map(|f| f.doc.as_ref())
     }
+    fn min_approvals(&self, environment: &str) -> u32 {
+        self.0
+            .environments
+            .get(environment)
+            .map_or(0, |e| e.doc.min_approvals())
+    }
+}
+
+/// Refuses a release whose plan asks for fewer approvals than its environment's
+/// policy asks now (the policy may have been raised after the plan was written):
+/// submit, approve and start check it, and the plan must be revised — which drops the
+/// approvals given, since the organisation now wants more eyes on it.
+pub(super) fn check_policy(app: &App, release: &Release) -> Result<(), ServiceError> {
+    let min = Documents(&app.hub.catalog()).min_approvals(&release.plan.environment);
+    match policy_error(&release.plan, min) {
+        Some(error) => Err(Refusal::PolicyRaised(vec![error]).into()),
+        None => Ok(()),
+    }
 }
 
 /// The guards of `start` beyond the state: checklist, approvals, a plan that still fits
@@ -118,6 +137,7 @@ pub(super) async fn check_ready(app: &App, release: &Release) -> Result<(), Serv
         }
         .into());
     }
+    check_policy(app, release)?;
     if !release.approvals_complete() {
         return Err(Refusal::ApprovalsMissing {
             given: release.approval_count(),

@@ -7,12 +7,16 @@
 //! release document (guarded by its version), every flag the action changes (each
 //! guarded by its version) and the webhook deliveries of the events it adds — so a
 //! rollout is never half applied and no notification is lost. The scheduler and the
-//! canary controller act through the same functions as people do.
+//! canary controller act through the same functions as people do. While a release runs
+//! it owns its flags' configuration in its environment ([`ownership`]).
 
 pub(crate) mod actions;
 mod bodies;
 mod document;
 mod guards;
+pub(crate) mod ownership;
+mod preflight;
+mod preview;
 mod propagation;
 mod rollout;
 mod stored;
@@ -24,8 +28,12 @@ use rollgate_core::validate::parse;
 pub(crate) use actions::{
     Action, Automation, act, check_item, log_incident, record_analysis, run, run_with, set_percent,
 };
+pub(crate) use bodies::text as check_text;
 pub(crate) use bodies::{ActionRequest, ChecklistRequest, IncidentRequest, PercentRequest};
 pub use document::{Actor, Approval, EventKind, Release, TimelineEvent};
+pub use preflight::{Preflight, PreflightQuery};
+pub use preview::StartPreview;
+pub(crate) use preview::preview;
 use stored::check_if_match;
 pub(crate) use stored::{Guarded, Saved, Stored, load, read_all};
 pub(crate) use stored::{save, save_guarded};
@@ -35,7 +43,7 @@ use crate::infra::store::Kind;
 use crate::service::App;
 use crate::service::Refusal;
 use crate::service::{IfMatch, ServiceError, WithVersion};
-use crate::service::{Principal, require_role};
+use crate::service::{Principal, require_environment, require_role};
 use guards::check_plan;
 
 /// Every release, optionally only those in `state` and/or `environment`.
@@ -83,6 +91,7 @@ pub(crate) async fn create(
 ) -> Result<WithVersion<Release>, ServiceError> {
     require_role(principal, Role::ReleaseManager)?;
     let plan: ReleasePlan = parse(body)?;
+    require_environment(principal, &plan.environment)?;
     let now = app.clock.now();
     let id = format!("rel-{}", random_text(12).to_ascii_lowercase());
     check_plan(app, &plan, &id, Some(now)).await?;
@@ -104,6 +113,7 @@ pub(crate) async fn create(
             to: Some(ReleaseState::Draft),
             ..TimelineEvent::new(now, EventKind::Created, &author)
         }],
+        preflight: None,
         analysis_progress: None,
     };
     save(
@@ -118,8 +128,21 @@ pub(crate) async fn create(
     .await
 }
 
+/// Checks that `principal` may act on release `id`: a token scoped to environments
+/// acts only on the releases of those.
+pub(crate) async fn require_scope(
+    app: &App,
+    principal: &Principal,
+    id: &str,
+) -> Result<(), ServiceError> {
+    if principal.scope().is_some() {
+        require_environment(principal, &load(app, id).await?.release.plan.environment)?;
+    }
+    Ok(())
+}
+
 /// Read-only fields a client may send back unchanged in a `PUT` (they are ignored).
-const READ_ONLY: [&str; 14] = [
+const READ_ONLY: [&str; 15] = [
     "id",
     "state",
     "author",
@@ -133,6 +156,7 @@ const READ_ONLY: [&str; 14] = [
     "created_at",
     "timeline",
     "analysis_progress",
+    "preflight",
     "version",
 ];
 
@@ -148,6 +172,7 @@ pub(crate) async fn replace(
 ) -> Result<WithVersion<Release>, ServiceError> {
     require_role(principal, Role::ReleaseManager)?;
     let stored = load(app, id).await?;
+    require_environment(principal, &stored.release.plan.environment)?;
     let Some(if_match) = if_match else {
         return Err(ServiceError::VersionRequired {
             kind: Kind::Release,
@@ -169,6 +194,7 @@ pub(crate) async fn replace(
         fields.remove(name);
     }
     let plan: ReleasePlan = parse(serde_json::Value::Object(fields).to_string().as_bytes())?;
+    require_environment(principal, &plan.environment)?;
     let current = &stored.release;
     if !current.state.is_editable() {
         return Err(Refusal::NotEditable {

@@ -69,7 +69,8 @@ impl CurrentFlags {
 /// The writes that put every released flag at `target`, each guarded by the version
 /// read. For a stage or completion, every flag must still exist with its variants and
 /// its configuration in the environment; rollback writes control to whatever exists,
-/// falling back to the baseline for a configuration that was removed.
+/// falling back to the baseline for a configuration that was removed, and leaves a
+/// disabled flag disabled.
 pub(crate) fn flag_writes(
     release: &Release,
     current: &CurrentFlags,
@@ -120,7 +121,11 @@ pub(crate) fn flag_writes(
             Target::Stage(position) => stage_config(plan, &release.salt, flag_target, position)
                 .map_err(|e| ServiceError::Invalid(vec![e]))?,
             Target::Completed => completed_config(plan, &release.salt, flag_target),
-            Target::Control => control_config(&release.salt, flag_target),
+            Target::Control => FlagConfig {
+                // A flag switched off by its kill switch stays off: control either way.
+                enabled: config.enabled,
+                ..control_config(&release.salt, flag_target)
+            },
         };
         let mut flag = flag.clone();
         flag.environments

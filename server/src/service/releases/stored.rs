@@ -84,7 +84,7 @@ pub(super) fn check_if_match(
 
 /// How long a release action waits for its flag changes to be served before answering
 /// (the change is durable either way).
-const SERVE_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+pub(super) const SERVE_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Writes `next` (created when `stored` is `None`) with `flags`, plus the webhook
 /// deliveries of the events `next` adds to the timeline, in one commit; then waits

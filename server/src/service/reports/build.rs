@@ -5,9 +5,11 @@ use time::OffsetDateTime;
 
 use super::checks::{self, CheckInfo};
 use super::issues::issues;
+use rollgate_core::release::{Warning, preview};
+
 use super::model::{
-    ApprovalNote, Dates, KpiReport, ReleaseSummary, Report, RollbackRecord, StageReached,
-    StageReport,
+    ApprovalNote, BeforeStart, Dates, FlagBefore, KpiReport, ReleaseSummary, Report,
+    RollbackRecord, ShareBefore, StageReached, StageReport,
 };
 use super::stages::{Walk, seconds, walk};
 use crate::service::changelog::{self, View};
@@ -70,6 +72,8 @@ pub fn build(release: &Release, now: OffsetDateTime, kpis: KpiReport) -> Report 
             .collect(),
         stages: stages(release, &walk, &records, &infos, now),
         rollout: walk.rollout.clone(),
+        pauses: walk.pauses.clone(),
+        before_start: before_start(release),
         health: checks::health(&infos, &records),
         kpis,
         issues: issues(release, &records, &infos),
@@ -77,6 +81,51 @@ pub fn build(release: &Release, now: OffsetDateTime, kpis: KpiReport) -> Report 
         changelog: changelog::entry(release, View::Internal),
         analysis_records: records.len(),
     }
+}
+
+/// The flags as the release found them at its start, and the warnings acknowledged
+/// then; `None` before the start.
+fn before_start(release: &Release) -> Option<BeforeStart> {
+    let started = release
+        .timeline
+        .iter()
+        .find(|e| e.event == EventKind::Started)?;
+    let acknowledged: Vec<Warning> = started
+        .details
+        .as_ref()
+        .and_then(|d| d.get("acknowledged"))
+        .and_then(|a| serde_json::from_value(a.clone()).ok())
+        .unwrap_or_default();
+    let audiences = preview::audiences(&release.plan);
+    let flags = release
+        .plan
+        .flags
+        .iter()
+        .filter_map(|released| {
+            let configuration = release.baseline.get(&released.key)?.clone();
+            let exposure = audiences
+                .iter()
+                .map(|audience| {
+                    let share = preview::exposure(&configuration, &released.variant, audience);
+                    ShareBefore {
+                        audience: audience.clone(),
+                        min: f64::from(share.min) / 100.0,
+                        max: f64::from(share.max) / 100.0,
+                    }
+                })
+                .collect();
+            Some(FlagBefore {
+                flag: released.key.clone(),
+                variant: released.variant.clone(),
+                configuration,
+                exposure,
+            })
+        })
+        .collect();
+    Some(BeforeStart {
+        flags,
+        acknowledged,
+    })
 }
 
 /// The record of the release's last rollback, if it was written.

@@ -1,6 +1,7 @@
-//! The report's charts as inline SVG, drawn with `plotters`' SVG backend: the rollout
-//! percentage over time with the stage boundaries, and each health check over time —
-//! treatment against control, with its bound. Time runs from the release's start, so
+//! The report's charts as inline SVG, drawn with `plotters`' SVG backend: the share of
+//! everyone served the released variant over time, with the stages labelled, the
+//! pauses shaded and the rollback marked; and each health check over time — treatment
+//! against control, with its bound, or "no data" written across an empty chart. Time runs from the release's start, so
 //! the charts line up one under the other.
 //!
 //! Only numbers and fixed words are drawn as SVG text (plotters escapes them anyway);
@@ -19,6 +20,8 @@ const TREATMENT: RGBColor = RGBColor(214, 39, 40);
 const CONTROL: RGBColor = RGBColor(31, 119, 180);
 const ROLLOUT: RGBColor = RGBColor(44, 160, 44);
 const BOUNDARY: RGBColor = RGBColor(150, 150, 150);
+const PAUSED: RGBColor = RGBColor(180, 180, 180);
+const ROLLBACK: RGBColor = RGBColor(214, 39, 40);
 /// Above this many intervals, a health chart draws lines without point markers.
 const MAX_MARKERS: usize = 200;
 
@@ -59,7 +62,9 @@ fn elapsed(seconds: &f64) -> String {
     format!("+{}", text::duration(seconds.max(0.0).round() as u64))
 }
 
-/// The rollout percentage over time, with a dashed line where each stage opened.
+/// The share of everyone served the released variant over time, each step labelled
+/// with its stage, audience and percentage, the pauses shaded and the rollback marked
+/// in red — with a dashed line where each stage opened.
 pub(crate) fn rollout(report: &Report, axis: Axis) -> String {
     let mut svg = String::new();
     if let Err(error) = draw_rollout(&mut svg, report, axis) {
@@ -76,7 +81,7 @@ fn draw_rollout(svg: &mut String, report: &Report, axis: Axis) -> Drawn {
         if let Some(&(_, previous)) = steps.last() {
             steps.push((x, previous));
         }
-        steps.push((x, point.percent));
+        steps.push((x, point.everyone));
     }
     if let Some(&(_, last)) = steps.last() {
         steps.push((axis.length, last));
@@ -85,16 +90,70 @@ fn draw_rollout(svg: &mut String, report: &Report, axis: Axis) -> Drawn {
         axis,
         low: 0.0,
         high: 105.0,
-        y_desc: "% of the stage's audience",
+        y_desc: "% of everyone (at least)",
         legend: SeriesLabelPosition::MiddleRight,
     };
     draw(svg, report, &frame, |chart| {
+        for (index, pause) in report.pauses.iter().enumerate() {
+            let from = axis.x(pause.from);
+            let until = pause.until.map_or(axis.length, |until| axis.x(until));
+            let shade = chart.draw_series(std::iter::once(Rectangle::new(
+                [(from, frame.low), (until.max(from), frame.high)],
+                PAUSED.mix(0.35).filled(),
+            )))?;
+            if index == 0 {
+                shade.label("paused").legend(|(x, y)| {
+                    Rectangle::new([(x, y - 5), (x + 20, y + 5)], PAUSED.mix(0.35).filled())
+                });
+            }
+        }
         chart
             .draw_series(LineSeries::new(steps, ROLLOUT.stroke_width(3)))?
-            .label("rollout %")
+            .label("share of everyone")
             .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], ROLLOUT.stroke_width(3)));
+        for (index, point) in report.rollout.iter().enumerate() {
+            let x = axis.x(point.at);
+            if point.event == "rolled_back" {
+                chart
+                    .draw_series(std::iter::once(PathElement::new(
+                        vec![(x, frame.low), (x, frame.high)],
+                        ROLLBACK.stroke_width(3),
+                    )))?
+                    .label("rollback")
+                    .legend(|(x, y)| {
+                        PathElement::new(vec![(x, y), (x + 20, y)], ROLLBACK.stroke_width(3))
+                    });
+            }
+            let label = match point.stage {
+                Some(stage) => format!(
+                    "{} {} {}",
+                    stage + 1,
+                    point.audience,
+                    text::percent(point.percent)
+                ),
+                None if point.event == "rolled_back" => "rollback".to_owned(),
+                None => point.event.replace('_', " "),
+            };
+            // Staggered, so the labels of stages close in time stay apart; pulled in
+            // from the right edge, so the last one is not cut off.
+            let y = (point.everyone + 4.0 + (index % 3) as f64 * 8.0).min(frame.high - 8.0);
+            let x = x.min(axis.length * 0.9);
+            chart.draw_series(std::iter::once(Text::new(
+                label,
+                (x, y),
+                ("sans-serif", 13).into_font().color(&BLACK),
+            )))?;
+        }
         Ok(())
     })
+}
+
+/// Does `series` have a value in any interval, for either arm?
+pub(crate) fn has_data(series: &HealthSeries) -> bool {
+    series
+        .points
+        .iter()
+        .any(|p| p.treatment.is_some() || p.control.is_some())
 }
 
 /// One health check over time: treatment, control and the bound(s).
@@ -136,7 +195,15 @@ fn draw_health(svg: &mut String, report: &Report, series: &HealthSeries, axis: A
         y_desc: "",
         legend: SeriesLabelPosition::UpperLeft,
     };
+    let empty = !has_data(series);
     draw(svg, report, &frame, |chart| {
+        if empty {
+            chart.draw_series(std::iter::once(Text::new(
+                "no data",
+                (axis.length / 2.0, (low + high) / 2.0),
+                ("sans-serif", 28).into_font().color(&BOUNDARY),
+            )))?;
+        }
         for bound in [series.max, series.min].into_iter().flatten() {
             chart
                 .draw_series(DashedLineSeries::new(

@@ -4,6 +4,7 @@
 
 use std::fmt::Write as _;
 
+use super::before;
 use super::charts::{self, Axis};
 use super::model::{Report, StageEnd};
 use super::tables::{self, Row, Tone};
@@ -47,6 +48,7 @@ pub fn render(report: &Report) -> String {
         out.push_str("<p class=\"banner\">Interim report: the release has not ended; numbers will change.</p>\n");
     }
     summary(&mut out, report);
+    before_start(&mut out, report);
     charts_section(&mut out, report);
     stages(&mut out, report);
     kpis(&mut out, report);
@@ -114,7 +116,7 @@ fn charts_section(out: &mut String, report: &Report) {
     };
     let _ = writeln!(
         out,
-        "<figure class=\"chart\" id=\"chart-rollout\"><figcaption>Rollout percentage over time (dashed: stage boundaries, numbered as in the stage table)</figcaption>\n{}</figure>",
+        "<figure class=\"chart\" id=\"chart-rollout\"><figcaption>Share of everyone served the released variant over time (each step labelled with its stage, audience and percentage; shaded: paused; red: the rollback). A ring's share of everyone depends on its size, which the plan does not say: its stages count 0 here.</figcaption>\n{}</figure>",
         charts::rollout(report, axis)
     );
     let with_points: Vec<_> = report
@@ -126,14 +128,44 @@ fn charts_section(out: &mut String, report: &Report) {
         out.push_str("<p class=\"muted\">No health analysis was recorded: the release was driven by hand (or has no checks).</p>\n");
     }
     for (index, series) in with_points.into_iter().enumerate() {
+        let no_data = if charts::has_data(series) {
+            ""
+        } else {
+            " — no data"
+        };
         let _ = writeln!(
             out,
-            "<figure class=\"chart\" id=\"chart-health-{index}\"><figcaption>Health check {}: treatment (red) against control (blue), bound {}</figcaption>\n{}</figure>",
+            "<figure class=\"chart\" id=\"chart-health-{index}\"><figcaption>Health check {}: treatment (red) against control (blue), bound {}{no_data}</figcaption>\n{}</figure>",
             esc(&series.check),
             esc(&tables::bound(series.min, series.max)),
             charts::health(report, series, axis)
         );
     }
+}
+
+fn before_start(out: &mut String, report: &Report) {
+    let Some(before) = &report.before_start else {
+        return;
+    };
+    out.push_str("<h2>Before the start</h2>\n");
+    table(out, &before::BEFORE_HEADER, before::before_rows(before));
+    if !before.acknowledged.is_empty() {
+        out.push_str("<p>Acknowledged at the start:</p>\n<ul>\n");
+        for warning in &before.acknowledged {
+            let _ = writeln!(
+                out,
+                "<li><code>{}</code>: {}</li>",
+                warning.code,
+                esc(&warning.message)
+            );
+        }
+        out.push_str("</ul>\n");
+    }
+    let _ = writeln!(
+        out,
+        "<p class=\"muted\">{}</p>",
+        esc(before::ROLLBACK_MEANING)
+    );
 }
 
 fn stages(out: &mut String, report: &Report) {

@@ -5,7 +5,8 @@
 //! - **holds without data** (no data, or query errors): a run of intervals where some
 //!   check had nothing to judge;
 //! - **sample-ratio mismatches**: a run of intervals that found the split broken;
-//! - **pauses**, **rollbacks**, **incidents** and **blocked starts**: one per event.
+//! - **pauses**, **rollbacks**, **incidents**, **blocked starts** and **kill switches**
+//!   (a flag of the release disabled, which paused it): one per event.
 //!
 //! Actions of a run: the controller's verdicts as they changed during it, then every
 //! action on the timeline from its first interval until the next interval after it
@@ -20,6 +21,8 @@
 //! that carries the interval's record (its write comes a few milliseconds after the
 //! record's evaluation time), or an event of that kind at the record's very time. Parts of the server acting on their own are named by
 //! their id (`system:controller`), people by their token's name.
+
+mod kill_switch;
 
 use super::checks::{self, CheckInfo};
 use super::model::RollbackRecord;
@@ -71,7 +74,11 @@ pub(crate) fn issues(
     }
     for (index, event) in release.timeline.iter().enumerate() {
         let later = &release.timeline[index + 1..];
+        if kill_switch::is_kill_switch_pause(event, &release.timeline[..index]) {
+            continue;
+        }
         let issue = match event.event {
+            EventKind::FlagDisabled => Some(kill_switch::flag_disabled(event, later)),
             EventKind::Paused => Some(paused(event, later)),
             EventKind::RolledBack => Some(rolled_back(release, event, later)),
             EventKind::Incident => Some(incident(event)),
@@ -400,6 +407,7 @@ fn action(event: &TimelineEvent) -> ActionTaken {
         EventKind::Completed => "completed the release".to_owned(),
         EventKind::Cancelled => "cancelled the release".to_owned(),
         EventKind::Started => "started the release".to_owned(),
+        EventKind::FlagEnabled => format!("enabled flag {} again", detail(event, "flag")),
         EventKind::StageAdvanced => {
             format!("advanced to stage {}", event.stage.map_or(0, |s| s + 1))
         }

@@ -3,6 +3,7 @@
 
 use std::fmt::Write as _;
 
+use super::before;
 use super::model::{Report, StageEnd};
 use super::tables::{self, Row};
 use super::text;
@@ -34,6 +35,7 @@ pub(crate) fn render(report: &Report) -> String {
         })
         .collect();
     text::markdown_table(&mut out, &["", ""], &summary);
+    before_start(&mut out, report);
     out.push_str("## Stages\n\n");
     table(&mut out, &tables::STAGE_HEADER, tables::stage_rows(report));
     for stage in report
@@ -56,6 +58,14 @@ pub(crate) fn render(report: &Report) -> String {
             let _ = writeln!(out, "{line}\n");
         }
     }
+    if !report.rollout.is_empty() {
+        out.push_str("## Rollout\n\n");
+        table(
+            &mut out,
+            &tables::ROLLOUT_HEADER,
+            tables::rollout_rows(report),
+        );
+    }
     out.push_str("## KPIs\n\n");
     if let Some(note) = &report.kpis.note {
         let _ = writeln!(out, "{}\n", text::markdown(note));
@@ -65,7 +75,11 @@ pub(crate) fn render(report: &Report) -> String {
     }
     issues(&mut out, report);
     out.push_str("## Changelog\n\n");
-    changelog::section(&mut out, &report.changelog);
+    changelog::section(
+        &mut out,
+        &report.changelog,
+        crate::service::changelog::View::Internal,
+    );
     let _ = writeln!(out, "---\n{}", text::generated(report));
     out
 }
@@ -76,6 +90,27 @@ fn table(out: &mut String, header: &[&str], rows: Vec<Row>) {
         .map(|row| row.cells.iter().map(|c| text::markdown(c)).collect())
         .collect();
     text::markdown_table(out, header, &rows);
+}
+
+fn before_start(out: &mut String, report: &Report) {
+    let Some(before) = &report.before_start else {
+        return;
+    };
+    out.push_str("## Before the start\n\n");
+    table(out, &before::BEFORE_HEADER, before::before_rows(before));
+    if !before.acknowledged.is_empty() {
+        out.push_str("Acknowledged at the start:\n\n");
+        for warning in &before.acknowledged {
+            let _ = writeln!(
+                out,
+                "- `{}`: {}",
+                warning.code,
+                text::markdown(&warning.message)
+            );
+        }
+        out.push('\n');
+    }
+    let _ = writeln!(out, "{}\n", before::ROLLBACK_MEANING);
 }
 
 fn issues(out: &mut String, report: &Report) {

@@ -18,8 +18,10 @@
 //!
 //! Pure parts: [`stages`] (the timeline walked), [`checks`] (records aggregated),
 //! [`issues`], [`kpi`] (queries planned and judged), [`build`]; renderings:
-//! [`markdown`], [`html`] with [`charts`].
+//! [`markdown`], [`html`] with [`charts`], the text they share in [`tables`] and
+//! [`before`].
 
+pub(crate) mod before;
 pub mod build;
 pub(crate) mod cache;
 pub(crate) mod charts;

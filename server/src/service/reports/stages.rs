@@ -4,12 +4,14 @@
 //!
 //! `started` and `stage_advanced` open the stage they name (closing the one before as
 //! advanced); `percent_set` adds a percentage to the open stage; `paused`/`resumed`
-//! count paused time; `completed` and `rolled_back` close the open stage and end the
+//! count paused time and mark the pauses; `completed` and `rolled_back` close the open stage and end the
 //! release (the rollout then is 100 % of everyone, or 0 %); `cancelled` ends it.
 
 use time::OffsetDateTime;
 
-use super::model::{RolloutPoint, StageEnd};
+use rollgate_core::release::validate::EVERYONE;
+
+use super::model::{PauseSpan, RolloutPoint, StageEnd};
 use crate::service::releases::{EventKind, Release};
 
 /// One planned stage as it went.
@@ -42,6 +44,8 @@ pub(crate) struct Walk {
     pub spans: Vec<Span>,
     /// The rollout percentage over time.
     pub rollout: Vec<RolloutPoint>,
+    /// When the release was paused, and until when.
+    pub pauses: Vec<PauseSpan>,
     /// When the first stage was applied.
     pub started_at: Option<OffsetDateTime>,
     /// When the release completed, was rolled back or cancelled.
@@ -76,6 +80,7 @@ pub(crate) fn walk(release: &Release) -> Walk {
     let mut walk = Walk {
         spans: Vec::new(),
         rollout: Vec::new(),
+        pauses: Vec::new(),
         started_at: None,
         ended_at: None,
         reached: None,
@@ -109,23 +114,33 @@ pub(crate) fn walk(release: &Release) -> Walk {
                 }
                 spans[stage].percentages.push(percent);
                 walk.reached = Some(walk.reached.map_or(stage, |r| r.max(stage)));
+                let audience = audience(stage);
                 walk.rollout.push(RolloutPoint {
                     at,
                     stage: Some(stage),
-                    audience: audience(stage),
+                    everyone: if audience == EVERYONE { percent } else { 0.0 },
+                    audience,
                     percent,
                     event: event.event.as_str().to_owned(),
                 });
             }
             EventKind::Paused => {
+                if paused_since.is_none() {
+                    walk.pauses.push(PauseSpan {
+                        from: at,
+                        until: None,
+                    });
+                }
                 paused_since.get_or_insert(at);
             }
             EventKind::Resumed => {
+                end_pause(&mut walk.pauses, at);
                 if let (Some(since), Some(open)) = (paused_since.take(), current) {
                     spans[open].paused_seconds += seconds(since, at);
                 }
             }
             EventKind::Completed | EventKind::RolledBack => {
+                end_pause(&mut walk.pauses, at);
                 let completed = event.event == EventKind::Completed;
                 if let Some(open) = current.take() {
                     let end = if completed {
@@ -145,6 +160,7 @@ pub(crate) fn walk(release: &Release) -> Walk {
                         event.stage.map_or_else(|| "general".to_owned(), &audience)
                     },
                     percent: if completed { 100.0 } else { 0.0 },
+                    everyone: if completed { 100.0 } else { 0.0 },
                     event: event.event.as_str().to_owned(),
                 });
             }
@@ -155,6 +171,13 @@ pub(crate) fn walk(release: &Release) -> Walk {
     walk.spans = spans;
     walk.paused_since = paused_since.filter(|_| current.is_some());
     walk
+}
+
+/// Ends the pause still running, if any, at `at`.
+fn end_pause(pauses: &mut [PauseSpan], at: OffsetDateTime) {
+    if let Some(pause) = pauses.last_mut().filter(|p| p.until.is_none()) {
+        pause.until = Some(at);
+    }
 }
 
 /// Closes a span at `at`, counting a pause still running.

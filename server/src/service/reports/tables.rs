@@ -180,6 +180,72 @@ pub(crate) fn sample_ratio_line(stage: &StageReport) -> Option<String> {
     ))
 }
 
+/// The header of the rollout table.
+pub(crate) const ROLLOUT_HEADER: [&str; 5] = [
+    "at",
+    "stage",
+    "share of the stage's audience",
+    "share of everyone (at least)",
+    "event",
+];
+
+/// The rollout over time, with the pauses: one row per change.
+pub(crate) fn rollout_rows(report: &Report) -> Vec<Row> {
+    let mut rows: Vec<(time::OffsetDateTime, Row)> = report
+        .rollout
+        .iter()
+        .map(|point| {
+            let stage = point.stage.map_or_else(
+                || "—".to_owned(),
+                |s| format!("{} ({})", s + 1, point.audience),
+            );
+            let cells = vec![
+                text::time(point.at),
+                stage,
+                text::percent(point.percent),
+                text::percent(point.everyone),
+                point.event.replace('_', " "),
+            ];
+            let tone = if point.event == "rolled_back" {
+                Tone::Bad
+            } else {
+                Tone::Plain
+            };
+            (
+                point.at,
+                Row {
+                    cells,
+                    tone,
+                    notes: Vec::new(),
+                },
+            )
+        })
+        .collect();
+    for pause in &report.pauses {
+        let mut marks = vec![(pause.from, "paused")];
+        marks.extend(pause.until.map(|until| (until, "pause ended")));
+        for (at, what) in marks {
+            let cells = vec![
+                text::time(at),
+                String::new(),
+                String::new(),
+                String::new(),
+                what.to_owned(),
+            ];
+            rows.push((
+                at,
+                Row {
+                    cells,
+                    tone: Tone::Muted,
+                    notes: Vec::new(),
+                },
+            ));
+        }
+    }
+    rows.sort_by_key(|(at, _)| *at);
+    rows.into_iter().map(|(_, row)| row).collect()
+}
+
 /// The header of a stage's check table.
 pub(crate) const CHECK_HEADER: [&str; 8] = [
     "check",
@@ -359,5 +425,6 @@ fn issue_words(kind: IssueKind) -> &'static str {
         IssueKind::RolledBack => "rollback",
         IssueKind::Incident => "incident",
         IssueKind::StartBlocked => "start blocked",
+        IssueKind::FlagDisabled => "flag disabled (kill switch)",
     }
 }

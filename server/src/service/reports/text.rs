@@ -85,13 +85,26 @@ pub(crate) fn percent(value: f64) -> String {
 }
 
 /// Text for a Markdown paragraph or table cell: no raw HTML, no table breaks, one line.
+///
+/// Web addresses become autolinks (`<http://…>`), written as they are: inside one a
+/// Markdown viewer neither reads escapes nor entities, so `?a=1&b=2` stays exactly
+/// that. Elsewhere `&` stays `&` unless it would start an entity (`&amp;` is written
+/// `\&amp;`), so a reader of the raw text sees what was meant.
 pub(crate) fn markdown(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
+    let mut rest = text;
+    while let Some(c) = rest.chars().next() {
+        if let Some(url) = web_address(rest, out.chars().last()) {
+            out.push('<');
+            out.push_str(url);
+            out.push('>');
+            rest = &rest[url.len()..];
+            continue;
+        }
         match c {
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
+            '&' if starts_entity(rest) => out.push_str("\\&"),
             '|' => out.push_str("\\|"),
             '\\' | '`' | '*' | '_' | '[' | ']' | '#' => {
                 out.push('\\');
@@ -100,8 +113,37 @@ pub(crate) fn markdown(text: &str) -> String {
             '\n' | '\r' => out.push(' '),
             c => out.push(c),
         }
+        rest = &rest[c.len_utf8()..];
     }
     out
+}
+
+/// The web address `text` starts with, if any (after a word boundary): `http://` or
+/// `https://` up to a space, a character no autolink may hold, or trailing punctuation.
+fn web_address(text: &str, before: Option<char>) -> Option<&str> {
+    if before.is_some_and(|c| c.is_alphanumeric()) {
+        return None;
+    }
+    let scheme = ["http://", "https://"].into_iter().find(|s| {
+        text.len() > s.len()
+            && text
+                .get(..s.len())
+                .is_some_and(|p| p.eq_ignore_ascii_case(s))
+    })?;
+    let end = text
+        .find(|c: char| c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | '|' | '`'))
+        .unwrap_or(text.len());
+    let url = text[..end].trim_end_matches(['.', ',', ';', ':', '!', '?', ')', ']', '\'', '"']);
+    (url.len() > scheme.len()).then_some(url)
+}
+
+/// Does `text` (which starts with `&`) start an HTML entity such as `&amp;` or `&#38;`?
+fn starts_entity(text: &str) -> bool {
+    let body = &text[1..];
+    let name_end = body
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '#'))
+        .unwrap_or(body.len());
+    name_end > 0 && body[name_end..].starts_with(';')
 }
 
 /// Text for HTML element content or a quoted attribute.
@@ -162,5 +204,24 @@ mod tests {
             "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;"
         );
         assert_eq!(markdown("a | <b>\nc"), "a \\| &lt;b&gt; c");
+    }
+
+    #[test]
+    fn web_addresses_and_ampersands_stay_as_written() {
+        assert_eq!(
+            markdown("Prometheus at http://prom:9090/api?a=1&b_c=2. is down"),
+            "Prometheus at <http://prom:9090/api?a=1&b_c=2>. is down"
+        );
+        assert_eq!(markdown("R&D & QA"), "R&D & QA");
+        assert_eq!(
+            markdown("write &amp; or &#38;"),
+            "write \\&amp; or \\&\\#38;"
+        );
+        assert_eq!(
+            markdown("(see https://x.example/a)"),
+            "(see <https://x.example/a>)"
+        );
+        assert_eq!(markdown("nothttp://x"), "nothttp://x");
+        assert_eq!(markdown("hé"), "hé", "no panic inside a character");
     }
 }

@@ -33,7 +33,7 @@ use crate::service::releases::{EventKind, Release, TimelineEvent};
 use crate::service::{
     IfMatch, ServiceError, WithVersion, check_path_key, expect_required, to_body, write_conflict,
 };
-use crate::service::{Principal, change_by, require_role};
+use crate::service::{Principal, change_by, require_role, require_unscoped};
 
 /// The delivery records for `events`, just appended to `release`'s timeline, one per
 /// active subscription to each event.
@@ -105,6 +105,7 @@ pub(crate) async fn create(
     body: &[u8],
 ) -> Result<CreatedSubscription, ServiceError> {
     require_role(principal, Role::Admin)?;
+    require_unscoped(principal, "webhooks")?;
     let request: SubscriptionRequest = parse(body)?;
     let events = check(app, &request)?;
     let subscription = Subscription {
@@ -167,6 +168,7 @@ pub(crate) async fn replace(
     if_match: Option<IfMatch>,
 ) -> Result<WithVersion<SubscriptionView>, ServiceError> {
     require_role(principal, Role::Admin)?;
+    require_unscoped(principal, "webhooks")?;
     let stored = read(app, id).await?;
     let expect = expect_required(if_match, Kind::Webhook, id, stored.version)?;
     let request: SubscriptionRequest = parse(body)?;
@@ -194,6 +196,7 @@ pub(crate) async fn delete(
     if_match: Option<IfMatch>,
 ) -> Result<(), ServiceError> {
     require_role(principal, Role::Admin)?;
+    require_unscoped(principal, "webhooks")?;
     let stored = read(app, id).await?;
     let expect = expect_required(if_match, Kind::Webhook, id, stored.version)?;
     commit(

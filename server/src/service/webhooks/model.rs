@@ -6,7 +6,7 @@ use time::OffsetDateTime;
 use crate::service::releases::EventKind;
 
 /// The release events a webhook can subscribe to.
-pub(crate) const SUBSCRIBABLE: [EventKind; 11] = [
+pub(crate) const SUBSCRIBABLE: [EventKind; 12] = [
     EventKind::Approved,
     EventKind::Announced,
     EventKind::Started,
@@ -18,6 +18,7 @@ pub(crate) const SUBSCRIBABLE: [EventKind; 11] = [
     EventKind::Completed,
     EventKind::Cancelled,
     EventKind::Incident,
+    EventKind::FlagDisabled,
 ];
 
 /// A subscription as stored: with its signing secret.

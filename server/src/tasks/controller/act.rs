@@ -83,7 +83,8 @@ pub(crate) fn is_analysed(stored: &Stored) -> bool {
 }
 
 /// Is this a release the controller paused because Prometheus could not be queried,
-/// and that nobody has touched since? It is resumed once queries succeed.
+/// and that nobody has touched since (a state change, or a flag switched off or on)?
+/// It is resumed once queries succeed.
 pub(crate) fn is_paused_for_errors(stored: &Stored) -> bool {
     let release = &stored.release;
     let controller = Actor::system(COMPONENT);
@@ -97,7 +98,11 @@ pub(crate) fn is_paused_for_errors(stored: &Stored) -> bool {
             .timeline
             .iter()
             .rev()
-            .find(|e| e.from.is_some() || e.to.is_some())
+            .find(|e| {
+                e.from.is_some()
+                    || e.to.is_some()
+                    || matches!(e.event, EventKind::FlagDisabled | EventKind::FlagEnabled)
+            })
             .is_some_and(|e| e.event == EventKind::Paused && e.by == controller)
 }
 
@@ -175,6 +180,7 @@ async fn analyse(
     let comment = |text: String| ActionRequest {
         comment: Some(text),
         reason: None,
+        acknowledge: None,
     };
     let result = match decision {
         Decision::Hold(_) => {
@@ -196,6 +202,7 @@ async fn analyse(
             let request = ActionRequest {
                 comment: None,
                 reason: Some(reason),
+                acknowledge: None,
             };
             run_with(
                 app,
@@ -258,6 +265,7 @@ async fn probe(
                 .to_owned(),
         ),
         reason: None,
+        acknowledge: None,
     };
     let result = run_with(
         app,

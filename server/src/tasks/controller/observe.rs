@@ -12,11 +12,11 @@ use futures_util::future::join_all;
 use rollgate_core::analysis::decide::{
     CheckObservation, ExposureObservation, Observations, Standing, has_control, has_split,
 };
-use rollgate_core::analysis::{Arm, QueryOutcome, QueryRecord};
-use rollgate_core::release::{Analysis, CheckKind};
+use rollgate_core::analysis::{Arm, QueryRecord};
+use rollgate_core::release::Analysis;
 use time::OffsetDateTime;
 
-use crate::infra::promql::client::{PrometheusClient, Sample};
+use crate::infra::promql::client::PrometheusClient;
 use crate::infra::promql::endpoints::{Endpoint, Unavailable};
 use crate::infra::promql::template::{Placeholders, escape, render};
 use crate::service::App;
@@ -117,13 +117,7 @@ pub(crate) async fn observe(
     };
     let mut planned = Vec::new();
     for (index, check) in analysis.checks.iter().enumerate() {
-        let templates: Vec<(&'static str, Option<&String>)> = match check.kind {
-            CheckKind::Ratio => vec![
-                ("errors", check.errors.as_ref()),
-                ("total", check.total.as_ref()),
-            ],
-            CheckKind::Value => vec![("query", check.query.as_ref())],
-        };
+        let templates = check.templates();
         for (arm, variant) in &arms {
             for (role, template) in &templates {
                 planned.push(Planned {
@@ -153,23 +147,11 @@ pub(crate) async fn observe(
             });
         }
     }
-    let answers = join_all(planned.iter().map(|p| async {
-        match (&p.promql, &prometheus) {
-            (Err(message), _) => QueryOutcome::Error {
-                message: message.clone(),
-            },
-            (Ok(_), Err(unavailable)) => QueryOutcome::Error {
-                message: unavailable.to_string(),
-            },
-            (Ok(promql), Ok(endpoint)) => match client.query(endpoint, promql, at).await {
-                Ok(Sample::Value(value)) => QueryOutcome::Value { value },
-                Ok(Sample::NoData) => QueryOutcome::NoData,
-                Err(error) => QueryOutcome::Error {
-                    message: error.to_string(),
-                },
-            },
-        }
-    }))
+    let answers = join_all(
+        planned
+            .iter()
+            .map(|p| client.outcome(prometheus.as_ref().copied(), &p.promql, at)),
+    )
     .await;
     let mut checks: Vec<CheckObservation> = analysis
         .checks

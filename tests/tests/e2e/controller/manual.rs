@@ -12,7 +12,8 @@ use rollgate_e2e::exposition::{parse, value};
 use rollgate_e2e::{Options, Server, wait};
 use serde_json::{Value, json};
 
-use super::support::{FLAG, GatedPrometheus, create_flag, events, of_kind, summary};
+use super::gated::GatedPrometheus;
+use super::support::{FLAG, create_flag, events, of_kind, summary};
 
 async fn release(server: &Server, id: &str) -> Value {
     let reply = server
@@ -62,7 +63,7 @@ async fn a_manual_pause_while_the_controller_decides_wins_and_the_decision_is_dr
         ],
         "approvals_required": 0,
         "analysis": {
-            "prometheus_url": prometheus.url, "interval": "1s", "min_samples": 5,
+            "prometheus_url": prometheus.url, "interval": "2s", "min_samples": 5,
             "checks": [
                 { "name": "error-rate", "kind": "ratio", "critical": true,
                   "errors": "sum(increase(http_requests_total{variant=\"{{variant}}\",code=~\"5..\"}[{{window}}]))",
@@ -76,8 +77,12 @@ async fn a_manual_pause_while_the_controller_decides_wins_and_the_decision_is_dr
         .await;
     assert_eq!(created.status, StatusCode::CREATED, "{:?}", created.body);
     let id = created.body["id"].as_str().unwrap().to_owned();
+    // The preflight of submit and start goes through; then the gate holds the
+    // controller's first analysis (due one interval, 2 s, after the start).
+    prometheus.open();
     act(&server, &id, "submit").await;
     act(&server, &id, "start").await;
+    prometheus.close();
 
     // The controller has read the release and waits for Prometheus; stage 0 has no bake,
     // so the answers it will get mean "advance".

@@ -1,5 +1,6 @@
 //! The server as an operator runs it: health and readiness, logs, settings, `--demo`,
-//! and `/metrics`.
+//! `/metrics`, and the offline way back in (`admin-token create`).
 
 mod metrics;
 mod process;
+mod recovery;

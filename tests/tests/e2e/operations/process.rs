@@ -171,15 +171,6 @@ async fn a_bad_setting_stops_serve_with_a_message_naming_it() {
     assert!(stderr.contains("max_body_byte"), "{stderr}");
 }
 
-/// The value after `label` on the demo banner line that starts with it.
-fn credential(lines: &[String], label: &str) -> Option<String> {
-    lines
-        .iter()
-        .find(|l| l.trim_start().starts_with(label))
-        .and_then(|l| l.split_whitespace().last())
-        .map(str::to_owned)
-}
-
 #[tokio::test]
 async fn demo_seeds_flags_and_prints_an_admin_token_and_sdk_keys_that_work() {
     let server = Server::start_with(Options {
@@ -189,19 +180,15 @@ async fn demo_seeds_flags_and_prints_an_admin_token_and_sdk_keys_that_work() {
     })
     .await;
     let (admin, production, development) =
-        wait::until(Duration::from_secs(30), "the demo credentials", || {
-            let mut lines = server.banner.clone();
-            lines.extend(server.stdout());
-            async move {
-                let credentials = || {
-                    Some((
-                        credential(&lines, "admin token:")?,
-                        credential(&lines, "SDK key (production):")?,
-                        credential(&lines, "SDK key (development):")?,
-                    ))
-                };
-                credentials().ok_or_else(|| format!("{lines:?}"))
-            }
+        wait::until(Duration::from_secs(30), "the demo credentials", || async {
+            let credentials = || {
+                Some((
+                    server.printed("admin token:")?,
+                    server.printed("SDK key (production):")?,
+                    server.printed("SDK key (development):")?,
+                ))
+            };
+            credentials().ok_or_else(|| format!("{:?} {:?}", server.banner, server.stdout()))
         })
         .await;
     assert!(admin.starts_with("rg_adm_"), "{admin}");

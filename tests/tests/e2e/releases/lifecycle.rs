@@ -197,7 +197,8 @@ async fn a_canary_goes_from_approval_through_every_ring_to_completion() {
             .starts_with("2030-01-01T00:00:00")
     );
     assert_eq!(
-        release["baseline"]["new-checkout"]["rules"][0]["serve"]["variant"], "on",
+        release["baseline"]["new-checkout"]["rules"][0]["conditions"][0]["values"],
+        json!(["NL"]),
         "the configuration found at the start is kept for the record"
     );
     let terminal = desk
@@ -236,15 +237,30 @@ async fn a_release_is_paused_resumed_and_rolled_back_to_control_in_one_write() {
     assert_eq!(held, at_ten, "a pause changes nobody's exposure");
     let again = desk.act(&desk.manager, &id, "pause", json!({})).await;
     assert_eq!(again.status, StatusCode::CONFLICT);
-    let raised = desk
-        .must(&desk.manager, &id, "percent", json!({ "percent": 25 }))
-        .await;
-    assert_eq!(
-        raised["state"], "paused",
-        "a percentage can be set while paused"
-    );
+    for (action, body) in [
+        ("percent", json!({ "percent": 25 })),
+        ("promote", json!({})),
+    ] {
+        let refused = desk.act(&desk.manager, &id, action, body).await;
+        assert_eq!(
+            refused.status,
+            StatusCode::CONFLICT,
+            "{action}: {}",
+            refused.body
+        );
+        assert!(
+            refused.body["detail"]
+                .as_str()
+                .unwrap()
+                .contains("resume it first"),
+            "{}",
+            refused.body
+        );
+    }
     let resumed = desk.must(&desk.manager, &id, "resume", json!({})).await;
     assert_eq!(resumed["state"], "running");
+    desk.must(&desk.manager, &id, "percent", json!({ "percent": 25 }))
+        .await;
     let at_25 = observe(&desk.server, &desk.sdk, &users, &FLAGS, false).await;
     exposure.check(
         "general 25 % (set by hand)",

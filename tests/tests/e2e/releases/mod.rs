@@ -3,7 +3,9 @@
 
 mod cli;
 mod lifecycle;
+mod ownership;
 mod scheduler;
+mod start;
 pub mod support;
 mod validation;
 mod webhooks;

@@ -76,7 +76,8 @@ impl Desk {
     }
 
     /// Creates a boolean flag with a production configuration that has a rule of its
-    /// own (which the release takes over).
+    /// own (which the release takes over) and serves control to everyone, so that its
+    /// start needs no acknowledgement.
     pub async fn flag(&self, key: &str) {
         let reply = self
             .server
@@ -88,7 +89,7 @@ impl Desk {
                     "environments": { "production": {
                         "enabled": true, "off_variant": "off",
                         "rules": [ { "conditions": [ { "attribute": "country", "op": "in", "values": ["NL"] } ],
-                                     "serve": { "variant": "on" } } ],
+                                     "serve": { "variant": "off" } } ],
                         "default": { "variant": "off" } } }
                 })),
             )

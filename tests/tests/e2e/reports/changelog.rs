@@ -34,6 +34,10 @@ async fn releases(desk: &Desk) -> (String, String, String) {
     let mut dark = canary(&["dark-mode"]);
     dark["name"] = json!("Dark mode");
     dark["release_version"] = json!("1.2.0");
+    dark["announcement"] = json!({
+        "title": "Easy on the eyes: dark mode",
+        "body": "Switch it on in **Settings**. <script>alert(1)</script> [How](https://help.example/dark?a=1&b=2)"
+    });
     let completed = desk.approved(dark).await;
     desk.must(&m, &completed, "start", json!({})).await;
     for _ in 0..6 {
@@ -123,6 +127,21 @@ async fn the_changelog_says_what_each_release_delivered_to_whom_in_every_form() 
     );
     assert!(entry(&public, &rolled_back).get("rollback").is_none());
 
+    // End users read the announcement, never flag keys; the team keeps them.
+    let announced = entry(&public, &completed);
+    assert_eq!(
+        announced["announcement"]["title"],
+        "Easy on the eyes: dark mode"
+    );
+    assert!(announced.get("features").is_none(), "{announced}");
+    assert_eq!(done["features"][0]["flag"], "dark-mode");
+    for key in ["dark-mode", "search-v2", "new-checkout"] {
+        assert!(
+            !public.to_string().contains(key),
+            "{key} in the public view"
+        );
+    }
+
     // Markdown.
     let markdown = view(&desk, "/api/v1/changelog", Some("text/markdown")).await;
     assert_eq!(
@@ -137,6 +156,19 @@ async fn the_changelog_says_what_each_release_delivered_to_whom_in_every_form() 
     assert!(markdown.text.contains("Incidents:"));
     let public_md = view(&desk, "/api/v1/changelog?view=public&format=md", None).await;
     assert!(public_md.text.contains("## Search v2 3.0.0"));
+    assert!(
+        public_md
+            .text
+            .contains("## Easy on the eyes: dark mode\n\nDark mode 1.2.0"),
+        "{}",
+        public_md.text
+    );
+    assert!(public_md.text.contains("Switch it on in **Settings**."));
+    assert!(
+        public_md.text.contains("&lt;script&gt;"),
+        "raw HTML escaped"
+    );
+    assert!(!public_md.text.contains("dark-mode"));
     for secret in INTERNAL {
         assert!(
             !public_md.text.contains(secret),
@@ -187,8 +219,22 @@ async fn the_changelog_says_what_each_release_delivered_to_whom_in_every_form() 
     assert!(
         atom.entries
             .iter()
-            .any(|e| e.titles[0] == "Dark mode 1.2.0: available to everyone")
+            .any(|e| e.titles[0] == "Easy on the eyes: dark mode: available to everyone"),
+        "{atom:?}"
     );
+    let content = &atom
+        .entries
+        .iter()
+        .find(|e| e.titles[0].starts_with("Easy on the eyes"))
+        .unwrap()
+        .content;
+    assert!(content.contains("<strong>Settings</strong>"), "{content}");
+    assert!(
+        content.contains("<a href=\"https://help.example/dark?a=1&amp;b=2\">How</a>"),
+        "{content}"
+    );
+    assert!(!content.contains("<script"), "{content}");
+    assert!(!feed.text.contains("dark-mode"), "no flag key in the feed");
     assert!(
         atom.entries
             .iter()
@@ -267,6 +313,8 @@ struct AtomEntry {
     titles: Vec<String>,
     updated: Vec<String>,
     has_content: bool,
+    /// The content, unescaped once (HTML for `type="html"`).
+    content: String,
 }
 
 /// Parses the feed with quick-xml (which fails on XML that is not well-formed) and
@@ -328,6 +376,9 @@ fn parse_atom(text: &str) -> Atom {
                     }
                     ["feed", "entry", "updated"] => {
                         atom.entries.last_mut().unwrap().updated.push(value)
+                    }
+                    ["feed", "entry", "content"] => {
+                        atom.entries.last_mut().unwrap().content = value
                     }
                     _ => {}
                 }

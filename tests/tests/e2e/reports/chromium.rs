@@ -32,6 +32,32 @@ async fn the_html_report_renders_in_headless_chromium() {
     );
     assert!(dom.contains("Validation report: Checkout v2 2.4.0"));
     assert!(dom.contains("payment provider timeouts"));
+    // The rollout chart: the share of everyone, each step labelled with its stage,
+    // the pause shaded, the rollback marked.
+    let chart = chart(&dom, "chart-rollout");
+    assert!(chart.contains("% of everyone (at least)"), "{chart}");
+    for label in [
+        "1 alpha 100 %",
+        "2 beta 100 %",
+        "3 general 1 %",
+        "3 general 5 %",
+        "rollback",
+        "paused",
+    ] {
+        assert!(chart.contains(label), "{label} on the rollout chart");
+    }
+    assert!(chart.contains("<rect"), "the pause is shaded");
+}
+
+/// The markup of the figure with `id` in `dom`.
+fn chart<'a>(dom: &'a str, id: &str) -> &'a str {
+    let start = dom
+        .find(&format!("id=\"{id}\""))
+        .unwrap_or_else(|| panic!("no {id}"));
+    let end = dom[start..]
+        .find("</figure>")
+        .map_or(dom.len(), |e| start + e);
+    &dom[start..end]
 }
 
 /// A canary rolled back by the controller after twenty-five one-minute intervals, with
@@ -179,4 +205,47 @@ async fn a_report_with_health_charts_renders_in_headless_chromium() {
         "rollout, error rate, latency"
     );
     assert!(dom.contains("failed check"), "the breach is an issue");
+    assert!(
+        !chart(&dom, "chart-health-1").contains("no data"),
+        "a check with data is drawn"
+    );
+}
+
+#[tokio::test]
+async fn a_check_without_data_says_so_on_its_chart() {
+    use rollgate_server::service::reports::{build, html, model::KpiReport};
+    let mut release = controller_release();
+    // Every interval's latency query came back empty.
+    for event in release["timeline"].as_array_mut().unwrap() {
+        if let Some(checks) = event["analysis"]["checks"].as_array_mut() {
+            checks[1]["treatment"] = serde_json::Value::Null;
+            checks[1]["control"] = serde_json::Value::Null;
+            checks[1]["verdict"] = serde_json::json!("no_data");
+        }
+    }
+    let release: rollgate_server::service::releases::Release =
+        serde_json::from_value(release).unwrap();
+    let report = build::build(
+        &release,
+        time::macros::datetime!(2030-01-01 10:00 UTC),
+        KpiReport {
+            prometheus_url: None,
+            measured: false,
+            note: None,
+            results: Vec::new(),
+        },
+    );
+    let rendered = render("no-data", &html::render(&report)).await;
+    assert_real_picture(&rendered.png);
+    let empty = chart(&rendered.dom, "chart-health-1");
+    assert!(
+        empty.contains("p99-latency") && empty.contains("— no data"),
+        "{empty}"
+    );
+    let drawn = &empty[empty.find("<svg").unwrap()..];
+    assert!(
+        drawn.contains("no data"),
+        "written across the chart: {drawn}"
+    );
+    assert!(!chart(&rendered.dom, "chart-health-0").contains("no data"));
 }

@@ -59,7 +59,7 @@ pub async fn rolled_back_by_hand(desk: &Desk) -> String {
         &m,
         &id,
         "pause",
-        json!({ "comment": "error spike on checkout" }),
+        json!({ "comment": "error spike on checkout, see https://status.example/incidents?id=7&sev=2" }),
     )
     .await;
     desk.must(

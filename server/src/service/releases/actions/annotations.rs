@@ -23,6 +23,7 @@ pub(crate) async fn check_item(
     if_match: Option<IfMatch>,
 ) -> Result<WithVersion<Release>, ServiceError> {
     require_role(principal, Role::ReleaseManager)?;
+    super::super::require_scope(app, principal, id).await?;
     let request: ChecklistRequest = bodies::read(body)?;
     bodies::text("comment", request.comment.as_deref())?;
     let actor = Actor::of(principal);
@@ -61,6 +62,7 @@ pub(crate) async fn log_incident(
     if_match: Option<IfMatch>,
 ) -> Result<WithVersion<Release>, ServiceError> {
     require_role(principal, Role::ReleaseManager)?;
+    super::super::require_scope(app, principal, id).await?;
     let request: IncidentRequest = bodies::read(body)?;
     let what = bodies::required("what", Some(&request.what), "say what happened")?;
     let done = bodies::required("action", Some(&request.action), "say what was done")?;

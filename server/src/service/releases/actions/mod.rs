@@ -26,12 +26,13 @@ pub(crate) use percent::set_percent;
 
 use self::position::{following, place};
 use super::bodies::{self, ActionRequest};
-use super::guards::check_ready;
+use super::guards::{check_policy, check_ready};
 use super::rollout::{CurrentFlags, Target, flag_writes};
 use super::{
     Actor, Approval, EventKind, Guarded, Release, TimelineEvent, check_if_match, load, propagation,
     save_guarded,
 };
+use super::{preflight, preview};
 use crate::infra::auth::Role;
 use crate::infra::store::Write;
 use crate::service::App;
@@ -103,6 +104,7 @@ pub(crate) async fn act(
     if_match: Option<IfMatch>,
 ) -> Result<WithVersion<Release>, ServiceError> {
     require_role(principal, Role::ReleaseManager)?;
+    super::require_scope(app, principal, id).await?;
     let request: ActionRequest = bodies::read(body)?;
     run(app, &Actor::of(principal), id, action, request, if_match).await
 }
@@ -139,6 +141,7 @@ pub(crate) async fn run_with(
     automation: Automation,
 ) -> Result<WithVersion<Release>, ServiceError> {
     bodies::text("comment", request.comment.as_deref())?;
+    let acknowledged = request.acknowledged(action == Action::Start)?;
     let stored = load(app, id).await?;
     check_if_match(&stored, if_match)?;
     let now = app.clock.now();
@@ -157,10 +160,16 @@ pub(crate) async fn run_with(
                     approved: current.approvals_complete(),
                 },
             )?;
+            check_policy(app, current)?;
             next.state = to;
+            next.preflight = preflight::run(app, current).await;
             next.timeline.push(TimelineEvent {
                 from: Some(current.state),
                 to: Some(ReleaseState::PendingApproval),
+                details: next
+                    .preflight
+                    .as_ref()
+                    .map(|p| json!({ "preflight": p.summary() })),
                 ..event(EventKind::Submitted)
             });
             if to == ReleaseState::Approved {
@@ -177,6 +186,7 @@ pub(crate) async fn run_with(
             if actor.id == current.author.id {
                 return Err(Forbidden::OwnRelease.into());
             }
+            check_policy(app, current)?;
             if current.approvals.iter().any(|a| a.by.id == actor.id) {
                 return Err(Refusal::AlreadyApproved(actor.name.clone()).into());
             }
@@ -211,6 +221,8 @@ pub(crate) async fn run_with(
             next.state = step(current, Step::Start)?;
             check_ready(app, current).await?;
             let read = CurrentFlags::read(app, current).await?;
+            let assessment = preview::assess(app, current, &read).await?;
+            preview::check_acknowledged(&acknowledged, &assessment.warnings)?;
             let position = Position {
                 stage: 0,
                 percent: current.plan.stages[0].percent,
@@ -218,11 +230,17 @@ pub(crate) async fn run_with(
             next.baseline = read.configs(&current.plan.environment);
             flags = flag_writes(&next, &read, Target::Stage(position))?;
             place(&mut next, position, now);
+            let mut details = json!({ "acknowledged": assessment.warnings });
+            if let Some(preflight) = &assessment.preflight {
+                details["preflight"] = preflight.summary();
+            }
+            next.preflight = assessment.preflight;
             next.timeline.push(TimelineEvent {
                 from: Some(current.state),
                 to: Some(next.state),
                 stage: Some(0),
                 percent: Some(position.percent),
+                details: Some(details),
                 ..event(EventKind::Started)
             });
         }
@@ -234,6 +252,7 @@ pub(crate) async fn run_with(
             };
             next.state = step(current, step_taken)?;
             if action == Action::Resume {
+                refuse_disabled(current, &CurrentFlags::read(app, current).await?)?;
                 // The stage bakes afresh after a pause.
                 next.stage_started_at = Some(now);
             }
@@ -248,6 +267,7 @@ pub(crate) async fn run_with(
         Action::Promote => {
             step(current, Step::Promote)?;
             let read = CurrentFlags::read(app, current).await?;
+            refuse_disabled(current, &read)?;
             match following(current)? {
                 Some(position) => {
                     flags = flag_writes(&next, &read, Target::Stage(position))?;
@@ -323,6 +343,19 @@ pub(crate) async fn run_with(
         return Ok(propagation::record(app, actor, saved, automation.checks).await);
     }
     Ok(saved.release)
+}
+
+/// A 409 while one of the release's flags is disabled: resuming, promoting or setting
+/// the percentage would write it enabled again, and only an explicit write may do that.
+pub(super) fn refuse_disabled(release: &Release, flags: &CurrentFlags) -> Result<(), ServiceError> {
+    match super::ownership::disabled_flag(release, flags) {
+        Some(flag) => Err(Refusal::FlagDisabled {
+            flag,
+            environment: release.plan.environment.clone(),
+        }
+        .into()),
+        None => Ok(()),
+    }
 }
 
 /// The state after `step`, or a 409 saying why not.

@@ -24,6 +24,7 @@ pub(crate) async fn set_percent(
     if_match: Option<IfMatch>,
 ) -> Result<WithVersion<Release>, ServiceError> {
     require_role(principal, Role::ReleaseManager)?;
+    super::super::require_scope(app, principal, id).await?;
     let request: PercentRequest = bodies::read(body)?;
     bodies::text("comment", request.comment.as_deref())?;
     let invalid = |message: String| ServiceError::invalid("percent", message);
@@ -56,6 +57,7 @@ pub(crate) async fn set_percent(
     }
     let now = app.clock.now();
     let read = CurrentFlags::read(app, current).await?;
+    super::refuse_disabled(current, &read)?;
     let mut next = current.clone();
     let target = Position {
         stage: position.stage,

@@ -23,6 +23,8 @@ pub enum IssueKind {
     Incident,
     /// The scheduler could not start the release.
     StartBlocked,
+    /// A flag of the release was disabled (the kill switch), pausing the release.
+    FlagDisabled,
 }
 
 /// A problem met during the release.

@@ -4,7 +4,8 @@
 //!
 //! Values Prometheus gave as `±Inf` or `NaN` have no JSON number: they are absent.
 
-use rollgate_core::release::{ReleaseState, Strategy};
+use rollgate_core::model::FlagConfig;
+use rollgate_core::release::{ReleaseState, Strategy, Warning};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -48,6 +49,13 @@ pub struct Report {
     pub stages: Vec<StageReport>,
     /// The rollout percentage over time (one point per change).
     pub rollout: Vec<RolloutPoint>,
+    /// When the release was paused, and until when (absent: still paused).
+    #[serde(default)]
+    pub pauses: Vec<PauseSpan>,
+    /// What the release found and accepted when it started: each flag's configuration
+    /// before the start, and the warnings acknowledged (absent before the start).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub before_start: Option<BeforeStart>,
     /// Each health check over time, treatment against control.
     pub health: Vec<HealthSeries>,
     /// KPIs against the plan's targets.
@@ -130,6 +138,55 @@ pub struct ApprovalNote {
     pub comment: Option<String>,
 }
 
+/// A time the release was paused.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct PauseSpan {
+    /// Paused.
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub from: OffsetDateTime,
+    /// Resumed, or ended (absent while still paused).
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub until: Option<OffsetDateTime>,
+}
+
+/// What the release found and accepted when it started.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct BeforeStart {
+    /// Each released flag before the start (the release's `baseline`).
+    pub flags: Vec<FlagBefore>,
+    /// The warnings the release manager acknowledged to start it.
+    #[schema(value_type = Vec<Object>)]
+    pub acknowledged: Vec<Warning>,
+}
+
+/// One released flag before the start.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct FlagBefore {
+    /// The flag's key.
+    pub flag: String,
+    /// The variant the release ships.
+    pub variant: String,
+    /// Its configuration in the environment, as found.
+    #[schema(value_type = Object)]
+    pub configuration: FlagConfig,
+    /// The share of each of the plan's audiences (and everyone) it served the variant.
+    pub exposure: Vec<ShareBefore>,
+}
+
+/// An audience's share of the released variant before the start, in percent (a range
+/// when the flag's own rules decided by attributes).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ShareBefore {
+    /// The audience.
+    pub audience: String,
+    /// At least this share.
+    pub min: f64,
+    /// At most this share.
+    pub max: f64,
+}
+
 /// One change of the rollout percentage.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RolloutPoint {
@@ -144,6 +201,12 @@ pub struct RolloutPoint {
     pub audience: String,
     /// The share of the audience with the released variants.
     pub percent: f64,
+    /// The share of *everyone* certainly served the released variants: the percentage
+    /// of a `general` stage, 100 once completed, 0 once rolled back; a ring's stage
+    /// counts 0, since its share of everyone depends on its size, which the plan does
+    /// not say.
+    #[serde(default)]
+    pub everyone: f64,
     /// The timeline event that set it.
     pub event: String,
 }

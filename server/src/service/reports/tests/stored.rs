@@ -47,6 +47,7 @@ fn viewer() -> Principal {
         kind: TokenKind::Admin,
         role: Some(Role::Viewer),
         environment: None,
+        environments: None,
         secret_sha256: String::new(),
         created_by: "test".into(),
         created_at: at(0),

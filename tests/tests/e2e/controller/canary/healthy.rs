@@ -1,5 +1,6 @@
 //! A healthy release advances through every stage to `completed` by itself, and its
-//! report says so: every stage advanced by the controller, every check passed,
+//! report says so (before it, the preflight of a broken plan against the same
+//! Prometheus reports the query it refuses and the KPI without data): every stage advanced by the controller, every check passed,
 //! and no issue but a first interval without data.
 
 use std::time::Duration;
@@ -21,7 +22,15 @@ async fn a_healthy_release_advances_through_every_stage_to_completed_by_itself()
         ]),
         json!({}),
     );
+    super::super::preflight::reports_refused_queries_and_missing_data(&stack, &plan).await;
     let id = stack.start_release(plan).await;
+    let started = stack.release(&id).await;
+    let preflight = &started["preflight"];
+    assert_eq!(preflight["failed"], 0, "{preflight}");
+    assert!(
+        preflight["no_data"].as_u64().unwrap() > 0,
+        "nobody has the treatment yet: its series do not exist, which refuses nothing: {preflight}"
+    );
     let release = stack
         .until(&id, "completed", Duration::from_secs(90), |r| {
             r["state"] == "completed"

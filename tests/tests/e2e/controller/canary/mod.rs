@@ -1,7 +1,9 @@
 //! The canary controller end to end, with a real Prometheus scraping the real demo
 //! application and the real `rollgate` binary (see `super::support`):
 //!
-//! 1. a healthy release advances through every stage to `completed` by itself;
+//! 1. a healthy release advances through every stage to `completed` by itself (before
+//!    it, the preflight of a broken plan against the same Prometheus reports the query
+//!    it refuses and the KPI without data);
 //! 2. once errors are injected into the treatment, the release rolls back by itself and
 //!    OFREP serves control to everyone, within a second of the decision;
 //! 3. with Prometheus stopped mid-release, the release holds and then pauses — it never
