@@ -384,6 +384,7 @@ impl Reply {
 pub mod exposition;
 pub mod ofrep;
 pub mod prometheus_stub;
+pub mod redis;
 pub mod tools;
 pub mod wait;
 

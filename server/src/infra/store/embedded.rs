@@ -11,13 +11,16 @@ mod write;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Instant;
 
 use async_trait::async_trait;
 use redb::Database;
-use tokio::sync::{Mutex, broadcast};
+use tokio::sync::{Mutex, broadcast, watch};
 
-use super::{AuditEvent, AuditQuery, Change, ChangesSince, Commit, Document, Kind, Store};
+use super::{
+    AuditEvent, AuditQuery, Change, ChangesSince, Commit, Document, FeedStatus, Kind, Store,
+};
 use super::{StoreError, rules};
 
 /// The database file's name inside the data directory.
@@ -67,6 +70,8 @@ struct Shared {
     /// Held from the start of a write transaction until its change is published.
     writer: Arc<Mutex<()>>,
     repaired: bool,
+    /// The revision of the last commit.
+    head: AtomicU64,
 }
 
 impl EmbeddedStore {
@@ -95,6 +100,7 @@ impl EmbeddedStore {
         if repaired {
             tracing::warn!(path = %path.display(), "store not closed cleanly: repaired");
         }
+        let head = read::revision(&db)?;
         Ok(EmbeddedStore {
             shared: Arc::new(Shared {
                 db,
@@ -103,6 +109,7 @@ impl EmbeddedStore {
                 feed,
                 writer: Arc::new(Mutex::new(())),
                 repaired,
+                head: AtomicU64::new(head),
             }),
         })
     }
@@ -188,6 +195,7 @@ impl Store for EmbeddedStore {
         let shared = Arc::clone(&self.shared);
         tokio::task::spawn_blocking(move || {
             let change = Arc::new(write::apply(&shared.db, commit, shared.retention)?);
+            shared.head.store(change.revision, Ordering::Relaxed);
             // No subscriber is not an error: the change is in the log.
             let _ = shared.feed.send(Arc::clone(&change));
             drop(guard);
@@ -212,5 +220,17 @@ impl Store for EmbeddedStore {
 
     fn subscribe(&self) -> broadcast::Receiver<Arc<Change>> {
         self.shared.feed.subscribe()
+    }
+
+    fn feed_status(&self) -> FeedStatus {
+        FeedStatus {
+            head: self.shared.head.load(Ordering::Relaxed),
+            last_contact: Some(Instant::now()),
+            available: true,
+        }
+    }
+
+    async fn run_feed(&self, mut shutdown: watch::Receiver<bool>) {
+        let _ = shutdown.wait_for(|stop| *stop).await;
     }
 }

@@ -13,15 +13,17 @@
 //! Backends are tested by one contract suite (`server/tests/store_contract/`).
 
 pub mod embedded;
+pub mod redis;
 mod rules;
 
 use std::fmt;
 use std::sync::Arc;
+use std::time::Instant;
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, watch};
 
 /// What kind of document; each kind is its own key space.
 #[derive(
@@ -341,6 +343,19 @@ pub enum StoreError {
     Backend(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
+/// How current this process's view of the store is: what a replica reports about the
+/// age of what it serves.
+#[derive(Clone, Copy, Debug)]
+pub struct FeedStatus {
+    /// The newest revision this process knows the store has.
+    pub head: u64,
+    /// When the change feed was last heard from (`None`: not yet). An in-process store
+    /// is always current.
+    pub last_contact: Option<Instant>,
+    /// Whether the store answered the last call made to it.
+    pub available: bool,
+}
+
 /// A place to keep documents: the embedded store or Redis.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
@@ -369,6 +384,14 @@ pub trait Store: Send + Sync + 'static {
     /// A receiver that lags gets `RecvError::Lagged` and must catch up with
     /// [`Store::changes_since`].
     fn subscribe(&self) -> broadcast::Receiver<Arc<Change>>;
+
+    /// How current this process's view of the store is.
+    fn feed_status(&self) -> FeedStatus;
+
+    /// Keeps the live feed flowing until `shutdown` flips: a shared store reads the
+    /// changes every process commits here (retrying while it is out of reach); the
+    /// embedded store publishes as it commits and only waits.
+    async fn run_feed(&self, shutdown: watch::Receiver<bool>);
 }
 
 /// Bodies travel as JSON values inside a change, not as byte arrays.
