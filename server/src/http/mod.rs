@@ -22,6 +22,8 @@ use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use futures_util::TryFutureExt;
+use futures_util::future::{Either, ready};
 use tokio::sync::mpsc;
 
 use actix_web::dev::{ServerHandle, Service};
@@ -122,6 +124,18 @@ pub(crate) fn start(
                         }
                     }
                     Ok(response)
+                }
+            })
+            // Until the catalog is loaded, only health, readiness and metrics answer.
+            .wrap_fn(|request, service| {
+                let loaded = request
+                    .app_data::<web::Data<App>>()
+                    .is_none_or(|app| app.hub.is_loaded());
+                if loaded || health::served_while_loading(request.path()) {
+                    Either::Left(service.call(request).map_ok(|r| r.map_into_left_body()))
+                } else {
+                    let response = request.into_response(health::loading());
+                    Either::Right(ready(Ok(response.map_into_right_body())))
                 }
             })
             // OFREP first: the router tries resources in order, each dynamic one with a

@@ -6,8 +6,8 @@ mod sharded;
 pub(crate) use sharded::{CounterFamily, ShardedCounter};
 
 use prometheus::{
-    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry,
-    TextEncoder,
+    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts,
+    Registry, TextEncoder,
 };
 
 /// Every metric family the server exports.
@@ -27,6 +27,10 @@ pub(crate) struct Metrics {
     pub store_revision: IntGauge,
     /// Time to compile one environment's snapshot.
     pub snapshot_compile: Histogram,
+    /// 1 while this replica holds a background task's lease, by task.
+    pub leader: IntGaugeVec,
+    /// Background task passes that failed (the store out of reach, …), by task.
+    pub task_errors: IntCounterVec,
 }
 
 impl Metrics {
@@ -76,7 +80,23 @@ impl Metrics {
                 0.000_1, 0.000_5, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0,
             ]),
         )?;
+        let leader = IntGaugeVec::new(
+            Opts::new(
+                "rollgate_leader",
+                "1 while this replica holds the task's lease and runs it, by task.",
+            ),
+            &["task"],
+        )?;
+        let task_errors = IntCounterVec::new(
+            Opts::new(
+                "rollgate_task_errors_total",
+                "Background task passes that failed (e.g. the store was out of reach), by task.",
+            ),
+            &["task"],
+        )?;
         registry.register(Box::new(evaluations.clone()))?;
+        registry.register(Box::new(leader.clone()))?;
+        registry.register(Box::new(task_errors.clone()))?;
         registry.register(Box::new(evaluation_errors.clone()))?;
         registry.register(Box::new(http_requests.clone()))?;
         registry.register(Box::new(http_duration.clone()))?;
@@ -90,6 +110,8 @@ impl Metrics {
             http_duration,
             store_revision,
             snapshot_compile,
+            leader,
+            task_errors,
         })
     }
 
