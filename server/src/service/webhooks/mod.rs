@@ -18,7 +18,7 @@ use rollgate_core::validate::parse;
 use serde_json::json;
 
 pub(crate) use model::{
-    Attempt, CreatedSubscription, Delivery, DeliveryState, SUBSCRIBABLE, Subscription,
+    Attempt, Claim, CreatedSubscription, Delivery, DeliveryState, SUBSCRIBABLE, Subscription,
     SubscriptionRequest, SubscriptionView,
 };
 
@@ -81,6 +81,7 @@ pub(crate) async fn deliveries(
                 body: body.to_string(),
                 state: DeliveryState::Pending,
                 attempts: Vec::new(),
+                claim: None,
                 created_at: event.at,
             };
             writes.push(Write::put(
