@@ -176,6 +176,10 @@ pub async fn run(
         Arc::clone(&app),
         stop_tasks.subscribe(),
     ));
+    let nudges = actix_rt::spawn(crate::tasks::nudge_on_changes(
+        Arc::clone(&app),
+        stop_tasks.subscribe(),
+    ));
     drop(app);
     on_ready(demo);
     shutdown.await;
@@ -190,6 +194,7 @@ pub async fn run(
     let _ = controller.await;
     let _ = heartbeats.await;
     let _ = reports.await;
+    let _ = nudges.await;
     let _ = feed_task.await;
     tracing::info!("stopped");
     served.map_err(RunError::Http)
@@ -235,6 +240,7 @@ async fn prepare(
             // Another replica seeded the same documents first: look again.
             Err(StoreError::Conflict { .. }) if attempt < SEED_RACES => {}
             Err(StoreError::Unavailable(why)) => {
+                app.hub.loading_failed(format!("store out of reach: {why}"));
                 tracing::warn!(
                     attempt,
                     retry_in = ?pause,

@@ -26,11 +26,7 @@ pub struct RedisServer {
 impl RedisServer {
     /// Starts a durable Redis on a free port.
     pub async fn start() -> RedisServer {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = crate::free_port();
         let mut server = RedisServer {
             child: None,
             port,

@@ -48,7 +48,7 @@ pub(crate) async fn readyz(app: web::Data<App>) -> HttpResponse {
     } else {
         "ready"
     };
-    let body = json!({
+    let mut body = json!({
         "status": status,
         "served_revision": served,
         "store_revision": feed.head.max(served),
@@ -56,6 +56,9 @@ pub(crate) async fn readyz(app: web::Data<App>) -> HttpResponse {
         "age_seconds": age.map(|age| (age.as_secs_f64() * 1000.0).round() / 1000.0),
         "store_available": feed.available,
     });
+    if let Some(why) = app.hub.why_not_loaded() {
+        body["detail"] = json!(why);
+    }
     if status == "ready" {
         HttpResponse::Ok().json(body)
     } else {

@@ -21,5 +21,6 @@ mod durability;
 mod ofrep;
 mod operations;
 mod releases;
+mod replicas;
 mod reports;
 mod sdk;

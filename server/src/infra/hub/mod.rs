@@ -38,6 +38,8 @@ pub(crate) struct Hub {
     applied: watch::Sender<u64>,
     /// Whether the catalog has been loaded once.
     loaded: AtomicBool,
+    /// Why the catalog is not loaded yet, when an attempt failed.
+    not_loaded: std::sync::Mutex<Option<String>>,
     tokens: Arc<TokenIndex>,
     metrics: Metrics,
     streams: Arc<Streams>,
@@ -71,6 +73,7 @@ impl Hub {
             served: ArcSwap::from_pointee(FxHashMap::default()),
             applied: watch::channel(0).0,
             loaded: AtomicBool::new(false),
+            not_loaded: std::sync::Mutex::new(None),
             tokens,
             metrics,
             streams,
@@ -96,6 +99,25 @@ impl Hub {
     /// Whether the catalog has been loaded: until then nothing is served.
     pub(crate) fn is_loaded(&self) -> bool {
         self.loaded.load(Ordering::Acquire)
+    }
+
+    /// Notes why loading failed (shown by `/readyz` until it succeeds).
+    pub(crate) fn loading_failed(&self, why: String) {
+        *self
+            .not_loaded
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(why);
+    }
+
+    /// Why the catalog is not loaded yet, if an attempt failed.
+    pub(crate) fn why_not_loaded(&self) -> Option<String> {
+        if self.is_loaded() {
+            return None;
+        }
+        self.not_loaded
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
     }
 
     /// The revision served.
@@ -251,8 +273,7 @@ impl Hub {
                 in_order = false;
                 break;
             }
-            environments.extend(catalog.affected_environments(change));
-            catalog.apply(change);
+            environments.extend(catalog.apply(change));
             for entry in &change.entries {
                 if entry.kind == Kind::Token {
                     match catalog.tokens.get(&entry.key) {

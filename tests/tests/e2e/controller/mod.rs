@@ -5,4 +5,4 @@
 mod canary;
 mod manual;
 mod report;
-mod support;
+pub(crate) mod support;

@@ -6,4 +6,4 @@ mod lifecycle;
 mod scheduler;
 pub mod support;
 mod validation;
-mod webhooks;
+pub(crate) mod webhooks;

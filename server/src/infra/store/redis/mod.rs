@@ -140,27 +140,55 @@ impl RedisStore {
         })
     }
 
-    /// Runs one call against Redis on the store's runtime, within the deadline.
-    async fn call<T, F, Fut>(&self, extra: Duration, call: F) -> Result<T, StoreError>
+    /// Runs one read against Redis: [`RedisStore::call`], tried once more after any
+    /// connection failure (a read can be repeated safely).
+    async fn read<T, F, Fut>(&self, call: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
-        F: FnOnce(ConnectionManager, Keys) -> Fut,
+        F: Fn(ConnectionManager, Keys) -> Fut,
+        Fut: Future<Output = RedisResult<Result<T, StoreError>>> + Send + 'static,
+    {
+        self.call(true, call).await
+    }
+
+    /// Runs one call against Redis on the store's runtime, within the deadline. A call
+    /// refused at connecting (nothing was sent) — or, when `repeatable`, failed on its
+    /// connection in any way — is tried once more: the first call after Redis came back
+    /// finds the broken connection of the outage, and its failure is what makes the
+    /// connection manager connect again.
+    async fn call<T, F, Fut>(&self, repeatable: bool, call: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: Fn(ConnectionManager, Keys) -> Fut,
         Fut: Future<Output = RedisResult<Result<T, StoreError>>> + Send + 'static,
     {
         let shared = &self.shared;
-        let deadline = shared.timeout + extra;
-        let future = call(shared.commands.clone(), shared.keys.clone());
-        let answer = shared
-            .runtime
-            .spawn(async move { tokio::time::timeout(deadline, future).await })
-            .await;
-        let result = match answer {
-            Ok(Ok(Ok(result))) => result,
-            Ok(Ok(Err(error))) => Err(classify(&error)),
-            Ok(Err(_)) => Err(StoreError::Unavailable(format!(
-                "Redis did not answer within {deadline:?}"
-            ))),
-            Err(join) => Err(StoreError::Backend(Box::new(join))),
+        let deadline = tokio::time::Instant::now() + shared.timeout;
+        let mut tries = 0;
+        let result = loop {
+            tries += 1;
+            let future = call(shared.commands.clone(), shared.keys.clone());
+            let answer = shared
+                .runtime
+                .spawn(async move { tokio::time::timeout_at(deadline, future).await })
+                .await;
+            break match answer {
+                Ok(Ok(Ok(result))) => result,
+                Ok(Ok(Err(error)))
+                    if tries < 2
+                        && (error.is_connection_refusal()
+                            || repeatable
+                                && (error.is_io_error() || error.is_connection_dropped())) =>
+                {
+                    continue;
+                }
+                Ok(Ok(Err(error))) => Err(classify(&error)),
+                Ok(Err(_)) => Err(StoreError::Unavailable(format!(
+                    "Redis did not answer within {:?}",
+                    shared.timeout
+                ))),
+                Err(join) => Err(StoreError::Backend(Box::new(join))),
+            };
         };
         let reached = !matches!(result, Err(StoreError::Unavailable(_)));
         shared.available.store(reached, Ordering::Relaxed);
@@ -171,14 +199,22 @@ impl RedisStore {
         self.shared.head.fetch_max(revision, Ordering::Relaxed);
     }
 
-    /// One blocking read of the feed (initialising the order first if needed); returns
-    /// whether it reached Redis.
+    /// One blocking read of the feed (initialising the order first if needed). A feed
+    /// out of reach marks the store unavailable.
     async fn read_feed(&self) -> Result<(), StoreError> {
+        let read = self.read_feed_once().await;
+        if let Err(StoreError::Unavailable(_)) = read {
+            self.shared.available.store(false, Ordering::Relaxed);
+        }
+        read
+    }
+
+    async fn read_feed_once(&self) -> Result<(), StoreError> {
         let shared = &self.shared;
         let after = match shared.sequencer.published() {
             Some(after) => after,
             None => {
-                let head = self.call(Duration::ZERO, read::revision).await?;
+                let head = self.read(read::revision).await?;
                 self.saw_head(head);
                 shared.sequencer.start_at(head);
                 self.warn_about_durability().await;
@@ -197,13 +233,11 @@ impl RedisStore {
             .await;
         let reply = match answer {
             Ok(Ok(Ok(reply))) => reply,
-            Ok(Ok(Err(error))) => return Err(classify(&error)),
-            Ok(Err(_)) => {
-                return Err(StoreError::Unavailable(format!(
-                    "the change feed did not answer within {deadline:?}"
-                )));
-            }
-            Err(join) => return Err(StoreError::Backend(Box::new(join))),
+            Ok(Ok(Err(error))) => Err(classify(&error))?,
+            Ok(Err(_)) => Err(StoreError::Unavailable(format!(
+                "the change feed did not answer within {deadline:?}"
+            )))?,
+            Err(join) => Err(StoreError::Backend(Box::new(join)))?,
         };
         *shared
             .last_contact
@@ -295,22 +329,32 @@ fn classify(error: &RedisError) -> StoreError {
 impl Store for RedisStore {
     async fn get(&self, kind: Kind, key: &str) -> Result<Option<Document>, StoreError> {
         let key = key.to_owned();
-        self.call(Duration::ZERO, move |c, k| read::get(c, k, kind, key))
+        self.read(move |c, k| read::get(c, k, kind, key.clone()))
             .await
     }
 
     async fn list(&self, kind: Kind) -> Result<Vec<Document>, StoreError> {
-        self.call(Duration::ZERO, move |c, k| read::list(c, k, kind))
-            .await
+        self.read(move |c, k| read::list(c, k, kind)).await
     }
 
     async fn commit(&self, mut commit: Commit) -> Result<Arc<Change>, StoreError> {
         rules::prepare(&mut commit)?;
-        let script = commit::invocation(&self.shared.keys, &commit, self.shared.retention)?;
+        let commit = Arc::new(commit);
+        let retention = self.shared.retention;
         let reply: Vec<String> = self
-            .call(Duration::ZERO, move |mut c, _| async move {
-                let reply: Vec<String> = script.invoke_async(&mut c).await?;
-                Ok(Ok(reply))
+            .call(false, {
+                let commit = Arc::clone(&commit);
+                move |mut c, keys| {
+                    let script = commit::invocation(&keys, &commit, retention);
+                    async move {
+                        let script = match script {
+                            Ok(script) => script,
+                            Err(error) => return Ok(Err(error)),
+                        };
+                        let reply: Vec<String> = script.invoke_async(&mut c).await?;
+                        Ok(Ok(reply))
+                    }
+                }
             })
             .await?;
         let change = commit::outcome(&commit, reply)?;
@@ -320,20 +364,18 @@ impl Store for RedisStore {
     }
 
     async fn revision(&self) -> Result<u64, StoreError> {
-        let revision = self.call(Duration::ZERO, read::revision).await?;
+        let revision = self.read(read::revision).await?;
         self.saw_head(revision);
         Ok(revision)
     }
 
     async fn changes_since(&self, after: u64, limit: usize) -> Result<ChangesSince, StoreError> {
-        self.call(Duration::ZERO, move |c, k| {
-            read::changes_since(c, k, after, limit)
-        })
-        .await
+        self.read(move |c, k| read::changes_since(c, k, after, limit))
+            .await
     }
 
     async fn audit(&self, query: AuditQuery) -> Result<Vec<AuditEvent>, StoreError> {
-        self.call(Duration::ZERO, move |c, k| read::audit(c, k, query))
+        self.read(move |c, k| read::audit(c, k, query.clone()))
             .await
     }
 
@@ -364,6 +406,9 @@ impl Store for RedisStore {
             match read {
                 Ok(()) => {
                     if let Some(since) = lost_since.take() {
+                        // The commands' connection broke too: replace it now rather
+                        // than on the next write.
+                        let _ = self.read(read::revision).await;
                         tracing::info!(
                             redis = self.shared.name,
                             after = ?since.elapsed(),
