@@ -215,3 +215,41 @@ async fn a_store_opened_while_redis_is_down_answers_unavailable_and_works_once_i
     assert_eq!(change.revision, 1);
     replica.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_copied_from_embedded_to_redis_and_back_is_the_same_store() {
+    use rollgate_server::infra::store::embedded::{EmbeddedOptions, EmbeddedStore};
+    let dir = tempfile::tempdir().unwrap();
+    let source = EmbeddedStore::open(&dir.path().join("a"), EmbeddedOptions::default()).unwrap();
+    for n in 0..20u64 {
+        put_one(
+            &source,
+            Kind::Flag,
+            &format!("f{}", n % 7),
+            json!({ "n": n }),
+        )
+        .await;
+    }
+    let redis = RedisServer::start().await;
+    let middle = replica(&redis, 100);
+    let dump = source.dump().await.unwrap();
+    middle.store.restore(&dump).await.unwrap();
+    let back = EmbeddedStore::open(&dir.path().join("b"), EmbeddedOptions::default()).unwrap();
+    back.restore(&middle.store.dump().await.unwrap())
+        .await
+        .unwrap();
+    let again = back.dump().await.unwrap();
+    assert_eq!(again.revision, 20);
+    assert_eq!(again.audit, dump.audit);
+    let versions = |dump: &rollgate_server::infra::store::Dump| {
+        let mut rows: Vec<_> = dump
+            .documents
+            .iter()
+            .map(|d| (d.key.clone(), d.version, d.revision, d.body.to_vec()))
+            .collect();
+        rows.sort();
+        rows
+    };
+    assert_eq!(versions(&again), versions(&dump));
+    middle.stop().await;
+}

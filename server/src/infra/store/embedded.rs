@@ -5,6 +5,7 @@
 //! write transaction until its change is on the broadcast channel: that is what keeps
 //! the live feed in revision order when several tasks commit at once.
 
+mod copy;
 mod read;
 mod tables;
 mod write;
@@ -19,7 +20,7 @@ use redb::Database;
 use tokio::sync::{Mutex, broadcast, watch};
 
 use super::{
-    AuditEvent, AuditQuery, Change, ChangesSince, Commit, Document, FeedStatus, Kind, Store,
+    AuditEvent, AuditQuery, Change, ChangesSince, Commit, Document, Dump, FeedStatus, Kind, Store,
 };
 use super::{StoreError, rules};
 
@@ -220,6 +221,23 @@ impl Store for EmbeddedStore {
 
     fn subscribe(&self) -> broadcast::Receiver<Arc<Change>> {
         self.shared.feed.subscribe()
+    }
+
+    async fn dump(&self) -> Result<Dump, StoreError> {
+        self.read(copy::dump).await
+    }
+
+    async fn restore(&self, dump: &Dump) -> Result<(), StoreError> {
+        let guard = Arc::clone(&self.shared.writer).lock_owned().await;
+        let (shared, dump) = (Arc::clone(&self.shared), dump.clone());
+        tokio::task::spawn_blocking(move || {
+            copy::restore(&shared.db, &dump)?;
+            shared.head.store(dump.revision, Ordering::Relaxed);
+            drop(guard);
+            Ok(())
+        })
+        .await
+        .map_err(backend)?
     }
 
     fn feed_status(&self) -> FeedStatus {

@@ -343,6 +343,19 @@ pub enum StoreError {
     Backend(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
+/// A whole store, to copy it into another: every document with its version and the
+/// revision that wrote it, the audit trail oldest first, and the store's revision. The
+/// change log is not part of it (a reader behind the revision reloads).
+#[derive(Clone, Debug, Default)]
+pub struct Dump {
+    /// The store's revision.
+    pub revision: u64,
+    /// Every document, of every kind.
+    pub documents: Vec<Document>,
+    /// The audit trail, oldest first (within a commit, in its order).
+    pub audit: Vec<AuditEvent>,
+}
+
 /// How current this process's view of the store is: what a replica reports about the
 /// age of what it serves.
 #[derive(Clone, Copy, Debug)]
@@ -384,6 +397,14 @@ pub trait Store: Send + Sync + 'static {
     /// A receiver that lags gets `RecvError::Lagged` and must catch up with
     /// [`Store::changes_since`].
     fn subscribe(&self) -> broadcast::Receiver<Arc<Change>>;
+
+    /// Everything the store holds but its change log, as of one revision.
+    async fn dump(&self) -> Result<Dump, StoreError>;
+
+    /// Fills an empty store with `dump`: documents with their versions and revisions,
+    /// the audit trail and the revision, all at once. A store that is not empty is left
+    /// as it is ([`StoreError::Stale`] with the revision found).
+    async fn restore(&self, dump: &Dump) -> Result<(), StoreError>;
 
     /// How current this process's view of the store is.
     fn feed_status(&self) -> FeedStatus;

@@ -16,6 +16,7 @@
 //!   whichever worker thread happened to use them first.
 
 mod commit;
+mod copy;
 mod durability;
 mod feed;
 mod keys;
@@ -33,7 +34,7 @@ use tokio::sync::{broadcast, watch};
 
 use self::feed::Sequencer;
 use self::keys::Keys;
-use super::{AuditEvent, AuditQuery, Change, ChangesSince, Commit, Document, Kind, Store};
+use super::{AuditEvent, AuditQuery, Change, ChangesSince, Commit, Document, Dump, Kind, Store};
 use super::{FeedStatus, StoreError, rules};
 
 /// How the Redis store connects.
@@ -381,6 +382,19 @@ impl Store for RedisStore {
 
     fn subscribe(&self) -> broadcast::Receiver<Arc<Change>> {
         self.shared.sequencer.subscribe()
+    }
+
+    async fn dump(&self) -> Result<Dump, StoreError> {
+        self.call(true, copy::dump).await
+    }
+
+    async fn restore(&self, dump: &Dump) -> Result<(), StoreError> {
+        let revision = dump.revision;
+        let dump = Arc::new(dump.clone());
+        self.call(false, move |c, k| copy::restore(c, k, Arc::clone(&dump)))
+            .await?;
+        self.saw_head(revision);
+        Ok(())
     }
 
     fn feed_status(&self) -> FeedStatus {

@@ -100,6 +100,17 @@ pub(super) async fn changes_since(
             Err(error) => return Ok(Err(damaged(format!("change {id}: {error}")))),
         }
     }
+    if changes.is_empty() {
+        // The stream keeps the last change, unless the store was filled by `restore`,
+        // which keeps no log: then a reader behind the revision reloads.
+        let current: Option<u64> = connection.get(keys.revision()).await?;
+        let current = current.unwrap_or(0);
+        if after < current {
+            return Ok(Ok(ChangesSince::TooOld {
+                oldest: current + 1,
+            }));
+        }
+    }
     Ok(Ok(ChangesSince::Changes(changes)))
 }
 
