@@ -3,6 +3,7 @@
 //! result; [`problem`] is the one place errors become responses.
 
 mod access;
+mod catalog;
 mod documents;
 mod extract;
 mod health;
@@ -146,6 +147,7 @@ pub(crate) fn start(
             .configure(ofrep::configure)
             .configure(documents::configure)
             .configure(access::configure)
+            .configure(catalog::configure)
             .configure(health::configure)
             .configure(openapi::configure)
             .configure(reports::configure)

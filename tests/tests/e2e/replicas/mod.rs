@@ -3,6 +3,7 @@
 
 mod feed;
 mod leaders;
+mod moving;
 mod outage;
 mod propagation;
 pub mod support;
