@@ -4,7 +4,7 @@
 //! snapshots. It can be killed with SIGKILL and started again on the same port and
 //! directory, where it reloads its append-only file. It is killed when dropped.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -17,6 +17,7 @@ const START_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// A running (or killed) `redis-server`.
 pub struct RedisServer {
+    binary: PathBuf,
     child: Option<Child>,
     /// Its port on 127.0.0.1.
     pub port: u16,
@@ -26,8 +27,14 @@ pub struct RedisServer {
 impl RedisServer {
     /// Starts a durable Redis on a free port.
     pub async fn start() -> RedisServer {
+        RedisServer::start_binary(tools::redis_server()).await
+    }
+
+    /// [`RedisServer::start`] with the `redis-server` at `binary`.
+    pub async fn start_binary(binary: PathBuf) -> RedisServer {
         let port = crate::free_port();
         let mut server = RedisServer {
+            binary,
             child: None,
             port,
             dir: tempfile::tempdir().unwrap(),
@@ -63,7 +70,7 @@ impl RedisServer {
     /// `PING` — after reloading its append-only file.
     pub async fn restart(&mut self) {
         assert!(self.child.is_none(), "redis-server is already running");
-        let child = Command::new(tools::redis_server())
+        let child = Command::new(&self.binary)
             .args(["--bind", "127.0.0.1", "--port"])
             .arg(self.port.to_string())
             .arg("--dir")
