@@ -40,6 +40,9 @@ pub struct Measured {
     pub writes: (f64, f64),
     /// Propagation from one replica to 1 000 streams on another.
     pub propagation: Report,
+    /// The same on the embedded server alone (write and streams on one process), in the
+    /// same run: what the machine allows at that moment.
+    pub local_propagation: Report,
 }
 
 /// OFREP single-flag evaluations per second against `server`, closed loop.
@@ -146,21 +149,23 @@ pub async fn run(
         "writes: embedded {:.0}/s, redis {:.0}/s",
         written.0, written.1
     );
-    drop(embedded);
-
-    let reader = Spawned::start(binary, &with_redis)
-        .await
-        .context("a second replica")?;
     let scenario = propagation::Scenario {
         clients: streams,
         changes: 5,
         connect_concurrency: 100,
         timeout: Duration::from_secs(60),
     };
+    let local_propagation = propagation::run(&embedded, &scenario).await?;
+    drop(embedded);
+
+    let reader = Spawned::start(binary, &with_redis)
+        .await
+        .context("a second replica")?;
     let report = propagation::run_across(&redis, &reader, &scenario).await?;
     Ok(Measured {
         rounds: measured,
         writes: written,
         propagation: report,
+        local_propagation,
     })
 }
