@@ -14,12 +14,15 @@
 //! - [`propagation`] and [`server`] — SSE fan-out: an admin write until every connected
 //!   stream (1 000 or 10 000 of them) has seen it (binary `propagation`);
 //! - [`soak`] — sustained load at half of the maximum: errors and memory growth
-//!   (binary `soak`).
+//!   (binary `soak`);
+//! - [`replicas`] — replicas on Redis against the embedded store: throughput, writes,
+//!   propagation across replicas (binary `replicas`).
 
 pub mod baseline;
 pub mod generator;
 pub mod process;
 pub mod propagation;
+pub mod replicas;
 pub mod results;
 pub mod scenarios;
 pub mod seed;

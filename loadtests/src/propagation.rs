@@ -75,7 +75,18 @@ type Seen = (u64, Instant);
 
 /// Runs the scenario against `server` (which must allow `clients` streams per key).
 pub async fn run(server: &Spawned, scenario: &Scenario) -> anyhow::Result<Report> {
-    let (status, token) = server
+    run_across(server, server, scenario).await
+}
+
+/// Runs the scenario with the streams on `server` and the writes through `writer` —
+/// another replica on the same Redis, to measure propagation across replicas. The
+/// memory and CPU figures are `server`'s.
+pub async fn run_across(
+    writer: &Spawned,
+    server: &Spawned,
+    scenario: &Scenario,
+) -> anyhow::Result<Report> {
+    let (status, token) = writer
         .admin(
             Method::POST,
             "/api/v1/tokens",
@@ -87,7 +98,8 @@ pub async fn run(server: &Spawned, scenario: &Scenario) -> anyhow::Result<Report
         bail!("cannot issue an SDK key: {status} {token}");
     }
     let key = token["token"].as_str().context("no token")?.to_owned();
-    let mut version = put_flag(server, "propagation", 0, None).await?.1;
+    let mut version = put_flag(writer, "propagation", 0, None).await?.1;
+    served_everywhere(writer, server, scenario.timeout).await?;
     let (rss_idle_kib, _) = server.memory_kib()?;
 
     let address = server.url.trim_start_matches("http://").to_owned();
@@ -125,7 +137,7 @@ pub async fn run(server: &Spawned, scenario: &Scenario) -> anyhow::Result<Report
     for round in 1..=scenario.changes {
         let cpu_before = server.cpu_time()?;
         let sent = Instant::now();
-        let (write, new_version) = put_flag(server, "propagation", round, Some(version)).await?;
+        let (write, new_version) = put_flag(writer, "propagation", round, Some(version)).await?;
         version = new_version;
         let mut latencies = Vec::with_capacity(scenario.clients);
         let mut revision = 0;
@@ -165,6 +177,33 @@ pub async fn run(server: &Spawned, scenario: &Scenario) -> anyhow::Result<Report
         rss_peak_kib,
         changes,
     })
+}
+
+/// Waits until `server` serves what `writer` serves (the SDK key and the flag).
+async fn served_everywhere(
+    writer: &Spawned,
+    server: &Spawned,
+    timeout: Duration,
+) -> anyhow::Result<()> {
+    let revision = |replica: &Spawned| {
+        let url = format!("{}/readyz", replica.url);
+        async move {
+            let text = reqwest::get(url).await?.text().await?;
+            let body: serde_json::Value = serde_json::from_str(&text)?;
+            body["served_revision"]
+                .as_u64()
+                .context("no served_revision")
+        }
+    };
+    let target = revision(writer).await?;
+    let deadline = Instant::now() + timeout;
+    while revision(server).await? < target {
+        if Instant::now() > deadline {
+            bail!("the streams' replica did not catch up with the writer in {timeout:?}");
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    Ok(())
 }
 
 /// Creates or replaces the measured flag (its default alternates with `round`); returns

@@ -32,6 +32,12 @@ enum Command {
     Flag(rollgate_server::cli::FlagArgs),
     /// Print the changelog: what each release delivered to which audience.
     Changelog(rollgate_server::cli::ChangelogArgs),
+    /// Write the catalog (environments, segments, flags) as one JSON document.
+    Export(rollgate_server::cli::ExportArgs),
+    /// Write a catalog document back in one commit (all or nothing).
+    Import(rollgate_server::cli::ImportArgs),
+    /// Copy a whole store between a data directory and Redis (the servers stopped).
+    Store(rollgate_server::cli::StoreArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -61,6 +67,9 @@ fn main() {
         Command::Release(args) => client(rollgate_server::cli::release(args)),
         Command::Flag(args) => client(rollgate_server::cli::flag(args)),
         Command::Changelog(args) => client(rollgate_server::cli::changelog(args)),
+        Command::Export(args) => client(rollgate_server::cli::export(args)),
+        Command::Import(args) => client(rollgate_server::cli::import(args)),
+        Command::Store(args) => client(rollgate_server::cli::store(args)),
     };
     if let Err(error) = result {
         // The chain of causes, without a backtrace: these are the operator's errors.

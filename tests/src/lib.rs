@@ -33,6 +33,15 @@ pub const ADMIN_TOKEN: &str = "e2e-bootstrap-admin-token";
 /// How long a server gets to print its address, and then to answer `/readyz` with 200.
 const START_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// A free port on 127.0.0.1 (free when asked; a test binds it right after).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
 /// How to start a server.
 #[derive(Clone, Debug, Default)]
 pub struct Options {
@@ -44,6 +53,10 @@ pub struct Options {
     pub no_admin_token: bool,
     /// Collect stderr (the logs) instead of passing it through; see [`Server::stderr`].
     pub capture_stderr: bool,
+    /// Listen on this port of 127.0.0.1 instead of a free one the server picks, so a
+    /// test can reach a server that is not ready yet (its address is only printed once
+    /// it is).
+    pub port: Option<u16>,
 }
 
 /// A running `rollgate serve`.
@@ -111,7 +124,7 @@ impl Server {
         command
             .arg("serve")
             .arg("--bind")
-            .arg("127.0.0.1:0")
+            .arg(format!("127.0.0.1:{}", options.port.unwrap_or(0)))
             .arg("--data-dir")
             .arg(data.path())
             .args(&options.args)
@@ -395,6 +408,7 @@ impl Reply {
 pub mod exposition;
 pub mod ofrep;
 pub mod prometheus_stub;
+pub mod redis;
 pub mod tools;
 pub mod wait;
 

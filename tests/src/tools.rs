@@ -42,6 +42,11 @@ pub fn promtool() -> PathBuf {
     required("RG_E2E_PROMTOOL", "Prometheus' promtool")
 }
 
+/// `RG_E2E_REDIS_SERVER`: Debian's `redis-server`.
+pub fn redis_server() -> PathBuf {
+    required("RG_E2E_REDIS_SERVER", "Debian's redis-server")
+}
+
 /// `RG_E2E_SCHEMATHESIS`: the `st` command of Schemathesis, from the same venv.
 pub fn schemathesis() -> PathBuf {
     required(

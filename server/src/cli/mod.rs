@@ -1,5 +1,5 @@
-//! The release manager's command line: `rollgate release …`, `rollgate flag …` and
-//! `rollgate changelog`, a client of the admin API (`--url` / `ROLLGATE_URL`,
+//! The release manager's command line: `rollgate release …`, `rollgate flag …`,
+//! `rollgate changelog`, `rollgate export` and `rollgate import`, a client of the admin API (`--url` / `ROLLGATE_URL`,
 //! `--token` / `ROLLGATE_TOKEN`), printing for people by default and the server's JSON
 //! with `--json`; and `rollgate admin-token create`, which works offline on a stopped
 //! server's store.
@@ -9,20 +9,24 @@
 //! changed.
 
 mod admin_token;
+mod catalog;
 mod client;
 mod flag;
 mod preview;
 mod release;
 mod report;
 mod show;
+mod store;
 mod timeline;
 
 use clap::Args;
 
 pub use admin_token::{AdminTokenArgs, admin_token};
+pub use catalog::{ExportArgs, ImportArgs};
 pub use flag::FlagArgs;
 pub use release::ReleaseArgs;
 pub use report::ChangelogArgs;
+pub use store::StoreArgs;
 
 /// Where the server is and who is calling; shared by every client command.
 #[derive(Debug, Clone, Args)]
@@ -87,6 +91,21 @@ pub fn release(args: ReleaseArgs) -> Result<(), CliError> {
 /// Runs `changelog` to completion.
 pub fn changelog(args: ChangelogArgs) -> Result<(), CliError> {
     block_on(report::changelog(args))
+}
+
+/// Runs `export` to completion.
+pub fn export(args: ExportArgs) -> Result<(), CliError> {
+    block_on(catalog::export(args))
+}
+
+/// Runs `import` to completion.
+pub fn import(args: ImportArgs) -> Result<(), CliError> {
+    block_on(catalog::import(args))
+}
+
+/// Runs a `store` command (the operator's, on stores directly) to completion.
+pub fn store(args: StoreArgs) -> Result<(), CliError> {
+    block_on(store::run(args))
 }
 
 /// Runs a `flag` command to completion.

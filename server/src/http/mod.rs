@@ -3,6 +3,7 @@
 //! result; [`problem`] is the one place errors become responses.
 
 mod access;
+mod catalog;
 mod documents;
 mod extract;
 mod guard;
@@ -24,6 +25,8 @@ use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use futures_util::TryFutureExt;
+use futures_util::future::{Either, ready};
 use tokio::sync::mpsc;
 
 use actix_web::dev::{ServerHandle, Service};
@@ -139,6 +142,18 @@ pub(crate) fn start(
                     Ok(response)
                 }
             })
+            // Until the catalog is loaded, only health, readiness and metrics answer.
+            .wrap_fn(|request, service| {
+                let loaded = request
+                    .app_data::<web::Data<App>>()
+                    .is_none_or(|app| app.hub.is_loaded());
+                if loaded || health::served_while_loading(request.path()) {
+                    Either::Left(service.call(request).map_ok(|r| r.map_into_left_body()))
+                } else {
+                    let response = request.into_response(health::loading());
+                    Either::Right(ready(Ok(response.map_into_right_body())))
+                }
+            })
             // OFREP first: the router tries resources in order, each dynamic one with a
             // regular expression, and evaluations are most of the traffic. The SDK's few
             // static paths go just before it, because OFREP's catch-all would answer
@@ -147,6 +162,7 @@ pub(crate) fn start(
             .configure(ofrep::configure)
             .configure(documents::configure)
             .configure(access::configure)
+            .configure(catalog::configure)
             .configure(health::configure)
             .configure(openapi::configure)
             .configure(reports::configure)

@@ -11,7 +11,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::problem::{PROBLEM_JSON, Problem};
-use super::{access, documents, health, ofrep, releases, reports, sdk, testing, webhooks};
+use super::{access, catalog, documents, health, ofrep, releases, reports, sdk, testing, webhooks};
 
 /// The whole API.
 #[derive(OpenApi)]
@@ -23,6 +23,7 @@ use super::{access, documents, health, ofrep, releases, reports, sdk, testing, w
         documents::list_segments, documents::get_segment, documents::put_segment, documents::delete_segment,
         documents::list_environments, documents::get_environment, documents::put_environment, documents::delete_environment,
         access::create_token, access::list_tokens, access::get_token, access::revoke_token, access::list_audit,
+        catalog::export_catalog, catalog::import_catalog,
         ofrep::evaluate_flag, ofrep::evaluate_flags, ofrep::configuration, sdk::event_stream,
         sdk::ruleset, sdk::stream, sdk::report_exposures,
         health::healthz, health::readyz, health::metrics, openapi_json,
@@ -40,6 +41,7 @@ use super::{access, documents, health, ofrep, releases, reports, sdk, testing, w
         (name = "environments", description = "Namespaces of flag state"),
         (name = "tokens", description = "SDK keys and admin tokens"),
         (name = "audit", description = "Who changed what, when"),
+        (name = "catalog", description = "Every environment, segment and flag as one document: backups"),
         (name = "ofrep", description = "OpenFeature Remote Evaluation Protocol"),
         (name = "sdk", description = "SDK sync: ruleset, change stream, exposures"),
         (name = "operations", description = "Health, readiness, metrics"),

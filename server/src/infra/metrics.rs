@@ -6,8 +6,8 @@ mod sharded;
 pub(crate) use sharded::{CounterFamily, ShardedCounter};
 
 use prometheus::{
-    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry,
-    TextEncoder,
+    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts,
+    Registry, TextEncoder,
 };
 
 /// Every metric family the server exports.
@@ -30,6 +30,10 @@ pub(crate) struct Metrics {
     /// Canary controller decisions dropped instead of applied, by cause (a person acted
     /// first, the lease moved, …).
     pub controller_decisions_dropped: IntCounterVec,
+    /// 1 while this replica holds a background task's lease, by task.
+    pub leader: IntGaugeVec,
+    /// Background task passes that failed (the store out of reach, …), by task.
+    pub task_errors: IntCounterVec,
 }
 
 impl Metrics {
@@ -86,7 +90,23 @@ impl Metrics {
             ),
             &["cause"],
         )?;
+        let leader = IntGaugeVec::new(
+            Opts::new(
+                "rollgate_leader",
+                "1 while this replica holds the task's lease and runs it, by task.",
+            ),
+            &["task"],
+        )?;
+        let task_errors = IntCounterVec::new(
+            Opts::new(
+                "rollgate_task_errors_total",
+                "Background task passes that failed (e.g. the store was out of reach), by task.",
+            ),
+            &["task"],
+        )?;
         registry.register(Box::new(evaluations.clone()))?;
+        registry.register(Box::new(leader.clone()))?;
+        registry.register(Box::new(task_errors.clone()))?;
         registry.register(Box::new(evaluation_errors.clone()))?;
         registry.register(Box::new(http_requests.clone()))?;
         registry.register(Box::new(http_duration.clone()))?;
@@ -102,6 +122,8 @@ impl Metrics {
             store_revision,
             snapshot_compile,
             controller_decisions_dropped,
+            leader,
+            task_errors,
         })
     }
 

@@ -36,6 +36,9 @@ pub(crate) trait Document: Serialize + DeserializeOwned + Sized {
     /// The served documents of this kind.
     fn served(catalog: &Catalog) -> &BTreeMap<String, Versioned<Self>>;
 
+    /// The same, to change (a catalog being built, e.g. by an import).
+    fn served_mut(catalog: &mut Catalog) -> &mut BTreeMap<String, Versioned<Self>>;
+
     /// Refuses a write to `key` before its body is read (built-in documents).
     fn refuse_write(_key: &str) -> Result<(), ServiceError> {
         Ok(())

@@ -22,6 +22,10 @@ impl Document for Environment {
         &catalog.environments
     }
 
+    fn served_mut(catalog: &mut Catalog) -> &mut BTreeMap<String, Versioned<Environment>> {
+        &mut catalog.environments
+    }
+
     fn validate(&self) -> Vec<FieldError> {
         validate_environment(self)
     }

@@ -300,6 +300,10 @@ impl Document for Flag {
         &catalog.flags
     }
 
+    fn served_mut(catalog: &mut Catalog) -> &mut BTreeMap<String, Versioned<Flag>> {
+        &mut catalog.flags
+    }
+
     fn validate_in(&self, catalog: &Catalog) -> Vec<FieldError> {
         validate_flag(self, &catalog.references())
     }

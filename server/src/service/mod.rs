@@ -16,6 +16,7 @@ mod error;
 mod version;
 
 pub(crate) mod audit;
+pub(crate) mod catalog;
 pub(crate) mod changelog;
 pub(crate) mod documents;
 pub(crate) mod environments;

@@ -22,6 +22,10 @@ impl Document for Segment {
         &catalog.segments
     }
 
+    fn served_mut(catalog: &mut Catalog) -> &mut BTreeMap<String, Versioned<Segment>> {
+        &mut catalog.segments
+    }
+
     fn refuse_write(key: &str) -> Result<(), ServiceError> {
         if key == "general" {
             return Err(Conflict::GeneralSegment.into());

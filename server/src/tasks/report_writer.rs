@@ -14,7 +14,13 @@
 //! Writing off the action's path keeps a slow or unreachable Prometheus (the KPIs) from
 //! delaying a rollback's answer. The write is guarded by `Expect::Absent`, so this task
 //! and a request asking for the report at the same moment cannot both write one.
+//!
+//! One replica writes at a time: the holder of the `report_writer` lease, taken only
+//! while some release has ended. Every replica notes the releases it sees end; one that
+//! does not hold the lease keeps them and tries again when the lease can next be taken,
+//! so a holder that dies before writing is replaced within the lease's time.
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -23,6 +29,7 @@ use serde::Deserialize;
 use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::watch;
 
+use super::lease::Lease;
 use crate::infra::store::{Change, Kind};
 use crate::service::App;
 use crate::service::ServiceError;
@@ -31,33 +38,77 @@ use crate::service::releases::{load, read_all};
 /// How long to wait before retrying a full pass that failed.
 const RETRY: Duration = Duration::from_secs(10);
 
+/// The writer's name as a lease.
+pub(crate) const TASK: &str = "report_writer";
+
 /// Runs until `shutdown` flips.
 pub(crate) async fn run(app: Arc<App>, mut shutdown: watch::Receiver<bool>) {
     let mut feed = app.store.subscribe();
+    let mut lease = Lease::of_task(&app, TASK);
+    // A full pass is due at start and after falling behind the feed; `ended` holds the
+    // releases seen ending that are still to be written.
     let mut behind = true;
+    let mut ended_releases: BTreeSet<String> = BTreeSet::new();
+    let mut last_revision: Option<u64> = None;
     loop {
-        if behind {
-            match pass(&app).await {
-                Ok(_) => behind = false,
-                Err(error) => tracing::warn!(%error, "report writer pass failed; retrying"),
+        let mut retry = None;
+        if behind || !ended_releases.is_empty() {
+            let now = app.clock.now();
+            if let Err(error) = lease.refresh(now).await {
+                tracing::warn!(%error, "report writer lease could not be renewed");
+            }
+            if lease.held(now).is_some() {
+                match work(&app, behind, &mut ended_releases).await {
+                    Ok(()) => behind = false,
+                    Err(error) => {
+                        tracing::warn!(%error, "report writer pass failed; retrying");
+                        app.metrics.task_errors.with_label_values(&[TASK]).inc();
+                        retry = Some(RETRY);
+                    }
+                }
+            } else {
+                // Another replica holds the lease: try again when it can next be taken.
+                retry = Some(app.sleep_until(lease.next_refresh(), RETRY));
             }
         }
         tokio::select! {
             change = feed.recv() => match change {
                 Ok(change) => {
-                    for id in ended(&change) {
-                        if let Err(error) = write(&app, &id).await {
-                            tracing::warn!(release = id, %error, "final report not written");
-                        }
+                    if last_revision.is_some_and(|last| change.revision > last + 1) {
+                        behind = true;
                     }
+                    last_revision = Some(change.revision);
+                    ended_releases.extend(ended(&change));
                 }
                 Err(RecvError::Lagged(_)) => behind = true,
                 Err(RecvError::Closed) => return,
             },
-            _ = tokio::time::sleep(RETRY), if behind => {}
+            _ = tokio::time::sleep(retry.unwrap_or(RETRY)), if retry.is_some() => {}
             _ = shutdown.changed() => return,
         }
     }
+}
+
+/// Writes what is due while holding the lease: a full pass when `behind`, then the
+/// reports of the releases seen ending.
+async fn work(
+    app: &Arc<App>,
+    behind: bool,
+    ended_releases: &mut BTreeSet<String>,
+) -> Result<(), ServiceError> {
+    if behind {
+        pass(app).await?;
+    }
+    while let Some(id) = ended_releases.pop_first() {
+        if let Err(error) = write(app, &id).await {
+            tracing::warn!(release = id, %error, "final report not written");
+            if matches!(error, ServiceError::StoreUnavailable(_)) {
+                ended_releases.insert(id);
+                return Err(error);
+            }
+        }
+    }
+    Ok(())
 }
 
 /// What the writer reads of a release in a change: not its timeline.

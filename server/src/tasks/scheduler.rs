@@ -4,9 +4,12 @@
 //!
 //! It keeps no state of its own: every pass reads the releases from the store and does
 //! what is due at the injected clock's "now", so a restart (or another replica) picks
-//! up exactly where things stand; the actions themselves are guarded by the release's
-//! version, so doing one twice is impossible. It acts through the same functions as
-//! people, as the actor `system:scheduler`, and each action lands on the timeline.
+//! up exactly where things stand. One replica schedules at a time (the `scheduler`
+//! lease, taken only while some release has something scheduled), and every action is
+//! guarded by the version of the release the decision was made on and fenced by the
+//! lease: a stage is never advanced twice, by two replicas or by one that lost its
+//! lease mid-pass. It acts through the same functions as people, as the actor
+//! `system:scheduler`, and each action lands on the timeline.
 //!
 //! It wakes when a release changes, when the manual clock moves (tests), and otherwise
 //! when the next thing is due on the system clock.
@@ -18,23 +21,29 @@ use rollgate_core::release::{ReleaseState, Strategy};
 use time::OffsetDateTime;
 use tokio::sync::watch;
 
-use crate::service::App;
-use crate::service::ServiceError;
+use super::lease::Lease;
+use crate::infra::store::Check;
 use crate::service::releases::{
-    Action, ActionRequest, Actor, EventKind, Stored, actions, read_all, run,
+    Action, ActionRequest, Actor, Automation, EventKind, Stored, actions, read_all, run_with,
 };
+use crate::service::{App, IfMatch, ServiceError};
+
+/// The scheduler's name on timelines, in the audit log and as its lease.
+pub(crate) const TASK: &str = "scheduler";
 
 /// Longest sleep between passes (a nudge ends it earlier).
 const IDLE: Duration = Duration::from_secs(60);
 
 /// Runs until `shutdown` flips.
 pub(crate) async fn run_scheduler(app: Arc<App>, mut shutdown: watch::Receiver<bool>) {
+    let mut lease = Lease::of_task(&app, TASK);
     loop {
         let now = app.clock.now();
-        let next = match tick(&app, now).await {
+        let next = match tick(&app, &mut lease, now).await {
             Ok(next) => next,
             Err(error) => {
                 tracing::warn!(%error, "scheduler pass failed; retrying");
+                app.metrics.task_errors.with_label_values(&[TASK]).inc();
                 Some(now + time::Duration::SECOND)
             }
         };
@@ -48,18 +57,50 @@ pub(crate) async fn run_scheduler(app: Arc<App>, mut shutdown: watch::Receiver<b
     }
 }
 
-/// Does everything due at `now`; returns when something is next due.
+/// Does everything due at `now` while holding the lease; returns when something is next
+/// due (or the lease must be renewed).
 pub(crate) async fn tick(
     app: &App,
+    lease: &mut Lease,
     now: OffsetDateTime,
 ) -> Result<Option<OffsetDateTime>, ServiceError> {
-    let mut next = Next(None);
-    for stored in read_all(app).await? {
-        if let Err(error) = due(app, &stored, now, &mut next).await {
-            tracing::warn!(release = stored.release.id, %error, "scheduled action failed");
+    let releases = read_all(app).await?;
+    if !releases.iter().any(has_schedule) {
+        return Ok(None);
+    }
+    if let Err(error) = lease.refresh(now).await {
+        tracing::warn!(%error, "scheduler lease could not be renewed");
+    }
+    let mut next = Next(lease.next_refresh());
+    let Some(fence) = lease.fence(now) else {
+        return Ok(next.0);
+    };
+    for stored in &releases {
+        match due(app, stored, now, &fence, &mut next).await {
+            Ok(()) => {}
+            // Another replica or a person acted first: the next pass sees what they did.
+            Err(ServiceError::VersionConflict { .. } | ServiceError::LeaseLost { .. }) => {}
+            Err(error) => {
+                tracing::warn!(release = stored.release.id, %error, "scheduled action failed");
+            }
         }
     }
     Ok(next.0)
+}
+
+/// Whether the scheduler has anything to do for `stored`, now or later.
+fn has_schedule(stored: &Stored) -> bool {
+    let release = &stored.release;
+    let schedule = &release.plan.schedule;
+    let announce = schedule.announce_at.is_some()
+        && release.announced_at.is_none()
+        && matches!(
+            release.state,
+            ReleaseState::Approved | ReleaseState::Running | ReleaseState::Paused
+        );
+    let start = release.state == ReleaseState::Approved && schedule.start_at.is_some();
+    let ramp = release.state == ReleaseState::Running && release.plan.strategy == Strategy::Ramped;
+    announce || start || ramp
 }
 
 /// The earliest of the times offered.
@@ -71,14 +112,22 @@ impl Next {
     }
 }
 
+/// Does what is due for `stored` at `now`: each write is made on the version read and
+/// fenced by the lease.
 async fn due(
     app: &App,
     stored: &Stored,
     now: OffsetDateTime,
+    fence: &Check,
     next: &mut Next,
 ) -> Result<(), ServiceError> {
     let release = &stored.release;
-    let scheduler = Actor::system("scheduler");
+    let scheduler = Actor::system(TASK);
+    let mut version = stored.version;
+    let fenced = || Automation {
+        checks: vec![fence.clone()],
+        ..Automation::default()
+    };
     let schedule = &release.plan.schedule;
     let announceable = matches!(
         release.state,
@@ -86,7 +135,8 @@ async fn due(
     );
     if let (Some(at), None, true) = (schedule.announce_at, release.announced_at, announceable) {
         if at <= now {
-            actions::announce(app, &scheduler, &release.id).await?;
+            let checks = vec![fence.clone()];
+            version = actions::announce(app, &scheduler, &release.id, version, checks).await?;
         } else {
             next.offer(at);
         }
@@ -105,13 +155,14 @@ async fn due(
                 return Ok(());
             }
             let comment = format!("scheduled start ({})", rfc3339(at));
-            match run(
+            match run_with(
                 app,
                 &scheduler,
                 &release.id,
                 Action::Start,
                 comment_only(comment),
-                None,
+                Some(IfMatch::Version(version)),
+                fenced(),
             )
             .await
             {
@@ -123,7 +174,9 @@ async fn due(
                         e.event == EventKind::StartBlocked && e.comment.as_deref() == Some(&detail)
                     });
                     if !noted {
-                        actions::note_blocked(app, &scheduler, &release.id, detail).await?;
+                        let checks = vec![fence.clone()];
+                        let id = &release.id;
+                        actions::note_blocked(app, &scheduler, id, detail, version, checks).await?;
                     }
                 }
                 Err(other) => return Err(other),
@@ -144,13 +197,14 @@ async fn due(
                 Some(bake) => format!("bake time of stage {stage} ({bake}) is over"),
                 None => format!("stage {stage} has no bake time"),
             };
-            run(
+            run_with(
                 app,
                 &scheduler,
                 &release.id,
                 Action::Promote,
                 comment_only(comment),
-                None,
+                Some(IfMatch::Version(version)),
+                fenced(),
             )
             .await?;
         }

@@ -4,6 +4,7 @@
 //! opens an empty store keeping `retention` changes and returns a [`Fresh`].
 
 pub mod audit;
+pub mod copy;
 pub mod documents;
 pub mod feed;
 pub mod model;
@@ -61,6 +62,9 @@ macro_rules! store_contract_tests {
             audit::audit_filters_by_kind_and_key,
             audit::unaudited_commits_leave_no_audit_events,
             model::random_commits_agree_with_a_model,
+            copy::a_dump_holds_every_document_the_audit_trail_and_the_revision,
+            copy::restore_leaves_a_store_that_is_not_empty_as_it_is,
+            copy::a_restored_store_reads_like_its_source_and_goes_on_from_its_revision,
         );
         $crate::store_contract::store_contract_tests!(@cases $fresh,
             $crate::store_contract::SMALL_RETENTION;

@@ -21,6 +21,7 @@ mod durability;
 mod ofrep;
 mod operations;
 mod releases;
+mod replicas;
 mod reports;
 mod sdk;
 mod security;

@@ -22,7 +22,8 @@ use serde::Deserialize;
 pub(crate) use sections::PrometheusEndpoint;
 pub(crate) use sections::{
     ChangelogSettings, ControllerSettings, Limits, PrometheusCredentials, PrometheusSettings,
-    Secret, StoreSettings, StreamSettings, TestingSettings, WebhookSettings,
+    RedisSettings, Secret, StoreSettings, StreamSettings, TaskSettings, TestingSettings,
+    WebhookSettings,
 };
 pub use sections::{LogFormat, LogSettings};
 
@@ -48,8 +49,9 @@ pub struct Settings {
     pub(crate) trusted_proxies: Vec<ipnet::IpNet>,
     /// Directory of the embedded store.
     pub(crate) data_dir: PathBuf,
-    /// Redis URL: use the shared store instead of the embedded one.
-    pub(crate) redis_url: Option<String>,
+    /// Redis URL: use the shared store instead of the embedded one. A secret, since it
+    /// may carry a password.
+    pub(crate) redis_url: Option<Secret>,
     /// On an empty store, this becomes the first admin token.
     pub(crate) admin_token: Option<Secret>,
     /// Default Prometheus for release analysis.
@@ -69,6 +71,10 @@ pub struct Settings {
     pub(crate) limits: Limits,
     /// Store tuning.
     pub(crate) store: StoreSettings,
+    /// The shared Redis store.
+    pub(crate) redis: RedisSettings,
+    /// The background tasks.
+    pub(crate) tasks: TaskSettings,
     /// Outgoing webhook deliveries.
     pub(crate) webhooks: WebhookSettings,
     /// The canary controller.
@@ -98,6 +104,8 @@ impl Default for Settings {
             log: LogSettings::default(),
             limits: Limits::default(),
             store: StoreSettings::default(),
+            redis: RedisSettings::default(),
+            tasks: TaskSettings::default(),
             webhooks: WebhookSettings::default(),
             controller: ControllerSettings::default(),
             changelog: ChangelogSettings::default(),
@@ -260,12 +268,35 @@ impl Settings {
         if self.webhooks.timeout.is_zero() {
             return range("webhooks.timeout", "must be above zero".to_owned());
         }
-        if !(Duration::from_secs(3)..=Duration::from_secs(3600))
-            .contains(&self.controller.lease_ttl)
+        if !(Duration::from_secs(1)..=Duration::from_secs(3600)).contains(&self.tasks.lease_ttl) {
+            return range(
+                "tasks.lease_ttl",
+                "must be between 1 second and one hour".to_owned(),
+            );
+        }
+        if !(Duration::from_millis(50)..=Duration::from_secs(60)).contains(&self.redis.timeout) {
+            return range(
+                "redis.timeout",
+                "must be between 50 milliseconds and 1 minute".to_owned(),
+            );
+        }
+        if self
+            .redis
+            .max_feed_silence
+            .is_some_and(|silence| silence < Duration::from_secs(1))
         {
             return range(
-                "controller.lease_ttl",
-                "must be between 3 seconds and one hour".to_owned(),
+                "redis.max_feed_silence",
+                "must be at least 1 second (the feed is read in 1 s blocks)".to_owned(),
+            );
+        }
+        if self.redis.key_prefix.is_empty()
+            || self.redis.key_prefix.len() > 64
+            || self.redis.key_prefix.contains(['{', '}'])
+        {
+            return range(
+                "redis.key_prefix",
+                "must be 1 to 64 characters without braces".to_owned(),
             );
         }
         if !(Duration::from_millis(100)..=Duration::from_secs(300))

@@ -1,5 +1,5 @@
-//! The settings of each section (`[log]`, `[limits]`, `[store]`, `[stream]`,
-//! `[webhooks]`, `[controller]`, `[changelog]`, `[testing]`) with their defaults, the
+//! The settings of each section (`[log]`, `[limits]`, `[store]`, `[redis]`, `[stream]`,
+//! `[webhooks]`, `[tasks]`, `[controller]`, `[changelog]`, `[testing]`) with their defaults, the
 //! `Secret` that never shows in logs, and how durations and times are written in the
 //! settings. Read only through [`super::Settings::load`].
 
@@ -113,10 +113,6 @@ pub(crate) struct ControllerSettings {
     /// Whether this replica runs the controller at all (one replica decides at a time
     /// either way).
     pub enabled: bool,
-    /// How long the controller's lease lasts without renewal; the holder renews it every
-    /// third of that and stops deciding after two thirds without a renewal.
-    #[serde(deserialize_with = "duration")]
-    pub lease_ttl: Duration,
     /// How long one Prometheus query may take before it counts as a query error.
     #[serde(deserialize_with = "duration")]
     pub query_timeout: Duration,
@@ -126,8 +122,54 @@ impl Default for ControllerSettings {
     fn default() -> ControllerSettings {
         ControllerSettings {
             enabled: true,
-            lease_ttl: Duration::from_secs(15),
             query_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// The background tasks (controller, scheduler, report writer, webhook sender).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(crate) struct TaskSettings {
+    /// How long a task's lease lasts without renewal; the holder renews it every third
+    /// of that and stops acting after two thirds without a renewal.
+    #[serde(deserialize_with = "duration")]
+    pub lease_ttl: Duration,
+}
+
+impl Default for TaskSettings {
+    fn default() -> TaskSettings {
+        TaskSettings {
+            lease_ttl: Duration::from_secs(15),
+        }
+    }
+}
+
+/// The shared Redis store (used when `redis_url` is set).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(crate) struct RedisSettings {
+    /// The password, when it is not in the URL (it wins over the URL's).
+    pub password: Option<Secret>,
+    /// Every key starts with `{key_prefix}:` (one hash tag).
+    pub key_prefix: String,
+    /// The deadline of every call to Redis.
+    #[serde(deserialize_with = "duration")]
+    pub timeout: Duration,
+    /// When set, `/readyz` answers 503 after this long without contact with the change
+    /// feed. Off by default: in a Redis outage every replica loses the feed at once, and
+    /// evaluations must go on from memory.
+    #[serde(deserialize_with = "optional_duration")]
+    pub max_feed_silence: Option<Duration>,
+}
+
+impl Default for RedisSettings {
+    fn default() -> RedisSettings {
+        RedisSettings {
+            password: None,
+            key_prefix: "rollgate".to_owned(),
+            timeout: Duration::from_millis(750),
+            max_feed_silence: None,
         }
     }
 }
@@ -341,6 +383,19 @@ pub(super) fn networks<'de, D: Deserializer<'de>>(
                 })
         })
         .collect()
+}
+
+/// An optional duration written for people.
+pub(super) fn optional_duration<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Duration>, D::Error> {
+    let text = Option::<String>::deserialize(deserializer)?;
+    text.map(|text| {
+        humantime::parse_duration(&text).map_err(|e| {
+            serde::de::Error::custom(format!("{text:?} is not a duration such as \"30s\": {e}"))
+        })
+    })
+    .transpose()
 }
 
 /// A duration written for people (`"30s"`, `"5m"`).

@@ -58,6 +58,13 @@ pub(crate) struct Catalog {
     pub segments: BTreeMap<String, Versioned<Segment>>,
     /// Token records by id.
     pub tokens: BTreeMap<String, Versioned<TokenRecord>>,
+    /// The revision of the last change that altered each environment's snapshot, as
+    /// seen since the catalog was read (before that: `read_at`). It labels the
+    /// snapshot, so that replicas which applied the same changes — one by one or in a
+    /// batch — serve snapshots with the same revision (and OFREP bulk ETags).
+    pub(crate) changed_at: BTreeMap<String, u64>,
+    /// The revision the documents were read at.
+    pub(crate) read_at: u64,
 }
 
 impl Catalog {
@@ -66,6 +73,8 @@ impl Catalog {
     pub(crate) async fn read(store: &dyn Store, revision: u64) -> Result<Catalog, StoreError> {
         Ok(Catalog {
             revision,
+            read_at: revision,
+            changed_at: BTreeMap::new(),
             environments: read_kind(store, Kind::Environment, revision).await?,
             flags: read_kind(store, Kind::Flag, revision).await?,
             segments: read_kind(store, Kind::Segment, revision).await?,
@@ -73,8 +82,12 @@ impl Catalog {
         })
     }
 
-    /// Applies one change.
-    pub(crate) fn apply(&mut self, change: &Change) {
+    /// Applies one change; returns the environments whose snapshot it alters.
+    pub(crate) fn apply(&mut self, change: &Change) -> BTreeSet<String> {
+        let affected = self.affected_environments(change);
+        for environment in &affected {
+            self.changed_at.insert(environment.clone(), change.revision);
+        }
         for entry in &change.entries {
             match entry.kind {
                 Kind::Environment => apply_entry(&mut self.environments, entry, change.revision),
@@ -85,10 +98,11 @@ impl Catalog {
             }
         }
         self.revision = self.revision.max(change.revision);
+        affected
     }
 
-    /// Environments whose snapshot `change` alters (call before applying it).
-    pub(crate) fn affected_environments(&self, change: &Change) -> BTreeSet<String> {
+    /// Environments whose snapshot `change` alters (before it is applied).
+    fn affected_environments(&self, change: &Change) -> BTreeSet<String> {
         let mut affected = BTreeSet::new();
         for entry in &change.entries {
             match entry.kind {
@@ -117,10 +131,11 @@ impl Catalog {
     /// Compiles `environment`'s snapshot, reusing from `previous` (an earlier snapshot
     /// of it compiled from this catalog's history) what did not change.
     pub(crate) fn compile(&self, environment: &str, previous: Option<&Snapshot>) -> Compiled {
+        let changed_at = self.changed_at.get(environment).copied();
         recompile(
             previous,
             environment,
-            self.revision,
+            changed_at.unwrap_or(self.read_at),
             self.flags.values().map(Versioned::source),
             self.segments.values().map(Versioned::source),
         )

@@ -7,16 +7,20 @@
 //! `200` sees its change on the next evaluation.
 
 mod catalog;
+mod feed_metrics;
 mod served;
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use arc_swap::ArcSwap;
 use rustc_hash::FxHashMap;
 use tokio::sync::{broadcast, watch};
 
 pub(crate) use catalog::{Catalog, Versioned};
+pub(crate) use feed_metrics::register_feed_metrics;
 pub(crate) use served::Served;
 
 use crate::infra::auth::TokenIndex;
@@ -32,6 +36,10 @@ pub(crate) struct Hub {
     catalog: ArcSwap<Catalog>,
     served: ArcSwap<FxHashMap<String, Arc<Served>>>,
     applied: watch::Sender<u64>,
+    /// Whether the catalog has been loaded once.
+    loaded: AtomicBool,
+    /// Why the catalog is not loaded yet, when an attempt failed.
+    not_loaded: std::sync::Mutex<Option<String>>,
     tokens: Arc<TokenIndex>,
     metrics: Metrics,
     streams: Arc<Streams>,
@@ -64,6 +72,8 @@ impl Hub {
             catalog: ArcSwap::from_pointee(Catalog::default()),
             served: ArcSwap::from_pointee(FxHashMap::default()),
             applied: watch::channel(0).0,
+            loaded: AtomicBool::new(false),
+            not_loaded: std::sync::Mutex::new(None),
             tokens,
             metrics,
             streams,
@@ -84,6 +94,30 @@ impl Hub {
     /// The documents as of the served revision.
     pub(crate) fn catalog(&self) -> Arc<Catalog> {
         self.catalog.load_full()
+    }
+
+    /// Whether the catalog has been loaded: until then nothing is served.
+    pub(crate) fn is_loaded(&self) -> bool {
+        self.loaded.load(Ordering::Acquire)
+    }
+
+    /// Notes why loading failed (shown by `/readyz` until it succeeds).
+    pub(crate) fn loading_failed(&self, why: String) {
+        *self
+            .not_loaded
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(why);
+    }
+
+    /// Why the catalog is not loaded yet, if an attempt failed.
+    pub(crate) fn why_not_loaded(&self) -> Option<String> {
+        if self.is_loaded() {
+            return None;
+        }
+        self.not_loaded
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
     }
 
     /// The revision served.
@@ -128,6 +162,7 @@ impl Hub {
         // Compiled afresh: a reload stamps every document with the revision it was read
         // at, not the one that wrote it, so a stamp could match a snapshot's by chance.
         self.publish(catalog, environments.iter().cloned().collect(), false);
+        self.loaded.store(true, Ordering::Release);
         tracing::info!(
             revision,
             environments = environments.len(),
@@ -138,7 +173,10 @@ impl Hub {
 
     /// Applies changes from the feed until `shutdown` flips. Run it as a task after
     /// [`Hub::load`]; the receiver must have been created before `load` so nothing is
-    /// missed in between.
+    /// missed in between. When the feed skips revisions (this process lagged behind its
+    /// local channel, or a shared feed was trimmed while it was away), it catches up
+    /// from the store — reloading everything when the store no longer has the changes —
+    /// and keeps trying while the store is out of reach.
     pub(crate) async fn follow(
         &self,
         store: &dyn Store,
@@ -150,27 +188,50 @@ impl Hub {
                 received = feed.recv() => received,
                 _ = shutdown.changed() => return,
             };
-            match received {
+            let in_order = match received {
                 Ok(change) => {
                     let mut batch = vec![change];
                     while let Ok(more) = feed.try_recv() {
                         batch.push(more);
                     }
-                    self.apply_batch(&batch);
+                    self.apply_batch(&batch)
                 }
                 Err(broadcast::error::RecvError::Lagged(missed)) => {
-                    tracing::warn!(
-                        missed,
-                        "hub fell behind the change feed; catching up from the store"
-                    );
-                    if let Err(error) = self.catch_up(store).await {
-                        tracing::error!(%error, "hub could not catch up; reloading everything");
-                        if let Err(error) = self.load(store).await {
-                            tracing::error!(%error, "hub reload failed; serving the last snapshots");
-                        }
-                    }
+                    tracing::warn!(missed, "hub fell behind the change feed");
+                    false
                 }
                 Err(broadcast::error::RecvError::Closed) => return,
+            };
+            if !in_order {
+                self.recover(store, &mut shutdown).await;
+            }
+        }
+    }
+
+    /// Catches up from the store, retrying with backoff until it succeeds or `shutdown`
+    /// flips; meanwhile the last snapshots stay served.
+    async fn recover(&self, store: &dyn Store, shutdown: &mut watch::Receiver<bool>) {
+        let mut pause = Duration::from_millis(100);
+        let mut warned = false;
+        loop {
+            match self.catch_up(store).await {
+                Ok(()) => {
+                    if warned {
+                        tracing::info!(revision = self.revision(), "hub caught up");
+                    }
+                    return;
+                }
+                Err(error) => {
+                    if !warned {
+                        tracing::warn!(%error, "hub cannot catch up yet; serving the last snapshots and retrying");
+                        warned = true;
+                    }
+                    tokio::select! {
+                        _ = tokio::time::sleep(pause) => {}
+                        _ = shutdown.changed() => return,
+                    }
+                    pause = (pause * 2).min(Duration::from_secs(5));
+                }
             }
         }
     }
@@ -179,23 +240,40 @@ impl Hub {
         loop {
             match store.changes_since(self.revision(), CATCH_UP_BATCH).await? {
                 ChangesSince::Changes(changes) if changes.is_empty() => return Ok(()),
-                ChangesSince::Changes(changes) => self.apply_batch(&changes),
-                ChangesSince::TooOld { .. } => return self.load(store).await,
+                ChangesSince::Changes(changes) => {
+                    if !self.apply_batch(&changes) {
+                        return self.load(store).await;
+                    }
+                }
+                ChangesSince::TooOld { oldest } => {
+                    tracing::warn!(
+                        served = self.revision(),
+                        oldest,
+                        "the store no longer holds the changes after the served revision; reloading everything"
+                    );
+                    return self.load(store).await;
+                }
             }
         }
     }
 
-    /// Applies changes in revision order; ones already served are skipped.
-    pub(crate) fn apply_batch(&self, changes: &[Arc<Change>]) {
+    /// Applies changes in revision order; ones already served are skipped. Stops at a
+    /// gap (a change that is not the next revision) and returns false: the caller
+    /// catches up from the store.
+    pub(crate) fn apply_batch(&self, changes: &[Arc<Change>]) -> bool {
         let mut catalog = Catalog::clone(&self.catalog.load());
         let mut environments = BTreeSet::new();
         let mut applied = false;
+        let mut in_order = true;
         for change in changes {
             if change.revision <= catalog.revision {
                 continue;
             }
-            environments.extend(catalog.affected_environments(change));
-            catalog.apply(change);
+            if change.revision > catalog.revision + 1 {
+                in_order = false;
+                break;
+            }
+            environments.extend(catalog.apply(change));
             for entry in &change.entries {
                 if entry.kind == Kind::Token {
                     match catalog.tokens.get(&entry.key) {
@@ -209,6 +287,7 @@ impl Hub {
         if applied {
             self.publish(catalog, environments, true);
         }
+        in_order
     }
 
     /// Compiles `environments` (reusing what did not change from the snapshots served

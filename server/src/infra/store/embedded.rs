@@ -5,19 +5,23 @@
 //! write transaction until its change is on the broadcast channel: that is what keeps
 //! the live feed in revision order when several tasks commit at once.
 
+mod copy;
 mod read;
 mod tables;
 mod write;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Instant;
 
 use async_trait::async_trait;
 use redb::Database;
-use tokio::sync::{Mutex, broadcast};
+use tokio::sync::{Mutex, broadcast, watch};
 
-use super::{AuditEvent, AuditQuery, Change, ChangesSince, Commit, Document, Kind, Store};
+use super::{
+    AuditEvent, AuditQuery, Change, ChangesSince, Commit, Document, Dump, FeedStatus, Kind, Store,
+};
 use super::{StoreError, rules};
 
 /// The database file's name inside the data directory.
@@ -67,6 +71,8 @@ struct Shared {
     /// Held from the start of a write transaction until its change is published.
     writer: Arc<Mutex<()>>,
     repaired: bool,
+    /// The revision of the last commit.
+    head: AtomicU64,
 }
 
 impl EmbeddedStore {
@@ -101,6 +107,7 @@ impl EmbeddedStore {
         if repaired {
             tracing::warn!(path = %path.display(), "store not closed cleanly: repaired");
         }
+        let head = read::revision(&db)?;
         Ok(EmbeddedStore {
             shared: Arc::new(Shared {
                 db,
@@ -109,6 +116,7 @@ impl EmbeddedStore {
                 feed,
                 writer: Arc::new(Mutex::new(())),
                 repaired,
+                head: AtomicU64::new(head),
             }),
         })
     }
@@ -194,6 +202,7 @@ impl Store for EmbeddedStore {
         let shared = Arc::clone(&self.shared);
         tokio::task::spawn_blocking(move || {
             let change = Arc::new(write::apply(&shared.db, commit, shared.retention)?);
+            shared.head.store(change.revision, Ordering::Relaxed);
             // No subscriber is not an error: the change is in the log.
             let _ = shared.feed.send(Arc::clone(&change));
             drop(guard);
@@ -218,5 +227,34 @@ impl Store for EmbeddedStore {
 
     fn subscribe(&self) -> broadcast::Receiver<Arc<Change>> {
         self.shared.feed.subscribe()
+    }
+
+    async fn dump(&self) -> Result<Dump, StoreError> {
+        self.read(copy::dump).await
+    }
+
+    async fn restore(&self, dump: &Dump) -> Result<(), StoreError> {
+        let guard = Arc::clone(&self.shared.writer).lock_owned().await;
+        let (shared, dump) = (Arc::clone(&self.shared), dump.clone());
+        tokio::task::spawn_blocking(move || {
+            copy::restore(&shared.db, &dump)?;
+            shared.head.store(dump.revision, Ordering::Relaxed);
+            drop(guard);
+            Ok(())
+        })
+        .await
+        .map_err(backend)?
+    }
+
+    fn feed_status(&self) -> FeedStatus {
+        FeedStatus {
+            head: self.shared.head.load(Ordering::Relaxed),
+            last_contact: Some(Instant::now()),
+            available: true,
+        }
+    }
+
+    async fn run_feed(&self, mut shutdown: watch::Receiver<bool>) {
+        let _ = shutdown.wait_for(|stop| *stop).await;
     }
 }

@@ -14,15 +14,17 @@
 //! Backends are tested by one contract suite (`server/tests/store_contract/`).
 
 pub mod embedded;
+pub mod redis;
 mod rules;
 
 use std::fmt;
 use std::sync::Arc;
+use std::time::Instant;
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, watch};
 
 /// What kind of document; each kind is its own key space.
 #[derive(
@@ -342,6 +344,32 @@ pub enum StoreError {
     Backend(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
+/// A whole store, to copy it into another: every document with its version and the
+/// revision that wrote it, the audit trail oldest first, and the store's revision. The
+/// change log is not part of it (a reader behind the revision reloads).
+#[derive(Clone, Debug, Default)]
+pub struct Dump {
+    /// The store's revision.
+    pub revision: u64,
+    /// Every document, of every kind.
+    pub documents: Vec<Document>,
+    /// The audit trail, oldest first (within a commit, in its order).
+    pub audit: Vec<AuditEvent>,
+}
+
+/// How current this process's view of the store is: what a replica reports about the
+/// age of what it serves.
+#[derive(Clone, Copy, Debug)]
+pub struct FeedStatus {
+    /// The newest revision this process knows the store has.
+    pub head: u64,
+    /// When the change feed was last heard from (`None`: not yet). An in-process store
+    /// is always current.
+    pub last_contact: Option<Instant>,
+    /// Whether the store answered the last call made to it.
+    pub available: bool,
+}
+
 /// A place to keep documents: the embedded store or Redis.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
@@ -370,6 +398,22 @@ pub trait Store: Send + Sync + 'static {
     /// A receiver that lags gets `RecvError::Lagged` and must catch up with
     /// [`Store::changes_since`].
     fn subscribe(&self) -> broadcast::Receiver<Arc<Change>>;
+
+    /// Everything the store holds but its change log, as of one revision.
+    async fn dump(&self) -> Result<Dump, StoreError>;
+
+    /// Fills an empty store with `dump`: documents with their versions and revisions,
+    /// the audit trail and the revision, all at once. A store that is not empty is left
+    /// as it is ([`StoreError::Stale`] with the revision found).
+    async fn restore(&self, dump: &Dump) -> Result<(), StoreError>;
+
+    /// How current this process's view of the store is.
+    fn feed_status(&self) -> FeedStatus;
+
+    /// Keeps the live feed flowing until `shutdown` flips: a shared store reads the
+    /// changes every process commits here (retrying while it is out of reach); the
+    /// embedded store publishes as it commits and only waits.
+    async fn run_feed(&self, shutdown: watch::Receiver<bool>);
 }
 
 /// Bodies travel as JSON values inside a change, not as byte arrays.

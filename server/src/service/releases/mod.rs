@@ -26,7 +26,7 @@ use rollgate_core::release::{ReleasePlan, ReleaseState};
 use rollgate_core::validate::parse;
 
 pub(crate) use actions::{
-    Action, Automation, act, check_item, log_incident, record_analysis, run, run_with, set_percent,
+    Action, Automation, act, check_item, log_incident, record_analysis, run_with, set_percent,
 };
 pub(crate) use bodies::text as check_text;
 pub(crate) use bodies::{ActionRequest, ChecklistRequest, IncidentRequest, PercentRequest};

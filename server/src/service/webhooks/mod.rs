@@ -21,7 +21,7 @@ use rollgate_core::validate::{Lines, check_text, parse};
 use serde_json::json;
 
 pub(crate) use model::{
-    Attempt, CreatedSubscription, Delivery, DeliveryState, SUBSCRIBABLE, Subscription,
+    Attempt, Claim, CreatedSubscription, Delivery, DeliveryState, SUBSCRIBABLE, Subscription,
     SubscriptionRequest, SubscriptionView,
 };
 
@@ -85,6 +85,7 @@ pub(crate) async fn deliveries(
                 body: body.to_string(),
                 state: DeliveryState::Pending,
                 attempts: Vec::new(),
+                claim: None,
                 created_at: event.at,
             };
             writes.push(Write::put(

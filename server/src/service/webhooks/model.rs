@@ -145,10 +145,26 @@ pub(crate) struct Delivery {
     /// Every attempt, oldest first.
     #[serde(default)]
     pub attempts: Vec<Attempt>,
+    /// The attempt in flight: the replica sending it claimed the delivery until then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claim: Option<Claim>,
     /// When the event happened.
     #[serde(with = "time::serde::rfc3339")]
     #[schema(value_type = String, format = DateTime)]
     pub created_at: OffsetDateTime,
+}
+
+/// A replica's claim on a delivery while it sends it: no other replica sends it before
+/// `until`. A claim left behind by a replica that died mid-attempt lapses then, and the
+/// delivery is attempted again.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub(crate) struct Claim {
+    /// The replica sending it.
+    pub by: String,
+    /// When the claim lapses.
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub until: OffsetDateTime,
 }
 
 /// One attempt to deliver.

@@ -7,7 +7,8 @@
 //! - [`crate::infra::promql`]: the Prometheus query client and PromQL templates;
 //! - [`observe`]: the queries of one interval, sent at once;
 //! - [`act`]: one analysis, decided and applied (holds are `analysis` events);
-//! - [`lease`]: one replica decides at a time; every write is fenced by the lease.
+//! - [`super::lease`]: one replica decides at a time; every write is fenced by the
+//!   `controller` lease.
 //!
 //! The loop keeps nothing that matters in memory: when an analysis is due comes from the
 //! release (its last analysis, or its stage start, plus the interval), and the progress
@@ -27,7 +28,6 @@
 //! counted by cause in `rollgate_controller_decisions_dropped_total`.
 
 pub(crate) mod act;
-pub(crate) mod lease;
 pub(crate) mod observe;
 
 use std::collections::HashMap;
@@ -38,9 +38,8 @@ use futures_util::future::join_all;
 use time::OffsetDateTime;
 use tokio::sync::watch;
 
-use self::act::{Dropped, Outcome, Work, is_analysed, is_paused_for_errors};
-use self::lease::Lease;
-use crate::infra::auth::random_text;
+use self::act::{COMPONENT, Dropped, Outcome, Work, is_analysed, is_paused_for_errors};
+use super::lease::Lease;
 use crate::infra::metrics::Metrics;
 use crate::infra::promql::client::PrometheusClient;
 use crate::service::App;
@@ -68,13 +67,9 @@ pub(crate) async fn run_controller(app: Arc<App>, mut shutdown: watch::Receiver<
         let _ = shutdown.changed().await;
         return;
     }
-    let holder = format!("replica-{}", random_text(10).to_ascii_lowercase());
+    let lease = Lease::of_task(&app, COMPONENT);
     let mut controller = Controller {
-        lease: Lease::new(
-            Arc::clone(&app.store),
-            holder,
-            app.settings.controller.lease_ttl,
-        ),
+        lease,
         client: PrometheusClient::new(app.settings.controller.query_timeout),
         probed: HashMap::new(),
     };
@@ -84,6 +79,10 @@ pub(crate) async fn run_controller(app: Arc<App>, mut shutdown: watch::Receiver<
             Ok(next) => next,
             Err(error) => {
                 tracing::warn!(%error, "controller pass failed; retrying");
+                app.metrics
+                    .task_errors
+                    .with_label_values(&[COMPONENT])
+                    .inc();
                 Some(now + time::Duration::SECOND)
             }
         };

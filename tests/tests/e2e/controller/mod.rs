@@ -8,4 +8,4 @@ mod gated;
 mod manual;
 mod preflight;
 mod report;
-pub mod support;
+pub(crate) mod support;

@@ -27,6 +27,7 @@ fn demo() -> Options {
         no_admin_token: true,
         capture_stderr: true,
         env: vec![("ROLLGATE_LOG__LEVEL".to_owned(), "info".to_owned())],
+        ..Options::default()
     }
 }
 

@@ -8,4 +8,4 @@ mod scheduler;
 mod start;
 pub mod support;
 mod validation;
-mod webhooks;
+pub(crate) mod webhooks;

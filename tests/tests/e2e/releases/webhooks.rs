@@ -21,14 +21,14 @@ use super::support::{Desk, admin, canary, manual_clock};
 
 /// One request the receiver got.
 #[derive(Debug)]
-struct Received {
-    headers: BTreeMap<String, String>,
-    body: String,
+pub(crate) struct Received {
+    pub(crate) headers: BTreeMap<String, String>,
+    pub(crate) body: String,
 }
 
 /// A tiny HTTP receiver: answers 500 to the first `failures` requests, then 200, and
 /// hands every request to the test.
-async fn receiver(failures: usize) -> (String, mpsc::UnboundedReceiver<Received>) {
+pub(crate) async fn receiver(failures: usize) -> (String, mpsc::UnboundedReceiver<Received>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     // A name, not the address: webhooks reach private addresses only through the names
     // of `webhooks.allow_private_hosts` (see `with_retries`).

@@ -7,4 +7,4 @@ mod modes;
 mod parity;
 mod resilience;
 mod stream;
-mod support;
+pub(crate) mod support;

@@ -64,9 +64,22 @@ pub(super) fn changes_since(
     after: u64,
     limit: usize,
 ) -> Result<ChangesSince, StoreError> {
-    let changes = begin(db)?.open_table(CHANGES).map_err(backend)?;
+    let txn = begin(db)?;
+    let changes = txn.open_table(CHANGES).map_err(backend)?;
     let Some((oldest, _)) = changes.first().map_err(backend)? else {
-        // Retention keeps at least the last change, so an empty log means no commit yet.
+        // Retention keeps at least the last change, so an empty log means no commit
+        // since the store was created — or filled by `restore`, which keeps no log.
+        let current = txn
+            .open_table(META)
+            .map_err(backend)?
+            .get(REVISION)
+            .map_err(backend)?
+            .map_or(0, |v| v.value());
+        if after < current {
+            return Ok(ChangesSince::TooOld {
+                oldest: current + 1,
+            });
+        }
         return Ok(ChangesSince::Changes(Vec::new()));
     };
     let oldest = oldest.value();

@@ -126,7 +126,11 @@ fn current(
     Ok(Some((version, body)))
 }
 
-fn record_audit(txn: &WriteTransaction, events: &[AuditEvent]) -> Result<(), StoreError> {
+/// Records the audit events of one commit (all of one revision), in order.
+pub(super) fn record_audit(
+    txn: &WriteTransaction,
+    events: &[AuditEvent],
+) -> Result<(), StoreError> {
     if events.is_empty() {
         return Ok(());
     }

@@ -6,8 +6,11 @@ use rollgate_core::FieldError;
 use serde_json::json;
 
 use super::super::bodies::{self, ChecklistRequest, IncidentRequest};
-use super::super::{Actor, EventKind, Release, TimelineEvent, check_if_match, load, save};
+use super::super::{
+    Actor, EventKind, Guarded, Release, TimelineEvent, check_if_match, load, save_guarded,
+};
 use crate::infra::auth::Role;
+use crate::infra::store::Check;
 use crate::service::App;
 use crate::service::{Conflict, Refusal};
 use crate::service::{IfMatch, ServiceError, WithVersion};
@@ -27,7 +30,8 @@ pub(crate) async fn check_item(
     let request: ChecklistRequest = bodies::read(body)?;
     bodies::text("comment", request.comment.as_deref())?;
     let actor = Actor::of(principal);
-    annotate(app, &actor, id, if_match, "release.checklist", |release, now| {
+    let checks = Vec::new();
+    annotate(app, &actor, id, if_match, checks, "release.checklist", |release, now| {
         if release.state.is_terminal() {
             return Err(Refusal::ChecklistClosed {
                 id: id.to_owned(),
@@ -72,6 +76,7 @@ pub(crate) async fn log_incident(
         &actor,
         id,
         if_match,
+        Vec::new(),
         "release.incident",
         |release, now| {
             Ok(TimelineEvent {
@@ -85,29 +90,58 @@ pub(crate) async fn log_incident(
     .await
 }
 
-/// Records the announcement (the scheduler calls this at `announce_at`).
-pub(crate) async fn announce(app: &App, actor: &Actor, id: &str) -> Result<(), ServiceError> {
-    annotate(app, actor, id, None, "release.announce", |release, now| {
-        release.announced_at = Some(now);
-        Ok(TimelineEvent::new(now, EventKind::Announced, actor))
-    })
+/// Records the announcement (the scheduler calls this at `announce_at`), if the release
+/// is still at `version` and the write meets `checks` (the scheduler's lease); returns
+/// the release's new version.
+pub(crate) async fn announce(
+    app: &App,
+    actor: &Actor,
+    id: &str,
+    version: u64,
+    checks: Vec<Check>,
+) -> Result<u64, ServiceError> {
+    let if_match = Some(IfMatch::Version(version));
+    annotate(
+        app,
+        actor,
+        id,
+        if_match,
+        checks,
+        "release.announce",
+        |release, now| {
+            release.announced_at = Some(now);
+            Ok(TimelineEvent::new(now, EventKind::Announced, actor))
+        },
+    )
     .await
-    .map(drop)
+    .map(|announced| announced.version)
 }
 
-/// Records why the scheduler could not start the release.
+/// Records why the scheduler could not start the release, if it is still at `version`
+/// and the write meets `checks` (the scheduler's lease).
 pub(crate) async fn note_blocked(
     app: &App,
     actor: &Actor,
     id: &str,
     why: String,
+    version: u64,
+    checks: Vec<Check>,
 ) -> Result<(), ServiceError> {
-    annotate(app, actor, id, None, "release.start_blocked", |_, now| {
-        Ok(TimelineEvent {
-            comment: Some(why.clone()),
-            ..TimelineEvent::new(now, EventKind::StartBlocked, actor)
-        })
-    })
+    let if_match = Some(IfMatch::Version(version));
+    annotate(
+        app,
+        actor,
+        id,
+        if_match,
+        checks,
+        "release.start_blocked",
+        |_, now| {
+            Ok(TimelineEvent {
+                comment: Some(why.clone()),
+                ..TimelineEvent::new(now, EventKind::StartBlocked, actor)
+            })
+        },
+    )
     .await
     .map(drop)
 }
@@ -117,12 +151,14 @@ pub(crate) async fn note_blocked(
 const ANNOTATE_RETRIES: usize = 3;
 
 /// A change that does not touch flags (checklist, incident, announcement): applied to
-/// the fresh release, retried on a concurrent change unless the caller sent If-Match.
+/// the fresh release, retried on a concurrent change unless the caller sent If-Match,
+/// and written only if `checks` hold.
 async fn annotate(
     app: &App,
     actor: &Actor,
     id: &str,
     if_match: Option<IfMatch>,
+    checks: Vec<Check>,
     action: &str,
     mut change: impl FnMut(&mut Release, time::OffsetDateTime) -> Result<TimelineEvent, ServiceError>,
 ) -> Result<WithVersion<Release>, ServiceError> {
@@ -133,7 +169,11 @@ async fn annotate(
         let mut next = stored.release.clone();
         let event = change(&mut next, app.clock.now())?;
         next.timeline.push(event);
-        match save(
+        let guarded = Guarded {
+            checks: checks.clone(),
+            audited: true,
+        };
+        match save_guarded(
             app,
             actor,
             action,
@@ -141,8 +181,10 @@ async fn annotate(
             next,
             Vec::new(),
             if_match,
+            guarded,
         )
         .await
+        .map(|saved| saved.release)
         {
             Err(ServiceError::Conflict(Conflict::ReleaseChanged(_)))
                 if if_match.is_none() && attempt < ANNOTATE_RETRIES =>

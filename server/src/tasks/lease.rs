@@ -1,10 +1,11 @@
-//! The controller's lease: one replica at a time decides, across every replica that
+//! A task's lease: one replica at a time runs each background task (the controller,
+//! the scheduler, the report writer, the webhook sender), across every replica that
 //! shares the store.
 //!
-//! The lease is one document (`Kind::Lease`, key `controller`) naming its holder, when
-//! it expires and its term. A replica acquires it when it is absent or expired, and the
+//! The lease is one document per task (`Kind::Lease`, keyed by the task's name) naming
+//! its holder, when it expires and its term. A replica acquires it when it is absent or expired, and the
 //! holder renews it — both by compare-and-set on the document's version, so two
-//! replicas can never both succeed. Every write the controller makes carries a
+//! replicas can never both succeed. Every write the task makes carries a
 //! [`Check`] that the lease is still at the version this replica wrote: once another
 //! replica has taken it (a new version), a deposed leader's late write is refused by the
 //! store. That is the fencing.
@@ -16,13 +17,18 @@
 
 use std::sync::Arc;
 
+use prometheus::IntGauge;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+use crate::infra::auth::random_text;
 use crate::infra::store::{Check, Commit, Expect, Kind, Store, StoreError, Write};
+use crate::service::App;
 
-/// The key of the controller's lease document.
-pub(crate) const KEY: &str = "controller";
+/// A name for this process as a lease holder, unique per start.
+pub(crate) fn holder_name() -> String {
+    format!("replica-{}", random_text(10).to_ascii_lowercase())
+}
 
 /// The lease document.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -52,19 +58,24 @@ pub(crate) struct Held {
     pub renew_at: OffsetDateTime,
 }
 
-/// One replica's view of the lease.
+/// One replica's view of a task's lease.
 pub(crate) struct Lease {
     store: Arc<dyn Store>,
+    /// The task, and the key of its lease document.
+    task: &'static str,
     holder: String,
     ttl: time::Duration,
     held: Option<Held>,
     /// When to try again while another replica holds it.
     retry_at: Option<OffsetDateTime>,
+    /// 1 while this replica holds the lease (`rollgate_leader{task}`).
+    leader: Option<IntGauge>,
 }
 
 impl std::fmt::Debug for Lease {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Lease")
+            .field("task", &self.task)
             .field("holder", &self.holder)
             .field("held", &self.held)
             .finish_non_exhaustive()
@@ -72,32 +83,59 @@ impl std::fmt::Debug for Lease {
 }
 
 impl Lease {
-    /// A lease for replica `holder`, held for `ttl` at a time.
+    /// Replica `holder`'s view of `task`'s lease, held for `ttl` at a time.
     pub(crate) fn new(
         store: Arc<dyn Store>,
+        task: &'static str,
         holder: impl Into<String>,
         ttl: std::time::Duration,
     ) -> Lease {
         let ttl = time::Duration::try_from(ttl).unwrap_or(time::Duration::SECOND * 15);
         Lease {
             store,
+            task,
             holder: holder.into(),
-            ttl: ttl.max(time::Duration::SECOND * 3),
+            ttl: ttl.max(time::Duration::SECOND),
             held: None,
             retry_at: None,
+            leader: None,
         }
     }
 
-    /// The lease as held at `now`, if this replica may decide.
+    /// This replica's view of `task`'s lease, with the server's lease time, reported on
+    /// `rollgate_leader{task}`.
+    pub(crate) fn of_task(app: &App, task: &'static str) -> Lease {
+        Lease::new(
+            Arc::clone(&app.store),
+            task,
+            holder_name(),
+            app.settings.tasks.lease_ttl,
+        )
+        .reported_on(app.metrics.leader.with_label_values(&[task]))
+    }
+
+    /// Shows whether this replica holds the lease on `gauge` (1 or 0).
+    pub(crate) fn reported_on(mut self, gauge: IntGauge) -> Lease {
+        gauge.set(0);
+        self.leader = Some(gauge);
+        self
+    }
+
+    /// This replica's name as the holder.
+    pub(crate) fn holder(&self) -> &str {
+        &self.holder
+    }
+
+    /// The lease as held at `now`, if this replica may act.
     pub(crate) fn held(&self, now: OffsetDateTime) -> Option<Held> {
         self.held.filter(|h| now < h.valid_until)
     }
 
-    /// The check every controller write carries, while the lease is held at `now`.
+    /// The check every write of the task carries, while the lease is held at `now`.
     pub(crate) fn fence(&self, now: OffsetDateTime) -> Option<Check> {
         self.held(now).map(|held| Check {
             kind: Kind::Lease,
-            key: KEY.to_owned(),
+            key: self.task.to_owned(),
             expect: Expect::Version(held.version),
         })
     }
@@ -128,11 +166,14 @@ impl Lease {
         if result.is_err() {
             self.held = self.held(now);
         }
+        if let Some(gauge) = &self.leader {
+            gauge.set(i64::from(self.held.is_some()));
+        }
         result
     }
 
     async fn try_take(&mut self, now: OffsetDateTime) -> Result<Option<Held>, StoreError> {
-        let current = self.store.get(Kind::Lease, KEY).await?;
+        let current = self.store.get(Kind::Lease, self.task).await?;
         let (expect, term, acquired_at) = match &current {
             None => (Expect::Absent, 1, now),
             Some(document) => match serde_json::from_slice::<LeaseBody>(&document.body) {
@@ -166,7 +207,7 @@ impl Lease {
         let bytes = serde_json::to_vec(&body).map_err(|e| StoreError::Backend(Box::new(e)))?;
         let taking = self.held.is_none();
         let commit = Commit {
-            actor: "system:controller".to_owned(),
+            actor: format!("system:{}", self.task),
             action: if taking {
                 "lease.acquire"
             } else {
@@ -174,7 +215,7 @@ impl Lease {
             }
             .to_owned(),
             at: now,
-            writes: vec![Write::put(Kind::Lease, KEY, expect, bytes)],
+            writes: vec![Write::put(Kind::Lease, self.task, expect, bytes)],
             checks: Vec::new(),
             audited: false,
             expect_revision: None,
@@ -193,7 +234,12 @@ impl Lease {
                     renew_at: now + self.ttl / 3,
                 };
                 if taking {
-                    tracing::info!(holder = self.holder, term, "controller lease acquired");
+                    tracing::info!(
+                        task = self.task,
+                        holder = self.holder,
+                        term,
+                        "lease acquired"
+                    );
                 }
                 self.held = Some(held);
                 self.retry_at = None;
@@ -201,7 +247,7 @@ impl Lease {
             }
             Err(StoreError::Conflict { .. }) => {
                 if self.held.take().is_some() {
-                    tracing::warn!(holder = self.holder, "controller lease lost");
+                    tracing::warn!(task = self.task, holder = self.holder, "lease lost");
                 }
                 self.retry_at = Some(now + self.ttl / 3);
                 Ok(None)

@@ -13,6 +13,7 @@ use crate::infra::store::embedded::{EmbeddedOptions, EmbeddedStore};
 
 const T0: OffsetDateTime = datetime!(2030-01-01 00:00:00 UTC);
 const TTL: Duration = Duration::from_secs(15);
+const TASK: &str = "controller";
 
 fn at(seconds: i64) -> OffsetDateTime {
     T0 + time::Duration::seconds(seconds)
@@ -48,8 +49,8 @@ async fn fenced_write(store: &Arc<dyn Store>, check: Check) -> Result<(), StoreE
 #[tokio::test]
 async fn one_replica_holds_the_lease_and_the_other_waits_for_its_expiry() {
     let (_dir, store) = store();
-    let mut a = Lease::new(Arc::clone(&store), "replica-a", TTL);
-    let mut b = Lease::new(Arc::clone(&store), "replica-b", TTL);
+    let mut a = Lease::new(Arc::clone(&store), TASK, "replica-a", TTL);
+    let mut b = Lease::new(Arc::clone(&store), TASK, "replica-b", TTL);
     let held = a
         .refresh(at(0))
         .await
@@ -69,8 +70,8 @@ async fn one_replica_holds_the_lease_and_the_other_waits_for_its_expiry() {
 #[tokio::test]
 async fn the_holder_renews_and_stays_leader() {
     let (_dir, store) = store();
-    let mut a = Lease::new(Arc::clone(&store), "replica-a", TTL);
-    let mut b = Lease::new(Arc::clone(&store), "replica-b", TTL);
+    let mut a = Lease::new(Arc::clone(&store), TASK, "replica-a", TTL);
+    let mut b = Lease::new(Arc::clone(&store), TASK, "replica-b", TTL);
     let first = a.refresh(at(0)).await.unwrap().unwrap();
     assert_eq!(
         a.refresh(at(2)).await.unwrap(),
@@ -82,7 +83,7 @@ async fn the_holder_renews_and_stays_leader() {
     assert_eq!(renewed.term, first.term);
     // Renewed at 5 s: it lapses at 20 s, so b cannot take it at 16 s.
     assert_eq!(b.refresh(at(16)).await.unwrap(), None);
-    let document = store.get(Kind::Lease, KEY).await.unwrap().unwrap();
+    let document = store.get(Kind::Lease, TASK).await.unwrap().unwrap();
     let body: LeaseBody = serde_json::from_slice(&document.body).unwrap();
     assert_eq!(
         (body.holder.as_str(), body.expires_at, body.acquired_at),
@@ -93,13 +94,13 @@ async fn the_holder_renews_and_stays_leader() {
 #[tokio::test]
 async fn a_holder_that_cannot_renew_stops_deciding_before_anyone_may_take_over() {
     let (_dir, store) = store();
-    let mut a = Lease::new(Arc::clone(&store), "replica-a", TTL);
+    let mut a = Lease::new(Arc::clone(&store), TASK, "replica-a", TTL);
     let held = a.refresh(at(0)).await.unwrap().unwrap();
     assert_eq!(held.valid_until, at(10));
     assert!(a.held(at(9)).is_some());
     assert!(a.held(at(10)).is_none(), "a stops at 10 s");
     // Nobody else may take the lease before it expires at 15 s.
-    let mut b = Lease::new(Arc::clone(&store), "replica-b", TTL);
+    let mut b = Lease::new(Arc::clone(&store), TASK, "replica-b", TTL);
     assert_eq!(b.refresh(at(14)).await.unwrap(), None);
     assert!(b.refresh(at(15)).await.unwrap().is_some());
 }
@@ -107,8 +108,8 @@ async fn a_holder_that_cannot_renew_stops_deciding_before_anyone_may_take_over()
 #[tokio::test]
 async fn a_deposed_leaders_late_write_is_refused() {
     let (_dir, store) = store();
-    let mut a = Lease::new(Arc::clone(&store), "replica-a", TTL);
-    let mut b = Lease::new(Arc::clone(&store), "replica-b", TTL);
+    let mut a = Lease::new(Arc::clone(&store), TASK, "replica-a", TTL);
+    let mut b = Lease::new(Arc::clone(&store), TASK, "replica-b", TTL);
     a.refresh(at(0)).await.unwrap().unwrap();
     let stale = a.fence(at(1)).unwrap();
     fenced_write(&store, stale.clone())
@@ -139,8 +140,8 @@ async fn a_deposed_leaders_late_write_is_refused() {
 #[tokio::test]
 async fn two_replicas_racing_for_a_free_lease_cannot_both_win() {
     let (_dir, store) = store();
-    let mut a = Lease::new(Arc::clone(&store), "replica-a", TTL);
-    let mut b = Lease::new(Arc::clone(&store), "replica-b", TTL);
+    let mut a = Lease::new(Arc::clone(&store), TASK, "replica-a", TTL);
+    let mut b = Lease::new(Arc::clone(&store), TASK, "replica-b", TTL);
     let (ra, rb) = tokio::join!(a.refresh(at(0)), b.refresh(at(0)));
     let winners = [ra.unwrap(), rb.unwrap()]
         .iter()
@@ -159,7 +160,7 @@ async fn an_unreadable_lease_is_taken_over() {
             at: T0,
             writes: vec![Write::put(
                 Kind::Lease,
-                KEY,
+                TASK,
                 Expect::Absent,
                 b"{\"x\":1}".to_vec(),
             )],
@@ -169,6 +170,6 @@ async fn an_unreadable_lease_is_taken_over() {
         })
         .await
         .unwrap();
-    let mut a = Lease::new(Arc::clone(&store), "replica-a", TTL);
+    let mut a = Lease::new(Arc::clone(&store), TASK, "replica-a", TTL);
     assert!(a.refresh(at(0)).await.unwrap().is_some());
 }
