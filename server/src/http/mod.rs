@@ -4,6 +4,7 @@
 
 mod access;
 mod catalog;
+mod cors;
 mod documents;
 mod extract;
 mod guard;
@@ -152,6 +153,24 @@ pub(crate) fn start(
                 } else {
                     let response = request.into_response(health::loading());
                     Either::Right(ready(Ok(response.map_into_right_body())))
+                }
+            })
+            // Outermost, so that preflights are answered before anything else and every
+            // answer of an evaluation route, refusals included, carries its CORS headers.
+            .wrap_fn(|request, service| {
+                let answer = match request.app_data::<web::Data<App>>() {
+                    Some(app) => cors::classify(&request, &app.settings.cors.allowed_origins),
+                    None => cors::Cors::Untouched,
+                };
+                match answer {
+                    cors::Cors::Preflight(allow) => {
+                        let response = request.into_response(cors::preflight(allow));
+                        Either::Right(ready(Ok(response.map_into_right_body())))
+                    }
+                    answer => Either::Left(service.call(request).map_ok(move |mut response| {
+                        cors::decorate(response.headers_mut(), answer);
+                        response.map_into_left_body()
+                    })),
                 }
             })
             // OFREP first: the router tries resources in order, each dynamic one with a

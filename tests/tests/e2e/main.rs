@@ -16,6 +16,7 @@
 
 mod admin;
 mod bad_input;
+mod browsers;
 mod controller;
 mod durability;
 mod ofrep;
