@@ -92,6 +92,7 @@ pub(crate) async fn prepare(
             role: Some(Role::Admin),
             environment: None,
             environments: None,
+            allowed_origins: None,
             secret_sha256: hash_secret(secret.expose()),
             created_by: SEED_ACTOR.to_owned(),
             created_at: now,

@@ -28,7 +28,7 @@ pub(crate) use sections::{
 };
 pub use sections::{LogFormat, LogSettings};
 
-pub(crate) use cors::{AllowedOrigins, CorsSettings};
+pub(crate) use cors::{AllowedOrigins, CorsSettings, origin};
 use sections::duration;
 
 use crate::infra::promql::endpoints::endpoint;

@@ -4,3 +4,4 @@
 //! origin.
 
 mod cors;
+mod frontend;
