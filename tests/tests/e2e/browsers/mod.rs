@@ -5,3 +5,6 @@
 
 mod cors;
 mod frontend;
+mod openfeature_node;
+mod openfeature_web;
+mod page;
