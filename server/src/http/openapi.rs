@@ -23,7 +23,7 @@ use super::{access, catalog, documents, health, ofrep, releases, reports, sdk, t
         documents::list_segments, documents::get_segment, documents::put_segment, documents::delete_segment,
         documents::list_environments, documents::get_environment, documents::put_environment, documents::delete_environment,
         access::create_token, access::list_tokens, access::get_token, access::revoke_token, access::list_audit,
-        catalog::export_catalog, catalog::import_catalog,
+        catalog::export_catalog, catalog::import_catalog, catalog::import_flagd, catalog::export_flagd,
         ofrep::evaluate_flag, ofrep::evaluate_flags, ofrep::configuration, sdk::event_stream,
         sdk::ruleset, sdk::stream, sdk::report_exposures,
         health::healthz, health::readyz, health::metrics, openapi_json,

@@ -19,6 +19,7 @@ mod bad_input;
 mod browsers;
 mod controller;
 mod durability;
+mod flagd;
 mod ofrep;
 mod operations;
 mod releases;
