@@ -28,6 +28,9 @@ fn required_role(operation: &Operation) -> &'static str {
         ("releases" | "webhooks" | "changelog", Method::GET) => "viewer",
         ("releases", _) => "release_manager",
         ("webhooks" | "testing", _) => "admin",
+        ("catalog" | "export", Method::GET) => "viewer",
+        ("catalog", _) => "admin",
+        ("import", _) => "editor",
         _ => panic!(
             "no role expectation for {} {path}: add it to this test",
             operation.method
@@ -72,7 +75,13 @@ impl Subjects {
             };
             segments.push(value);
         }
-        segments.join("/")
+        let path = segments.join("/");
+        // flagd files go in and out of one environment, named in the query.
+        if template.starts_with("/api/v1/import/") || template.starts_with("/api/v1/export/") {
+            format!("{path}?environment={}", self.environment)
+        } else {
+            path
+        }
     }
 }
 
