@@ -64,11 +64,17 @@ async fn act(server: &Server, id: &str, action: &str) -> Value {
     reply.body
 }
 
-/// When each analysis of a release was made.
+/// When each analysis was decided: its record's time, which the next one is scheduled
+/// from (the event's own time is when its write landed, later by the queries' time).
 fn analyses(release: &Value) -> Vec<OffsetDateTime> {
     of_kind(release, "analysis")
         .iter()
-        .map(|e| OffsetDateTime::parse(e["at"].as_str().unwrap(), &Rfc3339).unwrap())
+        .map(|e| {
+            let at = e["analysis"]["at"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{e}"));
+            OffsetDateTime::parse(at, &Rfc3339).unwrap()
+        })
         .collect()
 }
 
