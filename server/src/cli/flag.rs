@@ -187,7 +187,7 @@ fn weight(percent: f64) -> Result<u32, CliError> {
 }
 
 /// The environment's configuration with its default serve set to the rollout.
-fn rollout(
+pub(super) fn rollout(
     flag: &Value,
     environment: &str,
     variant: Option<&str>,
@@ -227,7 +227,7 @@ fn rollout(
     Ok(config)
 }
 
-fn describe(flag: &Value) -> String {
+pub(super) fn describe(flag: &Value) -> String {
     let mut out = format!(
         "{} (version {})\n",
         flag["key"].as_str().unwrap_or_default(),
