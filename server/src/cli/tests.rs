@@ -5,10 +5,13 @@
 
 #![allow(clippy::unwrap_used, reason = "tests")]
 
+use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 use super::{flag, preview, show, timeline};
+use crate::service::WithVersion;
+use crate::service::releases::{ActionRequest, ChecklistRequest, PercentRequest, Release};
 
 /// A server answer from `testdata/`.
 fn answer(name: &str) -> Value {
@@ -19,6 +22,11 @@ fn answer(name: &str) -> Value {
         _ => unreachable!("no such answer: {name}"),
     };
     serde_json::from_str(text).unwrap()
+}
+
+/// A request body as the CLI sends it.
+fn body(request: &impl Serialize) -> Value {
+    serde_json::to_value(request).unwrap()
 }
 
 /// An answer read as the CLI reads it.
@@ -65,7 +73,7 @@ fn a_release_not_started_has_no_position_and_no_checklist_section() {
 #[test]
 fn a_release_table_shows_stage_and_applied_percentage() {
     let releases = json!([answer("release"), draft(), as_planned()]);
-    let table = show::release_table(&read(&releases));
+    let table = show::release_table(&read::<Vec<WithVersion<Release>>>(&releases));
     assert_eq!(table, include_str!("testdata/releases.txt"));
 }
 
@@ -87,7 +95,7 @@ fn every_kind_of_timeline_event_says_what_changed() {
 #[test]
 fn flags_are_listed_and_shown_with_what_they_serve() {
     let flags = answer("flags");
-    let mut shown = show::flag_table(&read(&flags));
+    let mut shown = show::flag_table(&read::<Vec<_>>(&flags));
     for flag in flags.as_array().unwrap() {
         shown.push_str(&flag::describe(&read(flag)));
     }
@@ -119,7 +127,7 @@ fn a_preview_with_nothing_to_warn_about_says_how_to_start() {
 #[test]
 fn the_start_command_acknowledges_each_code_once() {
     let preview = answer("preview");
-    let command = preview::start_command("rel-1", &read(&preview["warnings"]));
+    let command = preview::start_command("rel-1", &read::<Vec<_>>(&preview["warnings"]));
     assert_eq!(
         command,
         "rollgate release start rel-1 --acknowledge exposure_decrease \
@@ -132,8 +140,16 @@ fn set_percent_writes_the_default_serve_and_keeps_the_rest() {
     let flags = answer("flags");
     let flag = &flags[0];
     let written = |variant: Option<&str>, weight: u32| {
-        serde_json::to_value(flag::rollout(&read(flag), "production", variant, weight).unwrap())
-            .unwrap()
+        serde_json::to_value(
+            flag::rollout(
+                &read::<WithVersion<_>>(flag).doc,
+                "production",
+                variant,
+                weight,
+            )
+            .unwrap(),
+        )
+        .unwrap()
     };
     let with_default = |default: Value| {
         let mut config = flags[0]["environments"]["production"].clone();
@@ -155,7 +171,7 @@ fn set_percent_writes_the_default_serve_and_keeps_the_rest() {
         written(Some("on"), 0),
         with_default(json!({ "variant": "off" }))
     );
-    let missing = flag::rollout(&read(flag), "qa", None, 100).unwrap_err();
+    let missing = flag::rollout(&read::<WithVersion<_>>(flag).doc, "qa", None, 100).unwrap_err();
     assert_eq!(
         missing.to_string(),
         "flag new-checkout has no configuration in qa"
@@ -163,9 +179,44 @@ fn set_percent_writes_the_default_serve_and_keeps_the_rest() {
     let single = json!({ "key": "solo", "variants": { "off": false }, "environments": {
         "production": { "enabled": true, "off_variant": "off", "default": { "variant": "off" } }
     }, "version": 1 });
-    let alone = flag::rollout(&read(&single), "production", None, 100).unwrap_err();
+    let alone = flag::rollout(
+        &read::<WithVersion<_>>(&single).doc,
+        "production",
+        None,
+        100,
+    )
+    .unwrap_err();
     assert_eq!(
         alone.to_string(),
         "the flag has no variant besides its control"
     );
+}
+
+#[test]
+fn action_bodies_carry_only_what_was_given() {
+    assert_eq!(body(&ActionRequest::default()), json!({}));
+    let start = ActionRequest {
+        comment: Some("go".to_owned()),
+        reason: None,
+        acknowledge: Some(vec!["exposure_decrease".to_owned()]),
+    };
+    assert_eq!(
+        body(&start),
+        json!({ "comment": "go", "acknowledge": ["exposure_decrease"] })
+    );
+    let rollback = ActionRequest {
+        reason: Some("errors".to_owned()),
+        ..ActionRequest::default()
+    };
+    assert_eq!(body(&rollback), json!({ "reason": "errors" }));
+    let percent = PercentRequest {
+        percent: 12.5,
+        comment: None,
+    };
+    assert_eq!(body(&percent), json!({ "percent": 12.5 }));
+    let check = ChecklistRequest {
+        done: false,
+        comment: Some("later".to_owned()),
+    };
+    assert_eq!(body(&check), json!({ "done": false, "comment": "later" }));
 }
