@@ -17,6 +17,8 @@ mod release;
 mod report;
 mod show;
 mod store;
+#[cfg(test)]
+mod tests;
 mod timeline;
 
 use clap::Args;
