@@ -145,15 +145,32 @@ impl fmt::Display for Share {
     }
 }
 
+/// A [`Share`] on the wire: `{"min": 25, "max": 25}`, in percent (written like a plan's
+/// percentages).
+#[derive(Serialize, Deserialize)]
+struct SharePercent {
+    min: super::Percent,
+    max: super::Percent,
+}
+
 impl Serialize for Share {
-    /// `{"min": 25, "max": 25}`, in percent (written like a plan's percentages).
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct;
         let percent = |points: u32| super::Percent::from_basis_points(points).unwrap_or_default();
-        let mut out = serializer.serialize_struct("Share", 2)?;
-        out.serialize_field("min", &percent(self.min))?;
-        out.serialize_field("max", &percent(self.max))?;
-        out.end()
+        SharePercent {
+            min: percent(self.min),
+            max: percent(self.max),
+        }
+        .serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for Share {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Share, D::Error> {
+        let SharePercent { min, max } = SharePercent::deserialize(deserializer)?;
+        Ok(Share {
+            min: min.basis_points(),
+            max: max.basis_points(),
+        })
     }
 }
 
@@ -208,7 +225,7 @@ fn served(serve: &Serve, variant: &str) -> u32 {
 }
 
 /// One audience's share of the released variant before and after the start.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AudienceShare {
     /// The audience (a segment; `general` is everyone).
@@ -222,7 +239,7 @@ pub struct AudienceShare {
 }
 
 /// What the start does to one flag.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FlagPreview {
     /// The flag's key.

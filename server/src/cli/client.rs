@@ -26,7 +26,6 @@ pub(crate) struct Answer {
 
 impl Answer {
     /// The body read as `T`, the type the server wrote it from.
-    #[allow(dead_code)] // TEMP: merge of release-owns; the typed CLI views come back next
     pub(crate) fn read<T: DeserializeOwned>(&self) -> Result<T, CliError> {
         T::deserialize(&self.body).map_err(|e| CliError::Answer(e.to_string()))
     }

@@ -2,9 +2,11 @@
 //! of any release.
 
 use clap::{Args, Subcommand};
-use serde_json::{Value, json};
+use rollgate_core::model::{Flag, FlagConfig, Serve, WeightedVariant};
+use serde_json::Value;
 
 use super::{CliError, ClientOptions, print_json, segment, show};
+use crate::service::WithVersion;
 
 /// Look at flags and set their rollout percentage.
 #[derive(Debug, Args)]
@@ -70,7 +72,7 @@ pub(super) async fn run(args: FlagArgs) -> Result<(), CliError> {
             if json {
                 print_json(&answer.body);
             } else {
-                print!("{}", show::flag_table(&answer.body));
+                print!("{}", show::flag_table(&answer.read::<Vec<_>>()?));
             }
         }
         FlagCommand::Show { key } => {
@@ -80,7 +82,7 @@ pub(super) async fn run(args: FlagArgs) -> Result<(), CliError> {
             if json {
                 print_json(&answer.body);
             } else {
-                print!("{}", describe(&answer.body));
+                print!("{}", describe(&answer.read()?));
             }
         }
         FlagCommand::SetPercent {
@@ -127,14 +129,8 @@ async fn flip(
         reason: switch.reason,
     };
     configure(client, json, target, |flag, environment| {
-        let mut config = flag["environments"][environment].clone();
-        if !config.is_object() {
-            return Err(CliError::Usage(format!(
-                "flag {} has no configuration in {environment}",
-                flag["key"].as_str().unwrap_or_default()
-            )));
-        }
-        config["enabled"] = json!(enabled);
+        let mut config = configured(flag, environment)?;
+        config.enabled = enabled;
         Ok(config)
     })
     .await
@@ -146,7 +142,7 @@ async fn configure(
     client: &super::client::Client,
     json: bool,
     target: Target,
-    change: impl FnOnce(&Value, &str) -> Result<Value, CliError>,
+    change: impl FnOnce(&Flag, &str) -> Result<FlagConfig, CliError>,
 ) -> Result<(), CliError> {
     let Target {
         key,
@@ -159,7 +155,8 @@ async fn configure(
         .etag
         .clone()
         .ok_or_else(|| CliError::Usage("the server sent no ETag for the flag".to_owned()))?;
-    let config = change(&current.body, &environment)?;
+    let flag: WithVersion<Flag> = current.read()?;
+    let config = change(&flag.doc, &environment)?;
     let mut write = format!("{path}/environments/{}", segment(&environment));
     if let Some(reason) = reason {
         write.push_str(&format!("?reason={}", segment(&reason)));
@@ -168,9 +165,11 @@ async fn configure(
     if json {
         print_json(&answer.body);
     } else {
+        let flag: WithVersion<Flag> = answer.read()?;
+        let config = flag.doc.environments.get(&environment);
         println!(
             "{key} in {environment}: {}",
-            show::serving(&answer.body["environments"][&environment])
+            show::serving(config.map(|c| &**c))
         );
     }
     Ok(())
@@ -186,65 +185,68 @@ fn weight(percent: f64) -> Result<u32, CliError> {
     Ok(points as u32)
 }
 
-/// The environment's configuration with its default serve set to the rollout.
-fn rollout(
-    flag: &Value,
+/// The flag's configuration in `environment`, to change and write back.
+fn configured(flag: &Flag, environment: &str) -> Result<FlagConfig, CliError> {
+    match flag.environments.get(environment) {
+        Some(config) => Ok(FlagConfig::clone(config)),
+        None => Err(CliError::Usage(format!(
+            "flag {} has no configuration in {environment}",
+            flag.key
+        ))),
+    }
+}
+
+/// The environment's configuration with its default serve set to the rollout of
+/// `variant` (by default the first variant by name that is not the control).
+pub(super) fn rollout(
+    flag: &Flag,
     environment: &str,
     variant: Option<&str>,
     weight: u32,
-) -> Result<Value, CliError> {
-    let mut config = flag["environments"][environment].clone();
-    if !config.is_object() {
-        return Err(CliError::Usage(format!(
-            "flag {} has no configuration in {environment}",
-            flag["key"].as_str().unwrap_or_default()
-        )));
-    }
-    let control = config["off_variant"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
+) -> Result<FlagConfig, CliError> {
+    let mut config = configured(flag, environment)?;
+    let control = config.off_variant.clone();
     let variant = match variant {
         Some(v) => v.to_owned(),
-        None => flag["variants"]
-            .as_object()
-            .into_iter()
-            .flatten()
-            .map(|(name, _)| name.clone())
-            .find(|name| *name != control)
+        None => flag
+            .variants
+            .keys()
+            .filter(|name| **name != control)
+            .min()
+            .cloned()
             .ok_or_else(|| {
                 CliError::Usage("the flag has no variant besides its control".to_owned())
             })?,
     };
-    config["default"] = match weight {
-        10_000 => json!({ "variant": variant }),
-        0 => json!({ "variant": control }),
-        w => json!({ "rollout": [
-            { "variant": variant, "weight": w },
-            { "variant": control, "weight": 10_000 - w }
-        ] }),
+    let arm = |variant: String, weight: u32| WeightedVariant { variant, weight };
+    config.default = match weight {
+        10_000 => Serve::variant(variant),
+        0 => Serve::variant(control),
+        w => Serve {
+            rollout: Some(vec![arm(variant, w), arm(control, 10_000 - w)]),
+            ..Serve::default()
+        },
     };
     Ok(config)
 }
 
-fn describe(flag: &Value) -> String {
-    let mut out = format!(
-        "{} (version {})\n",
-        flag["key"].as_str().unwrap_or_default(),
-        flag["version"]
-    );
-    if let Some(description) = flag["description"].as_str().filter(|d| !d.is_empty()) {
-        out.push_str(&format!("{description}\n"));
+/// A flag for people: its key and version, description, variants by name, and what it
+/// serves in each environment.
+pub(super) fn describe(flag: &WithVersion<Flag>) -> String {
+    let WithVersion { doc: flag, version } = flag;
+    let mut out = format!("{} (version {version})\n", flag.key);
+    if !flag.description.is_empty() {
+        out.push_str(&format!("{}\n", flag.description));
     }
-    let variants: Vec<String> = flag["variants"]
-        .as_object()
+    let mut variants: Vec<(&String, &Value)> = flag.variants.iter().collect();
+    variants.sort_by_key(|(name, _)| *name);
+    let variants: Vec<String> = variants
         .into_iter()
-        .flatten()
         .map(|(name, value)| format!("{name}={value}"))
         .collect();
     out.push_str(&format!("variants: {}\n", variants.join(", ")));
-    for (name, config) in flag["environments"].as_object().into_iter().flatten() {
-        out.push_str(&format!("{name}: {}\n", show::serving(config)));
+    for (name, config) in &flag.environments {
+        out.push_str(&format!("{name}: {}\n", show::serving(Some(config))));
     }
     out
 }

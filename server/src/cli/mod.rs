@@ -19,6 +19,8 @@ mod release;
 mod report;
 mod show;
 mod store;
+#[cfg(test)]
+mod tests;
 mod timeline;
 
 use clap::Args;

@@ -1,96 +1,81 @@
 //! `rollgate release start <id> --dry-run`: the start's preview for people — per flag
 //! its configuration now and at the first stage, each audience's share of the released
 //! variant before → after, the preflight, what still blocks the start, and the
-//! warnings with the command that acknowledges them.
+//! warnings with the command that acknowledges them. It reads the server's
+//! [`StartPreview`].
 
 use std::fmt::Write as _;
 
-use serde_json::Value;
+use rollgate_core::model::FlagConfig;
+use rollgate_core::release::Warning;
 
 use super::show::{serving, text};
-use super::timeline::codes;
-
-/// A share range `{min, max}` as `25 %` or `0 % to 100 %`.
-fn share(range: &Value) -> String {
-    let (min, max) = (&range["min"], &range["max"]);
-    if min.as_f64() == max.as_f64() {
-        format!("{} %", text(min))
-    } else {
-        format!("{} % to {} %", text(min), text(max))
-    }
-}
+use crate::service::releases::StartPreview;
 
 /// The preview of release `id`.
-pub(crate) fn render(id: &str, preview: &Value) -> String {
+pub(crate) fn render(id: &str, preview: &StartPreview) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
         "{id} {}: {}",
-        text(&preview["state"]),
-        match preview["blocked_by"].as_str() {
+        preview.state,
+        match &preview.blocked_by {
             Some(why) => format!("cannot start yet: {why}"),
             None => "ready to start".to_owned(),
         }
     );
-    for flag in preview["flags"].as_array().into_iter().flatten() {
+    for flag in &preview.flags {
         let _ = writeln!(
             out,
             "{} → {} (control {})",
-            text(&flag["flag"]),
-            text(&flag["variant"]),
-            text(&flag["control"])
+            flag.flag, flag.variant, flag.control
         );
-        let _ = writeln!(out, "  now:          {}", config(&flag["before"]));
-        let _ = writeln!(out, "  first stage:  {}", config(&flag["after"]));
+        let _ = writeln!(out, "  now:          {}", config(&flag.before));
+        let _ = writeln!(out, "  first stage:  {}", config(&flag.after));
         let _ = writeln!(
             out,
             "  {:<12}  {:>16}  {:>16}",
             "audience", "gets it now", "at the first stage"
         );
-        for exposure in flag["exposure"].as_array().into_iter().flatten() {
+        for exposure in &flag.exposure {
+            // A share is `25 %`, or `0 % to 100 %` when the flag's rules leave it open.
             let _ = writeln!(
                 out,
                 "  {:<12}  {:>16}  {:>16}",
-                text(&exposure["audience"]),
-                share(&exposure["before"]),
-                share(&exposure["after"])
+                exposure.audience,
+                exposure.before.to_string(),
+                exposure.after.to_string()
             );
         }
     }
-    match preview.get("preflight") {
+    match &preview.preflight {
         Some(preflight) => {
             let _ = writeln!(
                 out,
                 "preflight ({}): {} queries, {} failed, {} without data",
-                text(&preflight["prometheus_url"]),
-                preflight["queries"].as_array().map_or(0, Vec::len),
-                text(&preflight["failed"]),
-                text(&preflight["no_data"])
+                text(&preflight.prometheus_url),
+                preflight.queries.len(),
+                preflight.failed,
+                preflight.no_data
             );
         }
         None => out.push_str("preflight: nothing to ask (no checks, no KPIs)\n"),
     }
-    let warnings = preview["warnings"].as_array().cloned().unwrap_or_default();
-    if warnings.is_empty() {
+    if preview.warnings.is_empty() {
         out.push_str("warnings: none\n");
         let _ = writeln!(out, "to start: rollgate release start {id}");
         return out;
     }
     out.push_str("warnings (acknowledge each code to start):\n");
-    for warning in &warnings {
-        let _ = writeln!(
-            out,
-            "  {:<22} {}",
-            text(&warning["code"]),
-            text(&warning["message"])
-        );
+    for warning in &preview.warnings {
+        let _ = writeln!(out, "  {:<22} {}", warning.code.as_str(), warning.message);
     }
-    let _ = writeln!(out, "to start: {}", start_command(id, &preview["warnings"]));
+    let _ = writeln!(out, "to start: {}", start_command(id, &preview.warnings));
     out
 }
 
 /// The command that starts `id` acknowledging `warnings`.
-pub(crate) fn start_command(id: &str, warnings: &Value) -> String {
+pub(crate) fn start_command(id: &str, warnings: &[Warning]) -> String {
     let mut command = format!("rollgate release start {id}");
     for code in codes(warnings) {
         let _ = write!(command, " --acknowledge {code}");
@@ -98,10 +83,23 @@ pub(crate) fn start_command(id: &str, warnings: &Value) -> String {
     command
 }
 
+/// The codes of a list of warnings, each once, in order.
+pub(crate) fn codes(warnings: &[Warning]) -> Vec<&'static str> {
+    let mut codes = Vec::new();
+    for warning in warnings {
+        let code = warning.code.as_str();
+        if !codes.contains(&code) {
+            codes.push(code);
+        }
+    }
+    codes
+}
+
 /// A configuration in a few words, with its salt.
-fn config(config: &Value) -> String {
-    let salt = config["salt"]
-        .as_str()
+fn config(config: &FlagConfig) -> String {
+    let salt = config
+        .salt
+        .as_deref()
         .map_or_else(|| "salt: the flag key".to_owned(), |s| format!("salt {s}"));
-    format!("{}; {salt}", serving(config))
+    format!("{}; {salt}", serving(Some(config)))
 }

@@ -4,9 +4,15 @@
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::Value;
 
+use super::client::Answer;
 use super::{CliError, ClientOptions, preview, print_json, segment, show};
+use crate::service::WithVersion;
+use crate::service::releases::{
+    ActionRequest, ChecklistRequest, PercentRequest, Release, StartPreview,
+};
 
 /// Plan, approve and drive releases.
 #[derive(Debug, Args)]
@@ -116,19 +122,40 @@ pub(crate) struct Act {
     comment: Option<String>,
 }
 
+/// The body of an action, as the server reads it.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+enum ActionBody {
+    /// A comment, a start's acknowledgements, or a rollback's reason.
+    Act(ActionRequest),
+    /// A new percentage.
+    Percent(PercentRequest),
+    /// A readiness item ticked or unticked.
+    Checklist(ChecklistRequest),
+}
+
+/// `{ "comment": … }`, as most actions take it.
+fn commented(comment: Option<String>) -> ActionBody {
+    ActionBody::Act(ActionRequest {
+        comment,
+        ..ActionRequest::default()
+    })
+}
+
 pub(super) async fn run(args: ReleaseArgs) -> Result<(), CliError> {
     let client = args.options.client()?;
     let json = args.options.json;
-    let action = |name: &'static str, act: Act| (act.id, name, json!({ "comment": act.comment }));
-    let (id, name, body) = match args.command {
+    let action =
+        |name: &'static str, act: Act| (act.id, name, name.to_owned(), commented(act.comment));
+    let (id, name, path, body) = match args.command {
         ReleaseCommand::Create { file, quiet } => {
             let plan = read_plan(&file)?;
             let answer = client.post("/api/v1/releases", &plan).await?;
             if quiet && !json {
-                println!("{}", answer.body["id"].as_str().unwrap_or_default());
+                println!("{}", answer.read::<WithVersion<Release>>()?.doc.id);
                 return Ok(());
             }
-            return print(json, &answer.body, "created");
+            return print(json, &answer, "created");
         }
         ReleaseCommand::List { state, environment } => {
             let mut query = Vec::new();
@@ -147,7 +174,7 @@ pub(super) async fn run(args: ReleaseArgs) -> Result<(), CliError> {
             if json {
                 print_json(&answer.body);
             } else {
-                print!("{}", show::release_table(&answer.body));
+                print!("{}", show::release_table(&answer.read::<Vec<_>>()?));
             }
             return Ok(());
         }
@@ -158,7 +185,8 @@ pub(super) async fn run(args: ReleaseArgs) -> Result<(), CliError> {
             if json {
                 print_json(&answer.body);
             } else {
-                print!("{}", show::release(&answer.body));
+                let release: WithVersion<Release> = answer.read()?;
+                print!("{}", show::release(&release.doc));
             }
             return Ok(());
         }
@@ -174,7 +202,7 @@ pub(super) async fn run(args: ReleaseArgs) -> Result<(), CliError> {
             if json {
                 print_json(&answer.body);
             } else {
-                print!("{}", preview::render(&id, &answer.body));
+                print!("{}", preview::render(&id, &answer.read()?));
             }
             return Ok(());
         }
@@ -184,8 +212,12 @@ pub(super) async fn run(args: ReleaseArgs) -> Result<(), CliError> {
             acknowledge,
             dry_run: false,
         } => {
-            let body = json!({ "comment": comment, "acknowledge": acknowledge });
-            (id, "start", body)
+            let body = ActionRequest {
+                comment,
+                reason: None,
+                acknowledge: (!acknowledge.is_empty()).then_some(acknowledge),
+            };
+            (id, "start", "start".to_owned(), ActionBody::Act(body))
         }
         ReleaseCommand::Check {
             id,
@@ -199,22 +231,29 @@ pub(super) async fn run(args: ReleaseArgs) -> Result<(), CliError> {
                         .to_owned(),
                 ));
             };
-            (
-                id,
-                "checklist",
-                json!({ "done": !undo, "comment": comment, "index": index }),
-            )
+            let body = ChecklistRequest {
+                done: !undo,
+                comment,
+            };
+            let path = format!("checklist/{index}");
+            (id, "checklist", path, ActionBody::Checklist(body))
         }
         ReleaseCommand::SetPercent {
             id,
             percent,
             comment,
-        } => (
-            id,
-            "percent",
-            json!({ "percent": percent, "comment": comment }),
-        ),
-        ReleaseCommand::Rollback { id, reason } => (id, "rollback", json!({ "reason": reason })),
+        } => {
+            let body = PercentRequest { percent, comment };
+            let body = ActionBody::Percent(body);
+            (id, "percent", "percent".to_owned(), body)
+        }
+        ReleaseCommand::Rollback { id, reason } => {
+            let body = ActionRequest {
+                reason: Some(reason),
+                ..ActionRequest::default()
+            };
+            (id, "rollback", "rollback".to_owned(), ActionBody::Act(body))
+        }
         ReleaseCommand::Submit(act) => action("submit", act),
         ReleaseCommand::Approve(act) => action("approve", act),
         ReleaseCommand::Pause(act) => action("pause", act),
@@ -222,14 +261,7 @@ pub(super) async fn run(args: ReleaseArgs) -> Result<(), CliError> {
         ReleaseCommand::Promote(act) => action("promote", act),
         ReleaseCommand::Cancel(act) => action("cancel", act),
     };
-    let mut body = strip_nulls(body);
-    if body["acknowledge"].as_array().is_some_and(Vec::is_empty) {
-        body.as_object_mut().map(|b| b.remove("acknowledge"));
-    }
-    let path = match body.as_object_mut().and_then(|b| b.remove("index")) {
-        Some(index) => format!("/api/v1/releases/{}/checklist/{index}", segment(&id)),
-        None => format!("/api/v1/releases/{}/{name}", segment(&id)),
-    };
+    let path = format!("/api/v1/releases/{}/{path}", segment(&id));
     let answer = match client.post(&path, &body).await {
         Err(CliError::Server {
             status,
@@ -241,7 +273,8 @@ pub(super) async fn run(args: ReleaseArgs) -> Result<(), CliError> {
             let preview = client
                 .get(&format!("/api/v1/releases/{}/preview", segment(&id)))
                 .await
-                .map(|p| p.body["warnings"].clone())
+                .and_then(|p| p.read::<StartPreview>())
+                .map(|p| p.warnings)
                 .unwrap_or_default();
             notes.push(format!(
                 "to go ahead: {}",
@@ -256,7 +289,7 @@ pub(super) async fn run(args: ReleaseArgs) -> Result<(), CliError> {
         }
         other => other?,
     };
-    print(json, &answer.body, done(name))
+    print(json, &answer, done(name))
 }
 
 /// What an action did, as the summary line starts.
@@ -277,15 +310,18 @@ fn done(action: &str) -> &'static str {
 }
 
 /// Prints the release: a summary line for people, the server's JSON with `--json`.
-fn print(json: bool, release: &Value, done: &str) -> Result<(), CliError> {
+fn print(json: bool, answer: &Answer, done: &str) -> Result<(), CliError> {
     if json {
-        print_json(release);
+        print_json(&answer.body);
     } else {
-        println!("{done}: {}", show::one_line(release));
+        let release: WithVersion<Release> = answer.read()?;
+        println!("{done}: {}", show::one_line(&release.doc));
     }
     Ok(())
 }
 
+/// The plan as written, sent as it is: the server validates it and names each field
+/// that is wrong, which a `ReleasePlan` parsed here could not do as well.
 fn read_plan(file: &PathBuf) -> Result<Value, CliError> {
     let text = if file.as_os_str() == "-" {
         std::io::read_to_string(std::io::stdin())
@@ -295,11 +331,4 @@ fn read_plan(file: &PathBuf) -> Result<Value, CliError> {
     .map_err(|e| CliError::Usage(format!("cannot read {}: {e}", file.display())))?;
     serde_json::from_str(&text)
         .map_err(|e| CliError::Usage(format!("{} is not JSON: {e}", file.display())))
-}
-
-fn strip_nulls(mut body: Value) -> Value {
-    if let Some(object) = body.as_object_mut() {
-        object.retain(|_, v| !v.is_null());
-    }
-    body
 }

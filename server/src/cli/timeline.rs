@@ -1,35 +1,39 @@
 //! A release's timeline for people: one line per event, its time in RFC 3339 to the
 //! second, who, and what changed — `stage 2 → 3: general 10 %`, `general 10 % → 25 %`,
 //! `running → paused` — with the comment or reason given.
+//!
+//! The events are the server's [`TimelineEvent`]s. Their `details` have no type on the
+//! server either (each kind of event writes its own few facts as JSON), so those facts
+//! are read here by name.
 
+use rollgate_core::release::Warning;
+use serde::Deserialize;
 use serde_json::Value;
+use time::format_description::well_known::Rfc3339;
+use time::{OffsetDateTime, UtcOffset};
 
+use super::preview::codes;
 use super::show::{percent, text};
+use crate::service::releases::{EventKind, Release, TimelineEvent};
 
-/// `2030-01-01T09:30:00.123456Z` → `2030-01-01T09:30:00Z` (any RFC 3339 time, shown in
-/// UTC to the second); text that does not parse is shown as it is.
-pub(crate) fn time(value: &Value) -> String {
-    let format = &time::format_description::well_known::Rfc3339;
-    value
-        .as_str()
-        .and_then(|at| time::OffsetDateTime::parse(at, format).ok())
-        .and_then(|at| {
-            at.to_offset(time::UtcOffset::UTC)
-                .replace_nanosecond(0)
-                .ok()?
-                .format(format)
-                .ok()
-        })
-        .unwrap_or_else(|| text(value))
+/// `2030-01-01T09:30:00.123456Z` → `2030-01-01T09:30:00Z`: shown in UTC to the second.
+fn time(at: OffsetDateTime) -> String {
+    let at = at.to_offset(UtcOffset::UTC);
+    at.replace_nanosecond(0)
+        .unwrap_or(at)
+        .format(&Rfc3339)
+        .unwrap_or_else(|_| at.to_string())
 }
 
 /// One timeline line (without indentation).
-pub(crate) fn line(release: &Value, event: &Value) -> String {
-    let kind = event["event"].as_str().unwrap_or_default();
+pub(crate) fn line(release: &Release, event: &TimelineEvent) -> String {
     let what = change(release, event);
-    let comment = event["comment"]
-        .as_str()
-        .filter(|c| !c.is_empty() && kind != "analysis" && kind != "start_blocked")
+    let comment = event
+        .comment
+        .as_deref()
+        .filter(|c| {
+            !c.is_empty() && !matches!(event.event, EventKind::Analysis | EventKind::StartBlocked)
+        })
         .map(|c| format!(" — {c}"))
         .unwrap_or_default();
     let what = if what.is_empty() {
@@ -39,57 +43,65 @@ pub(crate) fn line(release: &Value, event: &Value) -> String {
     };
     format!(
         "{}  {:<19} by {}{what}{comment}",
-        time(&event["at"]),
-        kind,
-        text(&event["by"]["name"])
+        time(event.at),
+        event.event.as_str(),
+        event.by.name
     )
 }
 
+/// The audience of stage `index` (from 0).
+fn audience(release: &Release, index: usize) -> String {
+    text(release.plan.stages.get(index).map(|s| &s.audience))
+}
+
 /// The stage an event names, as `3: general 10 %` (1-based).
-fn stage(release: &Value, event: &Value) -> Option<String> {
-    let index = event["stage"].as_u64()?;
-    let audience = text(&release["stages"][index as usize]["audience"]);
+fn stage(release: &Release, event: &TimelineEvent) -> Option<String> {
+    let index = event.stage?;
     Some(format!(
-        "{}: {audience} {}",
+        "{}: {} {}",
         index + 1,
-        percent(&event["percent"])
+        audience(release, index),
+        percent(event.percent)
     ))
 }
 
 /// What the event changed, in a few words.
-fn change(release: &Value, event: &Value) -> String {
-    let details = &event["details"];
-    let transition = || match (event["from"].as_str(), event["to"].as_str()) {
+fn change(release: &Release, event: &TimelineEvent) -> String {
+    let details = event.details.as_ref().unwrap_or(&Value::Null);
+    let transition = || match (event.from, event.to) {
         (Some(from), Some(to)) => format!("{from} → {to}"),
         (None, Some(to)) => format!("→ {to}"),
         _ => String::new(),
     };
-    match event["event"].as_str().unwrap_or_default() {
-        "created" => "draft".to_owned(),
-        "revised" => {
+    match event.event {
+        EventKind::Created => "draft".to_owned(),
+        EventKind::Revised => {
             if details["material"] == true {
                 "plan revised: what ships or how changed".to_owned()
             } else {
                 "plan revised".to_owned()
             }
         }
-        "approvals_reset" => format!(
+        EventKind::ApprovalsReset => format!(
             "{}; {} approval(s) dropped",
             transition(),
             details["dropped"]
         ),
-        "submitted" => match preflight(details) {
+        EventKind::Submitted => match preflight(details) {
             Some(preflight) => format!("{}; {preflight}", transition()),
             None => transition(),
         },
-        "approval_given" => format!(
+        EventKind::ApprovalGiven => format!(
             "approval {} of {}",
             text(&details["approvals"]),
             text(&details["required"])
         ),
-        "started" => {
+        EventKind::Started => {
             let mut what = format!("stage {}", stage(release, event).unwrap_or_default());
-            let acknowledged = codes(&details["acknowledged"]);
+            // The warnings the start acknowledged, as the preview listed them.
+            let acknowledged =
+                Vec::<Warning>::deserialize(&details["acknowledged"]).unwrap_or_default();
+            let acknowledged = codes(&acknowledged);
             if !acknowledged.is_empty() {
                 what.push_str(&format!("; acknowledged {}", acknowledged.join(", ")));
             }
@@ -98,25 +110,22 @@ fn change(release: &Value, event: &Value) -> String {
             }
             what
         }
-        "stage_advanced" => {
-            let index = event["stage"].as_u64().unwrap_or(0);
+        EventKind::StageAdvanced => {
+            let index = event.stage.unwrap_or(0);
             format!(
                 "stage {index} → {}",
                 stage(release, event).unwrap_or_default()
             )
         }
-        "percent_set" => {
-            let index = event["stage"].as_u64().unwrap_or(0) as usize;
-            format!(
-                "{} {} → {}",
-                text(&release["stages"][index]["audience"]),
-                percent(&details["from"]),
-                percent(&event["percent"])
-            )
-        }
-        "completed" => format!("{}: released to everyone", transition()),
-        "rolled_back" => format!("{}: control to everyone", transition()),
-        "checklist_updated" => format!(
+        EventKind::PercentSet => format!(
+            "{} {} → {}",
+            audience(release, event.stage.unwrap_or(0)),
+            percent(&details["from"]),
+            percent(event.percent)
+        ),
+        EventKind::Completed => format!("{}: released to everyone", transition()),
+        EventKind::RolledBack => format!("{}: control to everyone", transition()),
+        EventKind::ChecklistUpdated => format!(
             "item {} {:?} {}",
             details["index"].as_u64().map_or(0, |i| i + 1),
             text(&details["item"]),
@@ -126,45 +135,38 @@ fn change(release: &Value, event: &Value) -> String {
                 "not done"
             }
         ),
-        "incident" => format!(
+        EventKind::Incident => format!(
             "{} (action: {})",
             text(&details["what"]),
             text(&details["action"])
         ),
-        "analysis" | "start_blocked" => event["comment"].as_str().unwrap_or_default().to_owned(),
-        "rollback_propagated" => format!(
+        EventKind::Analysis | EventKind::StartBlocked => event.comment.clone().unwrap_or_default(),
+        EventKind::RollbackPropagated => format!(
             "revision {} served; {} of {} SDK stream(s) had it",
             text(&details["revision"]),
             text(&details["sdk_streams"]["received"]),
             text(&details["sdk_streams"]["connected"])
         ),
-        "flag_disabled" => format!(
+        EventKind::FlagDisabled => format!(
             "flag {} disabled in {} (kill switch)",
             text(&details["flag"]),
             text(&details["environment"])
         ),
-        "flag_enabled" => format!(
+        EventKind::FlagEnabled => format!(
             "flag {} enabled again in {}",
             text(&details["flag"]),
             text(&details["environment"])
         ),
-        _ => transition(),
+        EventKind::Approved
+        | EventKind::Announced
+        | EventKind::Paused
+        | EventKind::Resumed
+        | EventKind::Cancelled => transition(),
     }
 }
 
-/// The codes of a list of warnings.
-pub(crate) fn codes(warnings: &Value) -> Vec<String> {
-    let mut codes: Vec<String> = Vec::new();
-    for warning in warnings.as_array().into_iter().flatten() {
-        let code = text(&warning["code"]);
-        if !codes.contains(&code) {
-            codes.push(code);
-        }
-    }
-    codes
-}
-
-/// `preflight: 6 queries, 1 failed, 2 without data`, from an event's details.
+/// `preflight: 6 queries, 1 failed, 2 without data`, from an event's details (the
+/// server's `Preflight::summary`).
 fn preflight(details: &Value) -> Option<String> {
     let preflight = details.get("preflight")?;
     Some(format!(

@@ -214,6 +214,27 @@ fn warning_codes_read_back() {
     assert_eq!(WarningCode::parse("exposure_increase"), None);
 }
 
+#[test]
+fn a_preview_reads_back_as_written() {
+    let (preview, _) = preview(json!({
+        "enabled": true, "off_variant": "off",
+        "default": { "rollout": [ { "variant": "on", "weight": 5 }, { "variant": "off", "weight": 9995 } ] }
+    }));
+    let written = serde_json::to_value(&preview).unwrap();
+    assert_eq!(
+        written["exposure"][0]["before"],
+        json!({ "min": 0.05, "max": 0.05 })
+    );
+    let read: FlagPreview = serde_json::from_value(written).unwrap();
+    assert_eq!(read, preview);
+    let share = Share {
+        min: 1250,
+        max: 10_000,
+    };
+    let read: Share = serde_json::from_value(serde_json::to_value(share).unwrap()).unwrap();
+    assert_eq!(read, share);
+}
+
 fn segments() -> Vec<Segment> {
     ["alpha", "beta", "general"]
         .into_iter()

@@ -23,7 +23,7 @@ pub(crate) struct ActionRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     /// For `start`: the codes of the warnings the caller accepts (see the preview).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub acknowledge: Option<Vec<String>>,
 }
 

@@ -12,7 +12,7 @@ use std::collections::BTreeSet;
 
 use rollgate_core::release::preview::{FlagPreview, preview_flag};
 use rollgate_core::release::{ReleaseState, Step, Warning, WarningCode, transition};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::guards::check_ready;
 use super::preflight::{self, Preflight};
@@ -22,7 +22,7 @@ use crate::infra::auth::Role;
 use crate::service::{App, Principal, Refusal, ServiceError, require_role};
 
 /// What starting a release would do now.
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct StartPreview {
     /// The release id.
     pub release: String,

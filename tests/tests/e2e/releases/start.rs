@@ -4,9 +4,10 @@
 //! report shows the flags as the release found them.
 
 use reqwest::{Method, StatusCode};
+use rollgate_e2e::Server;
 use serde_json::{Value, json};
 
-use super::support::{Desk, canary};
+use super::support::{Desk, canary, manual_clock};
 
 /// Makes `new-checkout` serve `on` to 50 % of everyone in production.
 async fn at_fifty_percent(desk: &Desk) {
@@ -229,13 +230,17 @@ async fn starting_over_a_flag_at_fifty_percent_needs_its_warnings_acknowledged()
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_preflight_against_a_stopped_prometheus_blocks_the_start_until_acknowledged() {
-    let desk = Desk::open().await;
-    desk.flag("new-checkout").await;
     // A port nothing listens on: Prometheus is down.
     let stopped = {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         format!("http://{}", listener.local_addr().unwrap())
     };
+    let mut options = manual_clock();
+    options
+        .env
+        .push(("ROLLGATE_PROMETHEUS_URL".to_owned(), stopped.clone()));
+    let desk = Desk::around(Server::start_with(options).await).await;
+    desk.flag("new-checkout").await;
     let mut plan = canary(&["new-checkout"]);
     plan["analysis"] = json!({
         "prometheus_url": stopped, "interval": "1m",

@@ -64,11 +64,17 @@ async fn act(server: &Server, id: &str, action: &str) -> Value {
     reply.body
 }
 
-/// When each analysis of a release was made.
+/// When each analysis was decided: its record's time, which the next one is scheduled
+/// from (the event's own time is when its write landed, later by the queries' time).
 fn analyses(release: &Value) -> Vec<OffsetDateTime> {
     of_kind(release, "analysis")
         .iter()
-        .map(|e| OffsetDateTime::parse(e["at"].as_str().unwrap(), &Rfc3339).unwrap())
+        .map(|e| {
+            let at = e["analysis"]["at"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{e}"));
+            OffsetDateTime::parse(at, &Rfc3339).unwrap()
+        })
         .collect()
 }
 
@@ -128,9 +134,9 @@ async fn running_canary(server: &Server, prometheus: &str) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_controllers_replica_killed_mid_release_is_replaced_within_the_lease_with_one_analysis_per_interval()
  {
-    let mut cluster = Cluster::start(3, &[]).await;
     // No data, ever: the controller holds the stage and records one analysis per interval.
     let prometheus = PrometheusStub::start(Arc::new(|_: &str| None)).await;
+    let mut cluster = Cluster::start(3, &[("ROLLGATE_PROMETHEUS_URL", &prometheus.url)]).await;
     let id = running_canary(&cluster.replicas[0], &prometheus.url).await;
     until_analyses(&cluster.replicas[0], &id, 3).await;
 
@@ -237,7 +243,12 @@ async fn settled(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_webhook_receiver_gets_each_delivery_exactly_once_from_three_replicas() {
-    let mut cluster = Cluster::start(3, &[]).await;
+    // The receiver listens on loopback.
+    let mut cluster = Cluster::start(
+        3,
+        &[("ROLLGATE_WEBHOOKS__ALLOW_PRIVATE_HOSTS", "localhost")],
+    )
+    .await;
     let (url, mut received) = receiver(0).await;
     let counts: Arc<Mutex<BTreeMap<String, usize>>> = Arc::default();
     {
