@@ -22,8 +22,6 @@ fn required_role(operation: &Operation) -> &'static str {
         .unwrap();
     match (area, operation.method.clone()) {
         ("tokens", _) => "admin",
-        ("catalog", Method::GET) => "viewer",
-        ("catalog", _) => "admin",
         ("flags" | "segments" | "environments" | "audit", Method::GET) => "viewer",
         ("environments", _) => "admin",
         ("flags" | "segments", _) => "editor",
