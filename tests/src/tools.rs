@@ -1,5 +1,5 @@
 //! External tools the tests drive (the venv's Python and Schemathesis, `promtool`,
-//! `chromium`), found through the `RG_E2E_*` variables that `scripts/test` exports after
+//! `chromium`, `chromedriver`), found through the `RG_E2E_*` variables that `scripts/test` exports after
 //! installing them. A test that needs one fails with a message saying how to get it: it
 //! never skips.
 
@@ -35,6 +35,15 @@ pub fn python() -> PathBuf {
 /// `RG_E2E_CHROMIUM`: Debian's `chromium`, run headless.
 pub fn chromium() -> PathBuf {
     required("RG_E2E_CHROMIUM", "Debian's chromium browser")
+}
+
+/// `RG_E2E_CHROMEDRIVER`: Debian's `chromedriver` (package `chromium-driver`), the
+/// WebDriver server the dashboard's browser tests drive Chromium through.
+pub fn chromedriver() -> PathBuf {
+    required(
+        "RG_E2E_CHROMEDRIVER",
+        "Debian's chromedriver (package chromium-driver)",
+    )
 }
 
 /// `RG_E2E_PROMTOOL`: Prometheus' `promtool`.

@@ -17,6 +17,7 @@
 mod admin;
 mod bad_input;
 mod controller;
+mod dashboard;
 mod durability;
 mod ofrep;
 mod operations;
