@@ -2,7 +2,7 @@
 //! action buttons, and the same form forged with their valid session is refused by the
 //! role check; a form without the session's anti-forgery token, with another session's,
 //! or sent from another origin is refused before any service runs. The release stays
-//! as it was through all of it.
+//! as it was through all of it, and a form sent twice changes nothing the second time.
 
 use reqwest::StatusCode;
 use serde_json::json;
@@ -109,17 +109,31 @@ async fn a_viewer_gets_no_buttons_and_forged_or_cross_site_forms_are_refused() {
         "nothing was written"
     );
 
-    // The same form, well formed, from the page's origin, works.
-    let (status, body) = post(
-        &manager,
-        &cookie,
-        &path,
-        Some(&origin),
-        &[("csrf", &own), ("version", &version), ("reason", "real")],
-    )
-    .await;
-    assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
-    assert_eq!(desk.release(&id).await["state"], "rolled_back");
+    // The same form, well formed, from the page's origin, works; sent twice, it names
+    // a version that is gone, so the second changes nothing.
+    let form = [
+        ("csrf", own.as_str()),
+        ("version", &version),
+        ("reason", "real"),
+    ];
+    let mut answers = Vec::new();
+    for _ in 0..2 {
+        answers.push(post(&manager, &cookie, &path, Some(&origin), &form).await);
+        answers.push((StatusCode::OK, desk.release(&id).await.to_string()));
+    }
+    assert_eq!(answers[0].0, StatusCode::SEE_OTHER, "{}", answers[0].1);
+    assert!(
+        answers[1].1.contains("\"state\":\"rolled_back\""),
+        "{}",
+        answers[1].1
+    );
+    assert_eq!(
+        answers[2].0,
+        StatusCode::PRECONDITION_FAILED,
+        "{}",
+        answers[2].1
+    );
+    assert_eq!(answers[3].1, answers[1].1, "a double submit is harmless");
     viewer.assert_no_console_errors("viewer").await;
     manager.close().await;
     viewer.close().await;

@@ -91,6 +91,14 @@ async fn every_page_renders_cleanly_and_the_flag_page_keeps_what_was_typed() {
         .wait_text("#flag-description", "Banner <script>")
         .await;
 
+    // The release page links to its validation report, served to the session.
+    admin.visit(&format!("/releases/{running}")).await;
+    admin.click("a[href$='/report']").await;
+    admin
+        .wait_path(&format!("/releases/{running}/report"))
+        .await;
+    admin.wait_text("body", "Checkout v2").await;
+
     // Searching and paging: the search finds the flag by its description.
     admin.visit("/flags?environment=production&q=banner").await;
     admin.wait_text("#flag-list", FLAG).await;
