@@ -202,6 +202,7 @@ async fn release(app: Data<App>, req: HttpRequest, id: Path<String>) -> HttpResp
 
 /// The changing part of a release page, for the script: `304` while the release is at
 /// the version the page shows (`If-None-Match`), else the part with the new `ETag`.
+/// It does not renew the session.
 async fn live(app: Data<App>, req: HttpRequest, id: Path<String>) -> HttpResponse {
     let Ok(session) = Session::of(&app, &req) else {
         return super::plain_error(StatusCode::UNAUTHORIZED, "your session has ended");
@@ -225,7 +226,9 @@ async fn live(app: Data<App>, req: HttpRequest, id: Path<String>) -> HttpRespons
         layout: layout(&session, "", Section::Releases),
         release: view(&stored, &session.principal),
     };
-    let mut answer = page(&app, &req, Some(&session), StatusCode::OK, &part);
+    // No renewal of the session: a tab left open is not a person acting, so polling
+    // does not keep an idle session alive.
+    let mut answer = page(&app, &req, None, StatusCode::OK, &part);
     if let Ok(value) = header::HeaderValue::from_str(&tag) {
         answer.headers_mut().insert(header::ETAG, value);
     }
