@@ -138,16 +138,39 @@ pub fn assert_real_picture(png: &[u8]) {
         "a real page, not a blank one: {} bytes",
         png.len()
     );
-    let decoder = png::Decoder::new(std::io::Cursor::new(png));
-    let mut reader = decoder.read_info().unwrap();
-    let mut pixels = vec![0; reader.output_buffer_size()];
-    let frame = reader.next_frame(&mut pixels).unwrap();
-    assert_eq!((frame.width, frame.height), (1280, 2000));
-    let channels = frame.color_type.samples();
-    let colours: HashSet<&[u8]> = pixels[..frame.buffer_size()].chunks(channels).collect();
+    let picture = Picture::of(png);
+    assert_eq!((picture.width, picture.height), (1280, 2000));
     assert!(
-        colours.len() > 50,
+        picture.colours > 50,
         "{} colours: the page did not render",
-        colours.len()
+        picture.colours
     );
+}
+
+/// What a screenshot shows, roughly: its size and how many colours it has (a blank or
+/// an error screen has a handful).
+pub struct Picture {
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+    /// Distinct colours.
+    pub colours: usize,
+}
+
+impl Picture {
+    /// Decodes a PNG.
+    pub fn of(png: &[u8]) -> Picture {
+        let decoder = png::Decoder::new(std::io::Cursor::new(png));
+        let mut reader = decoder.read_info().unwrap();
+        let mut pixels = vec![0; reader.output_buffer_size()];
+        let frame = reader.next_frame(&mut pixels).unwrap();
+        let channels = frame.color_type.samples();
+        let colours: HashSet<&[u8]> = pixels[..frame.buffer_size()].chunks(channels).collect();
+        Picture {
+            width: frame.width,
+            height: frame.height,
+            colours: colours.len(),
+        }
+    }
 }

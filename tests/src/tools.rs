@@ -1,7 +1,7 @@
 //! External tools the tests drive (the venv's Python and Schemathesis, Node and the
-//! OpenFeature JavaScript packages, `promtool`, `chromium`), found through the
-//! `RG_E2E_*` variables that `scripts/test` exports after installing them. A test that
-//! needs one fails with a message saying how to get it: it never skips.
+//! OpenFeature JavaScript packages, `promtool`, `chromium`, `chromedriver`), found
+//! through the `RG_E2E_*` variables that `scripts/test` exports after installing them. A
+//! test that needs one fails with a message saying how to get it: it never skips.
 
 use std::path::PathBuf;
 use std::process::ExitStatus;
@@ -59,6 +59,15 @@ pub fn openfeature_js() -> PathBuf {
 /// `RG_E2E_CHROMIUM`: Debian's `chromium`, run headless.
 pub fn chromium() -> PathBuf {
     required("RG_E2E_CHROMIUM", "Debian's chromium browser")
+}
+
+/// `RG_E2E_CHROMEDRIVER`: Debian's `chromedriver` (package `chromium-driver`), the
+/// WebDriver server the dashboard's browser tests drive Chromium through.
+pub fn chromedriver() -> PathBuf {
+    required(
+        "RG_E2E_CHROMEDRIVER",
+        "Debian's chromedriver (package chromium-driver)",
+    )
 }
 
 /// `RG_E2E_PROMTOOL`: Prometheus' `promtool`.

@@ -5,6 +5,7 @@
 mod access;
 mod catalog;
 mod cors;
+mod dashboard;
 mod documents;
 mod extract;
 mod guard;
@@ -85,6 +86,7 @@ pub(crate) fn start(
     shutdown_timeout: u64,
 ) -> std::io::Result<HttpService> {
     let read_timeout = app.settings.limits.read_timeout;
+    let max_body = app.settings.limits.max_body_bytes;
     let guard = web::Data::new(
         guard::Guard::new(
             guard::Allowance {
@@ -115,6 +117,8 @@ pub(crate) fn start(
             .app_data(web::PathConfig::default().error_handler(|error, _| {
                 ApiError::from(RequestError::Path(error.to_string())).into()
             }))
+            // The dashboard's forms (a plan is the largest), bounded as API bodies are.
+            .app_data(web::FormConfig::default().limit(max_body))
             .wrap_fn(move |request, service| {
                 let started = Instant::now();
                 let method = request.method().clone();
@@ -188,6 +192,7 @@ pub(crate) fn start(
             .configure(releases::configure)
             .configure(webhooks::configure)
             .configure(testing::configure)
+            .configure(dashboard::configure)
             .default_service(web::to(not_found))
     })
     .workers(workers)

@@ -18,6 +18,7 @@ mod admin;
 mod bad_input;
 mod browsers;
 mod controller;
+mod dashboard;
 mod durability;
 mod flagd;
 mod ofrep;
