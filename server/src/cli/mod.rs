@@ -12,6 +12,7 @@ mod admin_token;
 mod catalog;
 mod client;
 mod flag;
+mod plan_items;
 mod preview;
 mod release;
 mod report;

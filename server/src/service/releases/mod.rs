@@ -26,7 +26,8 @@ use rollgate_core::release::{ReleasePlan, ReleaseState};
 use rollgate_core::validate::parse;
 
 pub(crate) use actions::{
-    Action, Automation, act, check_item, log_incident, record_analysis, run_with, set_percent,
+    Action, Automation, TaskList, TaskRequest, act, check_item, list_tasks, log_incident,
+    record_analysis, run_with, set_percent, update_task,
 };
 pub(crate) use bodies::text as check_text;
 pub(crate) use bodies::{ActionRequest, ChecklistRequest, IncidentRequest, PercentRequest};
@@ -94,7 +95,7 @@ pub(crate) async fn create(
     require_environment(principal, &plan.environment)?;
     let now = app.clock.now();
     let id = format!("rel-{}", random_text(12).to_ascii_lowercase());
-    check_plan(app, &plan, &id, Some(now)).await?;
+    check_plan(app, &plan, None, &id, Some(now)).await?;
     let author = Actor::of(principal);
     let release = Release {
         salt: id.clone(),
@@ -206,7 +207,8 @@ pub(crate) async fn replace(
     let now = app.clock.now();
     let schedule_changed = plan.schedule.announce_at != current.plan.schedule.announce_at
         || plan.schedule.start_at != current.plan.schedule.start_at;
-    check_plan(app, &plan, id, schedule_changed.then_some(now)).await?;
+    let previous = Some((&current.plan, now));
+    check_plan(app, &plan, previous, id, schedule_changed.then_some(now)).await?;
     let actor = Actor::of(principal);
     let material = plan.differs_materially(&current.plan);
     let mut next = current.clone();

@@ -68,8 +68,12 @@ pub fn build(release: &Release, now: OffsetDateTime, kpis: KpiReport) -> Report 
                 by: a.by.name.clone(),
                 at: a.at,
                 comment: a.comment.clone(),
+                function: a.function.clone(),
+                principal: a.by.id.clone(),
             })
             .collect(),
+        group: release.plan.group.clone(),
+        tasks: release.plan.tasks.clone(),
         stages: stages(release, &walk, &records, &infos, now),
         rollout: walk.rollout.clone(),
         pauses: walk.pauses.clone(),

@@ -2,10 +2,12 @@
 //! webhooks, the command line, and the refusals of bad input.
 
 mod cli;
+mod group;
 mod lifecycle;
 mod ownership;
 mod scheduler;
 mod start;
 pub mod support;
+mod tasks;
 mod validation;
 pub(crate) mod webhooks;

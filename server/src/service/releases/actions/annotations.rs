@@ -153,7 +153,7 @@ const ANNOTATE_RETRIES: usize = 3;
 /// A change that does not touch flags (checklist, incident, announcement): applied to
 /// the fresh release, retried on a concurrent change unless the caller sent If-Match,
 /// and written only if `checks` hold.
-async fn annotate(
+pub(super) async fn annotate(
     app: &App,
     actor: &Actor,
     id: &str,
