@@ -2,7 +2,7 @@
 //! pure state machine, and the flag configuration each stage implies.
 //!
 //! - [`plan`]: the plan's wire model; [`group`]: the release group and sign-off by
-//!   function; [`tasks`]: the readiness backlog; [`analysis`]: its `analysis` section;
+//!   function; [`tasks`]: the readiness backlog; [`resources`]: what it needs; [`analysis`]: its `analysis` section;
 //!   [`Duration`] and [`Percent`]: the plan's units;
 //! - [`validate`]: field-precise validation of a plan against the documents it names;
 //! - [`state`]: `draft → pending_approval → approved → running ⇄ paused → completed |
@@ -22,6 +22,7 @@ pub mod group;
 mod percent;
 pub mod plan;
 pub mod preview;
+pub mod resources;
 pub mod state;
 pub mod tasks;
 pub mod validate;
@@ -36,6 +37,7 @@ pub use plan::{
     ReleasedFlag, Ring, Risk, Schedule, Stage, Strategy,
 };
 pub use preview::{Warning, WarningCode};
+pub use resources::Resource;
 pub use state::{ReleaseState, Step, TransitionError, transition};
 pub use tasks::{AREAS, Task, TaskStatus};
 pub use validate::{PlanCatalog, validate_plan};

@@ -8,7 +8,7 @@
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use super::{Analysis, Duration, Member, Percent, Task};
+use super::{Analysis, Duration, Member, Percent, Resource, Task};
 
 /// A release plan, as a release manager writes it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -54,6 +54,10 @@ pub struct ReleasePlan {
     /// The readiness backlog: tasks by area, each done or dropped before the start.
     #[serde(default)]
     pub tasks: Vec<Task>,
+    /// What the release needs (personnel, facilities, equipment, budget…), each
+    /// committed by its owner before the start.
+    #[serde(default)]
+    pub resources: Vec<Resource>,
     /// Known risks and their mitigation.
     #[serde(default)]
     pub risks: Vec<Risk>,

@@ -33,6 +33,20 @@ pub(crate) enum PlanCommand {
         #[arg(long)]
         comment: Option<String>,
     },
+    /// Commit a resource as its owner (by its number, from 1, in the plan's
+    /// `resources`), or decline it with `--decline --reason …`.
+    Commit {
+        /// The release id.
+        id: String,
+        /// The resource's number, from 1.
+        resource: usize,
+        /// Decline instead (a reason is required).
+        #[arg(long)]
+        decline: bool,
+        /// Why it is declined, or a remark.
+        #[arg(long)]
+        reason: Option<String>,
+    },
     /// List the readiness tasks by number (from 1), with what is overdue.
     Tasks {
         /// The release id.
@@ -78,6 +92,23 @@ pub(crate) async fn run(client: &Client, json: bool, command: PlanCommand) -> Re
             let body = without_nulls(json!({ "function": function, "comment": comment }));
             let release = client.post(&path(&id, "/approve"), &body).await?.body;
             done(json, &release, "signed off");
+        }
+        PlanCommand::Commit {
+            id,
+            resource,
+            decline,
+            reason,
+        } => {
+            let index = numbered(resource, "resources", "rollgate release show --json")?;
+            let answer = if decline { "decline" } else { "commit" };
+            let rest = format!("/resources/{index}/{answer}");
+            let body = without_nulls(json!({ "reason": reason }));
+            let release = client.post(&path(&id, &rest), &body).await?.body;
+            done(
+                json,
+                &release,
+                if decline { "declined" } else { "committed" },
+            );
         }
         PlanCommand::Tasks { id } => {
             let list = client.get(&path(&id, "/tasks")).await?.body;

@@ -108,6 +108,7 @@ pub(crate) async fn get_flag(app: Data<App>, key: Path<String>, caller: Principa
 
 /// Why a flag is written, for the timeline of a release it touches.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct FlagWriteReason {
     /// Why (at most 4 096 bytes). Recorded on the `flag_disabled` / `flag_enabled`

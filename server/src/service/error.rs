@@ -269,6 +269,21 @@ pub(crate) enum Refusal {
         /// Who sees to it.
         owner: String,
     },
+    /// A release starts only with every resource committed by its owner.
+    #[error(
+        "resources[{index}] ({description:?}) is {} by its owner {owner}: every resource is committed before the start",
+        if *declined { "declined" } else { "not yet committed" }
+    )]
+    ResourceUncommitted {
+        /// The resource's place.
+        index: usize,
+        /// What it is.
+        description: String,
+        /// Who commits it.
+        owner: String,
+        /// Whether the owner declined it.
+        declined: bool,
+    },
     /// A release starts only with its approvals in.
     #[error("{given} of {required} approval(s) are in")]
     ApprovalsMissing {
@@ -332,6 +347,7 @@ impl Refusal {
             Refusal::AlreadySigned(_) => Some("function".to_owned()),
             Refusal::ChecklistOpen { index, .. } => Some(format!("checklist[{index}].done")),
             Refusal::TasksOpen { index, .. } => Some(format!("tasks[{index}].status")),
+            Refusal::ResourceUncommitted { index, .. } => Some(format!("resources[{index}]")),
             Refusal::PlanUnfit(errors)
             | Refusal::FlagsTaken(errors)
             | Refusal::PolicyRaised(errors) => errors.first().map(|e| e.field.clone()),

@@ -63,6 +63,10 @@ pub struct Release {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]
     pub analysis_progress: Option<Progress>,
+    /// The owners' answers on the plan's resources (committed or declined), one per
+    /// resource at most.
+    #[serde(default)]
+    pub commitments: Vec<super::commitments::Commitment>,
 }
 
 impl Release {
@@ -226,11 +230,17 @@ pub enum EventKind {
     TaskUpdated,
     /// A task is open past its due date (announced once per due date).
     TaskOverdue,
+    /// A resource's owner committed it.
+    ResourceCommitted,
+    /// A resource's owner declined it (with a reason).
+    ResourceDeclined,
+    /// A revision changed a committed (or declined) resource: its answer was withdrawn.
+    CommitmentWithdrawn,
 }
 
 impl EventKind {
     /// Every kind.
-    pub(crate) const ALL: [EventKind; 24] = [
+    pub(crate) const ALL: [EventKind; 27] = [
         EventKind::Created,
         EventKind::Revised,
         EventKind::ApprovalsReset,
@@ -255,6 +265,9 @@ impl EventKind {
         EventKind::FlagEnabled,
         EventKind::TaskUpdated,
         EventKind::TaskOverdue,
+        EventKind::ResourceCommitted,
+        EventKind::ResourceDeclined,
+        EventKind::CommitmentWithdrawn,
     ];
 
     /// The kind's name on the wire.
@@ -284,6 +297,9 @@ impl EventKind {
             EventKind::FlagEnabled => "flag_enabled",
             EventKind::TaskUpdated => "task_updated",
             EventKind::TaskOverdue => "task_overdue",
+            EventKind::ResourceCommitted => "resource_committed",
+            EventKind::ResourceDeclined => "resource_declined",
+            EventKind::CommitmentWithdrawn => "commitment_withdrawn",
         }
     }
 

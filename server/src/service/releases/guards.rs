@@ -185,6 +185,16 @@ pub(super) async fn check_ready(app: &App, release: &Release) -> Result<(), Serv
         }
         .into());
     }
+    if let Some(index) = release.uncommitted() {
+        let resource = &release.plan.resources[index];
+        return Err(Refusal::ResourceUncommitted {
+            index,
+            description: resource.description.clone(),
+            owner: resource.owner.clone(),
+            declined: release.commitment(index).is_some(),
+        }
+        .into());
+    }
     check_policy(app, release)?;
     if release.approval_count() < release.plan.approvals_required as usize {
         return Err(Refusal::ApprovalsMissing {

@@ -12,6 +12,7 @@
 
 pub(crate) mod actions;
 mod bodies;
+pub(crate) mod commitments;
 mod document;
 mod guards;
 pub(crate) mod ownership;
@@ -25,12 +26,14 @@ use rollgate_core::FieldError;
 use rollgate_core::release::{ReleasePlan, ReleaseState};
 use rollgate_core::validate::parse;
 
+pub(crate) use actions::answer_resource;
 pub(crate) use actions::{
-    Action, Automation, TaskList, TaskRequest, act, check_item, list_tasks, log_incident,
-    record_analysis, run_with, set_percent, update_task,
+    Action, Automation, CommitmentRequest, TaskList, TaskRequest, act, check_item, list_tasks,
+    log_incident, record_analysis, run_with, set_percent, update_task,
 };
 pub(crate) use bodies::text as check_text;
 pub(crate) use bodies::{ActionRequest, ChecklistRequest, IncidentRequest, PercentRequest};
+pub use commitments::CommitmentStatus;
 pub use document::{Actor, Approval, EventKind, Release, TimelineEvent};
 pub use preflight::{Preflight, PreflightQuery};
 pub use preview::StartPreview;
@@ -116,6 +119,7 @@ pub(crate) async fn create(
         }],
         preflight: None,
         analysis_progress: None,
+        commitments: Vec::new(),
     };
     save(
         app,
@@ -143,7 +147,7 @@ pub(crate) async fn require_scope(
 }
 
 /// Read-only fields a client may send back unchanged in a `PUT` (they are ignored).
-const READ_ONLY: [&str; 15] = [
+const READ_ONLY: [&str; 16] = [
     "id",
     "state",
     "author",
@@ -158,6 +162,7 @@ const READ_ONLY: [&str; 15] = [
     "timeline",
     "analysis_progress",
     "preflight",
+    "commitments",
     "version",
 ];
 
@@ -233,6 +238,7 @@ pub(crate) async fn replace(
         });
         next.approvals.clear();
     }
+    commitments::withdraw_changed(current, &mut next, &actor, now);
     save(
         app,
         &actor,

@@ -74,6 +74,8 @@ pub fn build(release: &Release, now: OffsetDateTime, kpis: KpiReport) -> Report 
             .collect(),
         group: release.plan.group.clone(),
         tasks: release.plan.tasks.clone(),
+        resources: release.plan.resources.clone(),
+        commitments: release.commitments.clone(),
         stages: stages(release, &walk, &records, &infos, now),
         rollout: walk.rollout.clone(),
         pauses: walk.pauses.clone(),

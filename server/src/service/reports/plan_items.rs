@@ -1,11 +1,12 @@
 //! The report's account of the release plan's living parts — who watched (the release
-//! group and their sign-offs), the readiness tasks, and later the resources, risk log
+//! group and their sign-offs), the readiness tasks, the resources and their commitments, and later the risk log
 //! and tracked issues — as titled tables, so that Markdown and HTML render the same rows and
 //! neither repeats what a section says.
 
 use super::model::Report;
 use super::tables::{Row, Tone};
 use super::text;
+use crate::service::releases::CommitmentStatus;
 
 /// One titled table of the report.
 pub(crate) struct Section {
@@ -29,7 +30,52 @@ fn row(cells: Vec<String>) -> Row {
 
 /// The sections, in the order the report shows them.
 pub(crate) fn sections(report: &Report) -> Vec<Section> {
-    vec![group(report), tasks(report)]
+    vec![group(report), tasks(report), resources(report)]
+}
+
+/// The resources and each owner's answer.
+fn resources(report: &Report) -> Section {
+    let rows = report
+        .resources
+        .iter()
+        .enumerate()
+        .map(|(index, resource)| {
+            let answer = report
+                .commitments
+                .iter()
+                .find(|c| c.resource == index)
+                .map_or_else(
+                    || "not committed".to_owned(),
+                    |c| {
+                        let word = match c.status {
+                            CommitmentStatus::Committed => "committed",
+                            CommitmentStatus::Declined => "declined",
+                        };
+                        let why = c
+                            .reason
+                            .as_deref()
+                            .map(|r| format!(": {r}"))
+                            .unwrap_or_default();
+                        format!("{word} by {} at {}{why}", c.by.name, text::time(c.at))
+                    },
+                );
+            row(vec![
+                resource.kind.clone(),
+                resource.description.clone(),
+                format!("{} {}", resource.amount, resource.unit)
+                    .trim()
+                    .to_owned(),
+                resource.owner.clone(),
+                answer,
+            ])
+        })
+        .collect();
+    Section {
+        title: "Resources",
+        header: &["Kind", "Resource", "Amount", "Owner", "Commitment"],
+        rows,
+        empty: "The plan listed no resources.",
+    }
 }
 
 /// The readiness backlog: each task's area, owner, due date and status (overdue when

@@ -5,6 +5,7 @@ mod cli;
 mod group;
 mod lifecycle;
 mod ownership;
+mod resources;
 mod scheduler;
 mod start;
 pub mod support;

@@ -16,6 +16,7 @@ mod annotations;
 mod automation;
 mod percent;
 mod position;
+mod resources;
 mod signoff;
 mod tasks;
 
@@ -25,6 +26,7 @@ use serde_json::json;
 pub(crate) use annotations::{announce, check_item, log_incident, note_blocked};
 pub(crate) use automation::{Automation, record_analysis};
 pub(crate) use percent::set_percent;
+pub(crate) use resources::{CommitmentRequest, answer as answer_resource};
 pub(crate) use tasks::{
     TaskList, TaskRequest, announce_overdue, list_tasks, unannounced_overdue, update_task,
 };

@@ -12,11 +12,10 @@ use time::OffsetDateTime;
 
 use super::super::bodies;
 use super::super::{Actor, EventKind, Release, TimelineEvent};
-use super::annotations::annotate;
+use super::annotations::{annotate, open_items, request_of};
 use crate::infra::auth::Role;
 use crate::infra::store::Check;
 use crate::service::App;
-use crate::service::Refusal;
 use crate::service::{IfMatch, ServiceError, WithVersion};
 use crate::service::{Principal, require_role};
 
@@ -47,9 +46,7 @@ pub(crate) async fn update_task(
     body: &[u8],
     if_match: Option<IfMatch>,
 ) -> Result<WithVersion<Release>, ServiceError> {
-    require_role(principal, Role::ReleaseManager)?;
-    super::super::require_scope(app, principal, id).await?;
-    let request: TaskRequest = bodies::read(body)?;
+    let request: TaskRequest = request_of(app, principal, id, body).await?;
     bodies::text("comment", request.comment.as_deref())?;
     if request.status.is_none() && request.notes.is_none() {
         return Err(ServiceError::invalid(
@@ -59,13 +56,7 @@ pub(crate) async fn update_task(
     }
     let actor = Actor::of(principal);
     annotate(app, &actor, id, if_match, Vec::new(), "release.task", |release, now| {
-        if release.state.is_terminal() {
-            return Err(Refusal::ChecklistClosed {
-                id: id.to_owned(),
-                state: release.state,
-            }
-            .into());
-        }
+        open_items(release)?;
         let count = release.plan.tasks.len();
         let Some(task) = release.plan.tasks.get_mut(index) else {
             return Err(ServiceError::invalid(

@@ -51,6 +51,12 @@ pub struct Report {
     /// The readiness backlog as it stood when the report was generated.
     #[serde(default)]
     pub tasks: Vec<rollgate_core::release::Task>,
+    /// The resources the plan needed.
+    #[serde(default)]
+    pub resources: Vec<rollgate_core::release::Resource>,
+    /// The owners' answers on them.
+    #[serde(default)]
+    pub commitments: Vec<crate::service::releases::commitments::Commitment>,
     /// Every planned stage: when it opened and closed, its checks.
     pub stages: Vec<StageReport>,
     /// The rollout percentage over time (one point per change).
