@@ -1,4 +1,4 @@
-//! `rollgate release group|signoff|tasks|task …`: the release plan's living parts
+//! `rollgate release group|signoff|tasks|task|resource …`: the release plan's living parts
 //! from the command line — who is in the release group and who has signed off, the
 //! readiness tasks (numbered from 1, as people count). Kept apart
 //! from `release.rs` (the actions of the state machine) because these commands read
@@ -33,16 +33,16 @@ pub(crate) enum PlanCommand {
         #[arg(long)]
         comment: Option<String>,
     },
-    /// Commit a resource as its owner (by its number, from 1, in the plan's
-    /// `resources`), or decline it with `--decline --reason …`.
-    Commit {
+    /// Answer for a resource as its owner: `commit` it, or `decline` it with
+    /// `--reason …` (by its number, from 1, in the plan's `resources`).
+    Resource {
         /// The release id.
         id: String,
         /// The resource's number, from 1.
         resource: usize,
-        /// Decline instead (a reason is required).
-        #[arg(long)]
-        decline: bool,
+        /// `commit` or `decline` (a reason is required).
+        #[arg(value_parser = ["commit", "decline"])]
+        answer: String,
         /// Why it is declined, or a remark.
         #[arg(long)]
         reason: Option<String>,
@@ -93,22 +93,17 @@ pub(crate) async fn run(client: &Client, json: bool, command: PlanCommand) -> Re
             let release = client.post(&path(&id, "/approve"), &body).await?.body;
             done(json, &release, "signed off");
         }
-        PlanCommand::Commit {
+        PlanCommand::Resource {
             id,
             resource,
-            decline,
+            answer,
             reason,
         } => {
             let index = numbered(resource, "resources", "rollgate release show --json")?;
-            let answer = if decline { "decline" } else { "commit" };
             let rest = format!("/resources/{index}/{answer}");
             let body = without_nulls(json!({ "reason": reason }));
             let release = client.post(&path(&id, &rest), &body).await?.body;
-            done(
-                json,
-                &release,
-                if decline { "declined" } else { "committed" },
-            );
+            done(json, &release, &format!("{answer} recorded"));
         }
         PlanCommand::Tasks { id } => {
             let list = client.get(&path(&id, "/tasks")).await?.body;

@@ -11,6 +11,7 @@ use reqwest::{Method, StatusCode};
 use rollgate_e2e::{Server, wait};
 use serde_json::{Value, json};
 
+use super::cli::ok;
 use super::support::{Desk, admin, canary, manual_clock};
 use super::webhooks::receiver;
 
@@ -128,6 +129,14 @@ async fn a_release_starts_only_with_a_sign_off_from_each_function_it_needs() {
     desk.act(&author, &id, "start", json!({}))
         .await
         .expect(StatusCode::CONFLICT);
+
+    let shown = ok(&desk, &desk.viewer, &["release", "group", &id]).await;
+    assert!(
+        shown.contains(
+            "sign-offs required: product_manager, engineering_lead; missing: engineering_lead"
+        ),
+        "{shown}"
+    );
 
     // Eli holds two functions: only engineering_lead is missing, so it is the one.
     let both = desk.must(&eng, &id, "approve", json!({})).await;

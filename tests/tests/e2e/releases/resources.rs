@@ -7,6 +7,7 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
+use super::cli::ok;
 use super::group::{person, with_group};
 use super::support::Desk;
 
@@ -92,8 +93,11 @@ async fn a_release_starts_once_every_resource_is_committed_and_a_change_withdraw
         )
         .await;
     assert_eq!(declined["commitments"][0]["status"], "declined");
-    let committed = desk.must(&ops, &id, &commit(0), json!({})).await;
+    let said = ok(&desk, &ops, &["release", "resource", &id, "1", "commit"]).await;
+    assert!(said.starts_with("commit recorded:"), "{said}");
+    let committed = desk.release(&id).await;
     assert_eq!(committed["state"], "approved", "answers keep the approvals");
+    assert_eq!(committed["commitments"][1]["by"]["name"], "otto");
     desk.act(&desk.manager, &id, "start", json!({}))
         .await
         .expect_problem(
