@@ -15,6 +15,7 @@ pub(crate) mod openapi;
 mod origin;
 pub(crate) mod problem;
 mod rate;
+mod release_plan;
 mod releases;
 mod reports;
 mod request_error;
@@ -189,6 +190,7 @@ pub(crate) fn start(
             .configure(health::configure)
             .configure(openapi::configure)
             .configure(reports::configure)
+            .configure(release_plan::configure)
             .configure(releases::configure)
             .configure(webhooks::configure)
             .configure(testing::configure)

@@ -11,7 +11,10 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::problem::{PROBLEM_JSON, Problem};
-use super::{access, catalog, documents, health, ofrep, releases, reports, sdk, testing, webhooks};
+use super::{
+    access, catalog, documents, health, ofrep, release_plan, releases, reports, sdk, testing,
+    webhooks,
+};
 
 /// The whole API.
 #[derive(OpenApi)]
@@ -29,6 +32,7 @@ use super::{access, catalog, documents, health, ofrep, releases, reports, sdk, t
         health::healthz, health::readyz, health::metrics, openapi_json,
         releases::list_releases, releases::create_release, releases::get_release, releases::replace_release,
         releases::preview_start, releases::act, releases::set_percent, releases::check_item, releases::log_incident,
+        release_plan::list_tasks, release_plan::update_task, release_plan::answer_resource,
         reports::get_report, reports::get_changelog, reports::changelog_feed,
         webhooks::create_webhook, webhooks::list_webhooks, webhooks::get_webhook, webhooks::replace_webhook,
         webhooks::delete_webhook, webhooks::list_deliveries,

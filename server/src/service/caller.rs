@@ -139,6 +139,16 @@ pub(crate) enum Forbidden {
     /// The author of a release approving it (four eyes).
     #[error("four eyes: the author of a release cannot approve it; another release manager must")]
     OwnRelease,
+    /// A sign-off (or a commitment) from someone the release group does not name for it.
+    #[error("{who} is not a member of this release's group as its {role}; only they may {what}")]
+    NotMember {
+        /// The caller.
+        who: String,
+        /// The function (or resource owner) asked for.
+        role: String,
+        /// What only such a member may do.
+        what: &'static str,
+    },
 }
 
 /// Checks that `principal` is an admin token with at least `needed`.
