@@ -9,9 +9,11 @@ use std::fmt::Write as _;
 use clap::Subcommand;
 use serde_json::{Value, json};
 
-use super::client::Client;
+use super::client::{Answer, Client};
 use super::show::{one_line, text};
 use super::{CliError, print_json, segment};
+use crate::service::WithVersion;
+use crate::service::releases::Release;
 
 /// The commands on a release plan's items.
 #[derive(Debug, Subcommand)]
@@ -90,8 +92,8 @@ pub(crate) async fn run(client: &Client, json: bool, command: PlanCommand) -> Re
             comment,
         } => {
             let body = without_nulls(json!({ "function": function, "comment": comment }));
-            let release = client.post(&path(&id, "/approve"), &body).await?.body;
-            done(json, &release, "signed off");
+            let answer = client.post(&path(&id, "/approve"), &body).await?;
+            done(json, &answer, "signed off")?;
         }
         PlanCommand::Resource {
             id,
@@ -102,8 +104,8 @@ pub(crate) async fn run(client: &Client, json: bool, command: PlanCommand) -> Re
             let index = numbered(resource, "resources", "rollgate release show --json")?;
             let rest = format!("/resources/{index}/{answer}");
             let body = without_nulls(json!({ "reason": reason }));
-            let release = client.post(&path(&id, &rest), &body).await?.body;
-            done(json, &release, &format!("{answer} recorded"));
+            let reply = client.post(&path(&id, &rest), &body).await?;
+            done(json, &reply, &format!("{answer} recorded"))?;
         }
         PlanCommand::Tasks { id } => {
             let list = client.get(&path(&id, "/tasks")).await?.body;
@@ -126,8 +128,8 @@ pub(crate) async fn run(client: &Client, json: bool, command: PlanCommand) -> Re
                 json!({ "status": status, "reason": reason, "notes": notes, "comment": comment }),
             );
             let rest = format!("/tasks/{index}");
-            let release = client.post(&path(&id, &rest), &body).await?.body;
-            done(json, &release, "task updated");
+            let answer = client.post(&path(&id, &rest), &body).await?;
+            done(json, &answer, "task updated")?;
         }
     }
     Ok(())
@@ -175,12 +177,15 @@ fn path(id: &str, rest: &str) -> String {
     format!("/api/v1/releases/{}{rest}", segment(id))
 }
 
-fn done(json: bool, release: &Value, what: &str) {
+/// Prints the release an action answered: a summary line, or the server's JSON.
+fn done(json: bool, answer: &Answer, what: &str) -> Result<(), CliError> {
     if json {
-        print_json(release);
+        print_json(&answer.body);
     } else {
-        println!("{what}: {}", one_line(release));
+        let release: WithVersion<Release> = answer.read()?;
+        println!("{what}: {}", one_line(&release.doc));
     }
+    Ok(())
 }
 
 fn without_nulls(mut body: Value) -> Value {

@@ -222,6 +222,7 @@ pub(super) async fn run(args: ReleaseArgs) -> Result<(), CliError> {
                 comment,
                 reason: None,
                 acknowledge: (!acknowledge.is_empty()).then_some(acknowledge),
+                function: None,
             };
             (id, "start", "start".to_owned(), ActionBody::Act(body))
         }

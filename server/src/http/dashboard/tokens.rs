@@ -56,6 +56,7 @@ async fn tokens_page(
                 kind: match t.kind {
                     TokenKind::Admin => "admin".to_owned(),
                     TokenKind::Sdk => "sdk".to_owned(),
+                    TokenKind::Frontend => "frontend".to_owned(),
                 },
                 scope: match (t.role, &t.environment) {
                     (Some(role), _) => role.as_str().to_owned(),
