@@ -58,6 +58,8 @@ impl Subjects {
         for part in template.split('/') {
             let value = if part == "{action}" {
                 "pause".to_owned()
+            } else if part == "{answer}" {
+                "commit".to_owned()
             } else if part == "{index}" {
                 "0".to_owned()
             } else if part.starts_with('{') {
