@@ -32,9 +32,11 @@ enum Command {
     Flag(rollgate_server::cli::FlagArgs),
     /// Print the changelog: what each release delivered to which audience.
     Changelog(rollgate_server::cli::ChangelogArgs),
-    /// Write the catalog (environments, segments, flags) as one JSON document.
+    /// Write the catalog (environments, segments, flags) as one JSON document, or one
+    /// environment as a flagd file (`export flagd`).
     Export(rollgate_server::cli::ExportArgs),
-    /// Write a catalog document back in one commit (all or nothing).
+    /// Write a catalog document back in one commit (all or nothing), or import a flagd
+    /// file into one environment (`import flagd`).
     Import(rollgate_server::cli::ImportArgs),
     /// Copy a whole store between a data directory and Redis (the servers stopped).
     Store(rollgate_server::cli::StoreArgs),

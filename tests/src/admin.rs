@@ -148,6 +148,16 @@ impl Reply {
         );
     }
 
+    /// The `field` of each entry of a problem's `errors` (none when it has no list).
+    pub fn error_fields(&self) -> Vec<&str> {
+        self.body["errors"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e["field"].as_str())
+            .collect()
+    }
+
     /// The problem's `type` with the common base cut off (e.g. `malformed-json`).
     pub fn problem_type(&self) -> &str {
         self.body["type"]

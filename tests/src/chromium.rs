@@ -1,6 +1,7 @@
 //! Headless Chromium (Debian's, `RG_E2E_CHROMIUM`, installed by `scripts/test`) for
 //! the tests that render an HTML page: run it on a file, collect the page's errors from
-//! its log, screenshot the page and dump its DOM, and check that a screenshot is a real
+//! its log, screenshot the page and dump its DOM, or leave it open on a page that
+//! reports over HTTP, and check that a screenshot is a real
 //! picture. Pages and screenshots are kept under `target/report-artifacts/`. A missing
 //! Chromium fails the test (see [`crate::tools::chromium`]); it never skips.
 
@@ -28,22 +29,39 @@ pub fn artifacts() -> PathBuf {
     dir
 }
 
+/// How every test runs Chromium: headless, without anything a test did not ask for.
+const HEADLESS: [&str; 7] = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+];
+
+/// Opens `url` in headless Chromium and leaves it running until the returned child is
+/// dropped: for pages that act on their own and report what they see over HTTP.
+pub fn open(url: &str, profile: &Path) -> tokio::process::Child {
+    tokio::process::Command::new(chromium())
+        .args(HEADLESS)
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .arg(url)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap()
+}
+
 /// Runs headless Chromium on `page` with `extra` arguments; it must succeed and the page
 /// must log no error.
 pub async fn run_chromium(page: &Path, profile: &Path, extra: &[String]) -> Output {
     let mut command = tokio::process::Command::new(chromium());
     command
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-            "--enable-logging=stderr",
-            "--v=0",
-        ])
+        .args(HEADLESS)
+        .args(["--enable-logging=stderr", "--v=0"])
         .arg(format!("--user-data-dir={}", profile.display()))
         .args(extra)
         .arg(format!("file://{}", page.display()))
@@ -120,16 +138,39 @@ pub fn assert_real_picture(png: &[u8]) {
         "a real page, not a blank one: {} bytes",
         png.len()
     );
-    let decoder = png::Decoder::new(std::io::Cursor::new(png));
-    let mut reader = decoder.read_info().unwrap();
-    let mut pixels = vec![0; reader.output_buffer_size()];
-    let frame = reader.next_frame(&mut pixels).unwrap();
-    assert_eq!((frame.width, frame.height), (1280, 2000));
-    let channels = frame.color_type.samples();
-    let colours: HashSet<&[u8]> = pixels[..frame.buffer_size()].chunks(channels).collect();
+    let picture = Picture::of(png);
+    assert_eq!((picture.width, picture.height), (1280, 2000));
     assert!(
-        colours.len() > 50,
+        picture.colours > 50,
         "{} colours: the page did not render",
-        colours.len()
+        picture.colours
     );
+}
+
+/// What a screenshot shows, roughly: its size and how many colours it has (a blank or
+/// an error screen has a handful).
+pub struct Picture {
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+    /// Distinct colours.
+    pub colours: usize,
+}
+
+impl Picture {
+    /// Decodes a PNG.
+    pub fn of(png: &[u8]) -> Picture {
+        let decoder = png::Decoder::new(std::io::Cursor::new(png));
+        let mut reader = decoder.read_info().unwrap();
+        let mut pixels = vec![0; reader.output_buffer_size()];
+        let frame = reader.next_frame(&mut pixels).unwrap();
+        let channels = frame.color_type.samples();
+        let colours: HashSet<&[u8]> = pixels[..frame.buffer_size()].chunks(channels).collect();
+        Picture {
+            width: frame.width,
+            height: frame.height,
+            colours: colours.len(),
+        }
+    }
 }

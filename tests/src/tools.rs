@@ -1,7 +1,7 @@
-//! External tools the tests drive (the venv's Python and Schemathesis, `promtool`,
-//! `chromium`), found through the `RG_E2E_*` variables that `scripts/test` exports after
-//! installing them. A test that needs one fails with a message saying how to get it: it
-//! never skips.
+//! External tools the tests drive (the venv's Python and Schemathesis, Node and the
+//! OpenFeature JavaScript packages, `promtool`, `chromium`, `chromedriver`), found
+//! through the `RG_E2E_*` variables that `scripts/test` exports after installing them. A
+//! test that needs one fails with a message saying how to get it: it never skips.
 
 use std::path::PathBuf;
 use std::process::ExitStatus;
@@ -32,9 +32,42 @@ pub fn python() -> PathBuf {
     )
 }
 
+/// `RG_E2E_NODE`: Node.js, which runs the OpenFeature JavaScript SDKs' checks.
+pub fn node() -> PathBuf {
+    required("RG_E2E_NODE", "Node.js (Debian's nodejs)")
+}
+
+/// `RG_E2E_OPENFEATURE_JS`: `tests/openfeature/js` after `npm ci`, its scripts next to
+/// the pinned packages they import.
+pub fn openfeature_js() -> PathBuf {
+    let dir = match std::env::var_os("RG_E2E_OPENFEATURE_JS") {
+        Some(value) if !value.is_empty() => PathBuf::from(value),
+        _ => panic!(
+            "RG_E2E_OPENFEATURE_JS is not set: it must point to tests/openfeature/js after `npm ci`. Run scripts/test, which installs the packages and exports it"
+        ),
+    };
+    let marker = dir.join("node_modules/@openfeature/web-sdk/package.json");
+    assert!(
+        marker.is_file(),
+        "{} is missing: run `npm ci` in {} (scripts/test does)",
+        marker.display(),
+        dir.display()
+    );
+    dir
+}
+
 /// `RG_E2E_CHROMIUM`: Debian's `chromium`, run headless.
 pub fn chromium() -> PathBuf {
     required("RG_E2E_CHROMIUM", "Debian's chromium browser")
+}
+
+/// `RG_E2E_CHROMEDRIVER`: Debian's `chromedriver` (package `chromium-driver`), the
+/// WebDriver server the dashboard's browser tests drive Chromium through.
+pub fn chromedriver() -> PathBuf {
+    required(
+        "RG_E2E_CHROMEDRIVER",
+        "Debian's chromedriver (package chromium-driver)",
+    )
 }
 
 /// `RG_E2E_PROMTOOL`: Prometheus' `promtool`.

@@ -21,7 +21,7 @@ pub struct Environment {
 
 /// The rules an environment sets for the releases that run in it: four eyes is the
 /// organisation's choice, not the plan author's.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ReleasePolicy {
@@ -29,6 +29,10 @@ pub struct ReleasePolicy {
     /// 0 to 10.
     #[serde(default)]
     pub min_approvals: u32,
+    /// Functions that must sign off every release here (`product_manager`, …): each
+    /// plan must list them in its `signoffs_required`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub signoffs_required: Vec<String>,
 }
 
 impl Environment {
@@ -46,6 +50,13 @@ impl Environment {
 
     /// The fewest approvals a release here needs (0 without a policy).
     pub fn min_approvals(&self) -> u32 {
-        self.release_policy.map_or(0, |p| p.min_approvals)
+        self.release_policy.as_ref().map_or(0, |p| p.min_approvals)
+    }
+
+    /// The functions that must sign off every release here.
+    pub fn required_signoffs(&self) -> &[String] {
+        self.release_policy
+            .as_ref()
+            .map_or(&[], |p| p.signoffs_required.as_slice())
     }
 }

@@ -1,7 +1,8 @@
 //! Releases: the plan of shipping a set of features (docs/release-plan.md), its life as a
 //! pure state machine, and the flag configuration each stage implies.
 //!
-//! - [`plan`]: the plan's wire model; [`analysis`]: its `analysis` section;
+//! - [`plan`]: the plan's wire model; [`group`]: the release group and sign-off by
+//!   function; [`tasks`]: the readiness backlog; [`resources`]: what it needs; [`analysis`]: its `analysis` section;
 //!   [`Duration`] and [`Percent`]: the plan's units;
 //! - [`validate`]: field-precise validation of a plan against the documents it names;
 //! - [`state`]: `draft → pending_approval → approved → running ⇄ paused → completed |
@@ -17,22 +18,28 @@
 pub mod analysis;
 pub mod apply;
 mod duration;
+pub mod group;
 mod percent;
 pub mod plan;
 pub mod preview;
+pub mod resources;
 pub mod state;
+pub mod tasks;
 pub mod validate;
 
 pub use analysis::{Analysis, AnalysisCheck, CheckKind, OnNoData};
 pub use apply::{FlagTarget, Position, completed_config, control_config, stage_config};
 pub use duration::{Duration, DurationError};
+pub use group::{FUNCTIONS, Member};
 pub use percent::Percent;
 pub use plan::{
     Announcement, ChecklistItem, Kpi, KpiTarget, Level, MaintenanceWindow, ReleasePlan,
     ReleasedFlag, Ring, Risk, Schedule, Stage, Strategy,
 };
 pub use preview::{Warning, WarningCode};
+pub use resources::Resource;
 pub use state::{ReleaseState, Step, TransitionError, transition};
+pub use tasks::{AREAS, Task, TaskStatus};
 pub use validate::{PlanCatalog, validate_plan};
 
 #[cfg(test)]

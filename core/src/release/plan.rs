@@ -8,7 +8,7 @@
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use super::{Analysis, Duration, Percent};
+use super::{Analysis, Duration, Member, Percent, Resource, Task};
 
 /// A release plan, as a release manager writes it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -41,9 +41,23 @@ pub struct ReleasePlan {
     /// Approvals needed from release managers other than the author.
     #[serde(default = "one")]
     pub approvals_required: u32,
-    /// Readiness items that must all be done before the release starts.
+    /// The people who watch the release, each with their function.
+    #[serde(default)]
+    pub group: Vec<Member>,
+    /// The functions that must sign off (each held by a member of `group`).
+    #[serde(default)]
+    pub signoffs_required: Vec<String>,
+    /// Readiness items that must all be done before the release starts (the short
+    /// form of `tasks`: an item and an owner, ticked done).
     #[serde(default)]
     pub checklist: Vec<ChecklistItem>,
+    /// The readiness backlog: tasks by area, each done or dropped before the start.
+    #[serde(default)]
+    pub tasks: Vec<Task>,
+    /// What the release needs (personnel, facilities, equipment, budget…), each
+    /// committed by its owner before the start.
+    #[serde(default)]
+    pub resources: Vec<Resource>,
     /// Known risks and their mitigation.
     #[serde(default)]
     pub risks: Vec<Risk>,
@@ -279,8 +293,8 @@ impl ReleasePlan {
     }
 
     /// Does `other` ship something different, or ship it differently? Such a change
-    /// sends an approved plan back to `pending_approval`; the name, notes, KPIs,
-    /// checklist, risks and announcement do not.
+    /// sends an approved plan back to `pending_approval` (as does a change to who must
+    /// sign off); the name, notes, KPIs, checklist, risks and announcement do not.
     pub fn differs_materially(&self, other: &ReleasePlan) -> bool {
         self.release_version != other.release_version
             || self.environment != other.environment
@@ -290,6 +304,8 @@ impl ReleasePlan {
             || self.analysis != other.analysis
             || self.schedule != other.schedule
             || self.approvals_required != other.approvals_required
+            || self.group != other.group
+            || self.signoffs_required != other.signoffs_required
     }
 }
 

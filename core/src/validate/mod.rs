@@ -223,7 +223,7 @@ pub fn validate_environment(environment: &Environment) -> Vec<FieldError> {
         MAX_DESCRIPTION,
         Lines::Many,
     );
-    if let Some(policy) = environment.release_policy
+    if let Some(policy) = &environment.release_policy
         && policy.min_approvals > crate::release::validate::MAX_APPROVALS
     {
         errors.push(FieldError::new(
@@ -234,6 +234,15 @@ pub fn validate_environment(environment: &Environment) -> Vec<FieldError> {
                 policy.min_approvals
             ),
         ));
+    }
+    if let Some(policy) = &environment.release_policy {
+        for (index, function) in policy.signoffs_required.iter().enumerate() {
+            key_field(
+                &mut errors,
+                &format!("release_policy.signoffs_required[{index}]"),
+                function,
+            );
+        }
     }
     errors
 }

@@ -55,6 +55,18 @@ impl Client {
         self.send(Method::POST, path, Some(body), None).await
     }
 
+    /// `POST path` with a JSON document sent byte for byte as the file holds it (so
+    /// that the server, not this client, judges it: duplicate keys, its size).
+    pub(crate) async fn post_text(&self, path: &str, text: String) -> Result<Answer, CliError> {
+        let request = self
+            .http
+            .post(format!("{}{path}", self.url))
+            .bearer_auth(&self.token)
+            .header("Content-Type", "application/json")
+            .body(text);
+        self.answer(request).await
+    }
+
     /// `PUT path` with a JSON body and `If-Match`.
     pub(crate) async fn put(
         &self,
@@ -108,6 +120,11 @@ impl Client {
         if let Some(etag) = if_match {
             request = request.header("If-Match", etag);
         }
+        self.answer(request).await
+    }
+
+    /// Sends `request` and reads its answer: the JSON body, or the problem.
+    async fn answer(&self, request: reqwest::RequestBuilder) -> Result<Answer, CliError> {
         let response = request.send().await.map_err(|e| self.unreachable(e))?;
         let status = response.status();
         let etag = response

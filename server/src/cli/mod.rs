@@ -1,5 +1,6 @@
 //! The release manager's command line: `rollgate release …`, `rollgate flag …`,
-//! `rollgate changelog`, `rollgate export` and `rollgate import`, a client of the admin API (`--url` / `ROLLGATE_URL`,
+//! `rollgate changelog`, `rollgate export` and `rollgate import` (the catalog, or flagd
+//! files), a client of the admin API (`--url` / `ROLLGATE_URL`,
 //! `--token` / `ROLLGATE_TOKEN`), printing for people by default and the server's JSON
 //! with `--json`; and `rollgate admin-token create`, which works offline on a stopped
 //! server's store.
@@ -12,6 +13,8 @@ mod admin_token;
 mod catalog;
 mod client;
 mod flag;
+mod flagd;
+mod plan_items;
 mod preview;
 mod release;
 mod report;

@@ -110,6 +110,9 @@ pub(crate) enum ReleaseCommand {
     /// Print the validation report (Markdown by default; `--format html` for a page with
     /// charts, `--output FILE` to save it).
     Report(super::report::ReportArgs),
+    /// The plan's living parts: the release group and sign-offs.
+    #[command(flatten)]
+    Plan(super::plan_items::PlanCommand),
 }
 
 /// An action on one release, with an optional comment.
@@ -193,6 +196,9 @@ pub(super) async fn run(args: ReleaseArgs) -> Result<(), CliError> {
         ReleaseCommand::Report(report) => {
             return super::report::report(&args.options, report).await;
         }
+        ReleaseCommand::Plan(command) => {
+            return super::plan_items::run(&client, json, command).await;
+        }
         ReleaseCommand::Start {
             id, dry_run: true, ..
         } => {
@@ -216,6 +222,7 @@ pub(super) async fn run(args: ReleaseArgs) -> Result<(), CliError> {
                 comment,
                 reason: None,
                 acknowledge: (!acknowledge.is_empty()).then_some(acknowledge),
+                function: None,
             };
             (id, "start", "start".to_owned(), ActionBody::Act(body))
         }

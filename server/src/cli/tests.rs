@@ -199,6 +199,7 @@ fn action_bodies_carry_only_what_was_given() {
         comment: Some("go".to_owned()),
         reason: None,
         acknowledge: Some(vec!["exposure_decrease".to_owned()]),
+        function: None,
     };
     assert_eq!(
         body(&start),

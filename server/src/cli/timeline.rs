@@ -157,6 +157,37 @@ fn change(release: &Release, event: &TimelineEvent) -> String {
             text(&details["flag"]),
             text(&details["environment"])
         ),
+        EventKind::TaskUpdated => format!(
+            "task {} {:?}: {} → {}",
+            details["index"].as_u64().map_or(0, |i| i + 1),
+            text(&details["title"]),
+            text(&details["from"]),
+            text(&details["to"])
+        ),
+        EventKind::TaskOverdue => format!(
+            "task {} {:?} overdue since {} ({})",
+            details["index"].as_u64().map_or(0, |i| i + 1),
+            text(&details["title"]),
+            text(&details["due"]),
+            text(&details["owner"])
+        ),
+        EventKind::ResourceCommitted | EventKind::ResourceDeclined => format!(
+            "resource {} {:?} {} by {}",
+            details["index"].as_u64().map_or(0, |i| i + 1),
+            text(&details["description"]),
+            if event.event == EventKind::ResourceCommitted {
+                "committed"
+            } else {
+                "declined"
+            },
+            text(&details["owner"])
+        ),
+        EventKind::CommitmentWithdrawn => format!(
+            "resource {} {:?} changed: its answer ({}) withdrawn",
+            details["index"].as_u64().map_or(0, |i| i + 1),
+            text(&details["description"]),
+            text(&details["was"])
+        ),
         EventKind::Approved
         | EventKind::Announced
         | EventKind::Paused

@@ -33,7 +33,7 @@ use super::guard::{Guard, Refused};
 use super::problem::ApiError;
 use super::request_error::RequestError;
 use crate::infra::auth::Unauthenticated;
-use crate::service::{App, Forbidden, IfMatch, Principal};
+use crate::service::{App, IfMatch, Principal};
 
 /// The server's state, as the handlers' `web::Data<App>` extracts it.
 fn app(req: &HttpRequest) -> Result<web::Data<App>, actix_web::Error> {
@@ -42,7 +42,7 @@ fn app(req: &HttpRequest) -> Result<web::Data<App>, actix_web::Error> {
 
 /// The caller behind the `Authorization` header of `req`, through the [`Guard`] that
 /// throttles failures per client address.
-fn caller(app: &App, req: &HttpRequest) -> Result<Principal, ApiError> {
+pub(super) fn caller(app: &App, req: &HttpRequest) -> Result<Principal, ApiError> {
     let header = req
         .headers()
         .get(header::AUTHORIZATION)
@@ -85,10 +85,7 @@ impl SdkKey {
     /// The SDK key behind the `Authorization` header of `req`.
     pub(super) fn of(app: &App, req: &HttpRequest) -> Result<SdkKey, ApiError> {
         let principal = caller(app, req)?;
-        let environment = principal
-            .sdk_environment()
-            .ok_or(Forbidden::NotSdkKey)?
-            .to_owned();
+        let environment = principal.sdk_environment()?.to_owned();
         Ok(SdkKey {
             principal,
             environment,

@@ -4,6 +4,8 @@
 
 mod access;
 mod catalog;
+mod cors;
+mod dashboard;
 mod documents;
 mod extract;
 mod guard;
@@ -13,6 +15,7 @@ pub(crate) mod openapi;
 mod origin;
 pub(crate) mod problem;
 mod rate;
+mod release_plan;
 mod releases;
 mod reports;
 mod request_error;
@@ -84,6 +87,7 @@ pub(crate) fn start(
     shutdown_timeout: u64,
 ) -> std::io::Result<HttpService> {
     let read_timeout = app.settings.limits.read_timeout;
+    let max_body = app.settings.limits.max_body_bytes;
     let guard = web::Data::new(
         guard::Guard::new(
             guard::Allowance {
@@ -114,6 +118,8 @@ pub(crate) fn start(
             .app_data(web::PathConfig::default().error_handler(|error, _| {
                 ApiError::from(RequestError::Path(error.to_string())).into()
             }))
+            // The dashboard's forms (a plan is the largest), bounded as API bodies are.
+            .app_data(web::FormConfig::default().limit(max_body))
             .wrap_fn(move |request, service| {
                 let started = Instant::now();
                 let method = request.method().clone();
@@ -154,6 +160,24 @@ pub(crate) fn start(
                     Either::Right(ready(Ok(response.map_into_right_body())))
                 }
             })
+            // Outermost, so that preflights are answered before anything else and every
+            // answer of an evaluation route, refusals included, carries its CORS headers.
+            .wrap_fn(|request, service| {
+                let answer = match request.app_data::<web::Data<App>>() {
+                    Some(app) => cors::classify(&request, &app.settings.cors.allowed_origins),
+                    None => cors::Cors::Untouched,
+                };
+                match answer {
+                    cors::Cors::Preflight(allow) => {
+                        let response = request.into_response(cors::preflight(allow));
+                        Either::Right(ready(Ok(response.map_into_right_body())))
+                    }
+                    answer => Either::Left(service.call(request).map_ok(move |mut response| {
+                        cors::decorate(response.headers_mut(), answer);
+                        response.map_into_left_body()
+                    })),
+                }
+            })
             // OFREP first: the router tries resources in order, each dynamic one with a
             // regular expression, and evaluations are most of the traffic. The SDK's few
             // static paths go just before it, because OFREP's catch-all would answer
@@ -166,9 +190,11 @@ pub(crate) fn start(
             .configure(health::configure)
             .configure(openapi::configure)
             .configure(reports::configure)
+            .configure(release_plan::configure)
             .configure(releases::configure)
             .configure(webhooks::configure)
             .configure(testing::configure)
+            .configure(dashboard::configure)
             .default_service(web::to(not_found))
     })
     .workers(workers)

@@ -11,7 +11,10 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::problem::{PROBLEM_JSON, Problem};
-use super::{access, catalog, documents, health, ofrep, releases, reports, sdk, testing, webhooks};
+use super::{
+    access, catalog, documents, health, ofrep, release_plan, releases, reports, sdk, testing,
+    webhooks,
+};
 
 /// The whole API.
 #[derive(OpenApi)]
@@ -23,12 +26,13 @@ use super::{access, catalog, documents, health, ofrep, releases, reports, sdk, t
         documents::list_segments, documents::get_segment, documents::put_segment, documents::delete_segment,
         documents::list_environments, documents::get_environment, documents::put_environment, documents::delete_environment,
         access::create_token, access::list_tokens, access::get_token, access::revoke_token, access::list_audit,
-        catalog::export_catalog, catalog::import_catalog,
+        catalog::export_catalog, catalog::import_catalog, catalog::import_flagd, catalog::export_flagd,
         ofrep::evaluate_flag, ofrep::evaluate_flags, ofrep::configuration, sdk::event_stream,
         sdk::ruleset, sdk::stream, sdk::report_exposures,
         health::healthz, health::readyz, health::metrics, openapi_json,
         releases::list_releases, releases::create_release, releases::get_release, releases::replace_release,
         releases::preview_start, releases::act, releases::set_percent, releases::check_item, releases::log_incident,
+        release_plan::list_tasks, release_plan::update_task, release_plan::answer_resource,
         reports::get_report, reports::get_changelog, reports::changelog_feed,
         webhooks::create_webhook, webhooks::list_webhooks, webhooks::get_webhook, webhooks::replace_webhook,
         webhooks::delete_webhook, webhooks::list_deliveries,

@@ -11,11 +11,11 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use rollgate_core::protocol::exposure::{Recorded, Report};
 use serde::Deserialize;
 
-use super::extract::{JsonBody, SdkKey, guarded};
+use super::extract::{JsonBody, SdkKey, caller, guarded};
 use super::problem::{ApiError, Problem};
 use super::request_error::RequestError;
 use crate::infra::stream::{Flavor, Subscription, credential, exposures};
-use crate::service::App;
+use crate::service::{App, Principal};
 use crate::service::{Forbidden, ServiceError};
 
 /// Registers the routes.
@@ -129,22 +129,20 @@ pub(crate) async fn event_stream(
     req: HttpRequest,
     params: web::Query<EventStreamParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let (key_id, environment) = match &params.token {
-        Some(token) => {
-            let record = guarded(&req, || credential::verify(&app.tokens, token))?;
-            let environment = record.environment.clone().unwrap_or_default();
-            (record.id.clone(), environment)
-        }
-        None => {
-            let key = SdkKey::of(&app, &req)?;
-            (key.principal.id().to_owned(), key.environment)
-        }
+    let principal = match &params.token {
+        Some(token) => Principal::new(guarded(&req, || credential::verify(&app.tokens, token))?),
+        None => caller(&app, &req)?,
     };
+    principal.check_origin(super::ofrep::origin_of(&req))?;
+    let environment = principal
+        .evaluation_environment()
+        .ok_or(Forbidden::NotSdkKey)?;
+    let key_id = principal.id();
     let resume = last_event_id(req.headers())?;
-    let subscription =
-        app.hub
-            .streams()
-            .subscribe(&environment, &key_id, resume, Flavor::Notify)?;
+    let subscription = app
+        .hub
+        .streams()
+        .subscribe(environment, key_id, resume, Flavor::Notify)?;
     Ok(event_stream_response(subscription))
 }
 

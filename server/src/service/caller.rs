@@ -35,11 +35,11 @@ impl Principal {
         &self.0.name
     }
 
-    /// The role of an admin token; `None` for an SDK key.
+    /// The role of an admin token; `None` for an SDK or frontend key.
     pub(crate) fn role(&self) -> Option<Role> {
         match self.0.kind {
             TokenKind::Admin => Some(self.0.role.unwrap_or(Role::Viewer)),
-            TokenKind::Sdk => None,
+            TokenKind::Sdk | TokenKind::Frontend => None,
         }
     }
 
@@ -48,11 +48,33 @@ impl Principal {
         self.0.environments.as_deref()
     }
 
-    /// The environment of an SDK key; `None` for an admin token.
-    pub(crate) fn sdk_environment(&self) -> Option<&str> {
+    /// The environment an SDK or frontend key evaluates in; `None` for an admin token.
+    pub(crate) fn evaluation_environment(&self) -> Option<&str> {
         match self.0.kind {
-            TokenKind::Sdk => self.0.environment.as_deref(),
+            TokenKind::Sdk | TokenKind::Frontend => self.0.environment.as_deref(),
             TokenKind::Admin => None,
+        }
+    }
+
+    /// The environment whose ruleset the SDK's sync may read: an SDK key's. A frontend
+    /// key is refused, since rules and segment members are not for public pages.
+    pub(crate) fn sdk_environment(&self) -> Result<&str, Forbidden> {
+        match self.0.kind {
+            TokenKind::Sdk => self.0.environment.as_deref().ok_or(Forbidden::NotSdkKey),
+            TokenKind::Frontend => Err(Forbidden::FrontendKey),
+            TokenKind::Admin => Err(Forbidden::NotSdkKey),
+        }
+    }
+
+    /// May a page on `origin` (its `Origin` header, if any) use this key? A frontend
+    /// key that lists origins refuses pages elsewhere; a request without `Origin` does
+    /// not come from another site's page, and is let through.
+    pub(crate) fn check_origin(&self, origin: Option<&str>) -> Result<(), Forbidden> {
+        match (&self.0.allowed_origins, origin) {
+            (Some(allowed), Some(origin)) if !allowed.iter().any(|o| o == origin) => {
+                Err(Forbidden::Origin(origin.to_owned()))
+            }
+            _ => Ok(()),
         }
     }
 }
@@ -68,9 +90,19 @@ pub(crate) enum Forbidden {
         /// The caller's role.
         has: Role,
     },
-    /// An SDK key on the admin API.
-    #[error("SDK keys can only evaluate flags; use an admin token for the admin API")]
+    /// An SDK or frontend key on the admin API.
+    #[error("SDK and frontend keys can only evaluate flags; use an admin token for the admin API")]
     SdkKey,
+    /// A frontend key on the SDK's sync routes.
+    #[error(
+        "frontend keys evaluate through OFREP only (/ofrep/v1/...); the SDK's sync serves rules and segments, so it takes a server-side SDK key (kind \"sdk\")"
+    )]
+    FrontendKey,
+    /// A frontend key used by a page on an origin it does not list.
+    #[error(
+        "this frontend key is not for pages on {0}: the origin is not among its allowed_origins"
+    )]
+    Origin(String),
     /// An admin token where an SDK key is needed (the SDK's sync).
     #[error(
         "this endpoint takes an SDK key (POST /api/v1/tokens with kind \"sdk\"), not an admin token"
@@ -107,6 +139,16 @@ pub(crate) enum Forbidden {
     /// The author of a release approving it (four eyes).
     #[error("four eyes: the author of a release cannot approve it; another release manager must")]
     OwnRelease,
+    /// A sign-off (or a commitment) from someone the release group does not name for it.
+    #[error("{who} is not a member of this release's group as its {role}; only they may {what}")]
+    NotMember {
+        /// The caller.
+        who: String,
+        /// The function (or resource owner) asked for.
+        role: String,
+        /// What only such a member may do.
+        what: &'static str,
+    },
 }
 
 /// Checks that `principal` is an admin token with at least `needed`.

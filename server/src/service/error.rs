@@ -254,6 +254,36 @@ pub(crate) enum Refusal {
         /// Who sees to it.
         owner: String,
     },
+    /// A release starts only with every task done or dropped.
+    #[error(
+        "{open} task(s) are neither done nor dropped, first {title:?}{}",
+        if owner.is_empty() { String::new() } else { format!(" (owner {owner})") }
+    )]
+    TasksOpen {
+        /// The first open task's place.
+        index: usize,
+        /// How many tasks are open.
+        open: usize,
+        /// The first open task.
+        title: String,
+        /// Who sees to it.
+        owner: String,
+    },
+    /// A release starts only with every resource committed by its owner.
+    #[error(
+        "resources[{index}] ({description:?}) is {} by its owner {owner}: every resource is committed before the start",
+        if *declined { "declined" } else { "not yet committed" }
+    )]
+    ResourceUncommitted {
+        /// The resource's place.
+        index: usize,
+        /// What it is.
+        description: String,
+        /// Who commits it.
+        owner: String,
+        /// Whether the owner declined it.
+        declined: bool,
+    },
     /// A release starts only with its approvals in.
     #[error("{given} of {required} approval(s) are in")]
     ApprovalsMissing {
@@ -262,6 +292,12 @@ pub(crate) enum Refusal {
         /// Approvals the plan requires.
         required: u32,
     },
+    /// A release starts only with a sign-off for every function its plan requires.
+    #[error("sign-off missing from the {}: a member of the release group holding each must approve", .0.join(", "))]
+    SignoffsMissing(Vec<String>),
+    /// A function signs off once.
+    #[error("the {0} has already signed off this release")]
+    AlreadySigned(String),
     /// The plan no longer fits the flags it releases.
     #[error("the plan no longer fits the flags: {}", joined(.0))]
     PlanUnfit(Vec<FieldError>),
@@ -307,7 +343,11 @@ impl Refusal {
             Refusal::AlreadyApproved(_) | Refusal::ApprovalsMissing { .. } => {
                 Some("approvals".to_owned())
             }
+            Refusal::SignoffsMissing(_) => Some("signoffs_required".to_owned()),
+            Refusal::AlreadySigned(_) => Some("function".to_owned()),
             Refusal::ChecklistOpen { index, .. } => Some(format!("checklist[{index}].done")),
+            Refusal::TasksOpen { index, .. } => Some(format!("tasks[{index}].status")),
+            Refusal::ResourceUncommitted { index, .. } => Some(format!("resources[{index}]")),
             Refusal::PlanUnfit(errors)
             | Refusal::FlagsTaken(errors)
             | Refusal::PolicyRaised(errors) => errors.first().map(|e| e.field.clone()),

@@ -20,6 +20,7 @@ pub(crate) mod catalog;
 pub(crate) mod changelog;
 pub(crate) mod documents;
 pub(crate) mod environments;
+pub(crate) mod flagd;
 pub(crate) mod flags;
 pub mod releases;
 pub mod reports;

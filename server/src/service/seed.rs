@@ -92,6 +92,7 @@ pub(crate) async fn prepare(
             role: Some(Role::Admin),
             environment: None,
             environments: None,
+            allowed_origins: None,
             secret_sha256: hash_secret(secret.expose()),
             created_by: SEED_ACTOR.to_owned(),
             created_at: now,
@@ -177,7 +178,10 @@ async fn seed_demo(store: &dyn Store, now: OffsetDateTime) -> Result<DemoCredent
             serde_json::from_slice(&document.body).map_err(|e| StoreError::Backend(Box::new(e)))?;
         if production.release_policy.is_none() {
             // Four eyes on every production release of the demo.
-            production.release_policy = Some(ReleasePolicy { min_approvals: 1 });
+            production.release_policy = Some(ReleasePolicy {
+                min_approvals: 1,
+                ..ReleasePolicy::default()
+            });
             writes.push(Write::put(
                 Kind::Environment,
                 "production",

@@ -1,5 +1,5 @@
-//! Tokens: issue SDK keys and admin tokens (the secret is returned once), list and
-//! revoke them. Only admins manage tokens — and only admins not scoped to environments,
+//! Tokens: issue SDK keys, frontend keys and admin tokens (the secret is returned
+//! once), list and revoke them. Only admins manage tokens — and only admins not scoped to environments,
 //! since a token could otherwise issue itself a wider one; the last admin token cannot
 //! be revoked.
 
@@ -21,20 +21,24 @@ use crate::service::{Principal, require_role, require_unscoped};
 #[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct NewToken {
-    /// `sdk` or `admin`.
+    /// `sdk` (servers), `frontend` (web pages and apps: OFREP only) or `admin`.
     pub kind: TokenKind,
     /// Who or what it is for (e.g. `checkout-service`, `alice`).
     pub name: String,
     /// Role of an admin token (required for `admin`, refused for `sdk`).
     #[serde(default)]
     pub role: Option<Role>,
-    /// Environment of an SDK key (required for `sdk`, refused for `admin`).
+    /// Environment of an SDK or frontend key (required for them, refused for `admin`).
     #[serde(default)]
     pub environment: Option<String>,
     /// The environments an admin token may act in (their flag configurations and
-    /// releases); left out, every environment. Refused for `sdk`.
+    /// releases); left out, every environment. Refused for keys.
     #[serde(default)]
     pub environments: Option<Vec<String>>,
+    /// The origins (`https://shop.example.com`) whose pages may use a frontend key;
+    /// left out, any origin `cors.allowed_origins` lets in. Refused for other kinds.
+    #[serde(default)]
+    pub allowed_origins: Option<Vec<String>>,
 }
 
 /// A token as listed: everything but the secret.
@@ -44,17 +48,20 @@ pub(crate) struct TokenView {
     pub id: String,
     /// Who or what it is for.
     pub name: String,
-    /// `sdk` or `admin`.
+    /// `sdk`, `frontend` or `admin`.
     pub kind: TokenKind,
     /// Role of an admin token.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub role: Option<Role>,
-    /// Environment of an SDK key.
+    /// Environment of an SDK or frontend key.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub environment: Option<String>,
     /// The environments a scoped admin token may act in.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub environments: Option<Vec<String>>,
+    /// The origins whose pages may use a frontend key.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allowed_origins: Option<Vec<String>>,
     /// Who issued it.
     pub created_by: String,
     /// When.
@@ -72,6 +79,7 @@ impl From<&TokenRecord> for TokenView {
             role: record.role,
             environment: record.environment.clone(),
             environments: record.environments.clone(),
+            allowed_origins: record.allowed_origins.clone(),
             created_by: record.created_by.clone(),
             created_at: record.created_at,
         }
@@ -96,7 +104,7 @@ pub(crate) async fn create(
 ) -> Result<IssuedTokenView, ServiceError> {
     require_role(principal, Role::Admin)?;
     require_unscoped(principal, "tokens")?;
-    let request: NewToken = rollgate_core::validate::parse(body)?;
+    let mut request: NewToken = rollgate_core::validate::parse(body)?;
     let mut errors = Vec::new();
     if request.name.trim().is_empty() || request.name.len() > 128 {
         errors.push(FieldError::new("name", "must be 1 to 128 characters"));
@@ -104,24 +112,34 @@ pub(crate) async fn create(
         errors.push(FieldError::new("name", message));
     }
     let catalog = app.hub.catalog();
+    if let Some(origins) = &mut request.allowed_origins {
+        if request.kind == TokenKind::Frontend {
+            check_origins(&mut errors, origins);
+        } else {
+            errors.push(FieldError::new(
+                "allowed_origins",
+                "only frontend keys are used from web pages; leave allowed_origins out",
+            ));
+        }
+    }
     match request.kind {
-        TokenKind::Sdk => {
+        TokenKind::Sdk | TokenKind::Frontend => {
             if request.role.is_some() {
                 errors.push(FieldError::new(
                     "role",
-                    "SDK keys have no role; they only evaluate",
+                    "SDK and frontend keys have no role; they only evaluate",
                 ));
             }
             if request.environments.is_some() {
                 errors.push(FieldError::new(
                     "environments",
-                    "an SDK key evaluates in its one `environment`; `environments` scopes admin tokens",
+                    "a key evaluates in its one `environment`; `environments` scopes admin tokens",
                 ));
             }
             match &request.environment {
                 None => errors.push(FieldError::new(
                     "environment",
-                    "an SDK key needs the environment it evaluates",
+                    "a key needs the environment it evaluates",
                 )),
                 Some(env) if !catalog.environments.contains_key(env) => {
                     errors.push(FieldError::new(
@@ -162,6 +180,7 @@ pub(crate) async fn create(
         app.clock.now(),
     );
     issued.record.environments = request.environments.clone();
+    issued.record.allowed_origins = request.allowed_origins;
     // Every environment named must still exist when the token is written.
     let checks = request
         .environment
@@ -216,6 +235,30 @@ fn check_scope(errors: &mut Vec<FieldError>, scope: &[String], catalog: &Catalog
             ));
         } else if scope[..index].contains(env) {
             errors.push(FieldError::new(field, format!("{env:?} is listed twice")));
+        }
+    }
+}
+
+/// A frontend key's `allowed_origins`: at least one, each an origin (normalized in
+/// place, as browsers write it), none twice.
+fn check_origins(errors: &mut Vec<FieldError>, origins: &mut [String]) {
+    if origins.is_empty() {
+        errors.push(FieldError::new(
+            "allowed_origins",
+            "name at least one origin (leave allowed_origins out for any)",
+        ));
+    }
+    for index in 0..origins.len() {
+        let field = format!("allowed_origins[{index}]");
+        match crate::infra::config::origin(&origins[index]) {
+            Err(message) => errors.push(FieldError::new(field, message)),
+            Ok(origin) if origins[..index].contains(&origin) => {
+                errors.push(FieldError::new(
+                    field,
+                    format!("{origin:?} is listed twice"),
+                ));
+            }
+            Ok(origin) => origins[index] = origin,
         }
     }
 }

@@ -1,6 +1,7 @@
 //! The scheduler: starts approved releases at `start_at`, sends the announcement at
-//! `announce_at`, and advances `ramped` releases when a stage's bake time is over —
-//! never inside a maintenance window (it waits for the window's end).
+//! `announce_at`, announces tasks open past their due date (`task_overdue`, once per
+//! due date), and advances `ramped` releases when a stage's bake time is over — never
+//! inside a maintenance window (it waits for the window's end).
 //!
 //! It keeps no state of its own: every pass reads the releases from the store and does
 //! what is due at the injected clock's "now", so a restart (or another replica) picks
@@ -100,7 +101,13 @@ fn has_schedule(stored: &Stored) -> bool {
         );
     let start = release.state == ReleaseState::Approved && schedule.start_at.is_some();
     let ramp = release.state == ReleaseState::Running && release.plan.strategy == Strategy::Ramped;
-    announce || start || ramp
+    let tasks_due = !release.state.is_terminal()
+        && release
+            .plan
+            .tasks
+            .iter()
+            .any(|t| t.due.is_some() && !t.status.is_closed());
+    announce || start || ramp || tasks_due
 }
 
 /// The earliest of the times offered.
@@ -139,6 +146,18 @@ async fn due(
             version = actions::announce(app, &scheduler, &release.id, version, checks).await?;
         } else {
             next.offer(at);
+        }
+    }
+    if !release.state.is_terminal() {
+        if actions::unannounced_overdue(release, now).is_empty() {
+            let open = release.plan.tasks.iter().filter(|t| !t.status.is_closed());
+            if let Some(due) = open.filter_map(|t| t.due).filter(|d| *d > now).min() {
+                next.offer(due);
+            }
+        } else {
+            let checks = vec![fence.clone()];
+            version =
+                actions::announce_overdue(app, &scheduler, &release.id, version, checks).await?;
         }
     }
     if let Some(end) = schedule.maintenance_end(now) {
@@ -217,7 +236,7 @@ fn comment_only(comment: String) -> ActionRequest {
     ActionRequest {
         comment: Some(comment),
         reason: None,
-        acknowledge: None,
+        ..ActionRequest::default()
     }
 }
 

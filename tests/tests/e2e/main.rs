@@ -16,8 +16,11 @@
 
 mod admin;
 mod bad_input;
+mod browsers;
 mod controller;
+mod dashboard;
 mod durability;
+mod flagd;
 mod ofrep;
 mod operations;
 mod releases;

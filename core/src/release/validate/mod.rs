@@ -13,6 +13,7 @@ use std::collections::BTreeSet;
 
 use time::OffsetDateTime;
 
+pub use super::group::policy_signoff_errors;
 use super::{ReleasePlan, Schedule};
 use crate::model::{DEFAULT_STICKINESS, Flag};
 use crate::validate::{FieldError, Lines, MAX_DESCRIPTION, count_field, key_field, text_field};
@@ -44,6 +45,11 @@ pub trait PlanCatalog {
     /// The fewest approvals the environment's release policy asks for (0 without one).
     fn min_approvals(&self, _environment: &str) -> u32 {
         0
+    }
+    /// The functions the environment's release policy asks to sign off (none without
+    /// one).
+    fn required_signoffs(&self, _environment: &str) -> Vec<String> {
+        Vec::new()
     }
 }
 
@@ -100,7 +106,14 @@ pub fn validate_plan(
     }
     if environment_known {
         errors.extend(policy_error(plan, catalog.min_approvals(&plan.environment)));
+        errors.extend(policy_signoff_errors(
+            plan,
+            &catalog.required_signoffs(&plan.environment),
+        ));
     }
+    super::group::check(&mut errors, plan);
+    super::tasks::check(&mut errors, plan);
+    super::resources::check(&mut errors, plan);
     check_announcement(&mut errors, plan);
     check_readiness(&mut errors, plan);
     text_field(&mut errors, "notes", &plan.notes, MAX_NOTES, Lines::Many);

@@ -97,9 +97,10 @@ fn snapshot_for(
         .get(header::AUTHORIZATION)
         .map(|v| v.to_str().unwrap_or(""));
     let principal = guarded(req, || app.tokens.authenticate(header)).map(Principal::new)?;
-    let Some(environment) = principal.sdk_environment() else {
+    let Some(environment) = principal.evaluation_environment() else {
         return Err(Forbidden::AdminEvaluates.into());
     };
+    principal.check_origin(origin_of(req))?;
     if let Err(retry_after) = limiter.check(principal.id()) {
         return Err(OfrepError::RateLimited { retry_after });
     }
@@ -108,6 +109,13 @@ fn snapshot_for(
         .snapshot(environment)
         .ok_or_else(|| Forbidden::EnvironmentGone(environment.to_owned()))?;
     Ok((served, principal))
+}
+
+/// The `Origin` header of `req`: the page that sent it, when a browser did.
+pub(super) fn origin_of(req: &HttpRequest) -> Option<&str> {
+    req.headers()
+        .get(header::ORIGIN)
+        .and_then(|origin| origin.to_str().ok())
 }
 
 /// One evaluation as OFREP writes it.

@@ -44,12 +44,16 @@ impl Role {
     }
 }
 
-/// SDK key or admin token.
+/// SDK key, frontend key or admin token.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum TokenKind {
-    /// Evaluates flags in one environment.
+    /// Evaluates flags in one environment: OFREP, and the SDK's sync (the whole
+    /// ruleset), for servers.
     Sdk,
+    /// Evaluates flags in one environment through OFREP only, for web pages and
+    /// mobile apps: public by nature, so it never reads rules or segment members.
+    Frontend,
     /// Uses the admin API with a role.
     Admin,
 }
@@ -58,6 +62,7 @@ impl TokenKind {
     fn prefix(self) -> &'static str {
         match self {
             TokenKind::Sdk => "rg_sdk_",
+            TokenKind::Frontend => "rg_fe_",
             TokenKind::Admin => "rg_adm_",
         }
     }
@@ -75,13 +80,16 @@ pub(crate) struct TokenRecord {
     /// Role of an admin token.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub role: Option<Role>,
-    /// Environment of an SDK key.
+    /// Environment of an SDK or frontend key.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub environment: Option<String>,
     /// The environments an admin token may act in (flag configurations and releases);
     /// `None`: every environment.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub environments: Option<Vec<String>>,
+    /// The origins whose pages may use a frontend key; `None`: any origin CORS allows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allowed_origins: Option<Vec<String>>,
     /// Hex SHA-256 of the secret.
     pub secret_sha256: String,
     /// Who issued it.
@@ -149,6 +157,7 @@ pub(crate) fn issue(
         role,
         environment,
         environments: None,
+        allowed_origins: None,
         secret_sha256: hash_secret(&secret),
         created_by,
         created_at,
@@ -160,6 +169,8 @@ pub(crate) fn issue(
 pub(crate) fn parse_token(token: &str) -> Option<(TokenKind, &str, &str)> {
     let (kind, rest) = if let Some(rest) = token.strip_prefix(TokenKind::Sdk.prefix()) {
         (TokenKind::Sdk, rest)
+    } else if let Some(rest) = token.strip_prefix(TokenKind::Frontend.prefix()) {
+        (TokenKind::Frontend, rest)
     } else {
         (
             TokenKind::Admin,

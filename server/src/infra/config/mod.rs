@@ -8,6 +8,7 @@
 //!
 //! This file reads; `sections.rs` holds the settings of each section.
 
+mod cors;
 mod sections;
 #[cfg(test)]
 mod tests;
@@ -27,6 +28,7 @@ pub(crate) use sections::{
 };
 pub use sections::{LogFormat, LogSettings};
 
+pub(crate) use cors::{AllowedOrigins, CorsSettings, origin};
 use sections::duration;
 
 use crate::infra::promql::endpoints::endpoint;
@@ -85,6 +87,8 @@ pub struct Settings {
     pub(crate) testing: TestingSettings,
     /// SDK streams.
     pub(crate) stream: StreamSettings,
+    /// Browsers on other origins.
+    pub(crate) cors: CorsSettings,
 }
 
 impl Default for Settings {
@@ -111,6 +115,7 @@ impl Default for Settings {
             changelog: ChangelogSettings::default(),
             testing: TestingSettings::default(),
             stream: StreamSettings::default(),
+            cors: CorsSettings::default(),
         }
     }
 }
@@ -189,6 +194,7 @@ impl Settings {
                 .list_separator(",")
                 .with_list_parse_key("trusted_proxies")
                 .with_list_parse_key("webhooks.allow_private_hosts")
+                .with_list_parse_key("cors.allowed_origins")
                 .source(Some(vars)),
         );
         if let Some(bind) = &overrides.bind {

@@ -142,6 +142,8 @@ fn the_example_file_documents_every_setting_and_loads() {
         "query_timeout",
         "[testing]",
         "manual_clock_start",
+        "[cors]",
+        "allowed_origins",
     ] {
         assert!(
             text.contains(key),
@@ -166,6 +168,10 @@ fn security_settings_are_read_from_the_environment_and_checked() {
             "https://prometheus-eu.example.com/tenant-a",
         ),
         ("ROLLGATE_PROMETHEUS__ENDPOINTS__EU__USERNAME", "rollgate"),
+        (
+            "ROLLGATE_CORS__ALLOWED_ORIGINS",
+            "https://Shop.example.com,http://127.0.0.1:3000",
+        ),
     ]);
     let settings = Settings::load(None, env, &Overrides::default()).unwrap();
     assert_eq!(
@@ -187,6 +193,13 @@ fn security_settings_are_read_from_the_environment_and_checked() {
         Some("rollgate")
     );
     assert!(!format!("{settings:?}").contains("prometheus-token"));
+    assert_eq!(
+        settings.cors.allowed_origins,
+        AllowedOrigins::Listed(vec![
+            "https://shop.example.com".to_owned(),
+            "http://127.0.0.1:3000".to_owned()
+        ])
+    );
     for (name, value, field) in [
         (
             "ROLLGATE_PROMETHEUS_URL",
@@ -203,6 +216,16 @@ fn security_settings_are_read_from_the_environment_and_checked() {
             "ROLLGATE_WEBHOOKS__ALLOW_PRIVATE_HOSTS",
             "a/b",
             "webhooks.allow_private_hosts",
+        ),
+        (
+            "ROLLGATE_CORS__ALLOWED_ORIGINS",
+            "https://shop.example.com/app",
+            "cors.allowed_origins",
+        ),
+        (
+            "ROLLGATE_CORS__ALLOWED_ORIGINS",
+            "*,https://shop.example.com",
+            "cors.allowed_origins",
         ),
         (
             "ROLLGATE_LIMITS__READ_TIMEOUT",

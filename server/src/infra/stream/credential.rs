@@ -32,13 +32,13 @@ fn mac(record: &TokenRecord) -> Option<[u8; MAC_BYTES]> {
     Some(out)
 }
 
-/// The stream credential of an SDK key's record.
+/// The stream credential of an SDK or frontend key's record.
 pub(crate) fn issue(record: &TokenRecord) -> Option<String> {
-    (record.kind == TokenKind::Sdk).then_some(())?;
+    matches!(record.kind, TokenKind::Sdk | TokenKind::Frontend).then_some(())?;
     Some(format!("{}.{}", record.id, hex::encode(mac(record)?)))
 }
 
-/// The SDK key record behind a stream credential.
+/// The SDK or frontend key record behind a stream credential.
 pub(crate) fn verify(
     tokens: &TokenIndex,
     credential: &str,
@@ -48,7 +48,7 @@ pub(crate) fn verify(
     let presented = hex::decode(presented).map_err(|_| UNKNOWN)?;
     let record = tokens
         .get(id)
-        .filter(|r| r.kind == TokenKind::Sdk)
+        .filter(|r| matches!(r.kind, TokenKind::Sdk | TokenKind::Frontend))
         .ok_or(UNKNOWN)?;
     let expected = mac(&record).ok_or(UNKNOWN)?;
     if presented.len() == MAC_BYTES && bool::from(expected.as_slice().ct_eq(&presented)) {

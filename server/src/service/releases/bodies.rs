@@ -25,6 +25,10 @@ pub(crate) struct ActionRequest {
     /// For `start`: the codes of the warnings the caller accepts (see the preview).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub acknowledge: Option<Vec<String>>,
+    /// For `approve`: the function the caller signs off for, when they hold several
+    /// the plan requires (otherwise it is found from the release group).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub function: Option<String>,
 }
 
 impl ActionRequest {

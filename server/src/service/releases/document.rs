@@ -63,6 +63,10 @@ pub struct Release {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]
     pub analysis_progress: Option<Progress>,
+    /// The owners' answers on the plan's resources (committed or declined), one per
+    /// resource at most.
+    #[serde(default)]
+    pub commitments: Vec<super::commitments::Commitment>,
 }
 
 impl Release {
@@ -82,9 +86,25 @@ impl Release {
             .count()
     }
 
-    /// Do the approvals suffice?
+    /// Do the approvals suffice: enough of them, and a sign-off for every function
+    /// the plan requires?
     pub(crate) fn approvals_complete(&self) -> bool {
         self.approval_count() >= self.plan.approvals_required as usize
+            && self.missing_signoffs().is_empty()
+    }
+
+    /// The functions of `signoffs_required` nobody has signed off for yet.
+    pub(crate) fn missing_signoffs(&self) -> Vec<String> {
+        self.plan
+            .signoffs_required
+            .iter()
+            .filter(|function| {
+                !self.approvals.iter().any(|a| {
+                    a.by.id != self.author.id && a.function.as_deref() == Some(function.as_str())
+                })
+            })
+            .cloned()
+            .collect()
     }
 }
 
@@ -136,6 +156,10 @@ pub struct Approval {
     /// What they said.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
+    /// The function they signed off for, when they are a member of the release group
+    /// holding one the plan requires.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub function: Option<String>,
 }
 
 /// What happened, as the timeline and the webhooks name it.
@@ -202,11 +226,21 @@ pub enum EventKind {
     /// Someone enabled a flag of the release again (the release stays paused until a
     /// release manager resumes it).
     FlagEnabled,
+    /// A task's status or notes changed.
+    TaskUpdated,
+    /// A task is open past its due date (announced once per due date).
+    TaskOverdue,
+    /// A resource's owner committed it.
+    ResourceCommitted,
+    /// A resource's owner declined it (with a reason).
+    ResourceDeclined,
+    /// A revision changed a committed (or declined) resource: its answer was withdrawn.
+    CommitmentWithdrawn,
 }
 
 impl EventKind {
     /// Every kind.
-    pub(crate) const ALL: [EventKind; 22] = [
+    pub(crate) const ALL: [EventKind; 27] = [
         EventKind::Created,
         EventKind::Revised,
         EventKind::ApprovalsReset,
@@ -229,6 +263,11 @@ impl EventKind {
         EventKind::RollbackPropagated,
         EventKind::FlagDisabled,
         EventKind::FlagEnabled,
+        EventKind::TaskUpdated,
+        EventKind::TaskOverdue,
+        EventKind::ResourceCommitted,
+        EventKind::ResourceDeclined,
+        EventKind::CommitmentWithdrawn,
     ];
 
     /// The kind's name on the wire.
@@ -256,6 +295,11 @@ impl EventKind {
             EventKind::RollbackPropagated => "rollback_propagated",
             EventKind::FlagDisabled => "flag_disabled",
             EventKind::FlagEnabled => "flag_enabled",
+            EventKind::TaskUpdated => "task_updated",
+            EventKind::TaskOverdue => "task_overdue",
+            EventKind::ResourceCommitted => "resource_committed",
+            EventKind::ResourceDeclined => "resource_declined",
+            EventKind::CommitmentWithdrawn => "commitment_withdrawn",
         }
     }
 

@@ -2,7 +2,8 @@
 //! served flags, segments and environments, no flag may be driven by another release,
 //! and a release starts only with its checklist done and its approvals in.
 
-use rollgate_core::release::validate::policy_error;
+use rollgate_core::release::tasks::past_due_errors;
+use rollgate_core::release::validate::{policy_error, policy_signoff_errors};
 use rollgate_core::release::{PlanCatalog, ReleasePlan, validate_plan};
 use rollgate_core::{FieldError, model::Flag};
 
@@ -13,15 +14,23 @@ use crate::service::App;
 use crate::service::Refusal;
 use crate::service::ServiceError;
 
-/// Validates a plan against the served catalog and the other releases.
+/// Validates a plan against the served catalog and the other releases. Due dates of
+/// tasks are checked against `now` when new (no previous plan) or changed since
+/// `revised` (the plan it replaces, and now).
 pub(super) async fn check_plan(
     app: &App,
     plan: &ReleasePlan,
+    revised: Option<(&ReleasePlan, time::OffsetDateTime)>,
     id: &str,
     now: Option<time::OffsetDateTime>,
 ) -> Result<(), ServiceError> {
     let catalog = app.hub.catalog();
     let mut errors = validate_plan(plan, &Documents(&catalog), now);
+    match (revised, now) {
+        (Some((previous, at)), _) => errors.extend(past_due_errors(plan, Some(previous), at)),
+        (None, Some(at)) => errors.extend(past_due_errors(plan, None, at)),
+        (None, None) => {}
+    }
     errors.extend(prometheus_of_the_settings(app, plan, &errors));
     errors.extend(flags_in_other_releases(app, plan, id).await?);
     if errors.is_empty() {
@@ -104,6 +113,13 @@ impl PlanCatalog for Documents<'_> {
             .get(environment)
             .map_or(0, |e| e.doc.min_approvals())
     }
+    fn required_signoffs(&self, environment: &str) -> Vec<String> {
+        self.0
+            .environments
+            .get(environment)
+            .map(|e| e.doc.required_signoffs().to_vec())
+            .unwrap_or_default()
+    }
 }
 
 /// Refuses a release whose plan asks for fewer approvals than its environment's
@@ -111,10 +127,21 @@ impl PlanCatalog for Documents<'_> {
 /// submit, approve and start check it, and the plan must be revised — which drops the
 /// approvals given, since the organisation now wants more eyes on it.
 pub(super) fn check_policy(app: &App, release: &Release) -> Result<(), ServiceError> {
-    let min = Documents(&app.hub.catalog()).min_approvals(&release.plan.environment);
-    match policy_error(&release.plan, min) {
-        Some(error) => Err(Refusal::PolicyRaised(vec![error]).into()),
-        None => Ok(()),
+    let catalog = app.hub.catalog();
+    let documents = Documents(&catalog);
+    let environment = &release.plan.environment;
+    let mut errors: Vec<FieldError> =
+        policy_error(&release.plan, documents.min_approvals(environment))
+            .into_iter()
+            .collect();
+    errors.extend(policy_signoff_errors(
+        &release.plan,
+        &documents.required_signoffs(environment),
+    ));
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(Refusal::PolicyRaised(errors).into())
     }
 }
 
@@ -137,13 +164,48 @@ pub(super) async fn check_ready(app: &App, release: &Release) -> Result<(), Serv
         }
         .into());
     }
+    if let Some((index, task)) = release
+        .plan
+        .tasks
+        .iter()
+        .enumerate()
+        .find(|(_, task)| !task.status.is_closed())
+    {
+        let open = release
+            .plan
+            .tasks
+            .iter()
+            .filter(|t| !t.status.is_closed())
+            .count();
+        return Err(Refusal::TasksOpen {
+            index,
+            open,
+            title: task.title.clone(),
+            owner: task.owner.clone(),
+        }
+        .into());
+    }
+    if let Some(index) = release.uncommitted() {
+        let resource = &release.plan.resources[index];
+        return Err(Refusal::ResourceUncommitted {
+            index,
+            description: resource.description.clone(),
+            owner: resource.owner.clone(),
+            declined: release.commitment(index).is_some(),
+        }
+        .into());
+    }
     check_policy(app, release)?;
-    if !release.approvals_complete() {
+    if release.approval_count() < release.plan.approvals_required as usize {
         return Err(Refusal::ApprovalsMissing {
             given: release.approval_count(),
             required: release.plan.approvals_required,
         }
         .into());
+    }
+    let missing = release.missing_signoffs();
+    if !missing.is_empty() {
+        return Err(Refusal::SignoffsMissing(missing).into());
     }
     let catalog = app.hub.catalog();
     let errors = validate_plan(&release.plan, &Documents(&catalog), None);

@@ -12,6 +12,7 @@
 
 pub(crate) mod actions;
 mod bodies;
+pub(crate) mod commitments;
 mod document;
 mod guards;
 pub(crate) mod ownership;
@@ -25,11 +26,14 @@ use rollgate_core::FieldError;
 use rollgate_core::release::{ReleasePlan, ReleaseState};
 use rollgate_core::validate::parse;
 
+pub(crate) use actions::answer_resource;
 pub(crate) use actions::{
-    Action, Automation, act, check_item, log_incident, record_analysis, run_with, set_percent,
+    Action, Automation, CommitmentRequest, TaskList, TaskRequest, act, check_item, list_tasks,
+    log_incident, record_analysis, run_with, set_percent, update_task,
 };
 pub(crate) use bodies::text as check_text;
 pub(crate) use bodies::{ActionRequest, ChecklistRequest, IncidentRequest, PercentRequest};
+pub use commitments::CommitmentStatus;
 pub use document::{Actor, Approval, EventKind, Release, TimelineEvent};
 pub use preflight::{Preflight, PreflightQuery};
 pub use preview::StartPreview;
@@ -94,7 +98,7 @@ pub(crate) async fn create(
     require_environment(principal, &plan.environment)?;
     let now = app.clock.now();
     let id = format!("rel-{}", random_text(12).to_ascii_lowercase());
-    check_plan(app, &plan, &id, Some(now)).await?;
+    check_plan(app, &plan, None, &id, Some(now)).await?;
     let author = Actor::of(principal);
     let release = Release {
         salt: id.clone(),
@@ -115,6 +119,7 @@ pub(crate) async fn create(
         }],
         preflight: None,
         analysis_progress: None,
+        commitments: Vec::new(),
     };
     save(
         app,
@@ -142,7 +147,7 @@ pub(crate) async fn require_scope(
 }
 
 /// Read-only fields a client may send back unchanged in a `PUT` (they are ignored).
-const READ_ONLY: [&str; 15] = [
+const READ_ONLY: [&str; 16] = [
     "id",
     "state",
     "author",
@@ -157,6 +162,7 @@ const READ_ONLY: [&str; 15] = [
     "timeline",
     "analysis_progress",
     "preflight",
+    "commitments",
     "version",
 ];
 
@@ -206,7 +212,8 @@ pub(crate) async fn replace(
     let now = app.clock.now();
     let schedule_changed = plan.schedule.announce_at != current.plan.schedule.announce_at
         || plan.schedule.start_at != current.plan.schedule.start_at;
-    check_plan(app, &plan, id, schedule_changed.then_some(now)).await?;
+    let previous = Some((&current.plan, now));
+    check_plan(app, &plan, previous, id, schedule_changed.then_some(now)).await?;
     let actor = Actor::of(principal);
     let material = plan.differs_materially(&current.plan);
     let mut next = current.clone();
@@ -231,6 +238,7 @@ pub(crate) async fn replace(
         });
         next.approvals.clear();
     }
+    commitments::withdraw_changed(current, &mut next, &actor, now);
     save(
         app,
         &actor,

@@ -139,6 +139,33 @@ pub(crate) async fn check(
     Ok(touched)
 }
 
+/// Checks a write of flag `key` that cannot pause a release on its way (an import):
+/// what [`check`] refuses is refused, and so are the kill switch and switching back on,
+/// which only a flag write of their own records on the release's timeline.
+pub(crate) async fn refuse_owned(
+    app: &App,
+    key: &str,
+    before: Option<&Flag>,
+    after: Option<&Flag>,
+) -> Result<(), ServiceError> {
+    let Some(touched) = check(app, key, before, after).await?.into_iter().next() else {
+        return Ok(());
+    };
+    let release = &touched.release.release;
+    let environment = release.plan.environment.clone();
+    Err(Conflict::OwnedByRelease(Box::new(Owned {
+        flag: key.to_owned(),
+        field: format!("environments.{environment}.enabled"),
+        environment,
+        release: release.id.clone(),
+        name: release.plan.name.clone(),
+        state: release.state,
+        what: "an import would switch it; switch it with the flag's own configuration instead"
+            .to_owned(),
+    }))
+    .into())
+}
+
 /// Commits a flag write with what it does to the releases it touches: each paused (if
 /// running) with a `flag_disabled` event, or given a `flag_enabled` event, guarded by
 /// the release's version and with the webhook deliveries of the new events. Waits until

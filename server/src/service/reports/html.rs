@@ -7,6 +7,7 @@ use std::fmt::Write as _;
 use super::before;
 use super::charts::{self, Axis};
 use super::model::{Report, StageEnd};
+use super::plan_items;
 use super::tables::{self, Row, Tone};
 use super::text::{self, html as esc};
 use crate::service::changelog::markdown::{exposure_words, status_words};
@@ -52,6 +53,14 @@ pub fn render(report: &Report) -> String {
     charts_section(&mut out, report);
     stages(&mut out, report);
     kpis(&mut out, report);
+    for section in plan_items::sections(report) {
+        let _ = writeln!(out, "<h2>{}</h2>", esc(section.title));
+        if section.rows.is_empty() {
+            let _ = writeln!(out, "<p>{}</p>", esc(section.empty));
+        } else {
+            table(&mut out, section.header, section.rows);
+        }
+    }
     issues(&mut out, report);
     changelog(&mut out, report);
     let _ = writeln!(

@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 
 use super::before;
 use super::model::{Report, StageEnd};
+use super::plan_items;
 use super::tables::{self, Row};
 use super::text;
 use crate::service::changelog::markdown as changelog;
@@ -72,6 +73,14 @@ pub(crate) fn render(report: &Report) -> String {
     }
     if !report.kpis.results.is_empty() {
         table(&mut out, &tables::KPI_HEADER, tables::kpi_rows(report));
+    }
+    for section in plan_items::sections(report) {
+        let _ = writeln!(out, "## {}\n", section.title);
+        if section.rows.is_empty() {
+            let _ = writeln!(out, "{}\n", section.empty);
+        } else {
+            table(&mut out, section.header, section.rows);
+        }
     }
     issues(&mut out, report);
     out.push_str("## Changelog\n\n");

@@ -31,6 +31,7 @@ pub(crate) mod issues;
 pub(crate) mod kpi;
 pub(crate) mod markdown;
 pub mod model;
+pub(crate) mod plan_items;
 pub(crate) mod stages;
 pub(crate) mod tables;
 pub(crate) mod text;

@@ -64,7 +64,12 @@ pub(crate) fn summary(report: &Report) -> Vec<(&'static str, String)> {
                 .as_deref()
                 .map(|c| format!(": “{c}”"))
                 .unwrap_or_default();
-            format!("{} at {}{comment}", a.by, text::time(a.at))
+            let function = a
+                .function
+                .as_deref()
+                .map(|f| format!(" ({f})"))
+                .unwrap_or_default();
+            format!("{}{function} at {}{comment}", a.by, text::time(a.at))
         })
         .collect();
     vec![

@@ -74,6 +74,7 @@ pub(crate) async fn deliveries(
                     "current_stage": release.current_stage,
                     "current_percent": release.current_percent,
                     "flags": release.plan.flags,
+                    "group": release.plan.group,
                 },
                 "event": event,
             });

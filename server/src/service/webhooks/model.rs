@@ -6,7 +6,7 @@ use time::OffsetDateTime;
 use crate::service::releases::EventKind;
 
 /// The release events a webhook can subscribe to.
-pub(crate) const SUBSCRIBABLE: [EventKind; 12] = [
+pub(crate) const SUBSCRIBABLE: [EventKind; 13] = [
     EventKind::Approved,
     EventKind::Announced,
     EventKind::Started,
@@ -19,6 +19,7 @@ pub(crate) const SUBSCRIBABLE: [EventKind; 12] = [
     EventKind::Cancelled,
     EventKind::Incident,
     EventKind::FlagDisabled,
+    EventKind::TaskOverdue,
 ];
 
 /// A subscription as stored: with its signing secret.

@@ -180,7 +180,7 @@ async fn analyse(
     let comment = |text: String| ActionRequest {
         comment: Some(text),
         reason: None,
-        acknowledge: None,
+        ..ActionRequest::default()
     };
     let result = match decision {
         Decision::Hold(_) => {
@@ -202,7 +202,7 @@ async fn analyse(
             let request = ActionRequest {
                 comment: None,
                 reason: Some(reason),
-                acknowledge: None,
+                ..ActionRequest::default()
             };
             run_with(
                 app,
@@ -265,7 +265,7 @@ async fn probe(
                 .to_owned(),
         ),
         reason: None,
-        acknowledge: None,
+        ..ActionRequest::default()
     };
     let result = run_with(
         app,

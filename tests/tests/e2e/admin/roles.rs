@@ -22,14 +22,15 @@ fn required_role(operation: &Operation) -> &'static str {
         .unwrap();
     match (area, operation.method.clone()) {
         ("tokens", _) => "admin",
-        ("catalog", Method::GET) => "viewer",
-        ("catalog", _) => "admin",
         ("flags" | "segments" | "environments" | "audit", Method::GET) => "viewer",
         ("environments", _) => "admin",
         ("flags" | "segments", _) => "editor",
         ("releases" | "webhooks" | "changelog", Method::GET) => "viewer",
         ("releases", _) => "release_manager",
         ("webhooks" | "testing", _) => "admin",
+        ("catalog" | "export", Method::GET) => "viewer",
+        ("catalog", _) => "admin",
+        ("import", _) => "editor",
         _ => panic!(
             "no role expectation for {} {path}: add it to this test",
             operation.method
@@ -57,6 +58,8 @@ impl Subjects {
         for part in template.split('/') {
             let value = if part == "{action}" {
                 "pause".to_owned()
+            } else if part == "{answer}" {
+                "commit".to_owned()
             } else if part == "{index}" {
                 "0".to_owned()
             } else if part.starts_with('{') {
@@ -74,7 +77,13 @@ impl Subjects {
             };
             segments.push(value);
         }
-        segments.join("/")
+        let path = segments.join("/");
+        // flagd files go in and out of one environment, named in the query.
+        if template.starts_with("/api/v1/import/") || template.starts_with("/api/v1/export/") {
+            format!("{path}?environment={}", self.environment)
+        } else {
+            path
+        }
     }
 }
 

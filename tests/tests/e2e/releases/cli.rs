@@ -7,14 +7,14 @@ use serde_json::{Value, json};
 use super::support::{Desk, canary};
 
 /// What one run of the client printed.
-struct Run {
-    status: i32,
-    stdout: String,
-    stderr: String,
+pub(crate) struct Run {
+    pub(crate) status: i32,
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
 }
 
 /// Runs `rollgate <args>` against the desk's server with `token` (from ROLLGATE_TOKEN).
-async fn rollgate(desk: &Desk, token: &str, args: &[&str]) -> Run {
+pub(crate) async fn rollgate(desk: &Desk, token: &str, args: &[&str]) -> Run {
     let output = tokio::process::Command::new(binary())
         .args(args)
         .env("ROLLGATE_URL", &desk.server.url)
@@ -29,7 +29,7 @@ async fn rollgate(desk: &Desk, token: &str, args: &[&str]) -> Run {
     }
 }
 
-async fn ok(desk: &Desk, token: &str, args: &[&str]) -> String {
+pub(crate) async fn ok(desk: &Desk, token: &str, args: &[&str]) -> String {
     let run = rollgate(desk, token, args).await;
     assert_eq!(
         run.status, 0,

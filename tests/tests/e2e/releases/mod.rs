@@ -2,10 +2,13 @@
 //! webhooks, the command line, and the refusals of bad input.
 
 mod cli;
+mod group;
 mod lifecycle;
 mod ownership;
+mod resources;
 mod scheduler;
 mod start;
 pub mod support;
+mod tasks;
 mod validation;
 pub(crate) mod webhooks;

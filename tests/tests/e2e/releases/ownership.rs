@@ -3,7 +3,7 @@
 //! one configuration, deletes — except the kill switch, which pauses the release in
 //! the same commit, leaves `flag_disabled` on its timeline and in its report, and
 //! keeps resume and promote refused until the flag is enabled again by an explicit
-//! write.
+//! write. A flagd import is held to the same ownership.
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -294,4 +294,38 @@ async fn a_rollback_leaves_a_disabled_flag_disabled_and_other_environments_stay_
     )
     .await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flagd_import_cannot_replace_a_running_release_s_flag() {
+    let desk = Desk::open().await;
+    desk.flag("new-checkout").await;
+    let id = desk.approved(canary(&["new-checkout"])).await;
+    desk.must(&desk.manager, &id, "start", json!({})).await;
+    let (before, _) = production(&desk).await;
+    let file = json!({ "flags": { "new-checkout": {
+        "state": "ENABLED", "variants": { "on": true, "off": false }, "defaultVariant": "on" } } });
+    for query in [
+        "environment=production&replace=true&dry_run=true",
+        "environment=production&replace=true",
+    ] {
+        let request = desk
+            .server
+            .request(
+                Method::POST,
+                &format!("/api/v1/import/flagd?{query}"),
+                Some(rollgate_e2e::ADMIN_TOKEN),
+            )
+            .json(&file);
+        let reply = desk.server.call(request).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::CONFLICT,
+            "{query}: {}",
+            reply.body
+        );
+        let detail = reply.body["detail"].as_str().unwrap();
+        assert!(detail.contains(&id), "{detail}");
+    }
+    assert_eq!(production(&desk).await.0, before, "nothing was written");
 }

@@ -11,8 +11,9 @@ use rollgate_e2e::{ADMIN_TOKEN, Server, tools};
 use serde_json::{Value, json};
 
 /// The query parameters of each operation (`GET` all).
-const QUERY_PARAMETERS: [(&str, &[&str]); 6] = [
+const QUERY_PARAMETERS: [(&str, &[&str]); 7] = [
     ("/api/v1/audit", &["kind", "key", "before", "limit"]),
+    ("/api/v1/export/flagd", &["environment"]),
     ("/api/v1/changelog", &["view", "format", "environment"]),
     ("/api/v1/releases", &["state", "environment"]),
     ("/api/v1/releases/{id}/report", &["format"]),

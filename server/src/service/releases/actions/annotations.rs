@@ -25,20 +25,12 @@ pub(crate) async fn check_item(
     body: &[u8],
     if_match: Option<IfMatch>,
 ) -> Result<WithVersion<Release>, ServiceError> {
-    require_role(principal, Role::ReleaseManager)?;
-    super::super::require_scope(app, principal, id).await?;
-    let request: ChecklistRequest = bodies::read(body)?;
+    let request: ChecklistRequest = request_of(app, principal, id, body).await?;
     bodies::text("comment", request.comment.as_deref())?;
     let actor = Actor::of(principal);
     let checks = Vec::new();
     annotate(app, &actor, id, if_match, checks, "release.checklist", |release, now| {
-        if release.state.is_terminal() {
-            return Err(Refusal::ChecklistClosed {
-                id: id.to_owned(),
-                state: release.state,
-            }
-            .into());
-        }
+        open_items(release)?;
         let count = release.plan.checklist.len();
         let Some(item) = release.plan.checklist.get_mut(index) else {
             return Err(ServiceError::Invalid(vec![FieldError::new(
@@ -57,6 +49,31 @@ pub(crate) async fn check_item(
     .await
 }
 
+/// The body of a change to release `id`, once `principal` is found to be a release
+/// manager whose scope covers the release.
+pub(super) async fn request_of<T: serde::de::DeserializeOwned>(
+    app: &App,
+    principal: &Principal,
+    id: &str,
+    body: &[u8],
+) -> Result<T, ServiceError> {
+    require_role(principal, Role::ReleaseManager)?;
+    super::super::require_scope(app, principal, id).await?;
+    bodies::read(body)
+}
+
+/// A 409 once the release has ended: its checklist, tasks and resources are closed.
+pub(super) fn open_items(release: &Release) -> Result<(), ServiceError> {
+    if release.state.is_terminal() {
+        return Err(Refusal::ChecklistClosed {
+            id: release.id.clone(),
+            state: release.state,
+        }
+        .into());
+    }
+    Ok(())
+}
+
 /// Logs an incident: what happened and what was done. Allowed in every state.
 pub(crate) async fn log_incident(
     app: &App,
@@ -65,9 +82,7 @@ pub(crate) async fn log_incident(
     body: &[u8],
     if_match: Option<IfMatch>,
 ) -> Result<WithVersion<Release>, ServiceError> {
-    require_role(principal, Role::ReleaseManager)?;
-    super::super::require_scope(app, principal, id).await?;
-    let request: IncidentRequest = bodies::read(body)?;
+    let request: IncidentRequest = request_of(app, principal, id, body).await?;
     let what = bodies::required("what", Some(&request.what), "say what happened")?;
     let done = bodies::required("action", Some(&request.action), "say what was done")?;
     let actor = Actor::of(principal);
@@ -153,7 +168,7 @@ const ANNOTATE_RETRIES: usize = 3;
 /// A change that does not touch flags (checklist, incident, announcement): applied to
 /// the fresh release, retried on a concurrent change unless the caller sent If-Match,
 /// and written only if `checks` hold.
-async fn annotate(
+pub(super) async fn annotate(
     app: &App,
     actor: &Actor,
     id: &str,

@@ -16,6 +16,9 @@ mod annotations;
 mod automation;
 mod percent;
 mod position;
+mod resources;
+mod signoff;
+mod tasks;
 
 use rollgate_core::release::{Position, ReleaseState, Step, transition};
 use serde_json::json;
@@ -23,6 +26,10 @@ use serde_json::json;
 pub(crate) use annotations::{announce, check_item, log_incident, note_blocked};
 pub(crate) use automation::{Automation, record_analysis};
 pub(crate) use percent::set_percent;
+pub(crate) use resources::{CommitmentRequest, answer as answer_resource};
+pub(crate) use tasks::{
+    TaskList, TaskRequest, announce_overdue, list_tasks, unannounced_overdue, update_task,
+};
 
 use self::position::{following, place};
 use super::bodies::{self, ActionRequest};
@@ -142,6 +149,12 @@ pub(crate) async fn run_with(
 ) -> Result<WithVersion<Release>, ServiceError> {
     bodies::text("comment", request.comment.as_deref())?;
     let acknowledged = request.acknowledged(action == Action::Start)?;
+    if request.function.is_some() && action != Action::Approve {
+        return Err(ServiceError::invalid(
+            "function",
+            "only approve names a function (the one the approver signs off for)",
+        ));
+    }
     let stored = load(app, id).await?;
     check_if_match(&stored, if_match)?;
     let now = app.clock.now();
@@ -190,10 +203,12 @@ pub(crate) async fn run_with(
             if current.approvals.iter().any(|a| a.by.id == actor.id) {
                 return Err(Refusal::AlreadyApproved(actor.name.clone()).into());
             }
+            let function = signoff::function_signed(current, actor, request.function.as_deref())?;
             next.approvals.push(Approval {
                 by: actor.clone(),
                 at: now,
                 comment: request.comment.clone(),
+                function: function.clone(),
             });
             let to = step(
                 current,
@@ -206,6 +221,8 @@ pub(crate) async fn run_with(
                 details: Some(json!({
                     "approvals": next.approval_count(),
                     "required": next.plan.approvals_required,
+                    "function": function,
+                    "signoffs_missing": next.missing_signoffs(),
                 })),
                 ..event(EventKind::ApprovalGiven)
             });

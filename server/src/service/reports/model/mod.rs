@@ -45,6 +45,18 @@ pub struct Report {
     pub stage_reached: Option<StageReached>,
     /// Who approved, and when.
     pub approvals: Vec<ApprovalNote>,
+    /// The release group: who watched the release, each with their function.
+    #[serde(default)]
+    pub group: Vec<rollgate_core::release::Member>,
+    /// The readiness backlog as it stood when the report was generated.
+    #[serde(default)]
+    pub tasks: Vec<rollgate_core::release::Task>,
+    /// The resources the plan needed.
+    #[serde(default)]
+    pub resources: Vec<rollgate_core::release::Resource>,
+    /// The owners' answers on them.
+    #[serde(default)]
+    pub commitments: Vec<crate::service::releases::commitments::Commitment>,
     /// Every planned stage: when it opened and closed, its checks.
     pub stages: Vec<StageReport>,
     /// The rollout percentage over time (one point per change).
@@ -136,6 +148,12 @@ pub struct ApprovalNote {
     /// What they said.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
+    /// The function they signed off for (a member of the release group).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub function: Option<String>,
+    /// The id of the token that approved (how the release group names people).
+    #[serde(default)]
+    pub principal: String,
 }
 
 /// A time the release was paused.

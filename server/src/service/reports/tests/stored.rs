@@ -48,6 +48,7 @@ fn viewer() -> Principal {
         role: Some(Role::Viewer),
         environment: None,
         environments: None,
+        allowed_origins: None,
         secret_sha256: String::new(),
         created_by: "test".into(),
         created_at: at(0),
