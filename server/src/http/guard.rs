@@ -10,10 +10,15 @@
 //! burst and then the refill rate per address, so the log cannot be flooded either),
 //! and counted in `rollgate_auth_failures_total`; refusals are counted in
 //! `rollgate_auth_throttled_total`. A request without any credential is not a failure.
+//!
+//! Every authenticated request passes here, OFREP evaluations included, so the common
+//! case costs one atomic load: while no address has failures outstanding, nothing is
+//! looked up, locked or parsed. A bucket that has refilled is forgotten.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use actix_web::HttpRequest;
@@ -71,6 +76,8 @@ pub(crate) struct Guard {
     allowance: Allowance,
     trusted: Vec<IpNet>,
     buckets: Mutex<HashMap<IpAddr, Bucket>>,
+    /// How many buckets there are (read without the lock on every request).
+    tracked: AtomicUsize,
     failures: IntCounter,
     throttled: IntCounter,
 }
@@ -97,6 +104,7 @@ impl Guard {
             allowance,
             trusted,
             buckets: Mutex::new(HashMap::new()),
+            tracked: AtomicUsize::new(0),
             failures,
             throttled,
         })
@@ -109,11 +117,17 @@ impl Guard {
         req: &HttpRequest,
         verify: impl FnOnce() -> Result<T, Unauthenticated>,
     ) -> Result<T, Refused> {
-        let address = client_address(req, &self.trusted);
-        self.admit(address, Instant::now())
-            .map_err(Refused::Throttled)?;
+        let address = if self.tracked.load(Ordering::Relaxed) == 0 {
+            None
+        } else {
+            let address = client_address(req, &self.trusted);
+            self.admit(address, Instant::now())
+                .map_err(Refused::Throttled)?;
+            Some(address)
+        };
         verify().map_err(|why| {
             if why != Unauthenticated::Missing {
+                let address = address.unwrap_or_else(|| client_address(req, &self.trusted));
                 self.failed(address, why, Instant::now());
             }
             Refused::Unauthenticated(why)
@@ -127,6 +141,12 @@ impl Guard {
             return Ok(());
         };
         self.refill(bucket, now);
+        if bucket.left >= f64::from(self.allowance.burst) {
+            // Refilled: the same as never having failed.
+            buckets.remove(&address);
+            self.tracked.store(buckets.len(), Ordering::Relaxed);
+            return Ok(());
+        }
         if bucket.left >= 1.0 {
             bucket.told = false;
             return Ok(());
@@ -164,6 +184,7 @@ impl Guard {
         });
         self.refill(bucket, now);
         bucket.left = (bucket.left - 1.0).max(0.0);
+        self.tracked.store(buckets.len(), Ordering::Relaxed);
     }
 
     fn refill(&self, bucket: &mut Bucket, now: Instant) {
@@ -209,6 +230,23 @@ mod tests {
         assert_eq!(guard.admit(alice, start + Duration::from_secs(1)), Ok(()));
         assert_eq!(guard.failures.get(), 3);
         assert_eq!(guard.throttled.get(), 2);
+    }
+
+    #[test]
+    fn an_address_whose_bucket_refilled_is_forgotten() {
+        let guard = guard(2, 60);
+        let address = "192.0.2.1".parse().unwrap();
+        let now = Instant::now();
+        assert_eq!(guard.tracked.load(Ordering::Relaxed), 0);
+        guard.failed(address, Unauthenticated::UnknownToken, now);
+        assert_eq!(guard.tracked.load(Ordering::Relaxed), 1);
+        assert_eq!(
+            guard.admit(address, now + Duration::from_millis(500)),
+            Ok(())
+        );
+        assert_eq!(guard.tracked.load(Ordering::Relaxed), 1, "not full yet");
+        assert_eq!(guard.admit(address, now + Duration::from_secs(1)), Ok(()));
+        assert_eq!(guard.tracked.load(Ordering::Relaxed), 0);
     }
 
     #[test]
