@@ -120,18 +120,18 @@ pub fn check_template(template: &Template) -> Vec<FieldError> {
             ));
         }
     }
-    let mut placeholder = serde_json::Map::new();
+    let mut plan = serde_json::Map::new();
     for (field, value) in [
         ("name", serde_json::json!("template")),
         ("release_version", serde_json::json!("0.0.0")),
         ("environment", serde_json::json!("template")),
         ("flags", serde_json::json!([])),
+        ("stages", serde_json::json!([])),
     ] {
-        placeholder.insert(field.to_owned(), value);
+        plan.insert(field.to_owned(), value);
     }
-    match serde_json::from_value::<ReleasePlan>(serde_json::Value::Object(
-        template.fill(placeholder),
-    )) {
+    plan.extend(template.plan_fields());
+    match serde_json::from_value::<ReleasePlan>(serde_json::Value::Object(plan)) {
         Ok(plan) => super::watch::check(&mut errors, &plan),
         Err(error) => errors.push(FieldError::new("", error.to_string())),
     }

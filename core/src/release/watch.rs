@@ -159,10 +159,10 @@ pub enum WatchDecision {
     Regression(String),
 }
 
-/// Judges one look at `now`: each reading against its check's bounds. A check
-/// breached `consecutive_breaches` times in a row is a regression (its count starts
-/// over, so an alert is not repeated every look). Returns the decision and the progress
-/// to keep.
+/// Judges one look: each reading against its check's bounds. A check breached
+/// `consecutive_breaches` times in a row is a regression — once: a breach that goes on
+/// is not reported again until a look within bounds has ended it. Returns the decision
+/// and the progress to keep.
 pub fn judge(
     watched: &[&AnalysisCheck],
     progress: &WatchProgress,
@@ -178,12 +178,11 @@ pub fn judge(
             Reading::Value(value) => match breach(check, *value) {
                 Some(what) => {
                     *count = count.saturating_add(1);
-                    if *count >= check.consecutive_breaches.max(1) {
+                    if *count == check.consecutive_breaches.max(1) {
                         regressions.push(format!(
                             "{}: {what} ({} looks in a row)",
                             check.name, *count
                         ));
-                        *count = 0;
                     }
                 }
                 None => *count = 0,

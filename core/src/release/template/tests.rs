@@ -45,6 +45,11 @@ fn a_template_holds_no_release_field_and_no_unknown_one() {
 #[test]
 fn a_template_is_checked_in_itself() {
     assert!(check_template(&template(json!({})).unwrap()).is_empty());
+    let bare: Template = serde_json::from_value(json!({ "name": "bare" })).unwrap();
+    assert!(
+        check_template(&bare).is_empty(),
+        "a template may leave the stages out"
+    );
     let mut bad = template(json!({ "watch": { "duration": "1d" } })).unwrap();
     bad.name = "no spaces allowed".to_owned();
     bad.tasks[0].due = Some(time::macros::datetime!(2030-01-01 0:00 UTC));

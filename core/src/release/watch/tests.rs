@@ -103,9 +103,16 @@ fn a_breach_counts_only_in_a_row_and_then_regresses() {
     );
     assert_eq!(progress.regressions, 1);
     assert_eq!(progress.looks, 4);
-    // The count starts over after a regression: the next breach alone is no alert.
-    let (decision, _) = judge(&watched, &progress, &breached);
+    // A breach that goes on is reported once…
+    let (decision, progress) = judge(&watched, &progress, &breached);
     assert!(matches!(decision, WatchDecision::Hold(_)));
+    assert_eq!(progress.breaches["error-rate"], 3);
+    // …and again only after a look within bounds ended it.
+    let (_, progress) = judge(&watched, &progress, &healthy);
+    let (_, progress) = judge(&watched, &progress, &breached);
+    let (decision, progress) = judge(&watched, &progress, &breached);
+    assert!(matches!(decision, WatchDecision::Regression(_)));
+    assert_eq!(progress.regressions, 2);
 }
 
 #[test]
