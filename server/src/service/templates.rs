@@ -91,8 +91,8 @@ pub(crate) async fn delete(
 }
 
 /// The plan fields of a release created from template `name` with the request's own
-/// `fields` (which replace the template's, field by field). An unknown template is a
-/// `400` naming it, not a `404`: the URL was right, the body was not.
+/// `fields` (which replace the template's, field by field). An unknown template is an
+/// invalid field naming it, not a `404`: the URL was right, the body was not.
 pub(crate) async fn fill(
     app: &App,
     name: &serde_json::Value,
