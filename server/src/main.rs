@@ -28,6 +28,8 @@ enum Command {
     AdminToken(rollgate_server::cli::AdminTokenArgs),
     /// Plan, approve and drive releases on a server (a client of the admin API).
     Release(rollgate_server::cli::ReleaseArgs),
+    /// Release templates: a team's process written once.
+    Template(rollgate_server::cli::TemplateArgs),
     /// List flags and set rollout percentages on a server.
     Flag(rollgate_server::cli::FlagArgs),
     /// Print the changelog: what each release delivered to which audience.
@@ -67,6 +69,7 @@ fn main() {
         Command::Serve(args) => serve(args),
         Command::AdminToken(args) => client(rollgate_server::cli::admin_token(args)),
         Command::Release(args) => client(rollgate_server::cli::release(args)),
+        Command::Template(args) => client(rollgate_server::cli::template(args)),
         Command::Flag(args) => client(rollgate_server::cli::flag(args)),
         Command::Changelog(args) => client(rollgate_server::cli::changelog(args)),
         Command::Export(args) => client(rollgate_server::cli::export(args)),

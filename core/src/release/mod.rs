@@ -3,7 +3,7 @@
 //!
 //! - [`plan`]: the plan's wire model; [`group`]: the release group and sign-off by
 //!   function; [`tasks`]: the readiness backlog; [`resources`]: what it needs; [`analysis`]: its `analysis` section;
-//!   [`Duration`] and [`Percent`]: the plan's units;
+//!   [`watch`]: the watch after the last stage; [`template`]: plans written once; [`Duration`] and [`Percent`]: the plan's units;
 //! - [`validate`]: field-precise validation of a plan against the documents it names;
 //! - [`state`]: `draft → pending_approval → approved → running ⇄ paused → completed |
 //!   rolled_back | cancelled` as a transition function;
@@ -25,7 +25,9 @@ pub mod preview;
 pub mod resources;
 pub mod state;
 pub mod tasks;
+pub mod template;
 pub mod validate;
+pub mod watch;
 
 pub use analysis::{Analysis, AnalysisCheck, CheckKind, OnNoData};
 pub use apply::{FlagTarget, Position, completed_config, control_config, stage_config};
@@ -40,7 +42,9 @@ pub use preview::{Warning, WarningCode};
 pub use resources::Resource;
 pub use state::{ReleaseState, Step, TransitionError, transition};
 pub use tasks::{AREAS, Task, TaskStatus};
+pub use template::{Template, check_template};
 pub use validate::{PlanCatalog, validate_plan};
+pub use watch::{OnRegression, Watch};
 
 #[cfg(test)]
 pub(crate) mod testing;

@@ -8,7 +8,7 @@
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use super::{Analysis, Duration, Member, Percent, Resource, Task};
+use super::{Analysis, Duration, Member, Percent, Resource, Task, Watch};
 
 /// A release plan, as a release manager writes it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -32,9 +32,12 @@ pub struct ReleasePlan {
     /// schedule for `ramped`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub analysis: Option<Analysis>,
-    /// Business KPIs with targets, measured for the report.
+    /// Business KPIs with targets, measured for the report (and over the watch).
     #[serde(default)]
     pub kpis: Vec<Kpi>,
+    /// The watch after the last stage; absent: the release ends there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub watch: Option<Watch>,
     /// Announcement, start and maintenance windows.
     #[serde(default)]
     pub schedule: Schedule,
@@ -302,6 +305,7 @@ impl ReleasePlan {
             || self.strategy != other.strategy
             || self.stages != other.stages
             || self.analysis != other.analysis
+            || self.watch != other.watch
             || self.schedule != other.schedule
             || self.approvals_required != other.approvals_required
             || self.group != other.group

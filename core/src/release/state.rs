@@ -8,7 +8,8 @@
 //! Revising what ships or how sends an approved plan back to `pending_approval`. A
 //! paused release's exposure does not grow: promoting it, completing it or raising its
 //! percentage needs a `resume` first.
-//! `completed`, `rolled_back` and `cancelled` are terminal: nothing leaves them. The
+//! `completed`, `rolled_back` and `cancelled` are terminal: nothing leaves them, but for
+//! one move: a completed release still under its plan's `watch` may be rolled back. The
 //! guards that need more than the state (checklist done, approvals in, the author not
 //! approving) are the caller's; this function only says which moves exist.
 
@@ -129,6 +130,9 @@ pub enum Step {
     Complete,
     /// Every flag back to control.
     Rollback,
+    /// Every flag back to control after the last stage, while the plan's `watch` is on
+    /// (whether it is, is the caller's guard).
+    RollbackWatched,
     /// Withdraw before starting.
     Cancel,
 }
@@ -146,7 +150,7 @@ impl Step {
             Step::Promote => "promote",
             Step::SetPercent => "set the percentage of",
             Step::Complete => "complete",
-            Step::Rollback => "roll back",
+            Step::Rollback | Step::RollbackWatched => "roll back",
             Step::Cancel => "cancel",
         }
     }
@@ -208,6 +212,7 @@ pub fn transition(from: ReleaseState, step: Step) -> Result<ReleaseState, Transi
         (Running, Step::Promote | Step::SetPercent) => Running,
         (Running, Step::Complete) => Completed,
         (Running | Paused, Step::Rollback) => RolledBack,
+        (Completed, Step::RollbackWatched) => RolledBack,
         (Draft | PendingApproval | Approved, Step::Cancel) => Cancelled,
         _ => return Err(TransitionError { from, step }),
     };

@@ -1,5 +1,5 @@
 //! The release manager's command line: `rollgate release …`, `rollgate flag …`,
-//! `rollgate changelog`, `rollgate export` and `rollgate import` (the catalog, or flagd
+//! `rollgate template …`, `rollgate changelog`, `rollgate export` and `rollgate import` (the catalog, or flagd
 //! files), a client of the admin API (`--url` / `ROLLGATE_URL`,
 //! `--token` / `ROLLGATE_TOKEN`), printing for people by default and the server's JSON
 //! with `--json`; and `rollgate admin-token create`, which works offline on a stopped
@@ -20,6 +20,7 @@ mod release;
 mod report;
 mod show;
 mod store;
+mod template;
 #[cfg(test)]
 mod tests;
 mod timeline;
@@ -32,6 +33,7 @@ pub use flag::FlagArgs;
 pub use release::ReleaseArgs;
 pub use report::ChangelogArgs;
 pub use store::StoreArgs;
+pub use template::{TemplateArgs, template};
 
 /// Where the server is and who is calling; shared by every client command.
 #[derive(Debug, Clone, Args)]

@@ -33,6 +33,9 @@ pub(crate) enum ReleaseCommand {
         /// Print only the new release's id (for scripts: `ID=$(rollgate release create plan.json -q)`).
         #[arg(long, short)]
         quiet: bool,
+        /// Start from this template: the plan file's fields replace the template's.
+        #[arg(long)]
+        template: Option<String>,
     },
     /// List releases.
     List {
@@ -151,8 +154,15 @@ pub(super) async fn run(args: ReleaseArgs) -> Result<(), CliError> {
     let action =
         |name: &'static str, act: Act| (act.id, name, name.to_owned(), commented(act.comment));
     let (id, name, path, body) = match args.command {
-        ReleaseCommand::Create { file, quiet } => {
-            let plan = read_plan(&file)?;
+        ReleaseCommand::Create {
+            file,
+            quiet,
+            template,
+        } => {
+            let mut plan = read_plan(&file)?;
+            if let (Some(name), Some(fields)) = (template, plan.as_object_mut()) {
+                fields.insert("template".to_owned(), Value::String(name));
+            }
             let answer = client.post("/api/v1/releases", &plan).await?;
             if quiet && !json {
                 println!("{}", answer.read::<WithVersion<Release>>()?.doc.id);
@@ -329,7 +339,7 @@ fn print(json: bool, answer: &Answer, done: &str) -> Result<(), CliError> {
 
 /// The plan as written, sent as it is: the server validates it and names each field
 /// that is wrong, which a `ReleasePlan` parsed here could not do as well.
-fn read_plan(file: &PathBuf) -> Result<Value, CliError> {
+pub(super) fn read_plan(file: &PathBuf) -> Result<Value, CliError> {
     let text = if file.as_os_str() == "-" {
         std::io::read_to_string(std::io::stdin())
     } else {

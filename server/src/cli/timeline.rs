@@ -188,6 +188,15 @@ fn change(release: &Release, event: &TimelineEvent) -> String {
             text(&details["description"]),
             text(&details["was"])
         ),
+        EventKind::WatchRegression => format!(
+            "regression during the watch: {}",
+            event.comment.as_deref().unwrap_or_default()
+        ),
+        EventKind::WatchEnded => format!(
+            "watch over ({}); report addendum {}",
+            text(&details["status"]),
+            text(&details["addendum"])
+        ),
         EventKind::Approved
         | EventKind::Announced
         | EventKind::Paused

@@ -20,6 +20,7 @@ mod releases;
 mod reports;
 mod request_error;
 mod sdk;
+mod templates;
 mod testing;
 mod webhooks;
 
@@ -192,6 +193,7 @@ pub(crate) fn start(
             .configure(reports::configure)
             .configure(release_plan::configure)
             .configure(releases::configure)
+            .configure(templates::configure)
             .configure(webhooks::configure)
             .configure(testing::configure)
             .configure(dashboard::configure)

@@ -12,8 +12,8 @@ use utoipa::{Modify, OpenApi};
 
 use super::problem::{PROBLEM_JSON, Problem};
 use super::{
-    access, catalog, documents, health, ofrep, release_plan, releases, reports, sdk, testing,
-    webhooks,
+    access, catalog, documents, health, ofrep, release_plan, releases, reports, sdk, templates,
+    testing, webhooks,
 };
 
 /// The whole API.
@@ -33,7 +33,9 @@ use super::{
         releases::list_releases, releases::create_release, releases::get_release, releases::replace_release,
         releases::preview_start, releases::act, releases::set_percent, releases::check_item, releases::log_incident,
         release_plan::list_tasks, release_plan::update_task, release_plan::answer_resource,
-        reports::get_report, reports::get_changelog, reports::changelog_feed,
+        templates::list_templates, templates::create_template, templates::get_template,
+        templates::replace_template, templates::delete_template,
+        reports::get_report, reports::list_addenda, reports::get_changelog, reports::changelog_feed,
         webhooks::create_webhook, webhooks::list_webhooks, webhooks::get_webhook, webhooks::replace_webhook,
         webhooks::delete_webhook, webhooks::list_deliveries,
         testing::get_clock, testing::move_clock,
@@ -50,6 +52,7 @@ use super::{
         (name = "sdk", description = "SDK sync: ruleset, change stream, exposures"),
         (name = "operations", description = "Health, readiness, metrics"),
         (name = "releases", description = "Release plans, approvals and the manual control of rollouts"),
+        (name = "templates", description = "Release templates: a team's plan written once, used to create releases"),
         (name = "reports", description = "Validation reports of releases, the changelog and its public Atom feed"),
         (name = "webhooks", description = "Subscriptions to release events and their delivery log"),
         (name = "testing", description = "Test-only endpoints, off unless testing.manual_clock_start is set"),

@@ -11,6 +11,7 @@ use super::extract::etag;
 use super::problem::{ApiError, Problem};
 use super::request_error::RequestError;
 use crate::service::changelog::{self, ChangelogEntry, View, atom};
+use crate::service::reports::addendum::{self, Addendum};
 use crate::service::reports::{self, Report};
 use crate::service::{App, Principal};
 
@@ -19,6 +20,10 @@ use crate::service::{App, Principal};
 pub(crate) fn configure(config: &mut web::ServiceConfig) {
     config
         .service(super::resource("/api/v1/releases/{id}/report").route(web::get().to(get_report)))
+        .service(
+            super::resource("/api/v1/releases/{id}/report/addenda")
+                .route(web::get().to(list_addenda)),
+        )
         .service(super::resource("/api/v1/changelog").route(web::get().to(get_changelog)))
         .service(super::resource("/changelog.atom").route(web::get().to(changelog_feed)));
 }
@@ -102,7 +107,8 @@ pub(crate) struct ReportQuery {
 /// The validation report of a release. While the release runs it is computed on
 /// demand (`"final": false`, no `ETag`); once it ends it is stored and served byte for
 /// byte ever after (`"final": true`, `ETag: "1"`). HTML is one standalone page with
-/// inline CSS and SVG charts.
+/// inline CSS and SVG charts. Markdown and HTML append the report's addenda (the watch
+/// after release); the JSON is the stored report alone (addenda: `…/report/addenda`).
 #[utoipa::path(get, path = "/api/v1/releases/{id}/report", tag = "reports",
     params(("id" = String, Path), ReportQuery,
            ("Accept" = Option<String>, Header, description = "application/json, text/markdown or text/html")),
@@ -130,6 +136,7 @@ pub(crate) async fn get_report(
         ],
     )?;
     let served = reports::report(&app, &caller, &id).await?;
+    let addenda = addendum::read(&app, &id).await?;
     let mut response = HttpResponse::Ok();
     response.content_type(format.content_type());
     if let Some(version) = served.version {
@@ -137,14 +144,39 @@ pub(crate) async fn get_report(
     }
     Ok(match format {
         Format::Json => response.body(served.json.to_vec()),
-        Format::Markdown => response.body(reports::markdown::render(&served.report)),
+        Format::Markdown => {
+            let mut text = reports::markdown::render(&served.report);
+            for addendum in &addenda {
+                reports::markdown::addendum(&mut text, addendum);
+            }
+            response.body(text)
+        }
         Format::Html => response
             .insert_header((
                 "Content-Security-Policy",
                 "default-src 'none'; style-src 'unsafe-inline'; img-src data:",
             ))
-            .body(reports::html::render(&served.report)),
+            .body(reports::html::with_addenda(
+                reports::html::render(&served.report),
+                &addenda,
+            )),
     })
+}
+
+/// The addenda of a release's report, oldest first: what was learnt after the report
+/// was written (the watch after release, with its KPIs). Each is written once and
+/// never changes; the report itself stays as it was stored (its Markdown and HTML
+/// renderings show the addenda after its own text).
+#[utoipa::path(get, path = "/api/v1/releases/{id}/report/addenda", tag = "reports",
+    params(("id" = String, Path)),
+    responses((status = 200, body = [Addendum]), (status = "4XX", body = Problem)),
+    security(("admin_token" = [])))]
+pub(crate) async fn list_addenda(
+    app: web::Data<App>,
+    id: web::Path<String>,
+    caller: Principal,
+) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(addendum::list(&app, &caller, &id).await?))
 }
 
 /// Which changelog.

@@ -173,6 +173,9 @@ pub(crate) enum Conflict {
     /// A write to a flag that a running or paused release drives in that environment.
     #[error("{0}")]
     OwnedByRelease(Box<Owned>),
+    /// A template of that name exists already.
+    #[error("a template named {0:?} exists already: pick another name, or replace it with PUT")]
+    TemplateExists(String),
     /// A flag of the release is not what the action needs.
     #[error("flag {flag:?} {problem}")]
     ReleasedFlag {
@@ -194,6 +197,7 @@ impl Conflict {
             | Conflict::GeneralSegment
             | Conflict::AudienceRing(_) => Some("key".to_owned()),
             Conflict::LastAdminToken => Some("id".to_owned()),
+            Conflict::TemplateExists(_) => Some("name".to_owned()),
             Conflict::StoreKeptChanging | Conflict::ReleaseChanged(_) => None,
             Conflict::ReleasedFlag { index, .. } => index.map(|i| format!("flags[{i}].key")),
             Conflict::OwnedByRelease(owned) => Some(owned.field.clone()),

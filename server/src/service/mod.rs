@@ -26,6 +26,7 @@ pub mod releases;
 pub mod reports;
 pub mod seed;
 pub(crate) mod segments;
+pub(crate) mod templates;
 pub(crate) mod tokens;
 pub(crate) mod webhooks;
 

@@ -114,6 +114,7 @@ pub fn validate_plan(
     super::group::check(&mut errors, plan);
     super::tasks::check(&mut errors, plan);
     super::resources::check(&mut errors, plan);
+    super::watch::check(&mut errors, plan);
     check_announcement(&mut errors, plan);
     check_readiness(&mut errors, plan);
     text_field(&mut errors, "notes", &plan.notes, MAX_NOTES, Lines::Many);

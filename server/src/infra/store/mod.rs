@@ -62,11 +62,13 @@ pub enum Kind {
     Lease,
     /// Server-internal settings (e.g. whether the store was seeded).
     Meta,
+    /// A release template.
+    Template,
 }
 
 impl Kind {
     /// Every kind.
-    pub const ALL: [Kind; 10] = [
+    pub const ALL: [Kind; 11] = [
         Kind::Environment,
         Kind::Flag,
         Kind::Segment,
@@ -77,6 +79,7 @@ impl Kind {
         Kind::Delivery,
         Kind::Lease,
         Kind::Meta,
+        Kind::Template,
     ];
 
     /// The kind's name, as stored.
@@ -92,6 +95,7 @@ impl Kind {
             Kind::Delivery => "delivery",
             Kind::Lease => "lease",
             Kind::Meta => "meta",
+            Kind::Template => "template",
         }
     }
 

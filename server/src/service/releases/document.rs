@@ -67,6 +67,9 @@ pub struct Release {
     /// resource at most.
     #[serde(default)]
     pub commitments: Vec<super::commitments::Commitment>,
+    /// The watch after the last stage, once it has begun (the plan sets `watch`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub watch_record: Option<super::watch::WatchRecord>,
 }
 
 impl Release {
@@ -236,11 +239,16 @@ pub enum EventKind {
     ResourceDeclined,
     /// A revision changed a committed (or declined) resource: its answer was withdrawn.
     CommitmentWithdrawn,
+    /// A guardrail regressed during the watch after release (`on_regression: alert`;
+    /// with `rollback` the rollback carries the reason).
+    WatchRegression,
+    /// The watch after release is over; its KPI addendum is on the report.
+    WatchEnded,
 }
 
 impl EventKind {
     /// Every kind.
-    pub(crate) const ALL: [EventKind; 27] = [
+    pub(crate) const ALL: [EventKind; 29] = [
         EventKind::Created,
         EventKind::Revised,
         EventKind::ApprovalsReset,
@@ -268,6 +276,8 @@ impl EventKind {
         EventKind::ResourceCommitted,
         EventKind::ResourceDeclined,
         EventKind::CommitmentWithdrawn,
+        EventKind::WatchRegression,
+        EventKind::WatchEnded,
     ];
 
     /// The kind's name on the wire.
@@ -300,6 +310,8 @@ impl EventKind {
             EventKind::ResourceCommitted => "resource_committed",
             EventKind::ResourceDeclined => "resource_declined",
             EventKind::CommitmentWithdrawn => "commitment_withdrawn",
+            EventKind::WatchRegression => "watch_regression",
+            EventKind::WatchEnded => "watch_ended",
         }
     }
 

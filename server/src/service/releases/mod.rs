@@ -21,6 +21,7 @@ mod preview;
 mod propagation;
 mod rollout;
 mod stored;
+pub(crate) mod watch;
 
 use rollgate_core::FieldError;
 use rollgate_core::release::{ReleasePlan, ReleaseState};
@@ -87,14 +88,15 @@ pub(crate) async fn get(
     Ok(load(app, id).await?.into())
 }
 
-/// Creates a release in `draft` from a plan.
+/// Creates a release in `draft` from a plan (or from a template and what the request
+/// sets itself).
 pub(crate) async fn create(
     app: &App,
     principal: &Principal,
     body: &[u8],
 ) -> Result<WithVersion<Release>, ServiceError> {
     require_role(principal, Role::ReleaseManager)?;
-    let plan: ReleasePlan = parse(body)?;
+    let plan = plan_of(app, body).await?;
     require_environment(principal, &plan.environment)?;
     let now = app.clock.now();
     let id = format!("rel-{}", random_text(12).to_ascii_lowercase());
@@ -120,6 +122,7 @@ pub(crate) async fn create(
         preflight: None,
         analysis_progress: None,
         commitments: Vec::new(),
+        watch_record: None,
     };
     save(
         app,
@@ -131,6 +134,19 @@ pub(crate) async fn create(
         None,
     )
     .await
+}
+
+/// The plan of a create request: the body itself, or — when it names a `template` —
+/// the template's fields with the body's replacing them field by field.
+async fn plan_of(app: &App, body: &[u8]) -> Result<ReleasePlan, ServiceError> {
+    let mut fields: serde_json::Map<String, serde_json::Value> = parse(body)?;
+    let Some(name) = fields.remove("template") else {
+        return Ok(parse(body)?);
+    };
+    let fields = crate::service::templates::fill(app, &name, fields).await?;
+    Ok(parse(
+        serde_json::Value::Object(fields).to_string().as_bytes(),
+    )?)
 }
 
 /// Checks that `principal` may act on release `id`: a token scoped to environments
@@ -147,7 +163,7 @@ pub(crate) async fn require_scope(
 }
 
 /// Read-only fields a client may send back unchanged in a `PUT` (they are ignored).
-const READ_ONLY: [&str; 16] = [
+const READ_ONLY: [&str; 17] = [
     "id",
     "state",
     "author",
@@ -163,6 +179,7 @@ const READ_ONLY: [&str; 16] = [
     "analysis_progress",
     "preflight",
     "commitments",
+    "watch_record",
     "version",
 ];
 

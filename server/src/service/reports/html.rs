@@ -4,6 +4,7 @@
 
 use std::fmt::Write as _;
 
+use super::addendum::Addendum;
 use super::before;
 use super::charts::{self, Axis};
 use super::model::{Report, StageEnd};
@@ -268,4 +269,41 @@ fn changelog(out: &mut String, report: &Report) {
     if let Some(exposures) = entry.exposures.as_ref().filter(|e| !e.is_empty()) {
         let _ = writeln!(out, "<p>Exposure: {}.</p>", esc(&exposure_words(exposures)));
     }
+}
+
+/// Inserts the addenda before the end of the report's page (`page` is [`render`]'s
+/// output, unchanged up to there), each a dated section of its own.
+pub(crate) fn with_addenda(mut page: String, addenda: &[Addendum]) -> String {
+    if addenda.is_empty() {
+        return page;
+    }
+    let mut out = String::new();
+    for addendum in addenda {
+        let watch = &addendum.watch;
+        let _ = writeln!(
+            out,
+            "<section class=\"addendum\">\n<h2>Addendum {} ({}): {}</h2>\n<ul>",
+            addendum.number,
+            esc(&text::time(addendum.written_at)),
+            esc(&addendum.title)
+        );
+        for line in tables::watch_lines(watch) {
+            let _ = writeln!(out, "<li>{}</li>", esc(&line));
+        }
+        out.push_str("</ul>\n");
+        if let Some(note) = &addendum.kpis.note {
+            let _ = writeln!(out, "<p class=\"muted\">{}</p>", esc(note));
+        }
+        if !addendum.kpis.results.is_empty() {
+            table(
+                &mut out,
+                &tables::KPI_HEADER,
+                tables::kpi_result_rows(None, &addendum.kpis.results),
+            );
+        }
+        out.push_str("</section>\n");
+    }
+    let at = page.rfind("</body>").unwrap_or(page.len());
+    page.insert_str(at, &out);
+    page
 }

@@ -24,7 +24,7 @@ use crate::service::releases::Release;
 
 /// The KPI results of `release` with every query written out and nothing measured yet.
 pub(crate) fn plan(release: &Release, walk: &Walk, now: OffsetDateTime) -> Vec<KpiResult> {
-    let mut ranges: Vec<(KpiScope, Option<usize>, OffsetDateTime, OffsetDateTime)> = walk
+    let mut ranges: Vec<Range> = walk
         .spans
         .iter()
         .enumerate()
@@ -36,6 +36,15 @@ pub(crate) fn plan(release: &Release, walk: &Walk, now: OffsetDateTime) -> Vec<K
     if let Some((from, to)) = walk.range(now) {
         ranges.push((KpiScope::Release, None, from, to));
     }
+    plan_over(release, &ranges)
+}
+
+/// A range a KPI is measured over: its scope, the stage, from, to.
+pub(crate) type Range = (KpiScope, Option<usize>, OffsetDateTime, OffsetDateTime);
+
+/// The KPI results of `release` over `ranges`, nothing measured yet (the watch's
+/// addendum measures over the watch alone).
+pub(crate) fn plan_over(release: &Release, ranges: &[Range]) -> Vec<KpiResult> {
     let mut results = Vec::new();
     for kpi in &release.plan.kpis {
         let per_flag =
@@ -46,7 +55,7 @@ pub(crate) fn plan(release: &Release, walk: &Walk, now: OffsetDateTime) -> Vec<K
         } else {
             vec![None]
         };
-        for &(scope, stage, from, to) in &ranges {
+        for &(scope, stage, from, to) in ranges {
             let seconds = u64::try_from((to - from).whole_seconds()).unwrap_or(0);
             let window = Duration::from_secs(seconds.clamp(1, Duration::MAX_SECONDS))
                 .map_or_else(|| "1s".to_owned(), |d| d.to_string());

@@ -3,6 +3,7 @@
 
 use std::fmt::Write as _;
 
+use super::addendum::Addendum;
 use super::before;
 use super::model::{Report, StageEnd};
 use super::plan_items;
@@ -149,4 +150,30 @@ fn issues(out: &mut String, report: &Report) {
         }
     }
     out.push('\n');
+}
+
+/// Appends an addendum after the report's text: a dated section of its own.
+pub(crate) fn addendum(out: &mut String, addendum: &Addendum) {
+    let watch = &addendum.watch;
+    let _ = writeln!(
+        out,
+        "\n## Addendum {} ({}): {}\n",
+        addendum.number,
+        text::time(addendum.written_at),
+        text::markdown(&addendum.title)
+    );
+    for line in tables::watch_lines(watch) {
+        let _ = writeln!(out, "- {}", text::markdown(&line));
+    }
+    out.push('\n');
+    if let Some(note) = &addendum.kpis.note {
+        let _ = writeln!(out, "{}\n", text::markdown(note));
+    }
+    if !addendum.kpis.results.is_empty() {
+        table(
+            out,
+            &tables::KPI_HEADER,
+            tables::kpi_result_rows(None, &addendum.kpis.results),
+        );
+    }
 }

@@ -16,11 +16,15 @@
 //!   release has not settled: its report is computed on demand with `"final": false`,
 //!   so the stored report always carries the record.
 //!
+//! - Later findings — the watch after release — are [`addendum`]s: documents of their
+//!   own, appended, never rewriting the report.
+//!
 //! Pure parts: [`stages`] (the timeline walked), [`checks`] (records aggregated),
 //! [`issues`], [`kpi`] (queries planned and judged), [`build`]; renderings:
 //! [`markdown`], [`html`] with [`charts`], the text they share in [`tables`] and
 //! [`before`].
 
+pub mod addendum;
 pub(crate) mod before;
 pub mod build;
 pub(crate) mod cache;

@@ -2,8 +2,8 @@
 //! renderings share these and differ only in how they escape and lay them out.
 
 use super::model::{
-    CheckOutcome, CheckSummary, IssueKind, KpiScope, KpiVerdict, Report, Spread, StageEnd,
-    StageReport,
+    CheckOutcome, CheckSummary, IssueKind, KpiResult, KpiScope, KpiVerdict, Report, Spread,
+    StageEnd, StageReport,
 };
 use super::text;
 use crate::service::changelog::Feature;
@@ -308,9 +308,12 @@ pub(crate) const KPI_HEADER: [&str; 8] = [
 
 /// One row per KPI result, with its PromQL as notes.
 pub(crate) fn kpi_rows(report: &Report) -> Vec<Row> {
-    report
-        .kpis
-        .results
+    kpi_result_rows(Some(report), &report.kpis.results)
+}
+
+/// One row per KPI result (of a report, or of an addendum when `report` is `None`).
+pub(crate) fn kpi_result_rows(report: Option<&Report>, results: &[KpiResult]) -> Vec<Row> {
+    results
         .iter()
         .map(|r| Row {
             cells: vec![
@@ -336,6 +339,41 @@ pub(crate) fn kpi_rows(report: &Report) -> Vec<Row> {
                 .collect(),
         })
         .collect()
+}
+
+/// The facts of a watch after release, one sentence each.
+pub(crate) fn watch_lines(watch: &super::addendum::WatchSummary) -> Vec<String> {
+    use crate::service::releases::watch::WatchStatus;
+    let seconds = u64::try_from((watch.to - watch.from).whole_seconds()).unwrap_or(0);
+    let mut lines = vec![
+        format!(
+            "Watched from {} to {} ({}), {} looks; on a regression: {}.",
+            text::time(watch.from),
+            text::time(watch.to),
+            text::duration(seconds),
+            watch.looks,
+            watch.on_regression.as_str()
+        ),
+        match watch.status {
+            WatchStatus::RolledBack => "Outcome: rolled back during the watch.".to_owned(),
+            _ if watch.regressions.is_empty() => {
+                "Outcome: healthy, no guardrail regressed.".to_owned()
+            }
+            _ => format!(
+                "Outcome: {} regression(s), alerted.",
+                watch.regressions.len()
+            ),
+        },
+    ];
+    for regression in &watch.regressions {
+        lines.push(format!(
+            "{} at {}: {}",
+            regression.action,
+            text::time(regression.at),
+            regression.reason
+        ));
+    }
+    lines
 }
 
 /// An issue's heading: `kind (time, stage n)`.
@@ -410,12 +448,15 @@ fn kpi_words(verdict: KpiVerdict) -> &'static str {
     }
 }
 
-fn scope_words(report: &Report, scope: KpiScope, stage: Option<usize>) -> String {
+fn scope_words(report: Option<&Report>, scope: KpiScope, stage: Option<usize>) -> String {
     match (scope, stage) {
         (KpiScope::Stage, Some(index)) => {
-            let audience = report.stages.get(index).map_or("", |s| s.audience.as_str());
+            let audience = report
+                .and_then(|r| r.stages.get(index))
+                .map_or("", |s| s.audience.as_str());
             format!("stage {} ({audience})", index + 1)
         }
+        (KpiScope::Watch, _) => "the watch".to_owned(),
         _ => "whole release".to_owned(),
     }
 }

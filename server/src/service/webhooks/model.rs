@@ -6,7 +6,7 @@ use time::OffsetDateTime;
 use crate::service::releases::EventKind;
 
 /// The release events a webhook can subscribe to.
-pub(crate) const SUBSCRIBABLE: [EventKind; 13] = [
+pub(crate) const SUBSCRIBABLE: [EventKind; 15] = [
     EventKind::Approved,
     EventKind::Announced,
     EventKind::Started,
@@ -20,6 +20,8 @@ pub(crate) const SUBSCRIBABLE: [EventKind; 13] = [
     EventKind::Incident,
     EventKind::FlagDisabled,
     EventKind::TaskOverdue,
+    EventKind::WatchRegression,
+    EventKind::WatchEnded,
 ];
 
 /// A subscription as stored: with its signing secret.

@@ -131,6 +131,8 @@ pub(super) enum Work {
     Analyse,
     /// See whether Prometheus answers again.
     Probe,
+    /// Keep the watch after release (a look, or its close).
+    Watch,
 }
 
 /// Observes `stored` at `now` and does `work`: analyses a running release and applies
@@ -144,12 +146,16 @@ pub(super) async fn run(
     now: OffsetDateTime,
     work: Work,
 ) -> Result<Outcome, ServiceError> {
+    if work == Work::Watch {
+        return super::after_release::run(app, client, stored, fence, now).await;
+    }
     let Some(observations) = observe_release(app, client, stored, now).await else {
         return Ok(Outcome::Skipped);
     };
     match work {
         Work::Analyse => analyse(app, stored, fence, &observations, now).await,
         Work::Probe => probe(app, stored, fence, &observations).await,
+        Work::Watch => Ok(Outcome::Skipped),
     }
 }
 
@@ -286,7 +292,10 @@ async fn probe(
 /// A decision that lost the race with a person (or with another replica) is dropped,
 /// not an error: the release moved since it was read (a version conflict, a conflict
 /// with its flags, or a state that no longer allows the action), or the lease moved.
-fn settle(result: Result<Verdict, ServiceError>, id: &str) -> Result<Outcome, ServiceError> {
+pub(super) fn settle(
+    result: Result<Verdict, ServiceError>,
+    id: &str,
+) -> Result<Outcome, ServiceError> {
     let cause = match &result {
         Ok(_) => None,
         Err(ServiceError::VersionConflict { .. }) => Some(Dropped::VersionConflict),
@@ -309,7 +318,7 @@ fn settle(result: Result<Verdict, ServiceError>, id: &str) -> Result<Outcome, Se
     }
 }
 
-fn clip(text: &str) -> String {
+pub(super) fn clip(text: &str) -> String {
     if text.len() <= MAX_TEXT {
         return text.to_owned();
     }

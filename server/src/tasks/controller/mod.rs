@@ -7,6 +7,7 @@
 //! - [`crate::infra::promql`]: the Prometheus query client and PromQL templates;
 //! - [`observe`]: the queries of one interval, sent at once;
 //! - [`act`]: one analysis, decided and applied (holds are `analysis` events);
+//! - [`after_release`]: the watch after release, and its report addendum;
 //! - [`super::lease`]: one replica decides at a time; every write is fenced by the
 //!   `controller` lease.
 //!
@@ -28,6 +29,7 @@
 //! counted by cause in `rollgate_controller_decisions_dropped_total`.
 
 pub(crate) mod act;
+pub(crate) mod after_release;
 pub(crate) mod observe;
 
 use std::collections::HashMap;
@@ -118,6 +120,8 @@ impl Controller {
                     Work::Analyse
                 } else if is_paused_for_errors(&stored) {
                     Work::Probe
+                } else if after_release::is_kept(&stored) {
+                    Work::Watch
                 } else {
                     return None;
                 };
@@ -195,6 +199,7 @@ impl Controller {
                 let last = self.probed.get(&release.id).copied().or(last_analysis)?;
                 Some(last + interval)
             }
+            Work::Watch => after_release::due_at(stored, interval),
         }
     }
 }

@@ -25,8 +25,8 @@ fn required_role(operation: &Operation) -> &'static str {
         ("flags" | "segments" | "environments" | "audit", Method::GET) => "viewer",
         ("environments", _) => "admin",
         ("flags" | "segments", _) => "editor",
-        ("releases" | "webhooks" | "changelog", Method::GET) => "viewer",
-        ("releases", _) => "release_manager",
+        ("releases" | "webhooks" | "changelog" | "templates", Method::GET) => "viewer",
+        ("releases" | "templates", _) => "release_manager",
         ("webhooks" | "testing", _) => "admin",
         ("catalog" | "export", Method::GET) => "viewer",
         ("catalog", _) => "admin",
@@ -50,6 +50,7 @@ struct Subjects {
     token: String,
     release: String,
     webhook: String,
+    template: &'static str,
 }
 
 impl Subjects {
@@ -70,6 +71,7 @@ impl Subjects {
                     Some("segments") => self.segment.to_owned(),
                     Some("environments") => self.environment.to_owned(),
                     Some("tokens") => self.token.clone(),
+                    Some("templates") => self.template.to_owned(),
                     other => panic!("no value for {part} after {other:?} in {template}"),
                 }
             } else {
@@ -144,7 +146,16 @@ async fn every_documented_admin_operation_is_authenticated_and_checks_the_role()
             Some(json!({ "url": "http://localhost:9/hook", "events": ["started"] })),
         )
         .await;
+    let template = server
+        .admin(
+            Method::POST,
+            "/api/v1/templates",
+            Some(json!({ "name": "subject-template" })),
+        )
+        .await;
+    assert_eq!(template.status, StatusCode::CREATED, "{:?}", template.body);
     let subjects = Subjects {
+        template: "subject-template",
         flag: "subject-flag",
         segment: "subject-segment",
         environment: "production",

@@ -9,3 +9,4 @@ mod manual;
 mod preflight;
 mod report;
 pub(crate) mod support;
+mod watch;

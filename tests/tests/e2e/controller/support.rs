@@ -276,15 +276,22 @@ impl Stack {
     /// Starts everything, with [`FLAG`] serving control to everyone, and waits until
     /// Prometheus has scraped both targets.
     pub async fn start() -> Stack {
+        Stack::start_with(Vec::new()).await
+    }
+
+    /// [`Stack::start`], with more settings for the server (`ROLLGATE_…` variables).
+    pub async fn start_with(settings: Vec<(String, String)>) -> Stack {
         // Prometheus scrapes the server, so it starts last; the server's settings name
         // it (analysis asks only the Prometheus endpoints of the settings), on a port
         // chosen now.
         let port = free_port();
+        let mut env = vec![(
+            "ROLLGATE_PROMETHEUS_URL".to_owned(),
+            format!("http://127.0.0.1:{port}"),
+        )];
+        env.extend(settings);
         let server = Server::start_with(Options {
-            env: vec![(
-                "ROLLGATE_PROMETHEUS_URL".to_owned(),
-                format!("http://127.0.0.1:{port}"),
-            )],
+            env,
             ..Options::default()
         })
         .await;

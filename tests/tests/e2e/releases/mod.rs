@@ -10,5 +10,6 @@ mod scheduler;
 mod start;
 pub mod support;
 mod tasks;
+mod templates;
 mod validation;
 pub(crate) mod webhooks;

@@ -301,11 +301,20 @@ pub(crate) async fn run_with(
                 None => {
                     next.state = step(current, Step::Complete)?;
                     flags = flag_writes(&next, &read, Target::Completed)?;
+                    next.watch_record = current
+                        .plan
+                        .watch
+                        .as_ref()
+                        .map(|w| super::watch::WatchRecord::open(w, now));
                     next.timeline.push(TimelineEvent {
                         from: Some(current.state),
                         to: Some(next.state),
                         stage: current.current_stage,
                         percent: Some(current.current_percent),
+                        details: next
+                            .watch_record
+                            .as_ref()
+                            .map(|w| json!({ "watch_until": tasks::rfc3339(w.ends_at) })),
                         ..event(EventKind::Completed)
                     });
                 }
@@ -317,7 +326,16 @@ pub(crate) async fn run_with(
                 request.reason.as_deref(),
                 "say why the release is rolled back",
             )?;
-            next.state = step(current, Step::Rollback)?;
+            let watched = super::watch::is_watching(current);
+            next.state = step(
+                current,
+                if watched {
+                    Step::RollbackWatched
+                } else {
+                    Step::Rollback
+                },
+            )?;
+            super::watch::close_rolled_back(&mut next, now);
             let read = CurrentFlags::read(app, current).await?;
             flags = flag_writes(&next, &read, Target::Control)?;
             next.timeline.push(TimelineEvent {

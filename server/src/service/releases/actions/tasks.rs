@@ -183,7 +183,7 @@ pub(crate) async fn announce_overdue(
     .map(|saved| saved.version)
 }
 
-fn rfc3339(at: OffsetDateTime) -> String {
+pub(super) fn rfc3339(at: OffsetDateTime) -> String {
     at.format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_else(|_| at.to_string())
 }

@@ -29,6 +29,8 @@ pub enum KpiScope {
     Stage,
     /// The whole release, from the start to the end.
     Release,
+    /// The watch after release (a report addendum).
+    Watch,
 }
 
 /// A KPI against its target.

@@ -155,7 +155,7 @@ async fn webhook_and_clock_endpoints_name_the_bad_field() {
 }
 
 #[tokio::test]
-async fn every_release_and_webhook_endpoint_is_in_the_openapi_document() {
+async fn every_release_template_and_webhook_endpoint_is_in_the_openapi_document() {
     let server = Server::start().await;
     let document = server
         .admin(Method::GET, "/api/v1/openapi.json", None)
@@ -177,6 +177,9 @@ async fn every_release_and_webhook_endpoint_is_in_the_openapi_document() {
             "/api/v1/releases/{id}/resources/{index}/{answer}",
             vec!["post"],
         ),
+        ("/api/v1/releases/{id}/report/addenda", vec!["get"]),
+        ("/api/v1/templates", vec!["get", "post"]),
+        ("/api/v1/templates/{name}", vec!["get", "put", "delete"]),
         ("/api/v1/webhooks", vec!["get", "post"]),
         ("/api/v1/webhooks/{id}", vec!["get", "put", "delete"]),
         ("/api/v1/webhooks/{id}/deliveries", vec!["get"]),
