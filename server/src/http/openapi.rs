@@ -12,8 +12,8 @@ use utoipa::{Modify, OpenApi};
 
 use super::problem::{PROBLEM_JSON, Problem};
 use super::{
-    access, catalog, documents, health, ofrep, release_plan, releases, reports, sdk, testing,
-    webhooks,
+    access, catalog, documents, health, ofrep, release_log, release_plan, releases, reports, sdk,
+    testing, webhooks,
 };
 
 /// The whole API.
@@ -33,6 +33,7 @@ use super::{
         releases::list_releases, releases::create_release, releases::get_release, releases::replace_release,
         releases::preview_start, releases::act, releases::set_percent, releases::check_item, releases::log_incident,
         release_plan::list_tasks, release_plan::update_task, release_plan::answer_resource,
+        release_log::add_risk, release_log::update_risk, release_log::update_incident,
         reports::get_report, reports::get_changelog, reports::changelog_feed,
         webhooks::create_webhook, webhooks::list_webhooks, webhooks::get_webhook, webhooks::replace_webhook,
         webhooks::delete_webhook, webhooks::list_deliveries,

@@ -67,6 +67,13 @@ pub struct Release {
     /// resource at most.
     #[serde(default)]
     pub commitments: Vec<super::commitments::Commitment>,
+    /// The living risk log: the plan's risks and those added since, as they stand now
+    /// (docs/release-plan.md, "The risk log").
+    #[serde(default)]
+    pub risk_log: Vec<rollgate_core::release::LoggedRisk>,
+    /// The incidents logged, each with its severity, owner, status and actions.
+    #[serde(default)]
+    pub incidents: Vec<super::incidents::Incident>,
 }
 
 impl Release {
@@ -236,11 +243,17 @@ pub enum EventKind {
     ResourceDeclined,
     /// A revision changed a committed (or declined) resource: its answer was withdrawn.
     CommitmentWithdrawn,
+    /// A risk was added to the risk log (by hand, or seeded from the plan).
+    RiskAdded,
+    /// A risk of the log changed (status, likelihood, impact, mitigation or owner).
+    RiskUpdated,
+    /// An incident changed: its status, severity or owner, or an action taken.
+    IncidentUpdated,
 }
 
 impl EventKind {
     /// Every kind.
-    pub(crate) const ALL: [EventKind; 27] = [
+    pub(crate) const ALL: [EventKind; 30] = [
         EventKind::Created,
         EventKind::Revised,
         EventKind::ApprovalsReset,
@@ -268,6 +281,9 @@ impl EventKind {
         EventKind::ResourceCommitted,
         EventKind::ResourceDeclined,
         EventKind::CommitmentWithdrawn,
+        EventKind::RiskAdded,
+        EventKind::RiskUpdated,
+        EventKind::IncidentUpdated,
     ];
 
     /// The kind's name on the wire.
@@ -300,6 +316,9 @@ impl EventKind {
             EventKind::ResourceCommitted => "resource_committed",
             EventKind::ResourceDeclined => "resource_declined",
             EventKind::CommitmentWithdrawn => "commitment_withdrawn",
+            EventKind::RiskAdded => "risk_added",
+            EventKind::RiskUpdated => "risk_updated",
+            EventKind::IncidentUpdated => "incident_updated",
         }
     }
 
