@@ -70,6 +70,8 @@ impl Subjects {
                     Some("segments") => self.segment.to_owned(),
                     Some("environments") => self.environment.to_owned(),
                     Some("tokens") => self.token.clone(),
+                    Some("risks") => "risk-1".to_owned(),
+                    Some("incidents") => "incident-1".to_owned(),
                     other => panic!("no value for {part} after {other:?} in {template}"),
                 }
             } else {
