@@ -31,7 +31,7 @@ pub struct ReleaseRow {
     pub approvals: String,
 }
 
-/// A recent incident.
+/// An incident: on the overview (recent ones) and on its release's page.
 #[derive(Clone, Debug, Default)]
 pub struct IncidentRow {
     /// The release it was logged on.
@@ -42,6 +42,16 @@ pub struct IncidentRow {
     pub at: String,
     /// What happened.
     pub what: String,
+    /// Its id within the release (`incident-1`).
+    pub id: String,
+    /// `low`, `medium`, `high` or `critical`.
+    pub severity: String,
+    /// `open`, `mitigated` or `resolved` (with the time it took).
+    pub status: String,
+    /// Who sees it through.
+    pub owner: String,
+    /// The actions taken, each with its time and author, oldest first.
+    pub actions: Vec<String>,
 }
 
 /// The overview: everything in flight.
@@ -132,15 +142,23 @@ pub struct EventRow {
     pub text: String,
 }
 
-/// One risk of the plan.
+/// One risk of the risk log.
 #[derive(Clone, Debug, Default)]
 pub struct RiskRow {
+    /// Its id within the release (`risk-2`).
+    pub id: String,
     /// What could go wrong.
     pub description: String,
     /// Likelihood and impact.
     pub rating: String,
     /// What is done about it.
     pub mitigation: String,
+    /// Who watches it.
+    pub owner: String,
+    /// `open`, `mitigating`, `closed` or `occurred`.
+    pub status: String,
+    /// The incident it became, when it occurred.
+    pub incident: String,
 }
 
 /// What the signed-in person may do to the release now: one form each.
@@ -227,8 +245,10 @@ pub struct ReleaseView {
     pub approvals: Vec<ApprovalRow>,
     /// Approvals needed.
     pub approvals_required: u32,
-    /// The risks.
+    /// The risk log.
     pub risks: Vec<RiskRow>,
+    /// The incidents, in the order logged.
+    pub incidents: Vec<IncidentRow>,
     /// The KPIs, in words.
     pub kpis: Vec<String>,
     /// The notes.

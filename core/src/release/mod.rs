@@ -4,6 +4,8 @@
 //! - [`plan`]: the plan's wire model; [`group`]: the release group and sign-off by
 //!   function; [`tasks`]: the readiness backlog; [`resources`]: what it needs; [`analysis`]: its `analysis` section;
 //!   [`watch`]: the watch after the last stage; [`template`]: plans written once; [`Duration`] and [`Percent`]: the plan's units;
+//! - [`risk_log`]: the living risk log the plan's risks seed; [`incidents`]: tracked
+//!   issues' severities and steps;
 //! - [`validate`]: field-precise validation of a plan against the documents it names;
 //! - [`state`]: `draft → pending_approval → approved → running ⇄ paused → completed |
 //!   rolled_back | cancelled` as a transition function;
@@ -19,10 +21,12 @@ pub mod analysis;
 pub mod apply;
 mod duration;
 pub mod group;
+pub mod incidents;
 mod percent;
 pub mod plan;
 pub mod preview;
 pub mod resources;
+pub mod risk_log;
 pub mod state;
 pub mod tasks;
 pub mod template;
@@ -33,6 +37,7 @@ pub use analysis::{Analysis, AnalysisCheck, CheckKind, OnNoData};
 pub use apply::{FlagTarget, Position, completed_config, control_config, stage_config};
 pub use duration::{Duration, DurationError};
 pub use group::{FUNCTIONS, Member};
+pub use incidents::{IncidentStatus, Severity};
 pub use percent::Percent;
 pub use plan::{
     Announcement, ChecklistItem, Kpi, KpiTarget, Level, MaintenanceWindow, ReleasePlan,
@@ -40,6 +45,7 @@ pub use plan::{
 };
 pub use preview::{Warning, WarningCode};
 pub use resources::Resource;
+pub use risk_log::{LoggedRisk, RiskStatus};
 pub use state::{ReleaseState, Step, TransitionError, transition};
 pub use tasks::{AREAS, Task, TaskStatus};
 pub use template::{Template, check_template};

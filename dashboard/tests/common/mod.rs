@@ -110,6 +110,21 @@ pub fn release(text: &str) -> ReleaseView {
             description: format!("Payment timeouts {text}"),
             rating: "likelihood low, impact high".to_owned(),
             mitigation: "Roll back on error rate".to_owned(),
+            id: "risk-1".to_owned(),
+            owner: format!("dana {text}"),
+            status: "occurred".to_owned(),
+            incident: "incident-1".to_owned(),
+        }],
+        incidents: vec![IncidentRow {
+            release_id: "rel-demo0000001".to_owned(),
+            release_name: format!("Checkout {text}"),
+            at: "2030-01-01T00:00:00Z".to_owned(),
+            what: format!("Payment timeouts {text}"),
+            id: "incident-1".to_owned(),
+            severity: "high".to_owned(),
+            status: "resolved in 1h".to_owned(),
+            owner: format!("carol {text}"),
+            actions: vec![format!("2030-01-01T00:00:00Z carol: paged {text}")],
         }],
         kpis: vec!["conversion: sum(rate(orders_total[5m]))".to_owned()],
         notes: format!("Notes {text}"),
@@ -164,6 +179,7 @@ pub fn overview(text: &str) -> Overview {
                 release_name: format!("Release {i}"),
                 at: "2030-01-01T00:00:00Z".to_owned(),
                 what: format!("Latency {text}"),
+                ..IncidentRow::default()
             })
             .collect(),
     }

@@ -14,6 +14,7 @@ mod catalog;
 mod client;
 mod flag;
 mod flagd;
+mod log_items;
 mod plan_items;
 mod preview;
 mod release;

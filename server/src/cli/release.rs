@@ -116,6 +116,12 @@ pub(crate) enum ReleaseCommand {
     /// The plan's living parts: the release group and sign-offs.
     #[command(flatten)]
     Plan(super::plan_items::PlanCommand),
+    /// The living risk log: list, add, update (with a reason).
+    #[command(subcommand)]
+    Risk(super::log_items::RiskCommand),
+    /// Tracked incidents: list, log, update (status, severity, owner, actions).
+    #[command(subcommand)]
+    Incident(super::log_items::IncidentCommand),
 }
 
 /// An action on one release, with an optional comment.
@@ -208,6 +214,12 @@ pub(super) async fn run(args: ReleaseArgs) -> Result<(), CliError> {
         }
         ReleaseCommand::Plan(command) => {
             return super::plan_items::run(&client, json, command).await;
+        }
+        ReleaseCommand::Risk(command) => {
+            return super::log_items::risk(&client, json, command).await;
+        }
+        ReleaseCommand::Incident(command) => {
+            return super::log_items::incident(&client, json, command).await;
         }
         ReleaseCommand::Start {
             id, dry_run: true, ..

@@ -221,3 +221,32 @@ fn action_bodies_carry_only_what_was_given() {
     };
     assert_eq!(body(&check), json!({ "done": false, "comment": "later" }));
 }
+
+#[test]
+fn the_risk_log_and_the_incidents_list_status_owner_and_actions() {
+    let release: Release = read(&answer("release"));
+    let shown = super::log_items::risks(&release.risk_log)
+        + &super::log_items::incidents(&release.incidents);
+    assert_eq!(shown, include_str!("testdata/log.txt"));
+    assert_eq!(super::log_items::risks(&[]), "no risks logged\n");
+    assert_eq!(super::log_items::incidents(&[]), "no incidents\n");
+}
+
+#[test]
+fn risk_and_incident_bodies_carry_only_what_was_given() {
+    use crate::service::releases::{IncidentChange, RiskChange};
+    let close = RiskChange {
+        status: Some(rollgate_core::release::RiskStatus::Closed),
+        reason: Some("passed".to_owned()),
+        ..RiskChange::default()
+    };
+    assert_eq!(
+        body(&close),
+        json!({ "status": "closed", "reason": "passed" })
+    );
+    let act = IncidentChange {
+        action: Some("paged".to_owned()),
+        ..IncidentChange::default()
+    };
+    assert_eq!(body(&act), json!({ "action": "paged" }));
+}

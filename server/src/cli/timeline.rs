@@ -136,10 +136,14 @@ fn change(release: &Release, event: &TimelineEvent) -> String {
             }
         ),
         EventKind::Incident => format!(
-            "{} (action: {})",
+            "{}{} (action: {})",
+            super::log_items::incident_tag(details),
             text(&details["what"]),
             text(&details["action"])
         ),
+        EventKind::RiskAdded | EventKind::RiskUpdated | EventKind::IncidentUpdated => {
+            super::log_items::event_line(event.event, details)
+        }
         EventKind::Analysis | EventKind::StartBlocked => event.comment.clone().unwrap_or_default(),
         EventKind::RollbackPropagated => format!(
             "revision {} served; {} of {} SDK stream(s) had it",

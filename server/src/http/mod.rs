@@ -15,6 +15,7 @@ pub(crate) mod openapi;
 mod origin;
 pub(crate) mod problem;
 mod rate;
+mod release_log;
 mod release_plan;
 mod releases;
 mod reports;
@@ -192,6 +193,7 @@ pub(crate) fn start(
             .configure(openapi::configure)
             .configure(reports::configure)
             .configure(release_plan::configure)
+            .configure(release_log::configure)
             .configure(releases::configure)
             .configure(templates::configure)
             .configure(webhooks::configure)

@@ -12,8 +12,8 @@ use utoipa::{Modify, OpenApi};
 
 use super::problem::{PROBLEM_JSON, Problem};
 use super::{
-    access, catalog, documents, health, ofrep, release_plan, releases, reports, sdk, templates,
-    testing, webhooks,
+    access, catalog, documents, health, ofrep, release_log, release_plan, releases, reports, sdk,
+    templates, testing, webhooks,
 };
 
 /// The whole API.
@@ -35,6 +35,7 @@ use super::{
         release_plan::list_tasks, release_plan::update_task, release_plan::answer_resource,
         templates::list_templates, templates::create_template, templates::get_template,
         templates::replace_template, templates::delete_template,
+        release_log::add_risk, release_log::update_risk, release_log::update_incident,
         reports::get_report, reports::list_addenda, reports::get_changelog, reports::changelog_feed,
         webhooks::create_webhook, webhooks::list_webhooks, webhooks::get_webhook, webhooks::replace_webhook,
         webhooks::delete_webhook, webhooks::list_deliveries,

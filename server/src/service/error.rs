@@ -234,8 +234,8 @@ pub(crate) enum Refusal {
     /// Only a plan that has not started can be replaced.
     #[error("release {id} is {state}; only a plan that has not started can be replaced")]
     NotEditable { id: String, state: ReleaseState },
-    /// The checklist of an ended release is closed.
-    #[error("release {id} is {state}; its checklist is closed")]
+    /// The checklist, tasks, resources and risk log of an ended release are closed.
+    #[error("release {id} is {state}; its checklist, tasks, resources and risk log are closed")]
     ChecklistClosed { id: String, state: ReleaseState },
     /// The action needs a current stage.
     #[error("the release has not started")]

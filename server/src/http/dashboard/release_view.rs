@@ -4,7 +4,8 @@
 
 use rollgate_core::release::ReleaseState;
 use rollgate_dashboard::releases::{
-    Actions, ApprovalRow, CheckItem, EventRow, ReleaseRow, ReleaseView, RiskRow, StageRow,
+    Actions, ApprovalRow, CheckItem, EventRow, IncidentRow, ReleaseRow, ReleaseView, RiskRow,
+    StageRow,
 };
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -207,15 +208,27 @@ pub(super) fn view(stored: &WithVersion<Release>, viewer: &Principal) -> Release
             })
             .collect(),
         approvals_required: plan.approvals_required,
-        risks: plan
-            .risks
-            .iter()
+        risks: release
+            .risk_log_now()
+            .into_iter()
             .map(|r| RiskRow {
-                description: r.description.clone(),
-                rating: format!("likelihood {:?}, impact {:?}", r.likelihood, r.impact)
-                    .to_lowercase(),
-                mitigation: r.mitigation.clone(),
+                rating: format!(
+                    "likelihood {}, impact {}",
+                    r.likelihood.as_str(),
+                    r.impact.as_str()
+                ),
+                id: r.id,
+                description: r.description,
+                mitigation: r.mitigation,
+                owner: r.owner,
+                status: r.status.as_str().to_owned(),
+                incident: r.incident.unwrap_or_default(),
             })
+            .collect(),
+        incidents: release
+            .incidents
+            .iter()
+            .map(|i| incident_row(release, i))
             .collect(),
         kpis: plan
             .kpis
@@ -225,5 +238,33 @@ pub(super) fn view(stored: &WithVersion<Release>, viewer: &Principal) -> Release
         notes: plan.notes.clone(),
         timeline: release.timeline.iter().rev().map(event).collect(),
         actions: actions(release, viewer),
+    }
+}
+
+/// An incident as the release page lists it.
+fn incident_row(
+    release: &Release,
+    incident: &crate::service::releases::incidents::Incident,
+) -> IncidentRow {
+    IncidentRow {
+        release_id: release.id.clone(),
+        release_name: release.plan.name.clone(),
+        at: when(incident.opened_at),
+        what: incident.what.clone(),
+        id: incident.id.clone(),
+        severity: incident.severity.as_str().to_owned(),
+        status: match incident.seconds_to_resolve() {
+            Some(seconds) => format!(
+                "resolved in {}",
+                crate::service::reports::text::duration(seconds)
+            ),
+            None => incident.status.as_str().to_owned(),
+        },
+        owner: incident.owner.clone(),
+        actions: incident
+            .actions
+            .iter()
+            .map(|a| format!("{} {}: {}", when(a.at), a.by.name, a.action))
+            .collect(),
     }
 }

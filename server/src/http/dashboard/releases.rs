@@ -114,6 +114,7 @@ pub(super) async fn overview(app: Data<App>, req: HttpRequest) -> HttpResponse {
                             release_name: r.doc.plan.name.clone(),
                             at: when(e.at),
                             what,
+                            ..IncidentRow::default()
                         },
                     )
                 })

@@ -101,6 +101,12 @@ pub struct IncidentNote {
     pub action: String,
     /// Who logged it.
     pub by: String,
+    /// How bad it is (absent for incidents logged before severities).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub severity: Option<rollgate_core::release::Severity>,
+    /// Where it stands now (absent for incidents logged before statuses).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<rollgate_core::release::IncidentStatus>,
 }
 
 /// Why and when a release was rolled back (internal view).
@@ -245,11 +251,14 @@ pub(crate) fn entry(release: &Release, view: View) -> ChangelogEntry {
             }
             EventKind::Incident => {
                 let text = |field: &str| detail(event, field).to_owned();
+                let tracked = release.incident(detail(event, "id"));
                 incidents.push(IncidentNote {
                     at: event.at,
                     what: text("what"),
                     action: text("action"),
                     by: event.by.name.clone(),
+                    severity: tracked.map(|i| i.severity),
+                    status: tracked.map(|i| i.status),
                 });
             }
             _ => {}

@@ -132,9 +132,15 @@ pub(crate) fn section(out: &mut String, entry: &ChangelogEntry, view: View) {
     if let Some(incidents) = entry.incidents.as_ref().filter(|i| !i.is_empty()) {
         out.push_str("Incidents:\n\n");
         for incident in incidents {
+            let tracked = match (incident.severity, incident.status) {
+                (Some(severity), Some(status)) => {
+                    format!("{}, {}: ", severity.as_str(), status.as_str())
+                }
+                _ => String::new(),
+            };
             let _ = writeln!(
                 out,
-                "- {} — {} Action: {} ({})",
+                "- {} — {tracked}{} Action: {} ({})",
                 text::time(incident.at),
                 text::markdown(&incident.what),
                 text::markdown(&incident.action),

@@ -92,16 +92,6 @@ pub(crate) struct ChecklistRequest {
     pub comment: Option<String>,
 }
 
-/// `POST /api/v1/releases/{id}/incidents`.
-#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct IncidentRequest {
-    /// What happened.
-    pub what: String,
-    /// What was done about it.
-    pub action: String,
-}
-
 /// Parses a body; an empty body reads as `{}` when `T` allows it.
 pub(crate) fn read<T: DeserializeOwned>(body: &[u8]) -> Result<T, ServiceError> {
     if body.iter().all(u8::is_ascii_whitespace) {

@@ -70,6 +70,13 @@ pub struct Release {
     /// The watch after the last stage, once it has begun (the plan sets `watch`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub watch_record: Option<super::watch::WatchRecord>,
+    /// The living risk log: the plan's risks and those added since, as they stand now
+    /// (docs/release-plan.md, "The risk log").
+    #[serde(default)]
+    pub risk_log: Vec<rollgate_core::release::LoggedRisk>,
+    /// The incidents logged, each with its severity, owner, status and actions.
+    #[serde(default)]
+    pub incidents: Vec<super::incidents::Incident>,
 }
 
 impl Release {
@@ -244,11 +251,17 @@ pub enum EventKind {
     WatchRegression,
     /// The watch after release is over; its KPI addendum is on the report.
     WatchEnded,
+    /// A risk was added to the risk log (by hand, or seeded from the plan).
+    RiskAdded,
+    /// A risk of the log changed (status, likelihood, impact, mitigation or owner).
+    RiskUpdated,
+    /// An incident changed: its status, severity or owner, or an action taken.
+    IncidentUpdated,
 }
 
 impl EventKind {
     /// Every kind.
-    pub(crate) const ALL: [EventKind; 29] = [
+    pub(crate) const ALL: [EventKind; 32] = [
         EventKind::Created,
         EventKind::Revised,
         EventKind::ApprovalsReset,
@@ -278,6 +291,9 @@ impl EventKind {
         EventKind::CommitmentWithdrawn,
         EventKind::WatchRegression,
         EventKind::WatchEnded,
+        EventKind::RiskAdded,
+        EventKind::RiskUpdated,
+        EventKind::IncidentUpdated,
     ];
 
     /// The kind's name on the wire.
@@ -312,6 +328,9 @@ impl EventKind {
             EventKind::CommitmentWithdrawn => "commitment_withdrawn",
             EventKind::WatchRegression => "watch_regression",
             EventKind::WatchEnded => "watch_ended",
+            EventKind::RiskAdded => "risk_added",
+            EventKind::RiskUpdated => "risk_updated",
+            EventKind::IncidentUpdated => "incident_updated",
         }
     }
 

@@ -1,6 +1,7 @@
 //! Releases: the service behind `/api/v1/releases` — create, read, replace a plan, and
 //! every action of its life (submit, approve, start, pause, resume, promote, set the
-//! percentage, roll back, cancel, tick the checklist, log an incident).
+//! percentage, roll back, cancel, tick the checklist, keep the risk log, log and
+//! manage incidents).
 //!
 //! Transport-neutral like every service: functions take the caller and raw bodies
 //! and return [`ServiceError`]s. Every change is ONE store commit that writes the
@@ -15,10 +16,12 @@ mod bodies;
 pub(crate) mod commitments;
 mod document;
 mod guards;
+pub(crate) mod incidents;
 pub(crate) mod ownership;
 mod preflight;
 mod preview;
 mod propagation;
+mod risks;
 mod rollout;
 mod stored;
 pub(crate) mod watch;
@@ -32,8 +35,11 @@ pub(crate) use actions::{
     Action, Automation, CommitmentRequest, TaskList, TaskRequest, act, check_item, list_tasks,
     log_incident, record_analysis, run_with, set_percent, update_task,
 };
+pub(crate) use actions::{
+    IncidentChange, IncidentRequest, NewRisk, RiskChange, add_risk, update_incident, update_risk,
+};
 pub(crate) use bodies::text as check_text;
-pub(crate) use bodies::{ActionRequest, ChecklistRequest, IncidentRequest, PercentRequest};
+pub(crate) use bodies::{ActionRequest, ChecklistRequest, PercentRequest};
 pub use commitments::CommitmentStatus;
 pub use document::{Actor, Approval, EventKind, Release, TimelineEvent};
 pub use preflight::{Preflight, PreflightQuery};
@@ -102,7 +108,7 @@ pub(crate) async fn create(
     let id = format!("rel-{}", random_text(12).to_ascii_lowercase());
     check_plan(app, &plan, None, &id, Some(now)).await?;
     let author = Actor::of(principal);
-    let release = Release {
+    let mut release = Release {
         salt: id.clone(),
         id,
         plan,
@@ -123,7 +129,10 @@ pub(crate) async fn create(
         analysis_progress: None,
         commitments: Vec::new(),
         watch_record: None,
+        risk_log: Vec::new(),
+        incidents: Vec::new(),
     };
+    risks::seed_from_plan(&mut release, None, now);
     save(
         app,
         &author,
@@ -163,7 +172,7 @@ pub(crate) async fn require_scope(
 }
 
 /// Read-only fields a client may send back unchanged in a `PUT` (they are ignored).
-const READ_ONLY: [&str; 17] = [
+const READ_ONLY: [&str; 19] = [
     "id",
     "state",
     "author",
@@ -180,12 +189,14 @@ const READ_ONLY: [&str; 17] = [
     "preflight",
     "commitments",
     "watch_record",
+    "risk_log",
+    "incidents",
     "version",
 ];
 
 /// Replaces the plan of a release that has not started (If-Match required). Changing
 /// what ships or how sends an approved plan back to `pending_approval` and drops its
-/// approvals; other changes keep both.
+/// approvals; other changes keep both. Risks the plan adds join the risk log.
 pub(crate) async fn replace(
     app: &App,
     principal: &Principal,
@@ -256,6 +267,7 @@ pub(crate) async fn replace(
         next.approvals.clear();
     }
     commitments::withdraw_changed(current, &mut next, &actor, now);
+    risks::seed_from_plan(&mut next, Some(&actor), now);
     save(
         app,
         &actor,

@@ -33,6 +33,7 @@ pub(crate) mod checks;
 pub mod html;
 pub(crate) mod issues;
 pub(crate) mod kpi;
+pub(crate) mod log_items;
 pub(crate) mod markdown;
 pub mod model;
 pub(crate) mod plan_items;

@@ -1,7 +1,8 @@
 //! The report's account of the release plan's living parts — who watched (the release
-//! group and their sign-offs), the readiness tasks, the resources and their commitments, and later the risk log
-//! and tracked issues — as titled tables, so that Markdown and HTML render the same rows and
-//! neither repeats what a section says.
+//! group and their sign-offs), the readiness tasks, the resources and their
+//! commitments, and (from [`super::log_items`]) the risk log and tracked issues — as
+//! titled tables, so that Markdown and HTML render the same rows and neither repeats
+//! what a section says.
 
 use super::model::Report;
 use super::tables::{Row, Tone};
@@ -20,7 +21,7 @@ pub(crate) struct Section {
     pub empty: &'static str,
 }
 
-fn row(cells: Vec<String>) -> Row {
+pub(crate) fn row(cells: Vec<String>) -> Row {
     Row {
         cells,
         tone: Tone::Plain,
@@ -30,7 +31,9 @@ fn row(cells: Vec<String>) -> Row {
 
 /// The sections, in the order the report shows them.
 pub(crate) fn sections(report: &Report) -> Vec<Section> {
-    vec![group(report), tasks(report), resources(report)]
+    let mut sections = vec![group(report), tasks(report), resources(report)];
+    sections.extend(super::log_items::sections(report));
+    sections
 }
 
 /// The resources and each owner's answer.

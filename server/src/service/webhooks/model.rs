@@ -6,7 +6,7 @@ use time::OffsetDateTime;
 use crate::service::releases::EventKind;
 
 /// The release events a webhook can subscribe to.
-pub(crate) const SUBSCRIBABLE: [EventKind; 15] = [
+pub(crate) const SUBSCRIBABLE: [EventKind; 18] = [
     EventKind::Approved,
     EventKind::Announced,
     EventKind::Started,
@@ -22,6 +22,9 @@ pub(crate) const SUBSCRIBABLE: [EventKind; 15] = [
     EventKind::TaskOverdue,
     EventKind::WatchRegression,
     EventKind::WatchEnded,
+    EventKind::IncidentUpdated,
+    EventKind::RiskAdded,
+    EventKind::RiskUpdated,
 ];
 
 /// A subscription as stored: with its signing secret.
@@ -55,7 +58,8 @@ pub(crate) struct SubscriptionRequest {
     pub url: String,
     /// The events to receive: `approved`, `announced`, `started`, `stage_advanced`,
     /// `percent_set`, `paused`, `resumed`, `rolled_back`, `completed`, `cancelled`,
-    /// `incident`.
+    /// `incident`, `flag_disabled`, `task_overdue`, `incident_updated`, `risk_added`,
+    /// `risk_updated`.
     pub events: Vec<String>,
     /// The signing secret (16 to 256 bytes); generated when left out on creation and
     /// kept when left out on replacement.

@@ -72,6 +72,8 @@ impl Subjects {
                     Some("environments") => self.environment.to_owned(),
                     Some("tokens") => self.token.clone(),
                     Some("templates") => self.template.to_owned(),
+                    Some("risks") => "risk-1".to_owned(),
+                    Some("incidents") => "incident-1".to_owned(),
                     other => panic!("no value for {part} after {other:?} in {template}"),
                 }
             } else {

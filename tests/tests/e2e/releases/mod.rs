@@ -6,6 +6,7 @@ mod group;
 mod lifecycle;
 mod ownership;
 mod resources;
+mod risks;
 mod scheduler;
 mod start;
 pub mod support;

@@ -1,11 +1,11 @@
 //! Changes that only add to a release's timeline and touch no flag: the readiness
-//! checklist, incidents, the announcement and the scheduler's note that it could not
+//! checklist, the announcement and the scheduler's note that it could not
 //! start the release. Retried on a concurrent change unless the caller sent If-Match.
 
 use rollgate_core::FieldError;
 use serde_json::json;
 
-use super::super::bodies::{self, ChecklistRequest, IncidentRequest};
+use super::super::bodies::{self, ChecklistRequest};
 use super::super::{
     Actor, EventKind, Guarded, Release, TimelineEvent, check_if_match, load, save_guarded,
 };
@@ -72,37 +72,6 @@ pub(super) fn open_items(release: &Release) -> Result<(), ServiceError> {
         .into());
     }
     Ok(())
-}
-
-/// Logs an incident: what happened and what was done. Allowed in every state.
-pub(crate) async fn log_incident(
-    app: &App,
-    principal: &Principal,
-    id: &str,
-    body: &[u8],
-    if_match: Option<IfMatch>,
-) -> Result<WithVersion<Release>, ServiceError> {
-    let request: IncidentRequest = request_of(app, principal, id, body).await?;
-    let what = bodies::required("what", Some(&request.what), "say what happened")?;
-    let done = bodies::required("action", Some(&request.action), "say what was done")?;
-    let actor = Actor::of(principal);
-    annotate(
-        app,
-        &actor,
-        id,
-        if_match,
-        Vec::new(),
-        "release.incident",
-        |release, now| {
-            Ok(TimelineEvent {
-                stage: release.current_stage,
-                percent: release.position().map(|p| p.percent),
-                details: Some(json!({ "what": what, "action": done })),
-                ..TimelineEvent::new(now, EventKind::Incident, &actor)
-            })
-        },
-    )
-    .await
 }
 
 /// Records the announcement (the scheduler calls this at `announce_at`), if the release

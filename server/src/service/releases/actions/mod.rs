@@ -9,24 +9,29 @@
 //!
 //! This module holds the actions of the state machine (`POST .../{action}`) and the
 //! path automation takes through them; `percent.rs` sets the percentage by hand,
-//! `annotations.rs` the changes that only add to the timeline, `position.rs` where a
+//! `annotations.rs` the changes that only add to the timeline, `risks.rs` and
+//! `incidents.rs` the risk log and tracked incidents, `position.rs` where a
 //! stage change puts the release.
 
 mod annotations;
 mod automation;
+mod incidents;
 mod percent;
 mod position;
 mod resources;
+mod risks;
 mod signoff;
 mod tasks;
 
 use rollgate_core::release::{Position, ReleaseState, Step, transition};
 use serde_json::json;
 
-pub(crate) use annotations::{announce, check_item, log_incident, note_blocked};
+pub(crate) use annotations::{announce, check_item, note_blocked};
 pub(crate) use automation::{Automation, record_analysis};
+pub(crate) use incidents::{IncidentChange, IncidentRequest, log_incident, update_incident};
 pub(crate) use percent::set_percent;
 pub(crate) use resources::{CommitmentRequest, answer as answer_resource};
+pub(crate) use risks::{NewRisk, RiskChange, add_risk, update_risk};
 pub(crate) use tasks::{
     TaskList, TaskRequest, announce_overdue, list_tasks, unannounced_overdue, update_task,
 };

@@ -13,10 +13,12 @@ use crate::service::changelog::{ChangelogEntry, Feature};
 
 mod issue;
 mod kpi;
+mod log;
 mod stage;
 
 pub use issue::{ActionTaken, Issue, IssueKind, RollbackRecord};
 pub use kpi::{KpiArm, KpiMeasurement, KpiReport, KpiResult, KpiScope, KpiVerdict};
+pub use log::{IncidentSummary, RiskNote, SeverityCount};
 pub use stage::{
     CheckOutcome, CheckSummary, CheckVerdictCounts, HealthPoint, HealthSeries, SampleRatioSummary,
     Spread, StageEnd, StageReport, VerdictCounts,
@@ -57,6 +59,16 @@ pub struct Report {
     /// The owners' answers on them.
     #[serde(default)]
     pub commitments: Vec<crate::service::releases::commitments::Commitment>,
+    /// The risk log as it stood when the report was generated.
+    #[serde(default)]
+    pub risk_log: Vec<rollgate_core::release::LoggedRisk>,
+    /// Every change of the risk log, oldest first.
+    #[serde(default)]
+    pub risk_history: Vec<RiskNote>,
+    /// The incidents, counted by severity and status, with the time to resolve them and
+    /// the actions taken.
+    #[serde(default)]
+    pub incidents: IncidentSummary,
     /// Every planned stage: when it opened and closed, its checks.
     pub stages: Vec<StageReport>,
     /// The rollout percentage over time (one point per change).

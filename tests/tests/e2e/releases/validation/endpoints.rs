@@ -171,6 +171,9 @@ async fn every_release_template_and_webhook_endpoint_is_in_the_openapi_document(
         ("/api/v1/releases/{id}/percent", vec!["post"]),
         ("/api/v1/releases/{id}/checklist/{index}", vec!["post"]),
         ("/api/v1/releases/{id}/incidents", vec!["post"]),
+        ("/api/v1/releases/{id}/incidents/{incident}", vec!["post"]),
+        ("/api/v1/releases/{id}/risks", vec!["post"]),
+        ("/api/v1/releases/{id}/risks/{risk}", vec!["post"]),
         ("/api/v1/releases/{id}/tasks", vec!["get"]),
         ("/api/v1/releases/{id}/tasks/{index}", vec!["post"]),
         (
