@@ -141,15 +141,21 @@ pub async fn run_across(
         version = new_version;
         let mut latencies = Vec::with_capacity(scenario.clients);
         let mut revision = 0;
-        while latencies.len() < scenario.clients {
-            let (got, at) = tokio::time::timeout(scenario.timeout, seen_rx.recv())
-                .await
-                .with_context(|| {
-                    format!("change {round} reached {} clients only", latencies.len())
-                })?
-                .context("clients gave up")?;
-            revision = revision.max(got);
-            latencies.push(at.saturating_duration_since(sent));
+        // One deadline for the whole change (not a timer per event: with 10 000 clients
+        // the measuring task would otherwise arm and cancel 10 000 timers on the cores
+        // the server needs).
+        let collected = tokio::time::timeout(scenario.timeout, async {
+            while latencies.len() < scenario.clients {
+                let Some((got, at)) = seen_rx.recv().await else {
+                    break;
+                };
+                revision = revision.max(got);
+                latencies.push(at.saturating_duration_since(sent));
+            }
+        })
+        .await;
+        if collected.is_err() || latencies.len() < scenario.clients {
+            bail!("change {round} reached {} clients only", latencies.len());
         }
         let server_cpu = server.cpu_time()?.saturating_sub(cpu_before);
         latencies.sort();

@@ -39,6 +39,9 @@ impl Spawned {
             .arg(data.path())
             .env("ROLLGATE_ADMIN_TOKEN", ADMIN_TOKEN)
             .env("ROLLGATE_LOG__LEVEL", "warn")
+            // `ROLLGATE_BIN` names the binary for the load tests; the server would read
+            // it as a setting (`bin`) and refuse to start.
+            .env_remove("ROLLGATE_BIN")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
