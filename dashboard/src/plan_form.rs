@@ -263,7 +263,7 @@ pub struct PlanForm {
     pub other_errors: Vec<FieldMessage>,
 }
 
-fn messages(errors: &[FieldMessage], path: &str, used: &mut Vec<bool>) -> Vec<String> {
+fn messages(errors: &[FieldMessage], path: &str, used: &mut [bool]) -> Vec<String> {
     errors
         .iter()
         .zip(used.iter_mut())

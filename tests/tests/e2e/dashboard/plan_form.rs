@@ -9,9 +9,9 @@ use serde_json::{Value, json};
 use super::support::{Browser, XSS};
 use crate::releases::support::Desk;
 
-/// The release's plan as the API reads it.
+/// The release as the API reads it (its plan's fields at the top).
 async fn plan_of(desk: &Desk, id: &str) -> Value {
-    desk.release(id).await["plan"].clone()
+    desk.release(id).await
 }
 
 /// Picks `value` in the select at `css`.
@@ -88,8 +88,23 @@ async fn a_plan_written_in_the_form_shows_each_error_on_its_field() {
         .await;
     assert_eq!(listed.body, json!([]), "nothing half-written");
 
-    manager.fill("#f-stages-1--percent", "50").await;
+    manager.fill("#f-stages-1--percent", "100").await;
     manager.click("#save-plan-form").await;
+    rollgate_e2e::wait::until(super::support::PATIENCE, "the draft's page", || async {
+        if manager.has("#release-state").await {
+            return Ok(());
+        }
+        let refused = manager
+            .client
+            .execute(
+                "return Array.from(document.querySelectorAll('.field-error')).map(e => (e.getAttribute('data-field') || '') + ' ' + e.textContent);",
+                vec![],
+            )
+            .await
+            .unwrap();
+        Err(refused.to_string())
+    })
+    .await;
     manager.wait_text("#release-state", "draft").await;
     let id = manager
         .path()
@@ -102,7 +117,7 @@ async fn a_plan_written_in_the_form_shows_each_error_on_its_field() {
         plan["flags"],
         json!([ { "key": "dash-form", "variant": "on" } ])
     );
-    assert_eq!(plan["stages"][1]["percent"].as_f64(), Some(50.0));
+    assert_eq!(plan["stages"][1]["percent"].as_f64(), Some(100.0));
     assert_eq!(plan["checklist"][1]["item"], "Support briefed");
     assert_eq!(plan["checklist"][1]["owner"], "support");
     assert_eq!(plan["risks"][0]["likelihood"], "low");
