@@ -29,6 +29,7 @@ pub struct Evaluation<'s> {
     pub shadow_variant: Option<&'s str>,
     flag_index: Option<u32>,
     variant_index: Option<u16>,
+    rule_index: Option<u16>,
 }
 
 impl<'s> Evaluation<'s> {
@@ -51,6 +52,7 @@ impl<'s> Evaluation<'s> {
             shadow_variant: None,
             flag_index: Some(flag_index as u32),
             variant_index: Some(variant),
+            rule_index: None,
         }
     }
 
@@ -68,6 +70,7 @@ impl<'s> Evaluation<'s> {
             shadow_variant: None,
             flag_index: flag_index.map(|i| i as u32),
             variant_index: None,
+            rule_index: None,
         }
     }
 
@@ -79,6 +82,13 @@ impl<'s> Evaluation<'s> {
     /// Position of the served variant in the flag's declared variants.
     pub fn variant_index(&self) -> Option<usize> {
         self.variant_index.map(usize::from)
+    }
+
+    /// Position of the targeting rule that matched in the environment's `rules` (from
+    /// 0), when one did: the reason is then `TARGETING_MATCH`, or `SPLIT` for a rule
+    /// that serves a rollout. Set by the loop that found it, so asking costs nothing.
+    pub fn rule_index(&self) -> Option<usize> {
+        self.rule_index.map(usize::from)
     }
 }
 
@@ -161,7 +171,7 @@ fn evaluate_flag<'s>(
     if !flag.enabled {
         return Evaluation::served(flag, index, flag.off, Reason::Disabled);
     }
-    for rule in flag.rules.iter() {
+    for (position, rule) in flag.rules.iter().enumerate() {
         let in_segment = rule
             .segment
             .as_ref()
@@ -171,7 +181,9 @@ fn evaluate_flag<'s>(
                 context,
                 targeting_key,
             };
-            let served = serve(flag, index, &rule.serve, Reason::TargetingMatch, subject);
+            let mut served = serve(flag, index, &rule.serve, Reason::TargetingMatch, subject);
+            // At most `MAX_RULES` (500) rules: the position fits.
+            served.rule_index = u16::try_from(position).ok();
             return shadowed(flag, rule.shadow, served);
         }
     }
@@ -202,6 +214,7 @@ fn shadowed<'s>(
     let index = evaluation.flag_index.map_or(0, |i| i as usize);
     let mut control = Evaluation::served(flag, index, flag.off, evaluation.reason);
     control.shadow_variant = evaluation.variant;
+    control.rule_index = evaluation.rule_index;
     control
 }
 

@@ -1,11 +1,13 @@
 // The dashboard's one script. Every page works without it; it adds:
-// - live updates of an open release page: it asks for the page's changing part with
-//   the version it shows (If-None-Match) and swaps it in when the release moved,
-//   keeping whatever was typed into its fields;
+// - live updates of an open release page: an EventSource on the release's event stream
+//   says which version the release is at; when it is not the one shown, the script
+//   fetches the page's changing part (If-None-Match) and swaps it in, keeping whatever
+//   was typed into its fields and the focus.
 "use strict";
 
 (function () {
-  const POLL_MS = 1000;
+  // How long to wait before listening again after the server refused or ended a stream.
+  const RETRY_MS = 2000;
 
   function keepTyped(from, to) {
     from.querySelectorAll("input[id], textarea[id]").forEach(function (old) {
@@ -21,10 +23,14 @@
 
   function follow(live) {
     const url = live.getAttribute("data-live");
+    const events = live.getAttribute("data-events");
     let version = live.getAttribute("data-version");
     let busy = false;
-    async function poll() {
-      if (busy || document.hidden) {
+    let again = false;
+
+    async function refresh() {
+      if (busy) {
+        again = true;
         return;
       }
       busy = true;
@@ -42,9 +48,9 @@
           const focused = document.activeElement && document.activeElement.id;
           live.replaceChildren(...next.childNodes);
           if (focused) {
-            const again = document.getElementById(focused);
-            if (again) {
-              again.focus();
+            const back = document.getElementById(focused);
+            if (back) {
+              back.focus();
             }
           }
           version = (answer.headers.get("ETag") || "").replace(/"/g, "") || version;
@@ -53,12 +59,34 @@
           window.location.assign("/signin");
         }
       } catch (_) {
-        // The server is away for a moment: the next poll tries again.
+        // The server is away for a moment: the stream reconnects and says again.
       } finally {
         busy = false;
+        if (again) {
+          again = false;
+          refresh();
+        }
       }
     }
-    window.setInterval(poll, POLL_MS);
+
+    function listen() {
+      const source = new EventSource(events);
+      source.addEventListener("release", function (event) {
+        if (event.data !== version) {
+          refresh();
+        }
+      });
+      source.addEventListener("error", function () {
+        // A dropped connection is retried by the EventSource itself; a refused one
+        // (the session ended, the server is full) closes it: see where the page
+        // stands, then listen again.
+        if (source.readyState === EventSource.CLOSED) {
+          refresh();
+          window.setTimeout(listen, RETRY_MS);
+        }
+      });
+    }
+    listen();
   }
 
   document.addEventListener("DOMContentLoaded", function () {

@@ -21,11 +21,14 @@ fn pages(c: &mut Criterion) {
     let release = common::release_page(text);
     let flags = common::flag_list(10_000, text);
     let flag = common::flag_page(text);
+    let segments = common::segment_list(text);
+    let webhook = common::webhook_page(text);
+    let audit = common::audit_log(text);
     let mut group = c.benchmark_group("render");
     group.bench_function("overview (demo)", |b| {
         b.iter(|| render(black_box(&overview)).map(|h| h.len()))
     });
-    group.bench_function("release page (demo release, 40 events)", |b| {
+    group.bench_function("release page (demo release, 40 events, one chart)", |b| {
         b.iter(|| render(black_box(&release)).map(|h| h.len()))
     });
     group.bench_function("flag list (page of 10 000 flags)", |b| {
@@ -33,6 +36,15 @@ fn pages(c: &mut Criterion) {
     });
     group.bench_function("flag page (20 history entries)", |b| {
         b.iter(|| render(black_box(&flag)).map(|h| h.len()))
+    });
+    group.bench_function("segments (page of 50)", |b| {
+        b.iter(|| render(black_box(&segments)).map(|h| h.len()))
+    });
+    group.bench_function("webhook (page of 50 deliveries)", |b| {
+        b.iter(|| render(black_box(&webhook)).map(|h| h.len()))
+    });
+    group.bench_function("audit log (page of 50 entries)", |b| {
+        b.iter(|| render(black_box(&audit)).map(|h| h.len()))
     });
     group.finish();
 }

@@ -112,7 +112,11 @@ pub struct EvaluationView {
     /// The reason.
     pub reason: String,
     /// The evaluation's error code and details, if it failed.
+    pub error: String,
+    /// The targeting rule that matched ("rule 2 of 3"), if one did.
     pub rule: String,
+    /// That rule, as JSON.
+    pub rule_json: String,
 }
 
 /// A newer version that a write with an old one ran into.

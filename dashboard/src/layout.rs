@@ -29,6 +29,14 @@ pub enum Section {
     Releases,
     /// Flags.
     Flags,
+    /// Segments and rings.
+    Segments,
+    /// Environments and their release policies.
+    Environments,
+    /// Webhooks and their deliveries.
+    Webhooks,
+    /// The audit log.
+    Audit,
     /// Tokens.
     Tokens,
     /// Signing in.

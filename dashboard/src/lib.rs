@@ -13,8 +13,12 @@
 //! the server's handlers free of markup.
 
 pub mod assets;
+pub mod calendar;
+pub mod catalog;
 pub mod flags;
 pub mod layout;
+pub mod plan_form;
+pub mod release_charts;
 pub mod releases;
 pub mod signin;
 pub mod tokens;

@@ -68,6 +68,8 @@ pub struct Overview {
     pub scheduled: Vec<ReleaseRow>,
     /// The latest incidents.
     pub incidents: Vec<IncidentRow>,
+    /// Announcements scheduled or made, and maintenance windows now or to come.
+    pub calendar: crate::calendar::Calendar,
 }
 
 /// The list of releases, filtered.
@@ -257,6 +259,8 @@ pub struct ReleaseView {
     pub timeline: Vec<EventRow>,
     /// What the signed-in person may do.
     pub actions: Actions,
+    /// A chart per health check, when the controller recorded analyses.
+    pub charts: Vec<crate::release_charts::CheckChart>,
 }
 
 /// The page of one release.

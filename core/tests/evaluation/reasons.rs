@@ -141,3 +141,43 @@ fn the_first_matching_rule_wins() {
     let evaluation = evaluate(&snapshot, "ordered", &context(json!({ "country": "NL" })));
     assert_eq!(served(&evaluation), (Some("off"), Reason::TargetingMatch));
 }
+
+/// The evaluation names the rule that matched — the first that does, also when it
+/// serves a split — and none when the default or the off variant was served.
+#[test]
+fn the_rule_that_matched_is_named_by_its_position() {
+    let on = json!({ "variant": "on" });
+    let off = json!({ "variant": "off" });
+    let flags = [bool_flag(
+        "two-rules",
+        json!([
+            country_rule("US", on.clone()),
+            country_rule("NL", common::rollout(&[("on", 5000), ("off", 5000)])),
+            country_rule("NL", off.clone())
+        ]),
+        off,
+    )];
+    let snapshot = common::compile_with(&flags, &[]);
+    let rule = |user: serde_json::Value| {
+        let evaluation = evaluate(&snapshot, "two-rules", &context(user));
+        (evaluation.reason, evaluation.rule_index())
+    };
+    assert_eq!(
+        rule(json!({ "targetingKey": "u", "country": "US" })),
+        (Reason::TargetingMatch, Some(0))
+    );
+    assert_eq!(
+        rule(json!({ "targetingKey": "u", "country": "NL" })),
+        (Reason::Split, Some(1)),
+        "the first rule that matches, though a later one matches too"
+    );
+    assert_eq!(
+        rule(json!({ "targetingKey": "u", "country": "FR" })),
+        (Reason::Default, None)
+    );
+    assert_eq!(
+        rule(json!({ "targetingKey": 7, "country": "US" })).1,
+        None,
+        "an error names no rule"
+    );
+}

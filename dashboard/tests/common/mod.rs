@@ -4,8 +4,14 @@
 
 #![allow(dead_code, reason = "each user takes what it needs")]
 
+use rollgate_dashboard::calendar::{AnnouncementRow, Calendar, WindowRow};
+use rollgate_dashboard::catalog::{
+    AuditLog, AuditRow, DeliveryRow, EnvironmentList, EnvironmentRow, Pager, SegmentList,
+    SegmentRow, WebhookPage, WebhookRow,
+};
 use rollgate_dashboard::flags::{EnvironmentConfig, FlagList, FlagPage, FlagRow, HistoryRow};
 use rollgate_dashboard::layout::{Layout, Section, User};
+use rollgate_dashboard::release_charts::CheckChart;
 use rollgate_dashboard::releases::{
     Actions, ApprovalRow, CheckItem, EventRow, IncidentRow, Overview, ReleasePage, ReleaseRow,
     ReleaseView, RiskRow, StageRow,
@@ -144,6 +150,40 @@ pub fn release(text: &str) -> ReleaseView {
             incident: true,
             ..Actions::default()
         },
+        charts: vec![chart(&format!("error-rate {text}"))],
+    }
+}
+
+/// A chart of 60 intervals shaped like the server's (two arms of points and lines, a
+/// bound), for the page's weight and rendering time.
+pub fn chart(check: &str) -> CheckChart {
+    let mut svg = String::from(
+        r#"<svg width="960" height="300" viewBox="0 0 960 300" xmlns="http://www.w3.org/2000/svg">"#,
+    );
+    for arm in ["#D62728", "#1F77B4"] {
+        let points: Vec<String> = (0..60)
+            .map(|i| format!("{},{}", 80 + i * 14, 150 + (i % 7) * 5))
+            .collect();
+        svg.push_str(&format!(
+            r#"<polyline fill="none" opacity="1" stroke="{arm}" stroke-width="2" points="{}"/>"#,
+            points.join(" ")
+        ));
+        for i in 0..60 {
+            svg.push_str(&format!(
+                r#"<circle cx="{}" cy="{}" r="3" opacity="1" fill="{arm}" stroke="none" stroke-width="0"/>"#,
+                80 + i * 14,
+                150 + (i % 7) * 5
+            ));
+        }
+    }
+    svg.push_str("</svg>");
+    CheckChart {
+        check: check.to_owned(),
+        bound: "≤ 0.05".to_owned(),
+        has_data: true,
+        shown: 60,
+        recorded: 240,
+        svg,
     }
 }
 
@@ -182,6 +222,25 @@ pub fn overview(text: &str) -> Overview {
                 ..IncidentRow::default()
             })
             .collect(),
+        calendar: Calendar {
+            announcements: (0..3)
+                .map(|i| AnnouncementRow {
+                    release_id: format!("rel-demo{i:07}"),
+                    release_name: format!("Release {i}"),
+                    title: format!("A faster checkout {text}"),
+                    at: "2030-01-02T09:00:00Z".to_owned(),
+                })
+                .collect(),
+            windows: (0..2)
+                .map(|i| WindowRow {
+                    release_id: format!("rel-demo{i:07}"),
+                    release_name: format!("Release {i} {text}"),
+                    start: "2030-01-03T22:00:00Z".to_owned(),
+                    end: "2030-01-04T02:00:00Z".to_owned(),
+                    now: i == 0,
+                })
+                .collect(),
+        },
     }
 }
 
@@ -245,5 +304,98 @@ pub fn flag_page(text: &str) -> FlagPage {
         evaluate_in: "production".to_owned(),
         evaluation: None,
         conflict: None,
+    }
+}
+
+/// A page of segments: the rings and ours, with `text` in each description.
+pub fn segment_list(text: &str) -> SegmentList {
+    SegmentList {
+        layout: layout(Section::Segments),
+        rows: (0..50)
+            .map(|i| SegmentRow {
+                key: format!("segment-{i}"),
+                description: format!("Segment {i} {text}"),
+                ring: i < 3,
+                included: 12,
+                excluded: 1,
+                rules: format!(
+                    "[{{\"attribute\": \"plan\", \"op\": \"in\", \"values\": [\"{text}\"]}}]"
+                ),
+                rule_count: 1,
+            })
+            .collect(),
+        pager: Pager::new(1, 120, 50, "/segments?page="),
+    }
+}
+
+/// The environments with their policies.
+pub fn environment_list(text: &str) -> EnvironmentList {
+    EnvironmentList {
+        layout: layout(Section::Environments),
+        rows: ["development", "staging", "production"]
+            .iter()
+            .map(|key| EnvironmentRow {
+                key: (*key).to_owned(),
+                description: format!("{key} {text}"),
+                min_approvals: 1,
+                signoffs: vec![text.to_owned()],
+                in_flight: 1,
+            })
+            .collect(),
+    }
+}
+
+/// A webhook and a page of its deliveries.
+pub fn webhook_page(text: &str) -> WebhookPage {
+    let webhook = WebhookRow {
+        id: "wh-0001".to_owned(),
+        url: format!("https://hooks.example/{text}"),
+        description: text.to_owned(),
+        events: vec!["started".to_owned(), "rolled_back".to_owned()],
+        active: true,
+        created: "admin at 2030-01-01T00:00:00Z".to_owned(),
+    };
+    WebhookPage {
+        layout: layout(Section::Webhooks),
+        webhook,
+        deliveries: (0..50)
+            .map(|i| DeliveryRow {
+                id: format!("dl-{i}"),
+                event: "started".to_owned(),
+                release: "rel-demo0000001".to_owned(),
+                created_at: "2030-01-01T00:00:00Z".to_owned(),
+                state: "failed".to_owned(),
+                attempts: 5,
+                last: format!("error sending request {text}"),
+            })
+            .collect(),
+        pager: Pager::new(1, 400, 50, "/webhooks/wh-0001?page="),
+    }
+}
+
+/// A page of the audit log.
+pub fn audit_log(text: &str) -> AuditLog {
+    AuditLog {
+        layout: layout(Section::Audit),
+        kind: String::new(),
+        kinds: vec!["flag".to_owned(), "release".to_owned()],
+        rows: (0..50)
+            .map(|i| AuditRow {
+                kind: "flag".to_owned(),
+                key: format!("flag-{i}"),
+                entry: HistoryRow {
+                    revision: 1000 - i,
+                    at: "2030-01-01T00:00:00Z".to_owned(),
+                    actor: "admin".to_owned(),
+                    action: "flag.put".to_owned(),
+                    diff: vec![
+                        format!("- \"description\": \"{text}\""),
+                        "+ \"enabled\": true".to_owned(),
+                    ],
+                    restorable: false,
+                },
+            })
+            .collect(),
+        older: Some("/audit?kind=&before=950".to_owned()),
     }
 }

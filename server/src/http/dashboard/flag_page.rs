@@ -65,7 +65,7 @@ pub(super) async fn show(
 
 /// Lines of `before` that are not in `after` (`- …`) and of `after` not in `before`
 /// (`+ …`), over their pretty JSON.
-fn diff(before: Option<&Value>, after: Option<&Value>) -> Vec<String> {
+pub(super) fn diff(before: Option<&Value>, after: Option<&Value>) -> Vec<String> {
     let lines = |v: Option<&Value>| -> Vec<String> {
         v.and_then(|v| serde_json::to_string_pretty(v).ok())
             .map(|t| t.lines().map(str::to_owned).collect())
@@ -100,6 +100,16 @@ fn evaluation(
     let context_value = rollgate_core::ofrep::request_context(body.as_bytes())
         .map_err(|e| format!("the context is not a JSON object of attributes: {e}"))?;
     let evaluated = rollgate_core::evaluate(&served.snapshot, key, &context_value);
+    let catalog = app.hub.catalog();
+    let rules = catalog
+        .flags
+        .get(key)
+        .and_then(|f| f.doc.environments.get(environment))
+        .map(|config| config.rules.as_slice())
+        .unwrap_or_default();
+    let matched = evaluated
+        .rule_index()
+        .and_then(|index| Some((index, rules.get(index)?)));
     Ok(EvaluationView {
         context: context.to_owned(),
         value: evaluated
@@ -108,11 +118,17 @@ fn evaluation(
             .unwrap_or_else(|| "(none)".to_owned()),
         variant: evaluated.variant.unwrap_or("(none)").to_owned(),
         reason: evaluated.reason.as_str().to_owned(),
-        rule: match (evaluated.error, &evaluated.error_details) {
+        error: match (evaluated.error, &evaluated.error_details) {
             (Some(code), Some(details)) => format!("{}: {details}", code.as_str()),
             (Some(code), None) => code.as_str().to_owned(),
             _ => String::new(),
         },
+        rule: matched
+            .map(|(index, _)| format!("rule {} of {}", index + 1, rules.len()))
+            .unwrap_or_default(),
+        rule_json: matched
+            .and_then(|(_, rule)| serde_json::to_string_pretty(rule).ok())
+            .unwrap_or_default(),
     })
 }
 

@@ -28,6 +28,11 @@ impl Fields {
             .collect()
     }
 
+    /// Every field, in order.
+    pub(super) fn pairs(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(n, v)| (n.as_str(), v.as_str()))
+    }
+
     /// The value of `name`, or `None` when absent or blank.
     pub(super) fn text(&self, name: &str) -> Option<&str> {
         self.get(name).map(str::trim).filter(|v| !v.is_empty())

@@ -12,10 +12,16 @@
 //! that is refused shows the page again with the refusal and each field's error, and
 //! the status the API would have answered.
 
+mod calendar;
+mod catalog;
 mod flag_page;
 mod flags;
 mod form;
+mod plan_form;
+mod plan_form_pages;
 mod release_actions;
+mod release_charts;
+mod release_events;
 mod release_view;
 mod releases;
 mod session;
@@ -49,6 +55,8 @@ pub(crate) fn configure(config: &mut web::ServiceConfig) {
         .service(super::resource("/assets/favicon.svg").route(web::get().to(icon)))
         .service(super::resource("/favicon.ico").route(web::get().to(icon)));
     releases::configure(config);
+    catalog::configure(config);
+    plan_form_pages::configure(config);
     flags::configure(config);
     tokens::configure(config);
 }

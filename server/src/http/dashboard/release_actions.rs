@@ -166,7 +166,7 @@ async fn incident(
 }
 
 /// A plan to start from: one flag, the three rings, the environment's policy.
-fn starting_plan(environment: &str) -> String {
+pub(super) fn starting_plan(environment: &str) -> String {
     let plan = json!({
         "name": "",
         "release_version": "1.0.0",

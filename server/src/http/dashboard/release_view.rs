@@ -14,9 +14,13 @@ use crate::infra::auth::Role;
 use crate::service::releases::{Release, TimelineEvent};
 use crate::service::{Principal, WithVersion};
 
-/// A time as the pages print it.
+/// A time as the pages print it: RFC 3339 to the second (what a `<time>` element
+/// holds, and what a person reads).
 pub(super) fn when(at: OffsetDateTime) -> String {
-    at.format(&Rfc3339).unwrap_or_default()
+    at.replace_nanosecond(0)
+        .unwrap_or(at)
+        .format(&Rfc3339)
+        .unwrap_or_default()
 }
 
 /// Where the rollout stands, in words, and the share of the current stage's audience
@@ -150,8 +154,12 @@ fn event(event: &TimelineEvent) -> EventRow {
     }
 }
 
-/// A release as its page shows it to `viewer`.
-pub(super) fn view(stored: &WithVersion<Release>, viewer: &Principal) -> ReleaseView {
+/// A release as its page shows it to `viewer` at `now`.
+pub(super) fn view(
+    stored: &WithVersion<Release>,
+    viewer: &Principal,
+    now: OffsetDateTime,
+) -> ReleaseView {
     let release = &stored.doc;
     let plan = &release.plan;
     let (position, exposure) = position(release);
@@ -238,6 +246,7 @@ pub(super) fn view(stored: &WithVersion<Release>, viewer: &Principal) -> Release
         notes: plan.notes.clone(),
         timeline: release.timeline.iter().rev().map(event).collect(),
         actions: actions(release, viewer),
+        charts: super::release_charts::of(release, now),
     }
 }
 

@@ -31,6 +31,10 @@ pub(super) fn configure(config: &mut web::ServiceConfig) {
         )
         .service(crate::http::resource("/releases/{id}").route(web::get().to(release)))
         .service(crate::http::resource("/releases/{id}/live").route(web::get().to(live)))
+        .service(
+            crate::http::resource("/releases/{id}/events")
+                .route(web::get().to(super::release_events::events)),
+        )
         .service(crate::http::resource("/releases/{id}/start").route(web::get().to(start)))
         .service(crate::http::resource("/releases/{id}/report").route(web::get().to(report)))
         .service(crate::http::resource("/changelog").route(web::get().to(changelog)));
@@ -127,6 +131,7 @@ pub(super) async fn overview(app: Data<App>, req: HttpRequest) -> HttpResponse {
         awaiting_approval,
         scheduled,
         incidents: incidents.into_iter().take(10).map(|(_, i)| i).collect(),
+        calendar: super::calendar::of(&all, app.clock.now()),
     };
     page(&app, &req, Some(&session), StatusCode::OK, &overview)
 }
@@ -189,7 +194,7 @@ pub(super) async fn release_page(
     }
     let release = ReleasePage {
         layout: frame,
-        release: view(&stored, &session.principal),
+        release: view(&stored, &session.principal, app.clock.now()),
     };
     page(app, req, Some(session), status, &release)
 }
@@ -201,7 +206,8 @@ async fn release(app: Data<App>, req: HttpRequest, id: Path<String>) -> HttpResp
     }
 }
 
-/// The changing part of a release page, for the script: `304` while the release is at
+/// The changing part of a release page, which the script fetches when the release's
+/// event stream ([`super::release_events`]) says it moved: `304` while the release is at
 /// the version the page shows (`If-None-Match`), else the part with the new `ETag`.
 /// It does not renew the session.
 async fn live(app: Data<App>, req: HttpRequest, id: Path<String>) -> HttpResponse {
@@ -225,10 +231,10 @@ async fn live(app: Data<App>, req: HttpRequest, id: Path<String>) -> HttpRespons
     }
     let part = ReleaseLive {
         layout: layout(&session, "", Section::Releases),
-        release: view(&stored, &session.principal),
+        release: view(&stored, &session.principal, app.clock.now()),
     };
-    // No renewal of the session: a tab left open is not a person acting, so polling
-    // does not keep an idle session alive.
+    // No renewal of the session: a tab left open is not a person acting, so following
+    // a release does not keep an idle session alive.
     let mut answer = page(&app, &req, None, StatusCode::OK, &part);
     if let Ok(value) = header::HeaderValue::from_str(&tag) {
         answer.headers_mut().insert(header::ETAG, value);

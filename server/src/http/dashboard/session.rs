@@ -81,6 +81,12 @@ impl Session {
         Session::verify(app, cookie.value(), app.clock.now())
     }
 
+    /// Does the session the request's cookie carried still hold now: its token not
+    /// revoked or rotated, its expiry ahead? For a stream that outlives its request.
+    pub(super) fn still_holds(app: &App, cookie: &str) -> bool {
+        Session::verify(app, cookie, app.clock.now()).is_ok()
+    }
+
     fn verify(app: &App, value: &str, now: OffsetDateTime) -> Result<Session, NoSession> {
         let mut parts = value.split('.');
         let (Some(id), Some(nonce), Some(expires), Some(presented), None) = (

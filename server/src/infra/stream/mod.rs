@@ -80,6 +80,9 @@ pub(crate) struct Streams {
     /// Wakes whoever waits for the streams to be handed a revision.
     progress: Arc<Progress>,
     closed: AtomicBool,
+    /// Flips when [`Streams::close`] is called, for streams that are not channels here
+    /// (the dashboard's).
+    closing: watch::Sender<bool>,
     metrics: StreamMetrics,
 }
 
@@ -104,6 +107,7 @@ impl Streams {
             delivered: Mutex::new(FxHashMap::default()),
             progress: Arc::default(),
             closed: AtomicBool::new(false),
+            closing: watch::channel(false).0,
             metrics: StreamMetrics::new(),
         }
     }
@@ -303,10 +307,17 @@ impl Streams {
         }
     }
 
+    /// Flips to `true` when the streams are closed: other long-lived streams end with
+    /// these.
+    pub(crate) fn closing(&self) -> watch::Receiver<bool> {
+        self.closing.subscribe()
+    }
+
     /// Ends every stream (after what is queued) and refuses new ones: streams never end
     /// by themselves, so a graceful shutdown calls this before draining requests.
     pub(crate) fn close(&self) {
         self.closed.store(true, Ordering::Release);
+        self.closing.send_replace(true);
         for channel in self.channels.load().values() {
             channel.close();
         }

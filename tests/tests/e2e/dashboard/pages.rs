@@ -9,7 +9,7 @@ use reqwest::Method;
 use rollgate_e2e::ADMIN_TOKEN;
 use serde_json::{Value, json};
 
-use super::support::{Browser, XSS, assert_inert};
+use super::support::{Browser, XSS};
 use crate::releases::support::{Desk, canary};
 
 const FLAG: &str = "dash-banner";
@@ -77,7 +77,7 @@ async fn every_page_renders_cleanly_and_the_flag_page_keeps_what_was_typed() {
     for (name, path, landmark) in &pages {
         admin.visit(path).await;
         admin.find(landmark).await;
-        assert_inert(&admin, name).await;
+        admin.check_page(name).await;
         admin.screenshot(name, 1280).await;
         admin.screenshot(name, 375).await;
         admin.assert_no_console_errors(name).await;

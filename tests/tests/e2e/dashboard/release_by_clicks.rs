@@ -8,7 +8,7 @@
 
 use serde_json::json;
 
-use super::support::{Browser, XSS, assert_inert};
+use super::support::{Browser, XSS};
 use crate::releases::support::{Desk, User, observe, stratified};
 
 const FLAG: &str = "dash-checkout";
@@ -105,7 +105,7 @@ async fn two_people_run_a_release_by_clicks_and_ofrep_shows_what_the_page_says()
     let path = manager.path().await;
     let id = path.trim_start_matches("/releases/").to_owned();
     assert!(id.starts_with("rel-"), "{path}");
-    assert_inert(&manager, "release page").await;
+    manager.check_page("release page").await;
     assert!(
         manager.text("#release-name").await.contains("<script>"),
         "the name shows as text"
@@ -134,7 +134,7 @@ async fn two_people_run_a_release_by_clicks_and_ofrep_shows_what_the_page_says()
     approver.click("#approve").await;
     approver.wait_text("#release-state", "approved").await;
     approver.wait_text("#approvals", "fine <script>").await;
-    assert_inert(&approver, "approved release").await;
+    approver.check_page("approved release").await;
 
     // Users stratified by bucket under the release's salt (its id): every fifth bucket.
     let users: Vec<User> = stratified(0xda5b_0a2d, &id, 1, 100, 100)
@@ -201,7 +201,7 @@ async fn two_people_run_a_release_by_clicks_and_ofrep_shows_what_the_page_says()
     manager.wait_text("#release-state", "rolled_back").await;
     manager.wait_text("#timeline", "error rate <script>").await;
     assert_exposure(&desk, &users, "rolled back", (false, false, 0.0)).await;
-    assert_inert(&manager, "rolled back").await;
+    manager.check_page("rolled back").await;
     manager
         .assert_no_console_errors("the release by clicks")
         .await;

