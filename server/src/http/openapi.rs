@@ -99,7 +99,7 @@ impl Modify for Versioned {
         let Some(components) = openapi.components.as_mut() else {
             return;
         };
-        for name in ["Flag", "Segment", "Environment"] {
+        for name in ["Flag", "Segment", "Environment", "Template"] {
             let Some(RefOr::T(Schema::Object(document))) = components.schemas.get_mut(name) else {
                 continue;
             };

@@ -72,7 +72,7 @@ pub(crate) async fn get_template(app: Data<App>, name: Path<String>, caller: Pri
 /// Replace a release template (If-Match required). Releases already created from it
 /// keep their plans.
 #[utoipa::path(put, path = "/api/v1/templates/{name}", tag = "templates",
-    params(("name" = String, Path), ("If-Match" = String, Header)), request_body = Template,
+    params(("name" = String, Path), ("If-Match" = Option<String>, Header, description = "The version being replaced; without it the answer is 428")), request_body = Template,
     responses((status = 200, body = WithVersion<Template>), (status = "4XX", body = Problem)),
     security(("admin_token" = [])))]
 pub(crate) async fn replace_template(app: Data<App>, write: KeyedWrite) -> Answer {
@@ -87,7 +87,7 @@ pub(crate) async fn replace_template(app: Data<App>, write: KeyedWrite) -> Answe
 
 /// Delete a release template (If-Match required).
 #[utoipa::path(delete, path = "/api/v1/templates/{name}", tag = "templates",
-    params(("name" = String, Path), ("If-Match" = String, Header)),
+    params(("name" = String, Path), ("If-Match" = Option<String>, Header, description = "The version being replaced; without it the answer is 428")),
     responses((status = 204), (status = "4XX", body = Problem)), security(("admin_token" = [])))]
 pub(crate) async fn delete_template(app: Data<App>, target: Keyed) -> Answer {
     templates::delete(&app, &target.caller, &target.key, target.if_match).await?;

@@ -267,7 +267,14 @@ async fn subscribed_events_arrive_signed_and_a_refused_delivery_is_retried() {
             }
             "incident" => assert_eq!(
                 body["event"]["details"],
-                json!({ "what": "5xx in EU", "action": "paged on-call" })
+                json!({
+                    "id": "incident-1",
+                    "what": "5xx in EU",
+                    "action": "paged on-call",
+                    "severity": "medium",
+                    "owner": "e2e-release_manager",
+                    "risk": null,
+                })
             ),
             "rolled_back" => assert_eq!(body["event"]["comment"], "errors"),
             _ => assert_eq!(requests.len(), 1),
