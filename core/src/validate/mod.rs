@@ -156,33 +156,43 @@ impl std::error::Error for ParseError {}
 /// Reads a JSON document into `T`, naming the offending field on failure.
 pub fn parse<T: DeserializeOwned>(json: &[u8]) -> Result<T, ParseError> {
     let mut deserializer = serde_json::Deserializer::from_slice(json);
-    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
-        // `.` is the document itself; `?` a place serde could not name (before the
-        // first field).
-        let mut field = match error.path().to_string() {
-            root if root == "." || root == "?" => String::new(),
-            path => path,
-        };
-        let inner = error.into_inner();
-        let message = strip_position(&inner);
-        // serde reports a missing or repeated field at its parent; name the field.
-        if let Some(name) = named_field(&message) {
-            field = if field.is_empty() {
-                name.to_owned()
-            } else {
-                format!("{field}.{name}")
-            };
-        }
-        if inner.is_data() {
-            ParseError::Invalid(vec![FieldError::new(field, message)])
-        } else {
-            ParseError::Syntax(FieldError::new(field, format!("malformed JSON: {inner}")))
-        }
-    })?;
+    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(field_error)?;
     deserializer.end().map_err(|error| {
         ParseError::Syntax(FieldError::new("", format!("malformed JSON: {error}")))
     })?;
     Ok(value)
+}
+
+/// Reads JSON already parsed (a body whose top-level fields were adjusted first) into
+/// `T`, naming the offending field as [`parse`] does, without writing it out again.
+pub fn parse_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, ParseError> {
+    serde_path_to_error::deserialize(value).map_err(field_error)
+}
+
+/// The field error of a failed read: the path serde reached, and the message without
+/// its position.
+fn field_error(error: serde_path_to_error::Error<serde_json::Error>) -> ParseError {
+    // `.` is the document itself; `?` a place serde could not name (before the first
+    // field).
+    let mut field = match error.path().to_string() {
+        root if root == "." || root == "?" => String::new(),
+        path => path,
+    };
+    let inner = error.into_inner();
+    let message = strip_position(&inner);
+    // serde reports a missing or repeated field at its parent; name the field.
+    if let Some(name) = named_field(&message) {
+        field = if field.is_empty() {
+            name.to_owned()
+        } else {
+            format!("{field}.{name}")
+        };
+    }
+    if inner.is_data() {
+        ParseError::Invalid(vec![FieldError::new(field, message)])
+    } else {
+        ParseError::Syntax(FieldError::new(field, format!("malformed JSON: {inner}")))
+    }
 }
 
 /// The field a "missing field `x`" or "duplicate field `x`" message is about.

@@ -10,7 +10,7 @@
 
 use rollgate_core::FieldError;
 use rollgate_core::release::{Template, check_template};
-use rollgate_core::validate::parse;
+use rollgate_core::validate::{parse, parse_value};
 
 use super::{
     App, IfMatch, Principal, ServiceError, WithVersion, change_by, check_path_key, commit,
@@ -132,7 +132,7 @@ fn checked(body: &[u8], path_name: Option<&str>) -> Result<Template, ServiceErro
             }
         }
     }
-    let template: Template = parse(serde_json::Value::Object(fields).to_string().as_bytes())?;
+    let template: Template = parse_value(serde_json::Value::Object(fields))?;
     let errors: Vec<FieldError> = check_template(&template);
     if !errors.is_empty() {
         return Err(ServiceError::Invalid(errors));

@@ -28,7 +28,7 @@ pub(crate) mod watch;
 
 use rollgate_core::FieldError;
 use rollgate_core::release::{ReleasePlan, ReleaseState};
-use rollgate_core::validate::parse;
+use rollgate_core::validate::{parse, parse_value};
 
 pub(crate) use actions::answer_resource;
 pub(crate) use actions::{
@@ -150,12 +150,11 @@ pub(crate) async fn create(
 async fn plan_of(app: &App, body: &[u8]) -> Result<ReleasePlan, ServiceError> {
     let mut fields: serde_json::Map<String, serde_json::Value> = parse(body)?;
     let Some(name) = fields.remove("template") else {
+        // Read from the bytes, so a field given twice is refused, not the last one kept.
         return Ok(parse(body)?);
     };
     let fields = crate::service::templates::fill(app, &name, fields).await?;
-    Ok(parse(
-        serde_json::Value::Object(fields).to_string().as_bytes(),
-    )?)
+    Ok(parse_value(serde_json::Value::Object(fields))?)
 }
 
 /// Checks that `principal` may act on release `id`: a token scoped to environments
@@ -227,7 +226,7 @@ pub(crate) async fn replace(
     for name in READ_ONLY {
         fields.remove(name);
     }
-    let plan: ReleasePlan = parse(serde_json::Value::Object(fields).to_string().as_bytes())?;
+    let plan: ReleasePlan = parse_value(serde_json::Value::Object(fields))?;
     require_environment(principal, &plan.environment)?;
     let current = &stored.release;
     if !current.state.is_editable() {

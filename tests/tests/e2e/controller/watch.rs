@@ -76,6 +76,23 @@ async fn addenda(stack: &Stack, id: &str) -> Vec<Value> {
     reply.body.as_array().unwrap().clone()
 }
 
+/// A person's rollback of release `id`, with `reason`.
+async fn rollback(stack: &Stack, id: &str, reason: &str) -> rollgate_e2e::Reply {
+    stack
+        .server
+        .call(
+            stack
+                .server
+                .request(
+                    Method::POST,
+                    &format!("/api/v1/releases/{id}/rollback"),
+                    Some(ADMIN_TOKEN),
+                )
+                .json(&json!({ "reason": reason })),
+        )
+        .await
+}
+
 /// The report stored at completion is unchanged, byte for byte, and its Markdown is the
 /// same text with the addendum after it.
 async fn assert_report_kept(stack: &Stack, id: &str, json: &str, markdown: &str) {
@@ -179,19 +196,7 @@ async fn a_regression_during_an_alert_watch_alerts_and_a_person_may_still_roll_b
     assert_eq!(body["event"]["event"], "watch_regression", "{body}");
 
     // A person rolls the release back during the watch: it closes the watch.
-    let reply = stack
-        .server
-        .call(
-            stack
-                .server
-                .request(
-                    Method::POST,
-                    &format!("/api/v1/releases/{id}/rollback"),
-                    Some(ADMIN_TOKEN),
-                )
-                .json(&json!({ "reason": "errors since the release" })),
-        )
-        .await;
+    let reply = rollback(&stack, &id, "errors since the release").await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
     assert_eq!(reply.body["state"], "rolled_back");
     assert_eq!(stack.served("user-1").await, "off");
@@ -213,19 +218,7 @@ async fn a_regression_during_an_alert_watch_alerts_and_a_person_may_still_roll_b
     assert_eq!(actions.last(), Some(&"rollback"), "{addendum}");
     assert_report_kept(&stack, &id, &json, &markdown).await;
     // Over: nothing more to roll back.
-    let again = stack
-        .server
-        .call(
-            stack
-                .server
-                .request(
-                    Method::POST,
-                    &format!("/api/v1/releases/{id}/rollback"),
-                    Some(ADMIN_TOKEN),
-                )
-                .json(&json!({ "reason": "again" })),
-        )
-        .await;
+    let again = rollback(&stack, &id, "again").await;
     assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.body);
 }
 

@@ -12,8 +12,7 @@ use rollgate_e2e::{Server, wait};
 use serde_json::{Value, json};
 
 use super::cli::ok;
-use super::support::{Desk, admin, canary, manual_clock};
-use super::webhooks::receiver;
+use super::support::{Desk, admin, canary, subscribed};
 
 /// A release manager's token for a person: (secret, token id).
 pub(crate) async fn person(server: &Server, name: &str) -> (String, String) {
@@ -47,24 +46,7 @@ pub(crate) fn with_group(flag: &str, members: &[(&str, &str, &str)], signoffs: &
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_release_starts_only_with_a_sign_off_from_each_function_it_needs() {
-    let mut options = manual_clock();
-    options.env.push((
-        "ROLLGATE_WEBHOOKS__ALLOW_PRIVATE_HOSTS".to_owned(),
-        "localhost".to_owned(),
-    ));
-    let desk = Desk::around(Server::start_with(options).await).await;
-    desk.flag("new-checkout").await;
-    let (url, _received) = receiver(0).await;
-    let hook = desk
-        .call(
-            admin(),
-            Method::POST,
-            "/api/v1/webhooks",
-            Some(json!({ "url": url, "events": ["approved"] })),
-        )
-        .await;
-    assert_eq!(hook.status, StatusCode::CREATED, "{}", hook.body);
-    let hook = hook.body["id"].as_str().unwrap().to_owned();
+    let (desk, hook, _received) = subscribed(&["approved"]).await;
     let (author, author_id) = person(&desk.server, "ada").await;
     let (pm, pm_id) = person(&desk.server, "pat").await;
     let (eng, eng_id) = person(&desk.server, "eli").await;

@@ -11,17 +11,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use super::cli::ok;
-use super::support::{Desk, canary};
-
-fn events(release: &Value, kind: &str) -> Vec<Value> {
-    release["timeline"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|e| e["event"] == kind)
-        .cloned()
-        .collect()
-}
+use super::support::{Desk, canary, events_of};
 
 /// A running release of the canary plan (one risk in the plan, one approval).
 async fn running(desk: &Desk) -> String {
@@ -71,7 +61,7 @@ async fn risks_are_added_and_closed_while_the_release_runs_without_asking_for_ap
     assert_eq!(added["approvals"].as_array().unwrap().len(), 1);
     assert_eq!(added["risk_log"][1]["id"], "risk-2");
     assert_eq!(added["risk_log"][1]["status"], "open");
-    let event = events(&added, "risk_added").pop().unwrap();
+    let event = events_of(&added, "risk_added").pop().unwrap();
     assert_eq!(event["comment"], "marketing moved the campaign");
     assert_eq!(event["details"]["id"], "risk-2");
     assert!(event["by"]["name"].is_string());
@@ -88,7 +78,7 @@ async fn risks_are_added_and_closed_while_the_release_runs_without_asking_for_ap
         .await;
     assert_eq!(mitigating["state"], "paused");
     assert_eq!(mitigating["risk_log"][1]["status"], "mitigating");
-    let change = events(&mitigating, "risk_updated").pop().unwrap();
+    let change = events_of(&mitigating, "risk_updated").pop().unwrap();
     assert_eq!(change["details"]["from"]["status"], "open");
     assert_eq!(change["details"]["to"]["status"], "mitigating");
     assert_eq!(change["comment"], "ops agreed to scale");
@@ -230,7 +220,7 @@ async fn risks_are_added_and_closed_while_the_release_runs_without_asking_for_ap
     assert!(listed.contains("EU traffic peak on launch day"), "{listed}");
     let release = desk.release(&id).await;
     assert_eq!(release["state"], "running");
-    assert_eq!(events(&release, "approvals_reset").len(), 0);
+    assert_eq!(events_of(&release, "approvals_reset").len(), 0);
 
     let text = report(&desk, &id, "markdown").await;
     let text = text.as_str().unwrap();
@@ -277,9 +267,9 @@ async fn an_incident_from_a_risk_lives_from_open_to_resolved_in_the_report_count
     assert_eq!(incident["actions"][0]["action"], "paged the provider");
     assert_eq!(logged["risk_log"][0]["status"], "occurred");
     assert_eq!(logged["risk_log"][0]["incident"], "incident-1");
-    assert_eq!(events(&logged, "risk_updated").len(), 1);
+    assert_eq!(events_of(&logged, "risk_updated").len(), 1);
     assert_eq!(
-        events(&logged, "incident")[0]["details"]["severity"],
+        events_of(&logged, "incident")[0]["details"]["severity"],
         "high"
     );
     assert_eq!(logged["approvals"].as_array().unwrap().len(), 1);

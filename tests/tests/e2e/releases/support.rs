@@ -23,6 +23,48 @@ pub fn manual_clock() -> Options {
     }
 }
 
+/// A desk on a manual clock whose webhooks may reach this machine, with a new
+/// subscription to `events` at a receiver that accepts every delivery: the desk, the
+/// subscription's id, and the receiver's queue (kept open while the test runs).
+pub(crate) async fn subscribed(
+    events: &[&str],
+) -> (
+    Desk,
+    String,
+    tokio::sync::mpsc::UnboundedReceiver<super::webhooks::Received>,
+) {
+    let mut options = manual_clock();
+    options.env.push((
+        "ROLLGATE_WEBHOOKS__ALLOW_PRIVATE_HOSTS".to_owned(),
+        "localhost".to_owned(),
+    ));
+    let desk = Desk::around(Server::start_with(options).await).await;
+    desk.flag("new-checkout").await;
+    let (url, received) = super::webhooks::receiver(0).await;
+    let hook = desk
+        .call(
+            admin(),
+            Method::POST,
+            "/api/v1/webhooks",
+            Some(json!({ "url": url, "events": events })),
+        )
+        .await;
+    assert_eq!(hook.status, StatusCode::CREATED, "{}", hook.body);
+    let hook = hook.body["id"].as_str().unwrap().to_owned();
+    (desk, hook, received)
+}
+
+/// The timeline events of `kind` in a release as the API shows it.
+pub fn events_of(release: &Value, kind: &str) -> Vec<Value> {
+    release["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["event"] == kind)
+        .cloned()
+        .collect()
+}
+
 /// A server on a manual clock and the people who run releases on it.
 pub struct Desk {
     /// The server.

@@ -8,12 +8,11 @@
 use std::time::Duration;
 
 use reqwest::{Method, StatusCode};
-use rollgate_e2e::{Server, wait};
+use rollgate_e2e::wait;
 use serde_json::{Value, json};
 
 use super::cli::ok;
-use super::support::{Desk, admin, canary, manual_clock};
-use super::webhooks::receiver;
+use super::support::{admin, canary, events_of, subscribed};
 
 fn with_tasks() -> Value {
     let mut plan = canary(&["new-checkout"]);
@@ -26,36 +25,9 @@ fn with_tasks() -> Value {
     plan
 }
 
-fn events(release: &Value, kind: &str) -> Vec<Value> {
-    release["timeline"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|e| e["event"] == kind)
-        .cloned()
-        .collect()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tasks_change_in_one_call_an_overdue_one_is_announced_once_and_start_waits_for_all() {
-    let mut options = manual_clock();
-    options.env.push((
-        "ROLLGATE_WEBHOOKS__ALLOW_PRIVATE_HOSTS".to_owned(),
-        "localhost".to_owned(),
-    ));
-    let desk = Desk::around(Server::start_with(options).await).await;
-    desk.flag("new-checkout").await;
-    let (url, _received) = receiver(0).await;
-    let hook = desk
-        .call(
-            admin(),
-            Method::POST,
-            "/api/v1/webhooks",
-            Some(json!({ "url": url, "events": ["task_overdue"] })),
-        )
-        .await;
-    assert_eq!(hook.status, StatusCode::CREATED, "{}", hook.body);
-    let hook = hook.body["id"].as_str().unwrap().to_owned();
+    let (desk, hook, _received) = subscribed(&["task_overdue"]).await;
 
     // Bad plans: a due date in the past, a dropped task without a reason.
     let before = desk.server.stored_state().await;
@@ -165,7 +137,7 @@ async fn tasks_change_in_one_call_an_overdue_one_is_announced_once_and_start_wai
         "task_overdue on the timeline",
         || async {
             let release = desk.release(&id).await;
-            if events(&release, "task_overdue").is_empty() {
+            if events_of(&release, "task_overdue").is_empty() {
                 Err(release["timeline"].to_string())
             } else {
                 Ok(release)
@@ -173,14 +145,14 @@ async fn tasks_change_in_one_call_an_overdue_one_is_announced_once_and_start_wai
         },
     )
     .await;
-    let overdue = events(&release, "task_overdue");
+    let overdue = events_of(&release, "task_overdue");
     assert_eq!(overdue[0]["by"]["id"], "system:scheduler");
     assert_eq!(overdue[0]["details"]["index"], 0);
     assert_eq!(overdue[0]["details"]["due"], "2030-01-02T00:00:00Z");
     desk.advance("1h").await;
     desk.advance("1h").await;
     assert_eq!(
-        events(&desk.release(&id).await, "task_overdue").len(),
+        events_of(&desk.release(&id).await, "task_overdue").len(),
         1,
         "once"
     );
@@ -216,7 +188,7 @@ async fn tasks_change_in_one_call_an_overdue_one_is_announced_once_and_start_wai
     assert!(ok_cli.starts_with("task updated:"), "{ok_cli}");
     let started = desk.must(&desk.manager, &id, "start", json!({})).await;
     assert_eq!(started["state"], "running");
-    let updates = events(&started, "task_updated");
+    let updates = events_of(&started, "task_updated");
     assert_eq!(updates.len(), 4);
     assert_eq!(updates[3]["details"]["reason"], "the press embargo moved");
 

@@ -177,8 +177,8 @@ pub(crate) async fn update_incident(
         Vec::new(),
         "release.incident",
         |release, now| {
-            let known: Vec<String> = release.incidents.iter().map(|i| i.id.clone()).collect();
             let Some(entry) = release.incidents.iter_mut().find(|i| i.id == incident) else {
+                let known: Vec<&str> = release.incidents.iter().map(|i| i.id.as_str()).collect();
                 return Err(ServiceError::invalid(
                     "incident",
                     format!(
